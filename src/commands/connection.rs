@@ -1,0 +1,161 @@
+//! Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET.
+
+use super::{parse_int, Args, CmdError, CmdResult};
+use crate::protocol::reply::shared;
+use crate::server::client::{Client, ReplyMode};
+use crate::server::{Server, REDIS_VERSION};
+
+/// `PING [message]`
+pub fn ping(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    match args.len() {
+        1 => c.reply.raw(shared::PONG),
+        2 => c.reply.bulk(args.get(1)),
+        _ => return Err(CmdError::WrongArity("ping")),
+    }
+    Ok(())
+}
+
+/// `ECHO message`
+pub fn echo(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    c.reply.bulk(args.get(1));
+    Ok(())
+}
+
+/// `QUIT`: dispatch answers it before anything else; this entry exists for
+/// `COMMAND` and is reached only through paths that skip that shortcut.
+pub fn quit(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    c.reply.ok();
+    c.close_after_reply = true;
+    Ok(())
+}
+
+/// `SELECT index`
+pub fn select(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let db = parse_db_index(args.get(1))?;
+    c.db = db_in_range(srv, db)?;
+    c.reply.ok();
+    Ok(())
+}
+
+/// Parses a database index as Redis's `getIntFromObject` does (an int).
+pub fn parse_db_index(arg: &[u8]) -> Result<i64, CmdError> {
+    let v = parse_int(arg)?;
+    if i32::try_from(v).is_err() {
+        return Err(CmdError::NotInteger);
+    }
+    Ok(v)
+}
+
+/// Checks a parsed index against `databases`.
+pub fn db_in_range(srv: &Server, db: i64) -> Result<usize, CmdError> {
+    usize::try_from(db)
+        .ok()
+        .filter(|&d| d < srv.dbs.len())
+        .ok_or(CmdError::DbIndexOutOfRange)
+}
+
+/// Checks a user name and password against the default user.
+fn check_credentials(srv: &Server, user: &[u8], pass: &[u8]) -> bool {
+    if user != b"default" {
+        return false;
+    }
+    match &srv.config.requirepass {
+        None => true,
+        Some(p) => p.as_slice() == pass,
+    }
+}
+
+/// `AUTH [username] password`
+pub fn auth(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    if args.len() > 3 {
+        return Err(CmdError::Syntax);
+    }
+    let (user, pass) = if args.len() == 2 {
+        if srv.config.requirepass.is_none() {
+            return Err(CmdError::AuthWithoutPassword);
+        }
+        (&b"default"[..], args.get(1))
+    } else {
+        (args.get(1), args.get(2))
+    };
+    if !check_credentials(srv, user, pass) {
+        return Err(CmdError::WrongPass);
+    }
+    c.authenticated = true;
+    c.reply.ok();
+    Ok(())
+}
+
+/// `HELLO [protover [AUTH username password] [SETNAME clientname]]`
+pub fn hello(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let mut version = None;
+    let mut i = 1;
+    if args.len() >= 2 {
+        let v = parse_int(args.get(1)).map_err(|_| CmdError::HelloVersionNotInteger)?;
+        if !(2..=3).contains(&v) {
+            return Err(CmdError::NoProto);
+        }
+        version = Some(v);
+        i = 2;
+    }
+    let mut credentials = None;
+    let mut name = None;
+    while i < args.len() {
+        let more = args.len() - 1 - i;
+        if args.is(i, "auth") && more >= 2 {
+            credentials = Some((args.get(i + 1), args.get(i + 2)));
+            i += 3;
+        } else if args.is(i, "setname") && more >= 1 {
+            name = Some(args.get(i + 1));
+            i += 2;
+        } else {
+            let opt = args.get(i);
+            let end = opt.iter().position(|&b| b == 0).unwrap_or(opt.len());
+            return Err(CmdError::HelloSyntax(opt[..end].to_vec()));
+        }
+    }
+    if let Some((user, pass)) = credentials {
+        if !check_credentials(srv, user, pass) {
+            return Err(CmdError::WrongPass);
+        }
+        c.authenticated = true;
+    }
+    if !c.authenticated {
+        return Err(CmdError::HelloNoAuth);
+    }
+    if let Some(name) = name {
+        super::client::set_name(c, name)?;
+    }
+    if let Some(v) = version {
+        c.reply.set_resp3(v == 3);
+    }
+    c.reply.map_len(7);
+    c.reply.bulk(b"server");
+    c.reply.bulk(b"redis");
+    c.reply.bulk(b"version");
+    c.reply.bulk(REDIS_VERSION.as_bytes());
+    c.reply.bulk(b"proto");
+    c.reply.int(i64::from(c.resp()));
+    c.reply.bulk(b"id");
+    c.reply.int(c.id as i64);
+    c.reply.bulk(b"mode");
+    c.reply.bulk(b"standalone");
+    c.reply.bulk(b"role");
+    c.reply.bulk(b"master");
+    c.reply.bulk(b"modules");
+    c.reply.array_len(0);
+    Ok(())
+}
+
+/// `RESET`: back to a fresh connection's state.
+pub fn reset(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    c.db = 0;
+    c.reply.set_resp3(false);
+    c.name = None;
+    c.reply_mode = ReplyMode::On;
+    c.no_evict = false;
+    c.no_touch = false;
+    c.authenticated = !srv.auth_required();
+    c.reply.simple(b"RESET");
+    Ok(())
+}

@@ -1,0 +1,534 @@
+//! Commands: the static command table, its lookup, and dispatch.
+//!
+//! Every command is one [`CommandSpec`] in [`table::COMMANDS`]: name, arity,
+//! flags, key positions, documentation and handler. Dispatch alone checks for
+//! unknown commands, arity and authentication, so handlers only do their own
+//! work; `COMMAND` and the documentation are generated from the same table.
+//! Handlers live in one file per family, as Redis keeps one file per type.
+
+pub mod client;
+pub mod connection;
+pub mod error;
+pub mod info;
+pub mod introspection;
+pub mod server;
+pub mod string;
+pub mod table;
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::time::Instant;
+
+pub use error::CmdError;
+
+use crate::server::client::{Client, ReplyMode};
+use crate::server::Server;
+
+/// Result of a handler: `Err` becomes an error reply written by dispatch.
+pub type CmdResult = Result<(), CmdError>;
+
+/// A command implementation.
+pub type Handler = fn(&mut Server, &mut Client, &Args) -> CmdResult;
+
+/// Command flags, in the order `COMMAND INFO` lists them.
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 4;
+    pub const PUBSUB: u32 = 1 << 5;
+    pub const NOSCRIPT: u32 = 1 << 6;
+    pub const BLOCKING: u32 = 1 << 7;
+    pub const LOADING: u32 = 1 << 8;
+    pub const STALE: u32 = 1 << 9;
+    pub const SKIP_MONITOR: u32 = 1 << 10;
+    pub const SKIP_SLOWLOG: u32 = 1 << 11;
+    pub const ASKING: u32 = 1 << 12;
+    pub const FAST: u32 = 1 << 13;
+    pub const NO_AUTH: u32 = 1 << 14;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 15;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 16;
+    pub const NO_MULTI: u32 = 1 << 17;
+    pub const MOVABLE_KEYS: u32 = 1 << 18;
+    pub const ALLOW_BUSY: u32 = 1 << 19;
+    /// Not listed by `COMMAND INFO`: the command may propagate writes, so
+    /// `CLIENT PAUSE WRITE` holds it back like a write.
+    pub const MAY_REPLICATE: u32 = 1 << 24;
+
+    /// Names for `COMMAND INFO`, by bit.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
+        (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// ACL categories, in the order Redis lists them.
+pub mod acl {
+    pub const KEYSPACE: u32 = 1 << 0;
+    pub const READ: u32 = 1 << 1;
+    pub const WRITE: u32 = 1 << 2;
+    pub const SET: u32 = 1 << 3;
+    pub const SORTEDSET: u32 = 1 << 4;
+    pub const LIST: u32 = 1 << 5;
+    pub const HASH: u32 = 1 << 6;
+    pub const STRING: u32 = 1 << 7;
+    pub const BITMAP: u32 = 1 << 8;
+    pub const HYPERLOGLOG: u32 = 1 << 9;
+    pub const GEO: u32 = 1 << 10;
+    pub const STREAM: u32 = 1 << 11;
+    pub const PUBSUB: u32 = 1 << 12;
+    pub const ADMIN: u32 = 1 << 13;
+    pub const FAST: u32 = 1 << 14;
+    pub const SLOW: u32 = 1 << 15;
+    pub const BLOCKING: u32 = 1 << 16;
+    pub const DANGEROUS: u32 = 1 << 17;
+    pub const CONNECTION: u32 = 1 << 18;
+    pub const TRANSACTION: u32 = 1 << 19;
+    pub const SCRIPTING: u32 = 1 << 20;
+
+    pub const NAMES: &[&str] = &[
+        "keyspace",
+        "read",
+        "write",
+        "set",
+        "sortedset",
+        "list",
+        "hash",
+        "string",
+        "bitmap",
+        "hyperloglog",
+        "geo",
+        "stream",
+        "pubsub",
+        "admin",
+        "fast",
+        "slow",
+        "blocking",
+        "dangerous",
+        "connection",
+        "transaction",
+        "scripting",
+    ];
+}
+
+/// Where a key spec starts looking for keys.
+#[derive(Debug, Clone, Copy)]
+pub enum BeginSearch {
+    Index(i32),
+    Keyword {
+        keyword: &'static str,
+        startfrom: i32,
+    },
+}
+
+/// How a key spec finds keys once it has started.
+#[derive(Debug, Clone, Copy)]
+pub enum FindKeys {
+    Range {
+        lastkey: i32,
+        keystep: i32,
+        limit: i32,
+    },
+    Keynum {
+        keynumidx: i32,
+        firstkey: i32,
+        keystep: i32,
+    },
+}
+
+/// One of a command's key specifications, as `COMMAND INFO` reports them.
+#[derive(Debug, Clone, Copy)]
+pub struct KeySpec {
+    pub notes: Option<&'static str>,
+    /// Flag names, access type first (`RW`, `RO`, `OW`, `RM`), then the others in lower case.
+    pub flags: &'static [&'static str],
+    pub begin: BeginSearch,
+    pub find: FindKeys,
+}
+
+/// The command group `COMMAND DOCS` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Generic,
+    String,
+    Connection,
+    Server,
+}
+
+impl Group {
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Generic => "generic",
+            Group::String => "string",
+            Group::Connection => "connection",
+            Group::Server => "server",
+        }
+    }
+}
+
+/// One command or subcommand of the table.
+#[derive(Debug)]
+pub struct CommandSpec {
+    /// Full lower-case name; subcommands are `container|sub`.
+    pub name: &'static str,
+    /// Exact argument count including the name, or `-n` for at least `n`.
+    pub arity: i32,
+    pub flags: u32,
+    /// ACL categories beyond those the flags imply.
+    pub acl: u32,
+    /// Legacy key positions: first, last (negative counts from the end), step.
+    pub keys: (i32, i32, i32),
+    pub key_specs: &'static [KeySpec],
+    pub tips: &'static [&'static str],
+    pub summary: &'static str,
+    pub since: &'static str,
+    pub group: Group,
+    pub complexity: &'static str,
+    /// `None` for a container, whose subcommands do the work.
+    pub handler: Option<Handler>,
+    /// Finds keys where the key specs cannot say it alone (flags that depend
+    /// on the arguments); takes the full argument vector.
+    pub getkeys: Option<fn(&Args) -> Vec<introspection::KeyRef>>,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    /// The name without its container prefix.
+    pub fn short_name(&self) -> &'static str {
+        self.name.rsplit('|').next().unwrap_or(self.name)
+    }
+
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// All ACL categories: the table's plus those Redis derives from the flags.
+    pub fn acl_categories(&self) -> u32 {
+        let mut cats = self.acl;
+        if self.has(flags::WRITE) {
+            cats |= acl::WRITE;
+        }
+        if self.has(flags::READONLY) && cats & acl::SCRIPTING == 0 {
+            cats |= acl::READ;
+        }
+        if self.has(flags::ADMIN) {
+            cats |= acl::ADMIN | acl::DANGEROUS;
+        }
+        if self.has(flags::PUBSUB) {
+            cats |= acl::PUBSUB;
+        }
+        if self.has(flags::FAST) {
+            cats |= acl::FAST;
+        }
+        if self.has(flags::BLOCKING) {
+            cats |= acl::BLOCKING;
+        }
+        if cats & acl::FAST == 0 {
+            cats |= acl::SLOW;
+        }
+        cats
+    }
+
+    /// Whether `argc` arguments (name included) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let arity = i64::from(self.arity);
+        (arity >= 0 && argc == arity) || (arity < 0 && argc >= -arity)
+    }
+}
+
+/// A request's arguments, borrowed from where the parser left them.
+#[derive(Clone, Copy)]
+pub struct Args<'a> {
+    data: &'a [u8],
+    ranges: &'a [Range<usize>],
+}
+
+impl<'a> Args<'a> {
+    pub fn new(data: &'a [u8], ranges: &'a [Range<usize>]) -> Self {
+        Args { data, ranges }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Argument `i`; callers index within `len()`, which arity checks guarantee.
+    pub fn get(&self, i: usize) -> &'a [u8] {
+        self.ranges
+            .get(i)
+            .map_or(&[][..], |r| &self.data[r.clone()])
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
+        let data = self.data;
+        self.ranges.iter().map(move |r| &data[r.clone()])
+    }
+
+    /// Whether argument `i` equals `word`, ignoring ASCII case.
+    pub fn is(&self, i: usize, word: &str) -> bool {
+        self.get(i).eq_ignore_ascii_case(word.as_bytes())
+    }
+
+    /// Total bytes of all arguments (for `CLIENT LIST`'s `argv-mem`).
+    pub fn bytes(&self) -> usize {
+        self.ranges.iter().map(|r| r.len()).sum()
+    }
+
+    /// The arguments from `n` on, as a request of their own.
+    pub fn slice_from(&self, n: usize) -> Args<'a> {
+        Args {
+            data: self.data,
+            ranges: self.ranges.get(n..).unwrap_or_default(),
+        }
+    }
+
+    pub fn to_vecs(&self) -> Vec<Vec<u8>> {
+        self.iter().map(<[u8]>::to_vec).collect()
+    }
+}
+
+/// Parses an argument as an integer the way Redis's `getLongLongFromObject` does.
+pub fn parse_int(arg: &[u8]) -> Result<i64, CmdError> {
+    crate::protocol::parser::parse_i64_strict(arg).ok_or(CmdError::NotInteger)
+}
+
+/// Index of a command in the flattened table; commandstats are kept per index.
+pub type CommandId = usize;
+
+/// Name lookup over the static table, built once at start-up.
+pub struct CommandTable {
+    /// Every command and subcommand, containers before their subcommands.
+    pub all: Vec<&'static CommandSpec>,
+    top: HashMap<Vec<u8>, CommandId>,
+    /// Subcommands by (container id, lower-case name).
+    sub: HashMap<(CommandId, Vec<u8>), CommandId>,
+}
+
+/// What a request names.
+pub enum Lookup {
+    Found(CommandId),
+    UnknownCommand,
+    /// A container was found but not this subcommand of it.
+    UnknownSubcommand(CommandId),
+}
+
+impl CommandTable {
+    pub fn new() -> Self {
+        let mut t = CommandTable {
+            all: Vec::new(),
+            top: HashMap::new(),
+            sub: HashMap::new(),
+        };
+        for spec in table::COMMANDS {
+            let id = t.all.len();
+            t.all.push(spec);
+            t.top.insert(spec.name.as_bytes().to_vec(), id);
+            for sub in spec.subcommands {
+                let sid = t.all.len();
+                t.all.push(sub);
+                t.sub
+                    .insert((id, sub.short_name().as_bytes().to_vec()), sid);
+            }
+        }
+        t
+    }
+
+    /// Finds the command an argument vector names, subcommand included.
+    pub fn lookup(&self, args: &Args) -> Lookup {
+        let Some(id) = self.find_top(args.get(0)) else {
+            return Lookup::UnknownCommand;
+        };
+        let spec = self.all[id];
+        if spec.subcommands.is_empty() || args.len() < 2 {
+            return Lookup::Found(id);
+        }
+        match self.find_sub(id, args.get(1)) {
+            Some(sid) => Lookup::Found(sid),
+            None => Lookup::UnknownSubcommand(id),
+        }
+    }
+
+    /// A top-level command by name, any case.
+    pub fn find_top(&self, name: &[u8]) -> Option<CommandId> {
+        with_lowercase(name, |lower| self.top.get(lower).copied())
+    }
+
+    fn find_sub(&self, container: CommandId, name: &[u8]) -> Option<CommandId> {
+        with_lowercase(name, |lower| {
+            self.sub.get(&(container, lower.to_vec())).copied()
+        })
+    }
+
+    /// A command by full name (`get`, `client|list`), any case.
+    pub fn find_full(&self, name: &[u8]) -> Option<CommandId> {
+        let mut parts = name.splitn(2, |&b| b == b'|');
+        let top = self.find_top(parts.next().unwrap_or_default())?;
+        match parts.next() {
+            None => Some(top),
+            Some(sub) => self.find_sub(top, sub),
+        }
+    }
+}
+
+impl Default for CommandTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Runs `f` on the lower-case form of `name` without allocating for short names.
+fn with_lowercase<R>(name: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    let mut stack = [0u8; 32];
+    if name.len() <= stack.len() {
+        let buf = &mut stack[..name.len()];
+        buf.copy_from_slice(name);
+        buf.make_ascii_lowercase();
+        f(buf)
+    } else {
+        f(&name.to_ascii_lowercase())
+    }
+}
+
+/// What dispatch tells the connection layer after a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Carry on with the next request.
+    Continue,
+    /// The request must wait (`CLIENT PAUSE`); re-run it later.
+    Postpone,
+}
+
+/// Runs one request for `client`: lookup, arity, auth, pause, then the handler.
+pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
+    client.last_interaction = srv.clock.now_ms;
+    // Redis answers QUIT before looking at anything else, even unauthenticated.
+    if args.is(0, "quit") {
+        client.reply.ok();
+        client.close_after_reply = true;
+        return Outcome::Continue;
+    }
+    let id = match srv.commands.lookup(args) {
+        Lookup::Found(id) => id,
+        Lookup::UnknownCommand => {
+            reject(srv, client, None, CmdError::UnknownCommand(args.to_vecs()));
+            return Outcome::Continue;
+        }
+        Lookup::UnknownSubcommand(container) => {
+            let upper = srv.commands.all[container].name.to_ascii_uppercase();
+            reject(
+                srv,
+                client,
+                None,
+                CmdError::UnknownSubcommand(args.get(1).to_vec(), upper),
+            );
+            return Outcome::Continue;
+        }
+    };
+    let spec = srv.commands.all[id];
+    client.last_cmd = Some(id);
+    if !spec.arity_ok(args.len()) {
+        reject(srv, client, Some(id), CmdError::WrongArity(spec.name));
+        return Outcome::Continue;
+    }
+    if !client.authenticated && srv.auth_required() && !spec.has(flags::NO_AUTH) {
+        reject(srv, client, Some(id), CmdError::NoAuth);
+        return Outcome::Continue;
+    }
+    if srv.pause.blocks(spec, srv.clock.now_ms) {
+        return Outcome::Postpone;
+    }
+    call(srv, client, id, args);
+    Outcome::Continue
+}
+
+/// Executes a command that passed every check, with its statistics.
+fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &Args) {
+    let spec = srv.commands.all[id];
+    let Some(handler) = spec.handler else {
+        // A container without a subcommand has arity -2, so this needs an
+        // argument that matched no subcommand, which lookup already refused.
+        return;
+    };
+    let reply_mark = client.reply.mark();
+    client.argv_mem = args.bytes();
+    let started = Instant::now();
+    let result = handler(srv, client, args);
+    let usec = started.elapsed().as_micros() as u64;
+    let stats = &mut srv.stats.commands[id];
+    stats.calls += 1;
+    stats.usec += usec;
+    // Redis measures in whole microseconds and records them as nanoseconds.
+    srv.stats.latency[id].record(usec * 1000);
+    srv.stats.total_commands_processed += 1;
+    if let Err(e) = result {
+        srv.stats.commands[id].failed_calls += 1;
+        write_error(srv, client, &e);
+    }
+    apply_reply_mode(client, reply_mark);
+}
+
+/// CLIENT REPLY OFF/SKIP: drop what the command just wrote.
+fn apply_reply_mode(client: &mut Client, mark: usize) {
+    match client.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => client.reply.discard_from(mark),
+        ReplyMode::SkipNext => client.reply_mode = ReplyMode::Skip,
+        ReplyMode::Skip => {
+            client.reply.discard_from(mark);
+            client.reply_mode = ReplyMode::On;
+        }
+    }
+}
+
+/// Refuses a request before it runs; counted as a rejected call.
+fn reject(srv: &mut Server, client: &mut Client, id: Option<CommandId>, err: CmdError) {
+    if let Some(id) = id {
+        srv.stats.commands[id].rejected_calls += 1;
+    }
+    let mark = client.reply.mark();
+    write_error(srv, client, &err);
+    if client.reply_mode != ReplyMode::On {
+        apply_reply_mode(client, mark);
+    }
+}
+
+/// Writes an error reply and counts it by its code, as `INFO errorstats` shows.
+pub fn write_error(srv: &mut Server, client: &mut Client, err: &CmdError) {
+    let text = err.text();
+    client.reply.error_line(&text);
+    srv.stats.count_error(&text);
+}
+
+/// Writes a `HELP` reply: the usage line, the container's lines, then `HELP` itself.
+pub fn reply_help(client: &mut Client, container: &str, lines: &[&str]) {
+    client.reply.array_len(lines.len() + 3);
+    let head = format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    client.reply.simple(head.as_bytes());
+    for line in lines {
+        client.reply.simple(line.as_bytes());
+    }
+    client.reply.simple(b"HELP");
+    client.reply.simple(b"    Prints this help.");
+}

@@ -1,0 +1,164 @@
+//! Server commands: database-wide operations (DBSIZE, FLUSHDB, FLUSHALL,
+//! SWAPDB), TIME, LASTSAVE, SHUTDOWN and CONFIG.
+
+use super::connection::parse_db_index;
+use super::{reply_help, Args, CmdError, CmdResult};
+use crate::config::Config;
+use crate::server::client::Client;
+use crate::server::{Server, ShutdownRequest};
+
+/// `DBSIZE`
+pub fn dbsize(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    c.reply.int(srv.dbs[c.db].len() as i64);
+    Ok(())
+}
+
+/// Checks FLUSHDB/FLUSHALL's optional `SYNC|ASYNC`. Both free memory at once
+/// here: there is no background thread, and the keyspace frees quickly.
+fn flush_mode(args: &Args) -> CmdResult {
+    match args.len() {
+        1 => Ok(()),
+        2 if args.is(1, "sync") || args.is(1, "async") => Ok(()),
+        _ => Err(CmdError::Syntax),
+    }
+}
+
+/// `FLUSHDB [ASYNC|SYNC]`
+pub fn flushdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    flush_mode(args)?;
+    srv.dirty += srv.dbs[c.db].clear() as u64;
+    c.reply.ok();
+    Ok(())
+}
+
+/// `FLUSHALL [ASYNC|SYNC]`
+pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    flush_mode(args)?;
+    let removed: usize = srv.dbs.iter_mut().map(|db| db.clear()).sum();
+    // Redis counts FLUSHALL as at least one change even on empty databases.
+    srv.dirty += removed as u64 + 1;
+    c.reply.ok();
+    Ok(())
+}
+
+/// `SWAPDB index1 index2`
+pub fn swapdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let a = parse_db_index(args.get(1)).map_err(|_| CmdError::InvalidFirstDbIndex)?;
+    let b = parse_db_index(args.get(2)).map_err(|_| CmdError::InvalidSecondDbIndex)?;
+    let n = srv.dbs.len() as i64;
+    if !(0..n).contains(&a) || !(0..n).contains(&b) {
+        return Err(CmdError::DbIndexOutOfRange);
+    }
+    srv.dbs.swap(a as usize, b as usize);
+    srv.dirty += 1;
+    c.reply.ok();
+    Ok(())
+}
+
+/// `TIME`
+pub fn time(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    c.reply.array_len(2);
+    c.reply.bulk_int(now.as_secs() as i64);
+    c.reply.bulk_int(i64::from(now.subsec_micros()));
+    Ok(())
+}
+
+/// `LASTSAVE`
+pub fn lastsave(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    c.reply.int(srv.lastsave as i64);
+    Ok(())
+}
+
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`
+pub fn shutdown(srv: &mut Server, _c: &mut Client, args: &Args) -> CmdResult {
+    let (mut nosave, mut save, mut other, mut abort) = (false, false, false, false);
+    for i in 1..args.len() {
+        if args.is(i, "nosave") {
+            nosave = true;
+        } else if args.is(i, "save") {
+            save = true;
+        } else if args.is(i, "now") || args.is(i, "force") {
+            other = true;
+        } else if args.is(i, "abort") {
+            abort = true;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if (abort && (nosave || save || other)) || (nosave && save) {
+        return Err(CmdError::Syntax);
+    }
+    if abort {
+        // Shutdown is immediate here: there is never one in progress to abort.
+        return Err(CmdError::Message("ERR No shutdown in progress.".into()));
+    }
+    srv.shutdown = Some(ShutdownRequest::Command);
+    Ok(())
+}
+
+const CONFIG_HELP: &[&str] = &[
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
+];
+
+/// `CONFIG HELP`
+pub fn config_help(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    reply_help(c, "CONFIG", CONFIG_HELP);
+    Ok(())
+}
+
+/// `CONFIG GET parameter [parameter ...]`
+pub fn config_get(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let patterns: Vec<&[u8]> = args.iter().skip(2).collect();
+    let pairs = srv.config.get_reply(&patterns);
+    c.reply.map_len(pairs.len());
+    for (name, value) in &pairs {
+        c.reply.bulk(name);
+        c.reply.bulk(value);
+    }
+    Ok(())
+}
+
+/// `CONFIG SET parameter value [parameter value ...]`
+pub fn config_set(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let rest: Vec<&[u8]> = args.iter().skip(2).collect();
+    let before = srv.config.clone();
+    let changed = srv
+        .config
+        .set_from_client(&rest, c.is_local())
+        .map_err(|m| CmdError::Message(m.into()))?;
+    for name in changed {
+        if let Err(reason) = srv.apply_config_change(name, &before) {
+            srv.config = before;
+            return Err(CmdError::Message(Config::set_failure(name, reason).into()));
+        }
+    }
+    c.reply.ok();
+    Ok(())
+}
+
+/// `CONFIG RESETSTAT`
+pub fn config_resetstat(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    srv.stats.reset();
+    c.reply.ok();
+    Ok(())
+}
+
+/// `CONFIG REWRITE`
+pub fn config_rewrite(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    srv.config
+        .rewrite()
+        .map_err(|m| CmdError::Message(m.into()))?;
+    log::info!("CONFIG REWRITE executed with success.");
+    c.reply.ok();
+    Ok(())
+}

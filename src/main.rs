@@ -1,0 +1,5 @@
+//! The `ferrodis` executable.
+
+fn main() -> std::process::ExitCode {
+    ferrodis::cli::main()
+}

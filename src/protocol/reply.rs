@@ -1,0 +1,285 @@
+//! Reply encoding straight into a client's output buffer.
+//!
+//! Each function appends one RESP element; there is no intermediate reply
+//! value, so a command's reply costs no allocation beyond the buffer's own
+//! growth. The buffer knows the client's protocol version, so callers write
+//! RESP3 shapes (maps, sets, nulls, doubles) and RESP2 clients get Redis's
+//! RESP2 equivalents.
+
+/// Replies that are the same for every client, built once.
+pub mod shared {
+    pub const OK: &[u8] = b"+OK\r\n";
+    pub const PONG: &[u8] = b"+PONG\r\n";
+    pub const QUEUED: &[u8] = b"+QUEUED\r\n";
+    pub const ZERO: &[u8] = b":0\r\n";
+    pub const ONE: &[u8] = b":1\r\n";
+    pub const EMPTY_BULK: &[u8] = b"$0\r\n\r\n";
+    pub const EMPTY_ARRAY: &[u8] = b"*0\r\n";
+}
+
+/// A client's pending output and the protocol it speaks.
+#[derive(Debug, Default)]
+pub struct ReplyBuf {
+    buf: Vec<u8>,
+    /// Bytes at the front of `buf` already written to the socket.
+    sent: usize,
+    resp3: bool,
+}
+
+impl ReplyBuf {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn set_resp3(&mut self, on: bool) {
+        self.resp3 = on;
+    }
+
+    pub fn is_resp3(&self) -> bool {
+        self.resp3
+    }
+
+    /// Bytes waiting to be written.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf[self.sent..]
+    }
+
+    pub fn pending_len(&self) -> usize {
+        self.buf.len() - self.sent
+    }
+
+    /// Allocated size of the buffer, for `CLIENT LIST`'s memory fields.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Record that `n` pending bytes reached the socket.
+    pub fn advance(&mut self, n: usize) {
+        self.sent += n;
+        if self.sent == self.buf.len() {
+            self.buf.clear();
+            self.sent = 0;
+        }
+    }
+
+    /// Release memory a burst of large replies left behind.
+    pub fn shrink_if_idle(&mut self, keep: usize) {
+        if self.buf.is_empty() && self.buf.capacity() > keep {
+            self.buf = Vec::with_capacity(keep);
+        }
+    }
+
+    /// Drop everything not yet sent (used when replies are switched off).
+    pub fn discard_from(&mut self, len: usize) {
+        self.buf.truncate(len.max(self.sent));
+    }
+
+    /// Current end of the buffer, to undo or measure a reply later.
+    pub fn mark(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    pub fn ok(&mut self) {
+        self.raw(shared::OK);
+    }
+
+    /// `+text`; the text must not contain CR or LF.
+    pub fn simple(&mut self, text: &[u8]) {
+        self.buf.push(b'+');
+        self.buf.extend_from_slice(text);
+        self.crlf();
+    }
+
+    /// `-text`; the caller passes the whole line, error code first ("ERR ...").
+    pub fn error_line(&mut self, text: &[u8]) {
+        self.buf.push(b'-');
+        self.buf.extend_from_slice(text);
+        self.crlf();
+    }
+
+    pub fn int(&mut self, v: i64) {
+        match v {
+            0 => self.raw(shared::ZERO),
+            1 => self.raw(shared::ONE),
+            _ => self.prefixed(b':', v),
+        }
+    }
+
+    pub fn bulk(&mut self, data: &[u8]) {
+        self.len_header(b'$', data.len());
+        self.buf.extend_from_slice(data);
+        self.crlf();
+    }
+
+    /// A bulk string holding the decimal form of `v`.
+    pub fn bulk_int(&mut self, v: i64) {
+        let mut tmp = [0u8; 20];
+        let s = format_i64(v, &mut tmp);
+        self.bulk(s);
+    }
+
+    /// A RESP3 verbatim string (`=len\r\ntxt:...`); RESP2 clients get a bulk.
+    pub fn verbatim(&mut self, data: &[u8]) {
+        if self.resp3 {
+            self.len_header(b'=', data.len() + 4);
+            self.buf.extend_from_slice(b"txt:");
+            self.buf.extend_from_slice(data);
+            self.crlf();
+        } else {
+            self.bulk(data);
+        }
+    }
+
+    /// The null bulk string (`$-1` in RESP2, `_` in RESP3).
+    pub fn null(&mut self) {
+        self.raw(if self.resp3 { b"_\r\n" } else { b"$-1\r\n" });
+    }
+
+    /// The null array (`*-1` in RESP2, `_` in RESP3).
+    pub fn null_array(&mut self) {
+        self.raw(if self.resp3 { b"_\r\n" } else { b"*-1\r\n" });
+    }
+
+    pub fn array_len(&mut self, n: usize) {
+        self.len_header(b'*', n);
+    }
+
+    /// A map of `n` pairs: `%n` in RESP3, a flat array of `2n` in RESP2.
+    pub fn map_len(&mut self, n: usize) {
+        if self.resp3 {
+            self.len_header(b'%', n);
+        } else {
+            self.len_header(b'*', n * 2);
+        }
+    }
+
+    /// A set of `n` members: `~n` in RESP3, an array in RESP2.
+    pub fn set_len(&mut self, n: usize) {
+        self.len_header(if self.resp3 { b'~' } else { b'*' }, n);
+    }
+
+    /// A push message header (`>n` in RESP3, an array in RESP2).
+    pub fn push_len(&mut self, n: usize) {
+        self.len_header(if self.resp3 { b'>' } else { b'*' }, n);
+    }
+
+    /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
+    pub fn boolean(&mut self, v: bool) {
+        if self.resp3 {
+            self.raw(if v { b"#t\r\n" } else { b"#f\r\n" });
+        } else {
+            self.int(i64::from(v));
+        }
+    }
+
+    /// Bulk strings for each item, preceded by the array header.
+    pub fn bulk_array<'a, I>(&mut self, items: I)
+    where
+        I: ExactSizeIterator<Item = &'a [u8]>,
+    {
+        self.array_len(items.len());
+        for it in items {
+            self.bulk(it);
+        }
+    }
+
+    /// Bulk strings for each item of a set, preceded by the set header.
+    pub fn bulk_set<'a, I>(&mut self, items: I)
+    where
+        I: ExactSizeIterator<Item = &'a [u8]>,
+    {
+        self.set_len(items.len());
+        for it in items {
+            self.bulk(it);
+        }
+    }
+
+    fn len_header(&mut self, prefix: u8, n: usize) {
+        match (prefix, n) {
+            (b'*', 0) => self.raw(shared::EMPTY_ARRAY),
+            _ => self.prefixed(prefix, n as i64),
+        }
+    }
+
+    fn prefixed(&mut self, prefix: u8, v: i64) {
+        let mut tmp = [0u8; 20];
+        let s = format_i64(v, &mut tmp);
+        self.buf.reserve(s.len() + 3);
+        self.buf.push(prefix);
+        self.buf.extend_from_slice(s);
+        self.crlf();
+    }
+
+    fn crlf(&mut self) {
+        self.buf.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Decimal digits of `v`, written at the end of `tmp`.
+pub fn format_i64(v: i64, tmp: &mut [u8; 20]) -> &[u8] {
+    let neg = v < 0;
+    let mut u = v.unsigned_abs();
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if neg {
+        // i64::MIN has 19 digits, so there is always room for the sign.
+        i -= 1;
+        tmp[i] = b'-';
+    }
+    &tmp[i..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers() {
+        let mut tmp = [0u8; 20];
+        for v in [0, 1, -1, 42, i64::MAX, i64::MIN] {
+            assert_eq!(format_i64(v, &mut tmp), v.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn resp2_and_resp3_shapes() {
+        let mut r = ReplyBuf::new();
+        r.map_len(1);
+        r.bulk(b"a");
+        r.int(7);
+        r.null();
+        r.set_len(0);
+        r.boolean(true);
+        assert_eq!(r.pending(), b"*2\r\n$1\r\na\r\n:7\r\n$-1\r\n*0\r\n:1\r\n");
+        let mut r = ReplyBuf::new();
+        r.set_resp3(true);
+        r.map_len(1);
+        r.null();
+        r.set_len(0);
+        r.boolean(false);
+        r.verbatim(b"x");
+        assert_eq!(r.pending(), b"%1\r\n_\r\n~0\r\n#f\r\n=5\r\ntxt:x\r\n");
+    }
+
+    #[test]
+    fn advance_resets_when_drained() {
+        let mut r = ReplyBuf::new();
+        r.ok();
+        r.advance(2);
+        assert_eq!(r.pending(), b"K\r\n");
+        r.advance(3);
+        assert_eq!(r.pending_len(), 0);
+        assert_eq!(r.mark(), 0);
+    }
+}

@@ -1,0 +1,432 @@
+//! The event loop: one `mio::Poll` over the listeners and every client.
+//!
+//! Each iteration flushes pending replies (`before_sleep`), waits for events
+//! no longer than the next timed sweep, reads and executes what clients sent,
+//! and runs the sweep when it is due. Sockets are read and written until they
+//! would block; WRITABLE interest is registered only while a client has
+//! output the socket did not take.
+
+use std::io;
+use std::time::Duration;
+
+use mio::{Events, Interest, Token};
+
+use super::client::{Client, Stream, READ_CHUNK};
+use super::net::{self, UNIX_TOKEN};
+use super::{Server, ShutdownRequest};
+use crate::commands::{self, Args, Outcome};
+use crate::protocol::parser::{ArgSource, Limits, BIG_ARG};
+
+/// Events taken from the poll per iteration.
+const EVENTS_CAPACITY: usize = 1024;
+
+/// Reads served to one client per loop iteration before the others get a
+/// turn; a client with more to read is revisited after the next poll.
+const MAX_READS_PER_TURN: usize = 16;
+
+/// Sent to a client refused because `maxclients` is reached.
+const MAX_CLIENTS_ERROR: &[u8] = b"-ERR max number of clients reached\r\n";
+
+/// Sent to a remote client while protected mode is on and no password is set.
+const PROTECTED_MODE_ERROR: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+impl Server {
+    /// Runs until a shutdown is requested and carried out.
+    pub fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(EVENTS_CAPACITY);
+        let mut next_cron = self.clock.now_ms;
+        loop {
+            self.before_sleep();
+            // Clients left with unread input must not wait for a new event:
+            // with edge-triggered polling none would come.
+            let wait = if self.unfinished_reads.is_empty() {
+                next_cron.saturating_sub(self.clock.now_ms)
+            } else {
+                0
+            };
+            match self
+                .poll
+                .poll(&mut events, Some(Duration::from_millis(wait)))
+            {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+            self.clock.update();
+            for token in std::mem::take(&mut self.unfinished_reads) {
+                self.read_from(token);
+            }
+            for event in events.iter() {
+                self.handle_event(event.token(), event.is_readable(), event.is_writable());
+            }
+            if let Some(sig) = super::signals::take_pending() {
+                let name = if sig == libc::SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                };
+                log::warn!("Received {name} scheduling shutdown...");
+                self.shutdown = Some(ShutdownRequest::Signal(sig));
+            }
+            if self.clock.now_ms >= next_cron {
+                self.cron();
+                next_cron = self.clock.now_ms + 1000 / u64::from(self.hz.max(1));
+            }
+            if self.shutdown.is_some() && self.prepare_shutdown() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn handle_event(&mut self, token: Token, readable: bool, writable: bool) {
+        if token == UNIX_TOKEN {
+            self.accept_unix();
+        } else if self.listeners.tcp_by_token(token).is_some() {
+            self.accept_tcp(token);
+        } else {
+            if writable {
+                self.write_to(token.0);
+            }
+            if readable {
+                self.read_from(token.0);
+            }
+        }
+    }
+
+    fn accept_tcp(&mut self, token: Token) {
+        loop {
+            let Some(listener) = self.listeners.tcp_by_token(token) else {
+                return;
+            };
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    net::configure_accepted(&stream, self.config.tcp_keepalive);
+                    let laddr = stream
+                        .local_addr()
+                        .map(|a| format_addr(&a))
+                        .unwrap_or_default();
+                    let local = peer.ip().is_loopback();
+                    self.add_client(Stream::Tcp(stream), format_addr(&peer), laddr, local);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::warn!("Accepting client connection: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn accept_unix(&mut self) {
+        loop {
+            let Some((listener, path)) = self.listeners.unix.as_ref() else {
+                return;
+            };
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    let path = path.display().to_string();
+                    self.add_client(Stream::Unix(stream), format!("{path}:0"), path, true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::warn!("Accepting client connection: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add_client(&mut self, mut stream: Stream, addr: String, laddr: String, local: bool) {
+        self.stats.total_connections_received += 1;
+        if self.clients.len() >= self.config.maxclients {
+            // Best effort, as Redis: the socket is new, so the write nearly always fits.
+            let _ = stream.write(MAX_CLIENTS_ERROR);
+            self.stats.rejected_connections += 1;
+            return;
+        }
+        if self.config.protected_mode && !local && self.config.requirepass.is_none() {
+            let _ = stream.write(PROTECTED_MODE_ERROR);
+            self.stats.rejected_connections += 1;
+            return;
+        }
+        let authenticated = !self.auth_required();
+        let entry = self.clients.vacant_entry();
+        let token = entry.key();
+        if let Err(e) = self
+            .poll
+            .registry()
+            .register(&mut stream, Token(token), Interest::READABLE)
+        {
+            log::warn!("Error registering fd event for the new client: {e}");
+            return;
+        }
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        log::debug!("Accepted {addr}");
+        let mut client = Client::new(id, token, stream, addr, laddr, self.clock.now_ms);
+        client.authenticated = authenticated;
+        entry.insert(Some(Box::new(client)));
+    }
+
+    /// Reads everything the socket has, executing requests as they complete.
+    fn read_from(&mut self, token: usize) {
+        let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {
+            return;
+        };
+        let mut closed = false;
+        let mut reads = 0;
+        loop {
+            if client.close_asap {
+                break;
+            }
+            if reads == MAX_READS_PER_TURN {
+                self.unfinished_reads.push(token);
+                break;
+            }
+            reads += 1;
+            let want = match client.parser.pending_bulk() {
+                Some(len) if len >= BIG_ARG => (len + 2).max(READ_CHUNK),
+                _ => READ_CHUNK,
+            };
+            let spare = client.query.spare(want);
+            match client.stream.read(spare) {
+                Ok(0) => {
+                    log::debug!(
+                        "Client closed connection id={} addr={}",
+                        client.id,
+                        client.addr
+                    );
+                    closed = true;
+                    break;
+                }
+                Ok(n) => {
+                    client.query.end += n;
+                    self.stats.net_input_bytes += n as u64;
+                    self.stats.total_reads_processed += 1;
+                    self.process_input(token, &mut client);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::debug!("Reading from client: {e}");
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        if closed {
+            self.free_client(client);
+            return;
+        }
+        self.after_processing(token, client);
+    }
+
+    /// Puts a client back in its slot and queues its output for writing.
+    fn after_processing(&mut self, token: usize, mut client: Box<Client>) {
+        let has_work =
+            client.reply.pending_len() > 0 || client.close_asap || client.close_after_reply;
+        if has_work && !client.queued_write {
+            client.queued_write = true;
+            self.pending_writes.push(token);
+        }
+        if let Some(slot) = self.clients.get_mut(token) {
+            *slot = Some(client);
+        }
+    }
+
+    /// Parses and executes every complete request in the client's query buffer.
+    pub(crate) fn process_input(&mut self, token: usize, client: &mut Client) {
+        let mut query = std::mem::take(&mut client.query);
+        let mut parser = std::mem::take(&mut client.parser);
+        loop {
+            if client.close_after_reply || client.close_asap || client.paused {
+                break;
+            }
+            let limits = Limits {
+                max_bulk_len: self.config.proto_max_bulk_len,
+                unauthenticated: !client.authenticated && self.auth_required(),
+            };
+            match parser.parse(query.filled(), &limits) {
+                Ok(true) => {
+                    let (ranges, source) = parser.args();
+                    let data = match source {
+                        ArgSource::Query => query.filled(),
+                        ArgSource::Scratch => parser.scratch(),
+                    };
+                    client.qbuf_in_use = query.end - parser.consumed();
+                    let args = Args::new(data, ranges);
+                    if commands::dispatch(self, client, &args) == Outcome::Postpone {
+                        parser.rewind();
+                        client.paused = true;
+                        self.paused_clients.push(token);
+                    }
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    let mut text = Vec::new();
+                    e.write_message(&mut text);
+                    client.reply.error_line(&text);
+                    self.stats.count_error(&text);
+                    log::info!(
+                        "Protocol error ({}) from client: id={} addr={}",
+                        String::from_utf8_lossy(&text[20..]),
+                        client.id,
+                        client.addr
+                    );
+                    client.close_after_reply = true;
+                    break;
+                }
+            }
+        }
+        let consumed = parser.consumed();
+        query.consume(consumed);
+        parser.shift(consumed);
+        client.qbuf_in_use = query.end;
+        if query.end as u64 > self.config.client_query_buffer_limit {
+            log::warn!(
+                "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {:?})",
+                client.id,
+                client.addr,
+                String::from_utf8_lossy(&query.filled()[..query.end.min(64)])
+            );
+            client.close_asap = true;
+        }
+        query.shrink_if_idle();
+        client.query = query;
+        client.parser = parser;
+    }
+
+    /// Writes a client's pending output after WRITABLE fired.
+    fn write_to(&mut self, token: usize) {
+        let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {
+            return;
+        };
+        if self.flush_client(&mut client) {
+            self.free_client(client);
+        } else if let Some(slot) = self.clients.get_mut(token) {
+            *slot = Some(client);
+        }
+    }
+
+    /// Flushes output and adjusts WRITABLE interest. Returns true when the
+    /// client must now be closed.
+    fn flush_client(&mut self, client: &mut Client) -> bool {
+        if client.close_asap {
+            return true;
+        }
+        match client.flush() {
+            Ok(n) => {
+                if n > 0 {
+                    self.stats.net_output_bytes += n as u64;
+                    self.stats.total_writes_processed += 1;
+                }
+            }
+            Err(e) => {
+                log::debug!("Error writing to client: {e}");
+                return true;
+            }
+        }
+        let pending = client.reply.pending_len() > 0;
+        if !pending && client.close_after_reply {
+            return true;
+        }
+        if pending != client.want_write {
+            let interest = if pending {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            let token = Token(client.token);
+            if self
+                .poll
+                .registry()
+                .reregister(&mut client.stream, token, interest)
+                .is_err()
+            {
+                return true;
+            }
+            client.want_write = pending;
+        }
+        if !pending {
+            client.reply.shrink_if_idle(READ_CHUNK);
+        }
+        false
+    }
+
+    /// Work done before every poll: write replies produced since the last one.
+    fn before_sleep(&mut self) {
+        let queued = std::mem::take(&mut self.pending_writes);
+        for &token in &queued {
+            let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {
+                continue;
+            };
+            client.queued_write = false;
+            if self.flush_client(&mut client) {
+                self.free_client(client);
+            } else if let Some(slot) = self.clients.get_mut(token) {
+                *slot = Some(client);
+            }
+        }
+        // Keep the allocation for the next round.
+        let mut queued = queued;
+        queued.clear();
+        if self.pending_writes.is_empty() {
+            self.pending_writes = queued;
+        }
+    }
+
+    /// Disconnects a client and forgets it. The client must already be out of its slot.
+    pub(crate) fn free_client(&mut self, mut client: Box<Client>) {
+        let _ = self.poll.registry().deregister(&mut client.stream);
+        if self.clients.contains(client.token) {
+            self.clients.remove(client.token);
+        }
+        self.paused_clients.retain(|&t| t != client.token);
+    }
+
+    /// Marks a client for closing; it is closed before the next poll.
+    pub(crate) fn schedule_close(&mut self, token: usize) {
+        if let Some(Some(c)) = self.clients.get_mut(token) {
+            c.close_asap = true;
+            if !c.queued_write {
+                c.queued_write = true;
+                self.pending_writes.push(token);
+            }
+        }
+    }
+
+    /// Re-runs requests that `CLIENT PAUSE` held back, once it no longer applies.
+    pub(crate) fn resume_paused(&mut self) {
+        if self.paused_clients.is_empty() {
+            return;
+        }
+        let tokens = std::mem::take(&mut self.paused_clients);
+        for token in tokens {
+            let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {
+                continue;
+            };
+            client.paused = false;
+            self.process_input(token, &mut client);
+            self.after_processing(token, client);
+        }
+    }
+
+    /// Carries out a requested shutdown. Returns true when the loop must end.
+    fn prepare_shutdown(&mut self) -> bool {
+        log::warn!("User requested shutdown...");
+        self.before_sleep();
+        self.listeners.close(self.poll.registry());
+        if !self.config.pidfile.is_empty() {
+            let _ = std::fs::remove_file(&self.config.pidfile);
+        }
+        log::warn!("Redis is now ready to exit, bye bye...");
+        true
+    }
+}
+
+/// `ip:port`, with IPv6 addresses unbracketed as Redis prints them.
+fn format_addr(a: &std::net::SocketAddr) -> String {
+    format!("{}:{}", a.ip(), a.port())
+}

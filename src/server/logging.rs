@@ -1,0 +1,90 @@
+//! The server log in Redis's format, through `log` and `env_logger`:
+//! `pid:M 21 Nov 2026 05:03:00.123 * message`, with Redis's level marks
+//! (`.` debug, `-` verbose, `*` notice, `#` warning), to stdout or `logfile`.
+//!
+//! Redis's levels map onto `log`'s as: debug → trace, verbose → debug,
+//! notice → info, warning → warn (and error).
+
+use std::fs::OpenOptions;
+use std::io::Write;
+
+use log::LevelFilter;
+
+use crate::config::LogLevel;
+
+/// The `log` filter for a Redis level.
+pub fn filter(level: LogLevel) -> LevelFilter {
+    match level {
+        LogLevel::Debug => LevelFilter::Trace,
+        LogLevel::Verbose => LevelFilter::Debug,
+        LogLevel::Notice => LevelFilter::Info,
+        LogLevel::Warning => LevelFilter::Warn,
+        LogLevel::Nothing => LevelFilter::Off,
+    }
+}
+
+fn mark(level: log::Level) -> char {
+    match level {
+        log::Level::Trace => '.',
+        log::Level::Debug => '-',
+        log::Level::Info => '*',
+        log::Level::Warn | log::Level::Error => '#',
+    }
+}
+
+/// Redis's log timestamp, `21 Nov 2026 05:03:00.123`, in local time.
+fn timestamp() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as libc::time_t;
+    let mut buf = [0u8; 64];
+    // SAFETY: localtime_r writes into the zeroed tm we own; strftime writes at
+    // most buf.len() bytes and returns how many it wrote.
+    let n = unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&secs, &mut tm);
+        libc::strftime(
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            c"%d %b %Y %H:%M:%S".as_ptr(),
+            &tm,
+        )
+    };
+    format!(
+        "{}.{:03}",
+        String::from_utf8_lossy(&buf[..n]),
+        now.subsec_millis()
+    )
+}
+
+/// Starts logging at `level`, to `logfile` (stdout when empty).
+pub fn init(level: LogLevel, logfile: &str) -> Result<(), String> {
+    let mut builder = env_logger::Builder::new();
+    // Level changes at run time (CONFIG SET loglevel) go through log::set_max_level,
+    // so the builder itself lets everything through.
+    builder.filter_level(LevelFilter::Trace);
+    let pid = std::process::id();
+    builder.format(move |f, record| {
+        writeln!(
+            f,
+            "{pid}:M {} {} {}",
+            timestamp(),
+            mark(record.level()),
+            record.args()
+        )
+    });
+    if !logfile.is_empty() {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logfile)
+            .map_err(|e| format!("Can't open the log file: {e}"))?;
+        builder.target(env_logger::Target::Pipe(Box::new(file)));
+    } else {
+        builder.target(env_logger::Target::Stdout);
+    }
+    builder.try_init().map_err(|e| e.to_string())?;
+    log::set_max_level(filter(level));
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! The server: all state the event loop owns, and start-up.
+//!
+//! One [`Server`] value holds the configuration, the databases, every client
+//! and the statistics. Only the loop's thread touches it, so nothing here is
+//! locked. Submodules hold the pieces of the loop: networking, clients, the
+//! timed sweep, signals, logging and memory accounting.
+
+pub mod client;
+pub mod cron;
+pub mod event_loop;
+pub mod keyspace;
+pub mod latency;
+pub mod logging;
+pub mod memory;
+pub mod net;
+pub mod signals;
+pub mod startup;
+pub mod stats;
+
+pub use startup::start;
+
+use std::io;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mio::Poll;
+use slab::Slab;
+
+use crate::commands::{flags, CommandSpec, CommandTable};
+use crate::config::Config;
+use crate::storage::db::Db;
+use client::Client;
+use net::Listeners;
+use stats::Stats;
+
+/// Redis version ferrodis behaves as; clients choose features by it.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+/// Cached wall-clock time, refreshed once per loop iteration like Redis's `mstime` cache.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    pub now_ms: u64,
+    pub now_us: u64,
+}
+
+impl Clock {
+    pub fn update(&mut self) {
+        let d = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        self.now_us = d.as_micros() as u64;
+        self.now_ms = self.now_us / 1000;
+    }
+}
+
+/// What `CLIENT PAUSE` holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseKind {
+    Write,
+    All,
+}
+
+/// The state of `CLIENT PAUSE`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Pause {
+    pub kind: Option<PauseKind>,
+    /// Unix milliseconds at which the pause ends.
+    pub until_ms: u64,
+}
+
+impl Pause {
+    /// Whether a command must wait. Redis lets EXEC-less reads through a WRITE pause.
+    pub fn blocks(&self, spec: &CommandSpec, now_ms: u64) -> bool {
+        match self.kind {
+            None => false,
+            Some(_) if now_ms >= self.until_ms => false,
+            Some(PauseKind::All) => true,
+            Some(PauseKind::Write) => spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE),
+        }
+    }
+}
+
+/// Why and how the server is stopping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownRequest {
+    Signal(i32),
+    Command,
+}
+
+/// Everything the event loop owns.
+pub struct Server {
+    pub config: Config,
+    pub dbs: Vec<Db>,
+    /// Connected clients by token; the client running a command is taken out
+    /// of its slot for the duration, so handlers get it and the rest apart.
+    pub clients: Slab<Option<Box<Client>>>,
+    pub commands: CommandTable,
+    pub stats: Stats,
+    pub clock: Clock,
+    pub pause: Pause,
+    pub next_client_id: u64,
+    pub run_id: String,
+    pub master_replid: String,
+    pub start_ms: u64,
+    /// Unix seconds of the last successful save (start time until one happens).
+    pub lastsave: u64,
+    /// Writes since the last save.
+    pub dirty: u64,
+    pub shutdown: Option<ShutdownRequest>,
+    /// Absolute path of the running executable, for `INFO server`.
+    pub executable: String,
+    /// The `hz` in force (differs from the configured one with `dynamic-hz`).
+    pub hz: u32,
+    /// Heap bytes in use once start-up finished (`used_memory_startup`).
+    pub startup_memory: usize,
+    pub(crate) poll: Poll,
+    pub(crate) listeners: Listeners,
+    /// Clients with output to flush before the next poll.
+    pub(crate) pending_writes: Vec<usize>,
+    /// Clients whose socket may hold more input than their last turn read.
+    pub(crate) unfinished_reads: Vec<usize>,
+    /// Clients holding a request back because of `CLIENT PAUSE`.
+    pub(crate) paused_clients: Vec<usize>,
+}
+
+impl Server {
+    /// Binds the listeners and builds the initial state.
+    pub fn new(config: Config) -> io::Result<Server> {
+        let poll = Poll::new()?;
+        let listeners = Listeners::bind(&config, poll.registry())?;
+        let commands = CommandTable::new();
+        let mut clock = Clock::default();
+        clock.update();
+        let dbs = (0..config.databases).map(|_| Db::new()).collect();
+        let stats = Stats::new(commands.all.len());
+        let hz = config.hz;
+        Ok(Server {
+            dbs,
+            clients: Slab::new(),
+            stats,
+            clock,
+            pause: Pause::default(),
+            next_client_id: 1,
+            run_id: random_hex40(),
+            master_replid: random_hex40(),
+            start_ms: clock.now_ms,
+            lastsave: clock.now_ms / 1000,
+            dirty: 0,
+            shutdown: None,
+            executable: executable_path(),
+            hz,
+            startup_memory: memory::used(),
+            poll,
+            listeners,
+            pending_writes: Vec::new(),
+            unfinished_reads: Vec::new(),
+            paused_clients: Vec::new(),
+            commands,
+            config,
+        })
+    }
+
+    /// Whether clients must authenticate before running commands.
+    pub fn auth_required(&self) -> bool {
+        self.config.requirepass.is_some()
+    }
+
+    /// The TCP port actually listened on (differs from the config when it is 0).
+    pub fn port(&self) -> u16 {
+        self.listeners.port().unwrap_or(self.config.port)
+    }
+
+    /// Number of connected clients.
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// Every other client (the one running a command is not in the slab).
+    pub fn other_clients(&self) -> impl Iterator<Item = &Client> {
+        self.clients.iter().filter_map(|(_, c)| c.as_deref())
+    }
+
+    pub fn other_clients_mut(&mut self) -> impl Iterator<Item = &mut Client> {
+        self.clients
+            .iter_mut()
+            .filter_map(|(_, c)| c.as_deref_mut())
+    }
+
+    /// Applies what a `CONFIG SET` of `name` changes outside the table
+    /// itself. `Err` carries Redis's reason; the caller restores the old
+    /// configuration and reports it.
+    pub fn apply_config_change(&mut self, name: &str, old: &Config) -> Result<(), &'static str> {
+        match name {
+            "loglevel" => log::set_max_level(logging::filter(self.config.loglevel)),
+            "hz" => self.hz = self.config.hz,
+            "maxclients" => startup::adjust_open_files(&mut self.config),
+            "port" | "bind" if self.config.port != old.port || self.config.bind != old.bind => {
+                let reason = if name == "port" {
+                    "Unable to listen on this port. Check server logs."
+                } else {
+                    "Failed to bind to specified addresses."
+                };
+                // The old sockets may hold the very address wanted, so they
+                // go first; on failure the old ones are bound again.
+                self.listeners.close_tcp(self.poll.registry());
+                if let Err(e) = self.listeners.bind_tcp(&self.config, self.poll.registry()) {
+                    log::warn!("{e}");
+                    let _ = self.listeners.bind_tcp(old, self.poll.registry());
+                    return Err(reason);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Seconds since start.
+    pub fn uptime_secs(&self) -> u64 {
+        (self.clock.now_ms.saturating_sub(self.start_ms)) / 1000
+    }
+}
+
+/// 40 random hex digits, as Redis's run id and replication id.
+fn random_hex40() -> String {
+    let mut bytes = [0u8; 20];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| io::Read::read_exact(&mut f, &mut bytes))
+        .is_err()
+    {
+        // No /dev/urandom: the id only has to differ between runs.
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (seed >> ((i % 16) * 8)) as u8 ^ (std::process::id() as u8).wrapping_mul(i as u8);
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn executable_path() -> String {
+    std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,129 @@
+//! Start-up and the end of the process: daemonizing, logging, the file
+//! descriptor limit `maxclients` needs, the pid file, and the banner lines
+//! Redis prints, then the loop until shutdown.
+
+use std::io::Write;
+
+use super::{logging, signals, Server, REDIS_VERSION};
+use crate::config::Config;
+
+/// Descriptors kept free for listeners, log and persistence files (Redis's `CONFIG_MIN_RESERVED_FDS`).
+const RESERVED_FDS: u64 = 32;
+
+/// Runs the server with `config` until it shuts down. `Err` carries the
+/// reason it could not start; the caller exits with status 1.
+pub fn start(mut config: Config) -> Result<(), String> {
+    if config.daemonize {
+        daemonize()?;
+        // A daemon always leaves a pid file, Redis's default one if none is set.
+        if config.pidfile.is_empty() {
+            config.force_set(b"pidfile", b"/var/run/redis.pid")?;
+        }
+    }
+    logging::init(config.loglevel, &config.logfile)?;
+    log::warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
+    log::warn!(
+        "Redis version={REDIS_VERSION}, bits={}, commit=00000000, modified=0, pid={}, just started",
+        usize::BITS,
+        std::process::id()
+    );
+    match config.config_file() {
+        Some(path) => log::warn!("Configuration loaded from {}", path.display()),
+        None => log::warn!(
+            "Warning: no config file specified, using the default config. In order to specify a config file use {} /path/to/redis.conf",
+            std::env::args().next().unwrap_or_default()
+        ),
+    }
+    adjust_open_files(&mut config);
+    let mut srv = Server::new(config).map_err(|e| e.to_string())?;
+    write_pidfile(&srv.config.pidfile);
+    signals::install();
+    log::info!("monotonic clock: POSIX clock_gettime");
+    log::info!("Running mode=standalone, port={}.", srv.port());
+    log::info!("Server initialized");
+    log::info!("Ready to accept connections");
+    srv.run().map_err(|e| format!("Event loop failed: {e}"))
+}
+
+/// Raises the open-file limit so `maxclients` connections fit, lowering
+/// `maxclients` when the system refuses, as Redis's `adjustOpenFilesLimit` does.
+pub fn adjust_open_files(config: &mut Config) {
+    let wanted = config.maxclients as u64 + RESERVED_FDS;
+    // SAFETY: getrlimit/setrlimit read and write the struct we own.
+    unsafe {
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return;
+        }
+        if lim.rlim_cur >= wanted {
+            return;
+        }
+        let mut target = wanted;
+        while target > lim.rlim_cur {
+            let new = libc::rlimit {
+                rlim_cur: target,
+                rlim_max: lim.rlim_max.max(target),
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &new) == 0 {
+                return;
+            }
+            let capped = libc::rlimit {
+                rlim_cur: target.min(lim.rlim_max),
+                rlim_max: lim.rlim_max,
+            };
+            if capped.rlim_cur >= wanted && libc::setrlimit(libc::RLIMIT_NOFILE, &capped) == 0 {
+                return;
+            }
+            target = target.saturating_sub(16);
+        }
+        let usable = lim.rlim_cur.saturating_sub(RESERVED_FDS).max(1);
+        log::warn!(
+            "You requested maxclients of {} requiring at least {wanted} max file descriptors.",
+            config.maxclients
+        );
+        log::warn!(
+            "Server can't set maximum open files to {wanted} because of OS error: {}.",
+            std::io::Error::last_os_error()
+        );
+        log::warn!(
+            "Current maximum open files is {}. maxclients has been reduced to {usable} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+            lim.rlim_cur
+        );
+        config.maxclients = usable as usize;
+    }
+}
+
+fn write_pidfile(path: &str) {
+    if path.is_empty() {
+        return;
+    }
+    match std::fs::File::create(path).and_then(|mut f| writeln!(f, "{}", std::process::id())) {
+        Ok(()) => {}
+        Err(e) => log::warn!("Failed to write PID file: {e}"),
+    }
+}
+
+/// Detaches from the terminal: fork, the parent exits, the child starts a
+/// new session with standard streams on /dev/null.
+fn daemonize() -> Result<(), String> {
+    // SAFETY: called before any other thread exists; the child continues
+    // with a copy of this single-threaded process.
+    unsafe {
+        match libc::fork() {
+            -1 => return Err(format!("fork failed: {}", std::io::Error::last_os_error())),
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if fd >= 0 {
+            libc::dup2(fd, 0);
+            libc::dup2(fd, 1);
+            libc::dup2(fd, 2);
+            if fd > 2 {
+                libc::close(fd);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,340 @@
+//! One logical database: keys, values, expiry times and access clocks.
+//!
+//! Keys live in a [`Dict`]. Keys with a time to live are also listed in
+//! `volatile` as (entry id, unix ms); each such entry's `aux` holds its
+//! position there plus one, so setting, clearing and deleting a TTL is O(1)
+//! and active expiry samples volatile keys uniformly by picking random
+//! positions, where Redis has to probe a second hash table.
+//!
+//! Expired keys are never visible: every lookup checks the deadline and
+//! deletes a key whose time has come (lazy expiry); the timed sweep deletes
+//! the rest by sampling (active expiry, see `active_expire`).
+
+use super::dict::{Dict, Id, Meta};
+use super::value::{Bytes, Value};
+
+/// A database of keys to values.
+#[derive(Default)]
+pub struct Db {
+    dict: Dict<Bytes, Value>,
+    /// Keys with a TTL: (entry id, deadline in unix ms).
+    volatile: Vec<(Id, u64)>,
+    /// Keys this database expired (lazily or actively) since the stats were reset.
+    pub expired: u64,
+    /// Running estimate of the mean TTL left, in ms, as Redis reports `avg_ttl`.
+    avg_ttl: u64,
+}
+
+/// What one active-expiry pass over a database did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ExpirePass {
+    pub sampled: usize,
+    pub expired: usize,
+}
+
+impl Db {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.dict.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dict.is_empty()
+    }
+
+    /// Number of keys with an expiry time.
+    pub fn expires(&self) -> usize {
+        self.volatile.len()
+    }
+
+    pub fn avg_ttl(&self) -> u64 {
+        self.avg_ttl
+    }
+
+    /// The deadline of an entry, if it has one.
+    pub fn expire_of(&self, id: Id) -> Option<u64> {
+        match self.dict.meta(id).aux {
+            0 => None,
+            slot => Some(self.volatile[slot as usize - 1].1),
+        }
+    }
+
+    /// Finds a live key. A key past its deadline is deleted here and counted.
+    pub fn find(&mut self, key: &[u8], now_ms: u64) -> Option<Id> {
+        let id = self.dict.find_mut(key)?;
+        if self.expire_of(id).is_some_and(|t| t <= now_ms) {
+            self.remove_id(id);
+            self.expired += 1;
+            return None;
+        }
+        Some(id)
+    }
+
+    /// Finds a key without deleting anything, treating expired keys as absent
+    /// (for read paths that only have shared access).
+    pub fn peek(&self, key: &[u8], now_ms: u64) -> Option<Id> {
+        let id = self.dict.find(key)?;
+        if self.expire_of(id).is_some_and(|t| t <= now_ms) {
+            return None;
+        }
+        Some(id)
+    }
+
+    pub fn key(&self, id: Id) -> &Bytes {
+        self.dict.key(id)
+    }
+
+    pub fn value(&self, id: Id) -> &Value {
+        self.dict.value(id)
+    }
+
+    pub fn value_mut(&mut self, id: Id) -> &mut Value {
+        self.dict.value_mut(id)
+    }
+
+    /// The access clock stored with the key.
+    pub fn lru(&self, id: Id) -> u32 {
+        self.dict.meta(id).lru
+    }
+
+    /// Records an access at `clock`.
+    pub fn touch(&mut self, id: Id, clock: u32) {
+        self.dict.meta_mut(id).lru = clock;
+    }
+
+    /// Adds a key known to be absent.
+    pub fn add(&mut self, key: &[u8], value: Value, clock: u32) -> Id {
+        self.dict
+            .add(Bytes::new(key), value, Meta { aux: 0, lru: clock })
+    }
+
+    /// Sets a key's value, creating it if needed. Unless `keep_ttl`, any
+    /// expiry is removed, as SET does.
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: u64, clock: u32) -> Id {
+        match self.find(key, now_ms) {
+            Some(id) => {
+                *self.dict.value_mut(id) = value;
+                if !keep_ttl {
+                    self.persist(id);
+                }
+                self.touch(id, clock);
+                id
+            }
+            None => self.add(key, value, clock),
+        }
+    }
+
+    /// Deletes a key (live or not); true if it existed and was live.
+    pub fn remove(&mut self, key: &[u8], now_ms: u64) -> bool {
+        match self.find(key, now_ms) {
+            Some(id) => {
+                self.remove_id(id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Deletes an entry by id and returns its value.
+    pub fn remove_id(&mut self, id: Id) -> Value {
+        self.persist(id);
+        let (_, value, _) = self.dict.remove_id(id);
+        value
+    }
+
+    /// Takes a key out with its value and deadline (RENAME, MOVE).
+    pub fn take(&mut self, id: Id) -> (Bytes, Value, Option<u64>) {
+        let expire = self.expire_of(id);
+        self.persist(id);
+        let (key, value, _) = self.dict.remove_id(id);
+        (key, value, expire)
+    }
+
+    /// Sets the deadline of an entry.
+    pub fn set_expire(&mut self, id: Id, when_ms: u64) {
+        match self.dict.meta(id).aux {
+            0 => {
+                self.volatile.push((id, when_ms));
+                self.dict.meta_mut(id).aux = self.volatile.len() as u32;
+            }
+            slot => self.volatile[slot as usize - 1].1 = when_ms,
+        }
+    }
+
+    /// Removes an entry's deadline; true if it had one.
+    pub fn persist(&mut self, id: Id) -> bool {
+        let slot = self.dict.meta(id).aux;
+        if slot == 0 {
+            return false;
+        }
+        let idx = slot as usize - 1;
+        self.volatile.swap_remove(idx);
+        if let Some(&(moved, _)) = self.volatile.get(idx) {
+            self.dict.meta_mut(moved).aux = slot;
+        }
+        self.dict.meta_mut(id).aux = 0;
+        true
+    }
+
+    /// Removes every key, returning how many there were.
+    pub fn clear(&mut self) -> usize {
+        let n = self.dict.len();
+        self.dict.clear();
+        self.volatile = Vec::new();
+        self.avg_ttl = 0;
+        n
+    }
+
+    /// A random live key. Expired keys met on the way are deleted; if every
+    /// key is volatile and the picks keep hitting expired ones, gives up
+    /// after 100 tries, as Redis does, rather than loop.
+    pub fn random_key(&mut self, now_ms: u64, rand: &mut impl FnMut() -> u64) -> Option<Id> {
+        let mut tries = 0;
+        loop {
+            let id = self.dict.random(&mut *rand)?;
+            match self.expire_of(id) {
+                Some(t) if t <= now_ms => {
+                    if self.volatile.len() == self.dict.len() {
+                        tries += 1;
+                        if tries > 100 {
+                            return Some(id);
+                        }
+                    }
+                    self.remove_id(id);
+                    self.expired += 1;
+                }
+                _ => return Some(id),
+            }
+        }
+    }
+
+    /// One SCAN step over the table; `visit` gets each entry id found.
+    pub fn scan(&self, cursor: u64, visit: impl FnMut(Id)) -> u64 {
+        self.dict.scan(cursor, visit)
+    }
+
+    /// Ids of every entry (expired ones included; callers check).
+    pub fn ids(&self) -> impl Iterator<Item = Id> + '_ {
+        self.dict.ids()
+    }
+
+    /// Samples up to `samples` volatile keys at random and deletes the
+    /// expired ones.
+    pub fn active_expire(
+        &mut self,
+        now_ms: u64,
+        samples: usize,
+        rand: &mut impl FnMut() -> u64,
+    ) -> ExpirePass {
+        let mut pass = ExpirePass::default();
+        let mut ttl_sum = 0u64;
+        let mut ttl_n = 0u64;
+        for _ in 0..samples {
+            if self.volatile.is_empty() {
+                break;
+            }
+            let idx = (rand() % self.volatile.len() as u64) as usize;
+            let (id, when) = self.volatile[idx];
+            pass.sampled += 1;
+            if when <= now_ms {
+                self.remove_id(id);
+                self.expired += 1;
+                pass.expired += 1;
+            } else {
+                ttl_sum += when - now_ms;
+                ttl_n += 1;
+            }
+        }
+        if let Some(sample) = ttl_sum.checked_div(ttl_n) {
+            // The same smoothing as Redis: the new sample weighs 2%.
+            self.avg_ttl = if self.avg_ttl == 0 {
+                sample
+            } else {
+                (self.avg_ttl * 49 + sample) / 50
+            };
+        }
+        if self.volatile.is_empty() {
+            self.avg_ttl = 0;
+        }
+        pass
+    }
+
+    /// Background upkeep from the timed sweep: finish resizes, shrink when sparse.
+    pub fn maintain(&mut self, budget: std::time::Duration) {
+        self.dict.shrink_if_sparse();
+        self.dict.rehash_for(budget);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::value::Str;
+
+    fn s(v: &str) -> Value {
+        Value::Str(Str::from_bytes(v.as_bytes()))
+    }
+
+    #[test]
+    fn lazy_expiry_and_persist() {
+        let mut db = Db::new();
+        let id = db.set(b"a", s("1"), false, 0, 0);
+        db.set_expire(id, 100);
+        db.set(b"b", s("2"), false, 0, 0);
+        assert_eq!(db.expires(), 1);
+        assert!(db.find(b"a", 99).is_some());
+        assert!(db.find(b"a", 100).is_none());
+        assert_eq!((db.len(), db.expires(), db.expired), (1, 0, 1));
+        let id = db.find(b"b", 0).unwrap();
+        db.set_expire(id, 10);
+        assert!(db.persist(id));
+        assert!(db.find(b"b", 1000).is_some());
+    }
+
+    #[test]
+    fn set_clears_ttl_unless_kept() {
+        let mut db = Db::new();
+        let id = db.set(b"k", s("v"), false, 0, 0);
+        db.set_expire(id, 50);
+        let id = db.set(b"k", s("w"), true, 0, 0);
+        assert_eq!(db.expire_of(id), Some(50));
+        let id = db.set(b"k", s("x"), false, 0, 0);
+        assert_eq!(db.expire_of(id), None);
+    }
+
+    #[test]
+    fn volatile_index_stays_consistent() {
+        let mut db = Db::new();
+        for i in 0..100 {
+            let k = format!("k{i}");
+            let id = db.set(k.as_bytes(), s("v"), false, 0, 0);
+            db.set_expire(id, 1000 + i);
+        }
+        for i in (0..100).step_by(3) {
+            assert!(db.remove(format!("k{i}").as_bytes(), 0));
+        }
+        for i in 0..100u64 {
+            let k = format!("k{i}");
+            match db.find(k.as_bytes(), 0) {
+                Some(id) => assert_eq!(db.expire_of(id), Some(1000 + i)),
+                None => assert_eq!(i % 3, 0),
+            }
+        }
+        let mut x = 7u64;
+        let mut rand = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 33
+        };
+        let mut total = 0;
+        while db.expires() > 0 {
+            total += db.active_expire(5000, 20, &mut rand).expired;
+        }
+        assert_eq!(total, 66);
+        assert!(db.is_empty());
+    }
+}

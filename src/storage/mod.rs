@@ -1,0 +1,7 @@
+//! The keyspace: databases of keys and values, and the glob matcher used to
+//! select keys (and configuration names) by pattern.
+
+pub mod db;
+pub mod dict;
+pub mod glob;
+pub mod value;

@@ -1,0 +1,248 @@
+//! Keys and values as the keyspace stores them.
+//!
+//! Both are 24 bytes. Keys and string values up to 22 bytes are stored
+//! inline, without a heap allocation; integers are stored as `i64`, so INCR
+//! never formats or parses. String values also remember the encoding Redis
+//! would report (`int`, `embstr`, `raw`), since `OBJECT ENCODING` and
+//! clients that inspect it see the difference: a string written by APPEND or
+//! SETRANGE is `raw` even when short, and only SET-like commands produce
+//! `embstr` (up to 44 bytes) or `int`.
+
+use std::borrow::Cow;
+
+use super::dict::DictKey;
+
+/// Longest byte string kept inline.
+pub const INLINE_MAX: usize = 22;
+/// Longest string Redis stores as `embstr` (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
+pub const EMBSTR_MAX: usize = 44;
+/// Longest string Redis tries to read as an integer (`LONG_STR_SIZE`... 20 digits and a sign).
+const INT_CANDIDATE_MAX: usize = 20;
+
+/// An immutable byte string: inline when short, boxed otherwise.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Bytes {
+    Inline { len: u8, buf: [u8; INLINE_MAX] },
+    Heap(Box<[u8]>),
+}
+
+impl Bytes {
+    pub fn new(b: &[u8]) -> Self {
+        if b.len() <= INLINE_MAX {
+            let mut buf = [0u8; INLINE_MAX];
+            buf[..b.len()].copy_from_slice(b);
+            Bytes::Inline {
+                len: b.len() as u8,
+                buf,
+            }
+        } else {
+            Bytes::Heap(b.into())
+        }
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Inline { len, buf } => &buf[..*len as usize],
+            Bytes::Heap(b) => b,
+        }
+    }
+
+    /// Heap bytes this value owns beyond its own 24.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Bytes::Inline { .. } => 0,
+            Bytes::Heap(b) => b.len(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_slice()))
+    }
+}
+
+impl DictKey for Bytes {
+    fn key_bytes(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+/// A string value and the encoding Redis would give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Str {
+    /// `int`: a decimal integer stored as one.
+    Int(i64),
+    /// `embstr`: written whole by a SET-like command, at most 44 bytes.
+    Embstr(Bytes),
+    /// `raw`: long, or modified in place (APPEND, SETRANGE, SETBIT...).
+    Raw(Box<Vec<u8>>),
+}
+
+impl Str {
+    /// The encoding Redis picks for a freshly written string (`tryObjectEncoding`).
+    pub fn from_bytes(b: &[u8]) -> Str {
+        if b.len() <= INT_CANDIDATE_MAX {
+            if let Some(i) = crate::protocol::parser::parse_i64_strict(b) {
+                return Str::Int(i);
+            }
+        }
+        if b.len() <= EMBSTR_MAX {
+            Str::Embstr(Bytes::new(b))
+        } else {
+            Str::Raw(Box::new(b.to_vec()))
+        }
+    }
+
+    /// The string's bytes (integers are formatted into `tmp`).
+    pub fn bytes<'a>(&'a self, tmp: &'a mut [u8; 20]) -> &'a [u8] {
+        match self {
+            Str::Int(i) => crate::protocol::reply::format_i64(*i, tmp),
+            Str::Embstr(b) => b.as_slice(),
+            Str::Raw(v) => v,
+        }
+    }
+
+    /// The bytes as an owned-or-borrowed slice, for callers without a buffer at hand.
+    pub fn to_cow(&self) -> Cow<'_, [u8]> {
+        match self {
+            Str::Int(i) => Cow::Owned(i.to_string().into_bytes()),
+            Str::Embstr(b) => Cow::Borrowed(b.as_slice()),
+            Str::Raw(v) => Cow::Borrowed(v),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Str::Int(i) => {
+                let mut tmp = [0u8; 20];
+                crate::protocol::reply::format_i64(*i, &mut tmp).len()
+            }
+            Str::Embstr(b) => b.as_slice().len(),
+            Str::Raw(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value as an integer, if it is one in Redis's strict sense.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Str::Int(i) => Some(*i),
+            Str::Embstr(b) => crate::protocol::parser::parse_i64_strict(b.as_slice()),
+            Str::Raw(v) if v.len() <= INT_CANDIDATE_MAX => {
+                crate::protocol::parser::parse_i64_strict(v)
+            }
+            Str::Raw(_) => None,
+        }
+    }
+
+    /// Mutable bytes for in-place edits; the value becomes `raw`, as Redis's
+    /// `dbUnshareStringValue` makes it.
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        if !matches!(self, Str::Raw(_)) {
+            let bytes = self.to_cow().into_owned();
+            *self = Str::Raw(Box::new(bytes));
+        }
+        match self {
+            Str::Raw(v) => v,
+            _ => unreachable!("just made raw"),
+        }
+    }
+
+    /// Redis's name for the encoding.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Str::Int(_) => "int",
+            Str::Embstr(_) => "embstr",
+            Str::Raw(_) => "raw",
+        }
+    }
+
+    /// Heap bytes owned beyond the value itself.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Str::Int(_) => 0,
+            Str::Embstr(b) => b.heap_size(),
+            Str::Raw(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
+        }
+    }
+}
+
+/// A value in the keyspace. Other types join as variants holding a box, so
+/// the value stays 24 bytes whatever the type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Str(Str),
+}
+
+/// The type of a value, as `TYPE` names it and WRONGTYPE checks compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    String,
+}
+
+impl Value {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Value::Str(_) => Kind::String,
+        }
+    }
+
+    /// `TYPE`'s answer.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind() {
+            Kind::String => "string",
+        }
+    }
+
+    /// `OBJECT ENCODING`'s answer.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Str(s) => s.heap_size(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(std::mem::size_of::<Bytes>(), 24);
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+    }
+
+    #[test]
+    fn encodings_follow_redis() {
+        assert_eq!(Str::from_bytes(b"12345").encoding(), "int");
+        assert_eq!(Str::from_bytes(b"-9223372036854775808").encoding(), "int");
+        assert_eq!(Str::from_bytes(b"9223372036854775808").encoding(), "embstr");
+        assert_eq!(Str::from_bytes(b"012").encoding(), "embstr");
+        assert_eq!(Str::from_bytes(&[b'a'; 44]).encoding(), "embstr");
+        assert_eq!(Str::from_bytes(&[b'a'; 45]).encoding(), "raw");
+        let mut s = Str::from_bytes(b"abc");
+        s.make_raw().extend_from_slice(b"def");
+        assert_eq!(s.encoding(), "raw");
+        assert_eq!(&*s.to_cow(), b"abcdef");
+    }
+
+    #[test]
+    fn bytes_round_trip() {
+        for len in [0, 1, 22, 23, 100] {
+            let v: Vec<u8> = (0..len as u8).collect();
+            assert_eq!(Bytes::new(&v).as_slice(), &v[..]);
+        }
+        let mut tmp = [0u8; 20];
+        assert_eq!(Str::Int(-42).bytes(&mut tmp), b"-42");
+    }
+}
