@@ -1,0 +1,35 @@
+# Developer entry points. CI runs `make test` (see .ci/run).
+#   make build              release build
+#   make run ARGS='...'     release build, then serve on port 6379
+#   make test               install redis if needed, run the suite, lint
+#   make lint               rustfmt check and clippy with warnings denied
+#   make docs               regenerate docs/commands.md from the command table
+# (A `bench` target will come with scripts/bench.sh.)
+
+CARGO ?= cargo
+PORT ?= 6379
+ARGS ?=
+
+.PHONY: build run test lint docs
+
+build:
+	$(CARGO) build --release
+
+run: build
+	./target/release/ferrodis --port $(PORT) $(ARGS)
+
+# The suite runs the debug build: the release profile's fat LTO with one
+# codegen unit makes building the test binaries take several times longer
+# than the whole suite takes to run, and the tests are I/O bound, so
+# debug is clearly faster end to end.
+test:
+	bash scripts/ensure-redis.sh
+	$(CARGO) test
+	$(MAKE) lint
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+docs:
+	UPDATE_DOCS=1 $(CARGO) test --lib docs_command_list_is_current

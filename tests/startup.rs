@@ -1,0 +1,211 @@
+//! Starting the server: command-line options, config files and their
+//! precedence, one-shot flags (`--version`, `--help`), fatal configuration
+//! errors, and the files and sockets a running server creates. Every check
+//! runs on real Redis first, so the expectations themselves are verified.
+
+use crate::util::*;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs the same one-shot invocation on both binaries.
+fn run_both(args: &[&str]) -> [(Flavor, Output); 2] {
+    [Flavor::Redis, Flavor::Ferrodis].map(|f| (f, run_server_binary(f, args)))
+}
+
+/// Polls `cond` for up to 5 s: files appear shortly after the port opens.
+fn eventually(what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn listens_on_the_given_port() {
+    on_both(&[], |srv| {
+        let reply = srv.conn().call_parsed(&["CONFIG", "GET", "port"]);
+        assert_eq!(reply.items()[1].text(), srv.port.to_string());
+    });
+}
+
+#[test]
+fn command_line_overrides_config_file() {
+    let config = "# a comment\n\nmaxclients 77\ntimeout 30\n  databases 4\nhz \"15\"\n";
+    on_builder(
+        Builder::new(Flavor::Redis)
+            .config(config)
+            .args(&["--maxclients", "88"]),
+        |srv| {
+            let mut c = srv.conn();
+            let get =
+                |c: &mut Conn, p: &str| c.call_parsed(&["CONFIG", "GET", p]).items()[1].text();
+            assert_eq!(get(&mut c, "maxclients"), "88", "command line wins");
+            assert_eq!(get(&mut c, "timeout"), "30", "config file value kept");
+            assert_eq!(get(&mut c, "hz"), "15", "quoted value");
+            assert_eq!(c.call(&["SELECT", "3"]), b"+OK\r\n");
+            assert_eq!(
+                c.call(&["SELECT", "4"]),
+                b"-ERR DB index is out of range\r\n"
+            );
+        },
+    );
+}
+
+#[test]
+fn version_flag() {
+    for flag in ["--version", "-v"] {
+        for (flavor, out) in run_both(&[flag]) {
+            let stdout = text(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("v=") && stdout.lines().count() == 1,
+                "{} {flag}: {:?}, stdout {stdout:?}",
+                flavor.name(),
+                out.status
+            );
+        }
+    }
+}
+
+#[test]
+fn ferrodis_server_binary_is_the_same_program() {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodis-server"));
+    cmd.arg("--version");
+    let out = tools::run(cmd, None, Duration::from_secs(10));
+    assert_success("ferrodis-server --version", &out);
+}
+
+#[test]
+fn help_flag_prints_usage_to_stderr() {
+    // Redis 7.0 treats --help like a usage error: exit 1, text on stderr.
+    for flag in ["--help", "-h"] {
+        let [(_, redis), (_, ferrodis)] = run_both(&[flag]);
+        assert_eq!(
+            ferrodis.status.code(),
+            redis.status.code(),
+            "{flag} exit code"
+        );
+        let usage = text(&ferrodis.stderr);
+        assert!(usage.contains("Usage:"), "{flag} stderr: {usage:?}");
+    }
+}
+
+/// Checks that both binaries reject the config with exit code 1 and the same
+/// FATAL CONFIG FILE ERROR report on stderr; returns the difference, if any,
+/// so one test can report every case at once.
+fn fatal_like_redis(args: &[&str], needle: &str) -> Option<String> {
+    let [(_, redis), (_, ferrodis)] = run_both(args);
+    let want = text(&redis.stderr);
+    assert_eq!(redis.status.code(), Some(1), "redis {args:?}");
+    assert!(
+        want.contains("*** FATAL CONFIG FILE ERROR") && want.contains(needle),
+        "{want}"
+    );
+    let got = text(&ferrodis.stderr);
+    (ferrodis.status.code() != Some(1) || got != want).then(|| {
+        format!(
+            "{args:?}\n    redis:    exit status: 1, stderr {}\n    ferrodis: {}, stderr {} (stdout {})",
+            escape(want.as_bytes()),
+            ferrodis.status,
+            escape(got.as_bytes()),
+            escape(&ferrodis.stdout)
+        )
+    })
+}
+
+fn assert_all_fatal_like_redis(cases: &[(&[&str], &str)]) {
+    let report: Vec<String> = cases
+        .iter()
+        .filter_map(|(args, needle)| fatal_like_redis(args, needle))
+        .collect();
+    assert!(
+        report.is_empty(),
+        "fatal config errors differ:\n{}",
+        report.join("\n")
+    );
+}
+
+#[test]
+fn bad_options_are_fatal() {
+    assert_all_fatal_like_redis(&[
+        (&["--nosuchoption", "1"], ">>> 'nosuchoption \"1\"'"),
+        (
+            &["--maxclients", "abc"],
+            "couldn't be parsed into an integer",
+        ),
+        (&["--port", "99999"], ">>> 'port \"99999\"'"),
+        (&["--appendonly", "maybe"], "argument must be 'yes' or 'no'"),
+        (&["--port"], "wrong number of arguments"),
+    ]);
+}
+
+#[test]
+fn bad_config_file_lines_are_fatal() {
+    let dir = server::temp_dir("bad-config");
+    let bogus = dir.join("bogus.conf");
+    std::fs::write(&bogus, "port 1234\nbogus-directive yes\n").unwrap();
+    let short = dir.join("short.conf");
+    std::fs::write(&short, "timeout 1\nmaxclients\n").unwrap();
+    let quotes = dir.join("quotes.conf");
+    std::fs::write(&quotes, "timeout 1\nrequirepass \"unterminated\n").unwrap();
+    let [bogus, short, quotes] = [bogus, short, quotes].map(|p| p.display().to_string());
+    assert_all_fatal_like_redis(&[
+        (&[&bogus], ">>> 'bogus-directive yes'"),
+        (&[&short], "at line 2"),
+        (&[&quotes], "Unbalanced quotes in configuration line"),
+    ]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn missing_config_file_is_fatal() {
+    // Redis reports this one through its logger, i.e. on stdout.
+    for (flavor, out) in run_both(&["/nonexistent/ferrodis.conf"]) {
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert!(
+            out.status.code() == Some(1)
+                && all.contains("Fatal error, can't open config file '/nonexistent/ferrodis.conf'"),
+            "{}: {:?}, output {all:?}",
+            flavor.name(),
+            out.status
+        );
+    }
+}
+
+#[test]
+fn pidfile_and_logfile_are_written() {
+    on_both(&["--pidfile", "{dir}/server.pid"], |srv| {
+        let pidfile = srv.dir().join("server.pid");
+        eventually("the pid file", || pidfile.exists());
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        assert_eq!(pid.trim(), srv.pid().to_string(), "pid file content");
+        eventually("the log to say it is ready", || {
+            srv.log().contains("Ready to accept connections")
+        });
+    });
+}
+
+#[test]
+fn unix_socket() {
+    on_both(
+        &["--unixsocket", "{dir}/s.sock", "--unixsocketperm", "700"],
+        |srv| {
+            let path = srv.dir().join("s.sock");
+            let mut c = Conn::connect_unix(&path);
+            assert_eq!(c.call(&["PING"]), b"+PONG\r\n");
+            assert_eq!(c.call(&["SET", "unix:k", "v"]), b"+OK\r\n");
+            assert_eq!(srv.conn().call(&["GET", "unix:k"]), b"$1\r\nv\r\n");
+            let got = c.call_parsed(&["CONFIG", "GET", "unixsocket"]);
+            assert_eq!(got.items()[1].text(), path.display().to_string());
+            c.send_raw(b"PING\r\n");
+            assert_eq!(c.read_reply(), b"+PONG\r\n", "inline over the unix socket");
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "unixsocketperm");
+        },
+    );
+}

@@ -1,0 +1,21 @@
+//! The integration suite: every module below drives the real `ferrodis`
+//! binary over sockets, most of them differentially against redis-server 7.0.
+
+mod util;
+
+/// The real redis-benchmark completes (smoke test, not a measurement).
+mod benchmark_tool;
+/// The `redis` crate as an application would use it.
+mod client_lib;
+/// Connection commands: PING, SELECT, HELLO, AUTH, RESET, CLIENT, timeouts.
+mod connection;
+/// Self-checks of the harness: mismatches are caught, masks are narrow.
+mod harness;
+/// Raw RESP: inline and multibulk parsing, pipelining, protocol errors.
+mod protocol;
+/// The real redis-cli, with commands as arguments and on stdin.
+mod redis_cli;
+/// Server commands: GET/SET, errors, TIME, CONFIG, INFO, COMMAND, SHUTDOWN.
+mod server_cmds;
+/// Startup: options, config files, fatal config errors, pid/log files, unix socket.
+mod startup;
