@@ -4,13 +4,13 @@
 #   make test               install redis if needed, run the suite, lint
 #   make lint               rustfmt check and clippy with warnings denied
 #   make docs               regenerate docs/commands.md from the command table
-# (A `bench` target will come with scripts/bench.sh.)
+#   make bench              ferrodis vs redis-server side by side (docs/benchmarks.md)
 
 CARGO ?= cargo
 PORT ?= 6379
 ARGS ?=
 
-.PHONY: build run test lint docs
+.PHONY: build run test lint docs bench
 
 build:
 	$(CARGO) build --release
@@ -33,3 +33,8 @@ lint:
 
 docs:
 	UPDATE_DOCS=1 $(CARGO) test --lib docs_command_list_is_current
+
+# QUICK=1 for a short matrix, LONG=1 to add the 10M-key growth run.
+bench: build
+	bash scripts/ensure-redis.sh
+	python3 scripts/bench.py

@@ -111,6 +111,26 @@ pub enum MaxmemoryPolicy {
     NoEviction,
 }
 
+impl MaxmemoryPolicy {
+    /// Whether keys carry an LFU counter instead of an access time.
+    pub fn is_lfu(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu
+        )
+    }
+
+    /// Whether the policy evicts by recency or frequency, which stops Redis
+    /// from sharing small integer objects (`MAXMEMORY_FLAG_NO_SHARED_INTEGERS`).
+    pub fn uses_lru_or_lfu(self) -> bool {
+        self.is_lfu()
+            || matches!(
+                self,
+                MaxmemoryPolicy::VolatileLru | MaxmemoryPolicy::AllkeysLru
+            )
+    }
+}
+
 /// One class of `client-output-buffer-limit` (normal, replica, pubsub).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientBufferLimit {

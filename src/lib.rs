@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod persistence;
 pub mod protocol;
 pub mod server;
 pub mod storage;

@@ -5,10 +5,14 @@ mod util;
 
 /// The real redis-benchmark completes (smoke test, not a measurement).
 mod benchmark_tool;
+/// Bit commands: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD(_RO).
+mod bitops;
 /// The `redis` crate as an application would use it.
 mod client_lib;
 /// Connection commands: PING, SELECT, HELLO, AUTH, RESET, CLIENT, timeouts.
 mod connection;
+/// DUMP and RESTORE: payload bytes, every option and error, cross-server round trips.
+mod dump;
 /// Self-checks of the harness: mismatches are caught, masks are narrow.
 mod harness;
 /// Raw RESP: inline and multibulk parsing, pipelining, protocol errors.

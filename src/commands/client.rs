@@ -379,7 +379,7 @@ pub fn no_touch(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// `CLIENT PAUSE timeout [WRITE|ALL]`
 pub fn pause(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if args.len() > 4 {
-        return Err(subcommand_syntax(args));
+        return Err(super::subcommand_syntax(args));
     }
     let mut kind = PauseKind::All;
     if args.len() == 4 {
@@ -393,10 +393,7 @@ pub fn pause(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             ));
         }
     }
-    let ms = parse_int(args.get(2)).map_err(|_| CmdError::TimeoutNotInteger)?;
-    if ms < 0 {
-        return Err(CmdError::TimeoutNegative);
-    }
+    let ms = super::keys::parse_timeout_ms(args.get(2))?;
     let until = if ms == 0 {
         0
     } else {
@@ -428,7 +425,7 @@ pub fn unpause(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
 /// ever blocked and the answer is 0 once the arguments are valid.
 pub fn unblock(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if args.len() > 4 {
-        return Err(subcommand_syntax(args));
+        return Err(super::subcommand_syntax(args));
     }
     if args.len() == 4 && !args.is(3, "timeout") && !args.is(3, "error") {
         return Err(CmdError::Message(
@@ -465,13 +462,4 @@ pub fn caching(_srv: &mut Server, _c: &mut Client, _args: &Args) -> CmdResult {
         "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
             .into(),
     ))
-}
-
-/// Redis's reply when a subcommand gets an argument count its branch does not take.
-fn subcommand_syntax(args: &Args) -> CmdError {
-    let sub = String::from_utf8_lossy(until_nul(args.get(1))).into_owned();
-    let container = String::from_utf8_lossy(args.get(0)).to_ascii_uppercase();
-    CmdError::Message(
-        format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {container} HELP.").into(),
-    )
 }

@@ -65,6 +65,48 @@ pub enum CmdError {
     CommandHasNoKeys,
     /// `COMMAND GETKEYS` on a command whose keys we cannot find; holds its name.
     UnknownKeysOfCommand,
+    /// The key holds a value of another type.
+    WrongType,
+    /// A value that must be an integer is not one, or overflows.
+    NotIntegerOrOutOfRange,
+    /// INCR-family result would leave the 64-bit range.
+    IncrOverflow,
+    /// A value that must be a float is not one.
+    NotFloat,
+    /// INCRBYFLOAT would produce NaN or infinity.
+    IncrNanOrInfinity,
+    /// The key named by RENAME and friends does not exist.
+    NoSuchKey,
+    /// A string would grow past `proto-max-bulk-len`.
+    StringTooLong,
+    /// An expire time or TTL argument that overflows.
+    InvalidExpireTime(&'static str),
+    /// A bit offset that is not an integer, negative, or past `proto-max-bulk-len`.
+    BitOffset,
+    /// SETBIT's value is neither 0 nor 1.
+    BitValue,
+    /// BITPOS's bit argument is neither 0 nor 1.
+    BitposBit,
+    /// BITOP NOT with more than one source.
+    BitopNotSingleSource,
+    /// A BITFIELD type other than `i1`..`i64` or `u1`..`u63`.
+    BitfieldType,
+    /// BITFIELD OVERFLOW with a mode other than WRAP, SAT or FAIL.
+    BitfieldOverflowType,
+    /// BITFIELD_RO asked to write.
+    BitfieldReadOnly,
+    /// RESTORE of a key that exists, without REPLACE.
+    BusyKey,
+    /// RESTORE with a negative TTL.
+    InvalidTtl,
+    /// RESTORE with a negative IDLETIME.
+    InvalidIdletime,
+    /// RESTORE with a FREQ outside 0..=255.
+    InvalidFreq,
+    /// RESTORE of a payload too short, from a newer RDB version, or with a bad checksum.
+    DumpPayload,
+    /// RESTORE of a payload whose checksum matches but whose value does not decode.
+    BadDataFormat,
     /// A message built elsewhere (the configuration table), already in Redis's words.
     Message(Cow<'static, str>),
 }
@@ -94,6 +136,35 @@ impl CmdError {
                  select the RESP protocol version at the same time"
             }
             CmdError::NoSuchClient => "ERR No such client",
+            CmdError::BusyKey => "BUSYKEY Target key name already exists.",
+            CmdError::InvalidTtl => "ERR Invalid TTL value, must be >= 0",
+            CmdError::InvalidIdletime => "ERR Invalid IDLETIME value, must be >= 0",
+            CmdError::InvalidFreq => "ERR Invalid FREQ value, must be >= 0 and <= 255",
+            CmdError::DumpPayload => "ERR DUMP payload version or checksum are wrong",
+            CmdError::BadDataFormat => "ERR Bad data format",
+            CmdError::WrongType => {
+                "WRONGTYPE Operation against a key holding the wrong kind of value"
+            }
+            CmdError::NotIntegerOrOutOfRange => "ERR value is not an integer or out of range",
+            CmdError::IncrOverflow => "ERR increment or decrement would overflow",
+            CmdError::NotFloat => "ERR value is not a valid float",
+            CmdError::IncrNanOrInfinity => "ERR increment would produce NaN or Infinity",
+            CmdError::NoSuchKey => "ERR no such key",
+            CmdError::StringTooLong => {
+                "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+            }
+            CmdError::BitOffset => "ERR bit offset is not an integer or out of range",
+            CmdError::BitValue => "ERR bit is not an integer or out of range",
+            CmdError::BitposBit => "ERR The bit argument must be 1 or 0.",
+            CmdError::BitopNotSingleSource => {
+                "ERR BITOP NOT must be called with a single source key."
+            }
+            CmdError::BitfieldType => {
+                "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not \
+                 supported but i64 is."
+            }
+            CmdError::BitfieldOverflowType => "ERR Invalid OVERFLOW type specified",
+            CmdError::BitfieldReadOnly => "ERR BITFIELD_RO only supports the GET subcommand",
             CmdError::BadClientName => {
                 "ERR Client names cannot contain spaces, newlines or special characters."
             }
@@ -105,6 +176,11 @@ impl CmdError {
             }
             CmdError::CommandHasNoKeys => "ERR The command has no key arguments",
             CmdError::UnknownKeysOfCommand => "ERR Invalid arguments specified for command",
+            CmdError::InvalidExpireTime(cmd) => {
+                return Cow::Owned(
+                    format!("ERR invalid expire time in '{cmd}' command").into_bytes(),
+                )
+            }
             CmdError::ShutdownFailed(why) => return Cow::Owned(format!("ERR {why}").into_bytes()),
             CmdError::Message(m) => return Cow::Borrowed(m.as_bytes()),
             CmdError::WrongArity(name) => {

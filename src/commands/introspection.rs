@@ -203,7 +203,9 @@ pub fn docs(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 fn reply_doc(c: &mut Client, spec: &CommandSpec) {
     let has_subs = !spec.subcommands.is_empty();
-    c.reply.map_len(4 + usize::from(has_subs));
+    let has_flags = !spec.doc_flags.is_empty();
+    c.reply
+        .map_len(4 + usize::from(has_flags) + usize::from(has_subs));
     for (k, v) in [
         ("summary", spec.summary),
         ("since", spec.since),
@@ -212,6 +214,10 @@ fn reply_doc(c: &mut Client, spec: &CommandSpec) {
     ] {
         c.reply.bulk(k.as_bytes());
         c.reply.bulk(v.as_bytes());
+    }
+    if has_flags {
+        c.reply.bulk(b"doc_flags");
+        status_set(c, spec.doc_flags);
     }
     if has_subs {
         c.reply.bulk(b"subcommands");

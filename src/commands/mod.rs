@@ -6,11 +6,15 @@
 //! work; `COMMAND` and the documentation are generated from the same table.
 //! Handlers live in one file per family, as Redis keeps one file per type.
 
+pub mod bitops;
 pub mod client;
 pub mod connection;
+pub mod debug;
+pub mod dump;
 pub mod error;
 pub mod info;
 pub mod introspection;
+pub mod keys;
 pub mod server;
 pub mod string;
 pub mod table;
@@ -54,6 +58,8 @@ pub mod flags {
     /// Not listed by `COMMAND INFO`: the command may propagate writes, so
     /// `CLIENT PAUSE WRITE` holds it back like a write.
     pub const MAY_REPLICATE: u32 = 1 << 24;
+    /// Not listed: refused unless `enable-debug-command` allows it.
+    pub const PROTECTED: u32 = 1 << 25;
 
     /// Names for `COMMAND INFO`, by bit.
     pub const NAMES: &[(u32, &str)] = &[
@@ -168,6 +174,7 @@ pub struct KeySpec {
 pub enum Group {
     Generic,
     String,
+    Bitmap,
     Connection,
     Server,
 }
@@ -177,6 +184,7 @@ impl Group {
         match self {
             Group::Generic => "generic",
             Group::String => "string",
+            Group::Bitmap => "bitmap",
             Group::Connection => "connection",
             Group::Server => "server",
         }
@@ -201,6 +209,8 @@ pub struct CommandSpec {
     pub since: &'static str,
     pub group: Group,
     pub complexity: &'static str,
+    /// `COMMAND DOCS` flags (`syscmd` for DEBUG).
+    pub doc_flags: &'static [&'static str],
     /// `None` for a container, whose subcommands do the work.
     pub handler: Option<Handler>,
     /// Finds keys where the key specs cannot say it alone (flags that depend
@@ -452,6 +462,15 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
         reject(srv, client, Some(id), CmdError::WrongArity(spec.name));
         return Outcome::Continue;
     }
+    if spec.has(flags::PROTECTED) && !protected_allowed(srv, client) {
+        reject(srv, client, Some(id), CmdError::Message(
+            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", \
+             you can run it from a local connection, otherwise you need to set this option in the \
+             configuration file, and then restart the server."
+                .into(),
+        ));
+        return Outcome::Continue;
+    }
     if !client.authenticated && srv.auth_required() && !spec.has(flags::NO_AUTH) {
         reject(srv, client, Some(id), CmdError::NoAuth);
         return Outcome::Continue;
@@ -461,6 +480,15 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     }
     call(srv, client, id, args);
     Outcome::Continue
+}
+
+/// Whether `enable-debug-command` lets this client run protected commands.
+fn protected_allowed(srv: &Server, client: &Client) -> bool {
+    match srv.config.value_of(b"enable-debug-command").as_deref() {
+        Some(b"yes") => true,
+        Some(b"local") => client.is_local(),
+        _ => false,
+    }
 }
 
 /// Executes a command that passed every check, with its statistics.
@@ -519,6 +547,20 @@ pub fn write_error(srv: &mut Server, client: &mut Client, err: &CmdError) {
     let text = err.text();
     client.reply.error_line(&text);
     srv.stats.count_error(&text);
+}
+
+/// Redis's reply when a subcommand gets arguments its branch does not take.
+pub fn subcommand_syntax(args: &Args) -> CmdError {
+    let sub = args.get(1);
+    let sub = &sub[..sub.iter().position(|&b| b == 0).unwrap_or(sub.len())];
+    let container = String::from_utf8_lossy(args.get(0)).to_ascii_uppercase();
+    CmdError::Message(
+        format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try {container} HELP.",
+            String::from_utf8_lossy(sub)
+        )
+        .into(),
+    )
 }
 
 /// Writes a `HELP` reply: the usage line, the container's lines, then `HELP` itself.

@@ -148,7 +148,7 @@ pub fn config_set(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// `CONFIG RESETSTAT`
 pub fn config_resetstat(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    srv.stats.reset();
+    srv.reset_stats();
     c.reply.ok();
     Ok(())
 }

@@ -1,7 +1,13 @@
 //! The timed sweep, run `hz` times a second (Redis's `serverCron`):
-//! statistics sampling, idle-client timeouts and the end of `CLIENT PAUSE`.
+//! statistics sampling, idle-client timeouts, the end of `CLIENT PAUSE`,
+//! active expiry, and the keyspace's incremental rehashing.
+
+use std::time::Duration;
 
 use super::Server;
+
+/// Rehashing time per database per tick (Redis's `dictRehashMilliseconds(1)`).
+const REHASH_BUDGET: Duration = Duration::from_millis(1);
 
 impl Server {
     pub(crate) fn cron(&mut self) {
@@ -11,6 +17,12 @@ impl Server {
         if self.pause.kind.is_some() && now >= self.pause.until_ms {
             self.pause.kind = None;
             self.resume_paused();
+        }
+        self.active_expire_cycle(false);
+        if self.config.activerehashing {
+            for db in &mut self.dbs {
+                db.maintain(REHASH_BUDGET);
+            }
         }
     }
 

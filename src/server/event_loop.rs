@@ -202,6 +202,7 @@ impl Server {
                     break;
                 }
                 Ok(n) => {
+                    self.clock.update();
                     client.query.end += n;
                     self.stats.net_input_bytes += n as u64;
                     self.stats.total_reads_processed += 1;
@@ -355,8 +356,10 @@ impl Server {
         false
     }
 
-    /// Work done before every poll: write replies produced since the last one.
+    /// Work done before every poll: a fast expiry cycle when one is due,
+    /// then writing the replies produced since the last poll.
     fn before_sleep(&mut self) {
+        self.active_expire_cycle(true);
         let queued = std::mem::take(&mut self.pending_writes);
         for &token in &queued {
             let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {

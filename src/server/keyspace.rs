@@ -9,23 +9,72 @@ use crate::storage::dict::Id;
 pub const LRU_CLOCK_RESOLUTION: u64 = 1000;
 /// The clock wraps at 24 bits, as Redis's does.
 pub const LRU_CLOCK_MAX: u64 = (1 << 24) - 1;
+/// The counter a new key starts with under an LFU policy (`LFU_INIT_VAL`).
+const LFU_INIT_VAL: u32 = 5;
 
 impl Server {
-    /// The access clock now.
+    /// The access field for a new key: the access clock, or under an LFU
+    /// policy the current minute and the initial counter.
     pub fn lru_clock(&self) -> u32 {
+        if self.config.maxmemory_policy.is_lfu() {
+            (self.lfu_minutes() << 8) | LFU_INIT_VAL
+        } else {
+            self.raw_lru_clock()
+        }
+    }
+
+    fn raw_lru_clock(&self) -> u32 {
         ((self.clock.now_ms / LRU_CLOCK_RESOLUTION) & LRU_CLOCK_MAX) as u32
+    }
+
+    /// Minutes, in the 16 bits the LFU field keeps of them.
+    fn lfu_minutes(&self) -> u32 {
+        ((self.clock.now_ms / 60_000) & 0xFFFF) as u32
+    }
+
+    /// The LFU counter of an access field after decay: one step per
+    /// `lfu-decay-time` minutes since the last access (Redis's `LFUDecrAndReturn`).
+    pub fn lfu_counter(&self, field: u32) -> u32 {
+        let last = field >> 8;
+        let counter = field & 0xFF;
+        let now = self.lfu_minutes();
+        let elapsed = if now >= last {
+            now - last
+        } else {
+            0xFFFF - last + now
+        };
+        let decay = self.config.lfu_decay_time;
+        let periods = elapsed.checked_div(decay).unwrap_or(0);
+        counter.saturating_sub(periods)
+    }
+
+    /// The access field after one more access: the clock now, or the LFU
+    /// counter decayed and then incremented with probability falling as it
+    /// grows (Redis's `LFULogIncr`).
+    fn accessed(&mut self, field: u32) -> u32 {
+        if !self.config.maxmemory_policy.is_lfu() {
+            return self.raw_lru_clock();
+        }
+        let mut counter = self.lfu_counter(field);
+        if counter < 255 {
+            let r = super::next_random(&mut self.random_state) as f64 / u64::MAX as f64;
+            let base = f64::from(counter.saturating_sub(LFU_INIT_VAL));
+            let p = 1.0 / (base * self.config.lfu_log_factor as f64 + 1.0);
+            if r < p {
+                counter += 1;
+            }
+        }
+        (self.lfu_minutes() << 8) | counter
     }
 
     /// A live key for reading: counts a keyspace hit or miss and, unless the
     /// client asked for `CLIENT NO-TOUCH`, records the access.
     pub fn lookup_read(&mut self, db: usize, key: &[u8], no_touch: bool) -> Option<Id> {
         let now = self.clock.now_ms;
-        let clock = self.lru_clock();
-        let d = &mut self.dbs[db];
-        match d.find(key, now) {
+        match self.dbs[db].find(key, now) {
             Some(id) => {
                 if !no_touch {
-                    d.touch(id, clock);
+                    self.touch(db, id);
                 }
                 self.stats.keyspace_hits += 1;
                 Some(id)
@@ -40,16 +89,20 @@ impl Server {
     /// A live key for writing: no hit/miss accounting.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<Id> {
         let now = self.clock.now_ms;
-        let clock = self.lru_clock();
-        let d = &mut self.dbs[db];
-        let id = d.find(key, now)?;
-        d.touch(id, clock);
+        let id = self.dbs[db].find(key, now)?;
+        self.touch(db, id);
         Some(id)
+    }
+
+    /// Records an access to an entry.
+    fn touch(&mut self, db: usize, id: Id) {
+        let field = self.accessed(self.dbs[db].lru(id));
+        self.dbs[db].touch(id, field);
     }
 
     /// Seconds since the access clock value `lru`, allowing for wrap-around.
     pub fn idle_secs(&self, lru: u32) -> u64 {
-        let now = u64::from(self.lru_clock());
+        let now = u64::from(self.raw_lru_clock());
         let lru = u64::from(lru);
         let ticks = if now >= lru {
             now - lru

@@ -8,6 +8,7 @@
 pub mod client;
 pub mod cron;
 pub mod event_loop;
+pub mod expire;
 pub mod keyspace;
 pub mod latency;
 pub mod logging;
@@ -110,6 +111,10 @@ pub struct Server {
     pub executable: String,
     /// The `hz` in force (differs from the configured one with `dynamic-hz`).
     pub hz: u32,
+    /// Active expiry's state and counters.
+    pub expire: expire::ExpireState,
+    /// State of the sampling random generator (RANDOMKEY, expiry, LFU).
+    pub random_state: u64,
     /// Heap bytes in use once start-up finished (`used_memory_startup`).
     pub startup_memory: usize,
     pub(crate) poll: Poll,
@@ -148,6 +153,8 @@ impl Server {
             shutdown: None,
             executable: executable_path(),
             hz,
+            expire: expire::ExpireState::default(),
+            random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
             poll,
             listeners,
@@ -213,10 +220,37 @@ impl Server {
         Ok(())
     }
 
+    /// Keys deleted because their time passed, since the stats were reset.
+    pub fn expired_keys(&self) -> u64 {
+        self.dbs.iter().map(|db| db.expired).sum()
+    }
+
+    /// `CONFIG RESETSTAT`: zero every counter Redis zeroes.
+    pub fn reset_stats(&mut self) {
+        self.stats.reset();
+        for db in &mut self.dbs {
+            db.expired = 0;
+        }
+        self.expire.time_cap_reached = 0;
+        self.expire.cpu_us = 0;
+        self.expire.stale_perc = 0.0;
+    }
+
     /// Seconds since start.
     pub fn uptime_secs(&self) -> u64 {
         (self.clock.now_ms.saturating_sub(self.start_ms)) / 1000
     }
+}
+
+/// A small, fast random number generator for sampling (xorshift64*): keys
+/// for RANDOMKEY, active expiry and the LFU counter's coin flips.
+pub fn next_random(state: &mut u64) -> u64 {
+    let mut x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    x.wrapping_mul(0x2545_F491_4F6C_DD1D)
 }
 
 /// 40 random hex digits, as Redis's run id and replication id.

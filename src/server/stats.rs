@@ -63,7 +63,6 @@ pub struct Stats {
     pub net_output_bytes: u64,
     pub total_reads_processed: u64,
     pub total_writes_processed: u64,
-    pub expired_keys: u64,
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub ops: Rate,

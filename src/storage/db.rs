@@ -10,7 +10,7 @@
 //! deletes a key whose time has come (lazy expiry); the timed sweep deletes
 //! the rest by sampling (active expiry, see `active_expire`).
 
-use super::dict::{Dict, Id, Meta};
+use super::dict::{Dict, Id, Meta, Vacant};
 use super::value::{Bytes, Value};
 
 /// A database of keys to values.
@@ -62,22 +62,33 @@ impl Db {
         }
     }
 
+    /// Whether an entry's deadline has passed (it is then invisible).
+    pub fn is_expired(&self, id: Id, now_ms: u64) -> bool {
+        self.expire_of(id).is_some_and(|t| t <= now_ms)
+    }
+
     /// Finds a live key. A key past its deadline is deleted here and counted.
     pub fn find(&mut self, key: &[u8], now_ms: u64) -> Option<Id> {
-        let id = self.dict.find_mut(key)?;
-        if self.expire_of(id).is_some_and(|t| t <= now_ms) {
+        self.lookup(key, now_ms).ok()
+    }
+
+    /// Like [`find`](Self::find), but an absent key comes with the token to
+    /// add it without hashing again.
+    pub fn lookup(&mut self, key: &[u8], now_ms: u64) -> Result<Id, Vacant> {
+        let id = self.dict.lookup(key)?;
+        if self.is_expired(id, now_ms) {
             self.remove_id(id);
             self.expired += 1;
-            return None;
+            return self.dict.lookup(key);
         }
-        Some(id)
+        Ok(id)
     }
 
     /// Finds a key without deleting anything, treating expired keys as absent
     /// (for read paths that only have shared access).
     pub fn peek(&self, key: &[u8], now_ms: u64) -> Option<Id> {
         let id = self.dict.find(key)?;
-        if self.expire_of(id).is_some_and(|t| t <= now_ms) {
+        if self.is_expired(id, now_ms) {
             return None;
         }
         Some(id)
@@ -114,8 +125,8 @@ impl Db {
     /// Sets a key's value, creating it if needed. Unless `keep_ttl`, any
     /// expiry is removed, as SET does.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: u64, clock: u32) -> Id {
-        match self.find(key, now_ms) {
-            Some(id) => {
+        match self.lookup(key, now_ms) {
+            Ok(id) => {
                 *self.dict.value_mut(id) = value;
                 if !keep_ttl {
                     self.persist(id);
@@ -123,7 +134,10 @@ impl Db {
                 self.touch(id, clock);
                 id
             }
-            None => self.add(key, value, clock),
+            Err(vacant) => {
+                self.dict
+                    .add_vacant(vacant, Bytes::new(key), value, Meta { aux: 0, lru: clock })
+            }
         }
     }
 

@@ -153,6 +153,12 @@ impl Table {
     }
 }
 
+/// Where an absent key would go: its hash, computed once by a lookup.
+#[derive(Debug, Clone, Copy)]
+pub struct Vacant {
+    hash: u64,
+}
+
 /// Keys the dictionary can hold: hashed and compared as bytes.
 pub trait DictKey {
     fn key_bytes(&self) -> &[u8];
@@ -363,10 +369,28 @@ impl<K: DictKey, V> Dict<K, V> {
         self.find(key).map(|id| self.value(id))
     }
 
+    /// The id of `key` if present, else a token for adding it without
+    /// hashing again. Advances a rehash in progress by one step.
+    pub fn lookup(&mut self, key: &[u8]) -> Result<Id, Vacant> {
+        self.step();
+        let hash = self.hash(key);
+        match self.find_id(key, hash) {
+            0 => Err(Vacant { hash }),
+            id => Ok(id),
+        }
+    }
+
     /// Adds a key that is not present; returns its id.
     pub fn add(&mut self, key: K, value: V, meta: Meta) -> Id {
         self.step();
-        let h = self.hash(key.key_bytes());
+        let hash = self.hash(key.key_bytes());
+        self.add_vacant(Vacant { hash }, key, value, meta)
+    }
+
+    /// Adds the key a [`lookup`](Self::lookup) found absent. No other change
+    /// may happen to the dictionary in between.
+    pub fn add_vacant(&mut self, vacant: Vacant, key: K, value: V, meta: Meta) -> Id {
+        let h = vacant.hash;
         debug_assert_eq!(self.find_id(key.key_bytes(), h), 0);
         self.grow_if_needed();
         let t = usize::from(self.is_rehashing());

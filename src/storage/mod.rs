@@ -3,5 +3,6 @@
 
 pub mod db;
 pub mod dict;
+pub mod float;
 pub mod glob;
 pub mod value;

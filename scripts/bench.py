@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of ferrodis and real redis-server (`make bench`).
+
+Both servers run with the same flags (no persistence), pinned to the same
+core when the machine has two or more, and redis-benchmark is pinned to
+another. Every benchmark runs against ferrodis and redis alternately for
+several rounds; the table reports the median of the rounds and the ratio
+ferrodis / redis. Results go to stdout and to docs/benchmarks.md.
+
+Environment: ROUNDS (default 3), REQUESTS (default 200000), QUICK=1 for a
+short matrix, LONG=1 to add the 10M-key growth run.
+"""
+
+import datetime
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FERRODIS = os.path.join(ROOT, "target", "release", "ferrodis")
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+REQUESTS = int(os.environ.get("REQUESTS", "200000"))
+QUICK = os.environ.get("QUICK") == "1"
+LONG = os.environ.get("LONG") == "1"
+
+# Commands of the default matrix and the redis-benchmark test names they map to.
+TESTS = ["ping_mbulk", "set", "get", "incr", "mset"]
+PIPELINES = [1, 16]
+SIZES = [3, 1024]
+CLIENTS = 50
+KEYSPACE = 100000
+
+
+def cores():
+    """(server core, client core) when there are at least two cores."""
+    n = os.cpu_count() or 1
+    if n >= 2 and shutil.which("taskset"):
+        return "1", "0"
+    return None, None
+
+
+SERVER_CORE, CLIENT_CORE = cores()
+
+
+def pinned(core, argv):
+    return (["taskset", "-c", core] + argv) if core else argv
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A server process on a free port, with persistence off."""
+
+    def __init__(self, name, binary, extra=()):
+        self.name = name
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", self.dir,
+                "--logfile", os.path.join(self.dir, "log"),
+                "--enable-debug-command", "yes", *extra]
+        self.proc = subprocess.Popen(pinned(SERVER_CORE, argv))
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                if self.cli("PING").strip() == "PONG":
+                    return
+            except subprocess.CalledProcessError:
+                pass
+            time.sleep(0.05)
+        raise SystemExit(f"{name} did not start on port {self.port}")
+
+    def cli(self, *args):
+        return subprocess.run(["redis-cli", "-p", str(self.port), *args],
+                              capture_output=True, text=True, check=True).stdout
+
+    def info(self, field):
+        for line in self.cli("INFO", "memory").splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split(":", 1)[1])
+        return 0
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_benchmark(server, test, pipeline, size, requests=REQUESTS, keyspace=KEYSPACE):
+    """One redis-benchmark run; returns (ops/s, p50 ms, p99 ms, max ms)."""
+    argv = ["redis-benchmark", "-p", str(server.port), "-t", test, "-n", str(requests),
+            "-c", str(CLIENTS), "-P", str(pipeline), "-d", str(size),
+            "-r", str(keyspace), "--csv"]
+    out = subprocess.run(pinned(CLIENT_CORE, argv), capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        cells = [c.strip('"') for c in line.split(",")]
+        if cells and cells[0] not in ("test", ""):
+            # test, rps, avg, min, p50, p95, p99, max
+            return float(cells[1]), float(cells[4]), float(cells[6]), float(cells[7])
+    raise SystemExit(f"no result from redis-benchmark: {out!r}")
+
+
+def median_runs(servers, test, pipeline, size, **kw):
+    results = {s.name: [] for s in servers}
+    for _ in range(ROUNDS):
+        for s in servers:
+            results[s.name].append(run_benchmark(s, test, pipeline, size, **kw))
+    return {name: tuple(statistics.median(r[i] for r in runs) for i in range(4))
+            for name, runs in results.items()}
+
+
+def throughput_table(ferrodis, redis):
+    rows = []
+    tests = TESTS[:3] if QUICK else TESTS
+    for size in SIZES[:1] if QUICK else SIZES:
+        for pipeline in PIPELINES:
+            for test in tests:
+                for s in (ferrodis, redis):
+                    s.cli("FLUSHALL")
+                m = median_runs([ferrodis, redis], test, pipeline, size)
+                f, r = m["ferrodis"], m["redis"]
+                row = (f"{test.upper()} -P {pipeline} -d {size}", f[0], r[0], f[0] / r[0], f[1], r[1], f[2], r[2])
+                rows.append(row)
+                print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x  p50 {:.3f}/{:.3f}  p99 {:.3f}/{:.3f}".format(*row), flush=True)
+    return rows
+
+
+def memory_run(ferrodis, redis, keys=1_000_000):
+    """RSS and used_memory after the same DEBUG POPULATE (16-byte keys and values)."""
+    out = {}
+    for s in (ferrodis, redis):
+        s.cli("FLUSHALL")
+        time.sleep(0.5)
+        before = s.info("used_memory_rss")
+        s.cli("DEBUG", "POPULATE", str(keys), "kkkkkkkk", "16")
+        time.sleep(0.5)
+        out[s.name] = (s.info("used_memory_rss"), s.info("used_memory"), before)
+        s.cli("FLUSHALL")
+    return out
+
+
+def large_value_run(ferrodis, redis):
+    """SET/GET of 100 KB values: shows no quadratic copying."""
+    rows = []
+    for test in ("set", "get"):
+        m = median_runs([ferrodis, redis], test, 1, 100 * 1024, requests=20000, keyspace=1000)
+        rows.append((test.upper() + " -d 102400", m["ferrodis"][0], m["redis"][0],
+                     m["ferrodis"][0] / m["redis"][0]))
+    return rows
+
+
+def growth_run(ferrodis, redis, keys=10_000_000):
+    """SETs of new keys while the keyspace grows to `keys`: worst latency."""
+    out = {}
+    for s in (ferrodis, redis):
+        s.cli("FLUSHALL")
+        ops, p50, p99, worst = run_benchmark(s, "set", 1, 3, requests=keys, keyspace=keys * 1000)
+        out[s.name] = (ops, p99, worst, int(s.cli("DBSIZE")))
+        s.cli("FLUSHALL")
+    return out
+
+
+def main():
+    if not os.path.exists(FERRODIS):
+        raise SystemExit("build first: make build")
+    ferrodis = Server("ferrodis", FERRODIS)
+    redis = Server("redis", "redis-server")
+    try:
+        print(f"rounds={ROUNDS} requests={REQUESTS} clients={CLIENTS} keyspace={KEYSPACE} "
+              f"server core={SERVER_CORE} client core={CLIENT_CORE}", flush=True)
+        print("{:<24} {:>12} {:>12} {:>7}  {}".format("benchmark", "ferrodis/s", "redis/s", "ratio",
+                                                       "latency ms ferrodis/redis"), flush=True)
+        rows = throughput_table(ferrodis, redis)
+        mem = memory_run(ferrodis, redis)
+        print("memory, 1M keys: RSS ferrodis {} redis {} ({:.2f}x); used_memory {} / {}".format(
+            mem["ferrodis"][0], mem["redis"][0], mem["ferrodis"][0] / mem["redis"][0],
+            mem["ferrodis"][1], mem["redis"][1]), flush=True)
+        large = [] if QUICK else large_value_run(ferrodis, redis)
+        for row in large:
+            print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x".format(*row), flush=True)
+        growth = growth_run(ferrodis, redis) if LONG else None
+        if growth:
+            for name, (ops, p99, worst, n) in growth.items():
+                print(f"growth to {n} keys, {name}: {ops:.0f} ops/s, p99 {p99:.3f} ms, max {worst:.3f} ms", flush=True)
+        write_markdown(rows, mem, large, growth)
+    finally:
+        ferrodis.stop()
+        redis.stop()
+
+
+def write_markdown(rows, mem, large, growth):
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    lines = [
+        "# Benchmarks",
+        "",
+        "Produced by `make bench` (`scripts/bench.py`); rerun it to refresh this page.",
+        "Ratios are ferrodis / redis-server 7.0.15 measured in the same run, alternating",
+        f"the two servers for {ROUNDS} rounds and taking the median. Absolute numbers",
+        "depend on the machine and its load; compare ratios.",
+        "",
+        f"- date: {datetime.date.today().isoformat()}",
+        f"- machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        f"- servers pinned to core {SERVER_CORE}, redis-benchmark to core {CLIENT_CORE}"
+        if SERVER_CORE else "- not pinned (fewer than two cores or no taskset)",
+        f"- `redis-benchmark -t <test> -n {REQUESTS} -c {CLIENTS} -P <p> -d <size> -r {KEYSPACE} --csv`",
+        "- both servers: `--save '' --appendonly no`",
+        "",
+        "## Throughput and latency",
+        "",
+        "| benchmark | ferrodis ops/s | redis ops/s | ratio | p50 ms (f / r) | p99 ms (f / r) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, fo, ro, ratio, fp50, rp50, fp99, rp99 in rows:
+        lines.append(f"| {name} | {fo:.0f} | {ro:.0f} | {ratio:.2f} | {fp50:.3f} / {rp50:.3f} | {fp99:.3f} / {rp99:.3f} |")
+    f, r = mem["ferrodis"], mem["redis"]
+    lines += [
+        "",
+        "## Memory",
+        "",
+        "`DEBUG POPULATE 1000000 kkkkkkkk 16` (16-byte keys, 16-byte values) on an empty server.",
+        "",
+        "| | ferrodis | redis | ratio |",
+        "|---|---:|---:|---:|",
+        f"| RSS bytes | {f[0]} | {r[0]} | {f[0] / r[0]:.2f} |",
+        f"| used_memory bytes | {f[1]} | {r[1]} | {f[1] / r[1]:.2f} |",
+    ]
+    if large:
+        lines += ["", "## Large values (100 KB)", "", "| benchmark | ferrodis ops/s | redis ops/s | ratio |",
+                  "|---|---:|---:|---:|"]
+        lines += [f"| {n} | {fo:.0f} | {ro:.0f} | {ra:.2f} |" for n, fo, ro, ra in large]
+    if growth:
+        lines += ["", "## Growing to 10M keys", "",
+                  "`redis-benchmark -t set -P 1 -c 50` of new keys until the keyspace holds ~10M.", "",
+                  "| server | ops/s | p99 ms | max ms | keys |", "|---|---:|---:|---:|---:|"]
+        lines += [f"| {n} | {ops:.0f} | {p99:.3f} | {worst:.3f} | {k} |" for n, (ops, p99, worst, k) in growth.items()]
+    path = os.path.join(ROOT, "docs", "benchmarks.md")
+    with open(path, "w") as out:
+        out.write("\n".join(lines) + "\n")
+    print(f"wrote {os.path.relpath(path, ROOT)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+//! `DEBUG`: the subcommands tests and operators rely on: OBJECT, SLEEP,
+//! SET-ACTIVE-EXPIRE, POPULATE and LOG. Like Redis, the command is refused
+//! unless `enable-debug-command` allows it (dispatch checks that).
+
+use super::{parse_int, reply_help, Args, CmdError, CmdResult};
+use crate::persistence::rdb;
+use crate::server::client::Client;
+use crate::server::Server;
+use crate::storage::value::{Bytes, Str, Value, EMBSTR_MAX};
+
+const HELP: &[&str] = &[
+    "LOG <message>",
+    "    Write <message> to the server log.",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+];
+
+/// `DEBUG <subcommand> ...`
+pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let n = args.len();
+    if args.is(1, "help") && n == 2 {
+        reply_help(c, "DEBUG", HELP);
+    } else if args.is(1, "object") && n == 3 {
+        object(srv, c, args.get(2))?;
+    } else if args.is(1, "sleep") && n == 3 {
+        // Redis reads the number with strtod and ignores what is not a number.
+        let secs = leading_float(args.get(2));
+        if secs > 0.0 && secs.is_finite() {
+            std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+        }
+        c.reply.ok();
+    } else if args.is(1, "set-active-expire") && n == 3 {
+        srv.expire.disabled = leading_int(args.get(2)) == 0;
+        c.reply.ok();
+    } else if args.is(1, "populate") && (3..=5).contains(&n) {
+        populate(srv, c, args)?;
+    } else if args.is(1, "log") && n == 3 {
+        log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(args.get(2)));
+        c.reply.ok();
+    } else {
+        return Err(super::subcommand_syntax(args));
+    }
+    Ok(())
+}
+
+/// `DEBUG OBJECT key`
+fn object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
+    let id = srv
+        .lookup_read(c.db, key, true)
+        .ok_or(CmdError::NoSuchKey)?;
+    let db = &srv.dbs[c.db];
+    let value = db.value(id);
+    let mut encoded = Vec::new();
+    rdb::value::write(&mut encoded, value, srv.config.rdbcompression);
+    // Redis reports the value's serialized size without its type byte.
+    let serialized = encoded.len() - 1;
+    let lru = db.lru(id);
+    let line = format!(
+        "Value at:{:p} refcount:1 encoding:{} serializedlength:{serialized} lru:{lru} lru_seconds_idle:{}",
+        value as *const Value,
+        value.encoding(),
+        srv.idle_secs(lru),
+    );
+    c.reply.simple(line.as_bytes());
+    Ok(())
+}
+
+/// A non-negative count, with Redis's message for anything else.
+fn positive(arg: &[u8]) -> Result<usize, CmdError> {
+    match parse_int(arg) {
+        Ok(v) if v >= 0 => Ok(v as usize),
+        _ => Err(CmdError::Message(
+            "ERR value is out of range, must be positive".into(),
+        )),
+    }
+}
+
+/// `DEBUG POPULATE count [prefix] [size]`: keys `prefix:N` holding
+/// `value:N`, cut or zero-padded to `size`; existing keys are left alone.
+fn populate(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let count = positive(args.get(2))?;
+    let size = if args.len() == 5 {
+        positive(args.get(4))?
+    } else {
+        0
+    };
+    let prefix = if args.len() >= 4 { args.get(3) } else { b"key" };
+    let clock = srv.lru_clock();
+    let mut key = Vec::with_capacity(prefix.len() + 21);
+    for j in 0..count {
+        key.clear();
+        key.extend_from_slice(prefix);
+        key.push(b':');
+        key.extend_from_slice(j.to_string().as_bytes());
+        if srv.lookup_write(c.db, &key).is_some() {
+            continue;
+        }
+        let mut value = format!("value:{j}").into_bytes();
+        if size > 0 {
+            value.resize(size, 0);
+        }
+        // Written as Redis's createStringObject does: never int-encoded.
+        let s = if value.len() <= EMBSTR_MAX {
+            Str::Embstr(Bytes::new(&value))
+        } else {
+            Str::Raw(Box::new(value))
+        };
+        srv.dbs[c.db].add(&key, Value::Str(s), clock);
+    }
+    c.reply.ok();
+    Ok(())
+}
+
+/// The longest leading decimal number, as `strtod` reads it (0 when none).
+fn leading_float(s: &[u8]) -> f64 {
+    let text = String::from_utf8_lossy(s);
+    let t = text.trim_start();
+    (1..=t.len())
+        .rev()
+        .find_map(|end| t.get(..end).and_then(|p| p.parse::<f64>().ok()))
+        .unwrap_or(0.0)
+}
+
+/// The leading integer, as `atoi` reads it (0 when none).
+fn leading_int(s: &[u8]) -> i64 {
+    let text = String::from_utf8_lossy(s);
+    let t = text.trim_start();
+    let end = t
+        .char_indices()
+        .take_while(|&(i, ch)| ch.is_ascii_digit() || (i == 0 && (ch == '-' || ch == '+')))
+        .count();
+    t[..end].parse().unwrap_or(0)
+}
