@@ -13,8 +13,14 @@ mod client_lib;
 mod connection;
 /// DUMP and RESTORE: payload bytes, every option and error, cross-server round trips.
 mod dump;
+/// Expiry: lazy and active expiry, INFO keyspace, SCAN under churn.
+mod expiry;
 /// Self-checks of the harness: mismatches are caught, masks are narrow.
 mod harness;
+/// Generic key commands: DEL/EXISTS/KEYS/SCAN/RENAME/COPY/MOVE/EXPIRE/OBJECT/DEBUG.
+mod keys;
+/// Seeded random string/key commands sent to both servers in lockstep.
+mod property;
 /// Raw RESP: inline and multibulk parsing, pipelining, protocol errors.
 mod protocol;
 /// The real redis-cli, with commands as arguments and on stdin.
@@ -23,3 +29,5 @@ mod redis_cli;
 mod server_cmds;
 /// Startup: options, config files, fatal config errors, pid/log files, unix socket.
 mod startup;
+/// String commands: every option, conflict, boundary and encoding.
+mod strings;

@@ -67,8 +67,9 @@ fn object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
     let serialized = encoded.len() - 1;
     let lru = db.lru(id);
     let line = format!(
-        "Value at:{:p} refcount:1 encoding:{} serializedlength:{serialized} lru:{lru} lru_seconds_idle:{}",
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{serialized} lru:{lru} lru_seconds_idle:{}",
         value as *const Value,
+        value.refcount(super::keys::shares_integers(srv)),
         value.encoding(),
         srv.idle_secs(lru),
     );

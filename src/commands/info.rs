@@ -438,9 +438,10 @@ fn keyspace(srv: &Server, out: &mut String) {
         }
         let _ = write!(
             out,
-            "db{i}:keys={},expires={},avg_ttl=0\r\n",
+            "db{i}:keys={},expires={},avg_ttl={}\r\n",
             db.len(),
-            db.expires()
+            db.expires(),
+            db.avg_ttl()
         );
     }
 }

@@ -8,7 +8,6 @@ use crate::server::client::Client;
 use crate::server::{next_random, Server};
 use crate::storage::dict::Id;
 use crate::storage::glob::glob_match;
-use crate::storage::value::{Str, Value};
 
 /// `DEL key [key ...]` and `UNLINK key [key ...]` (memory is freed at once
 /// either way; there is no background thread).
@@ -140,10 +139,19 @@ pub fn scan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     let now = srv.clock.now_ms;
     let pattern = pattern.filter(|p| *p != b"*");
+    found.retain(|&id| pattern.is_none_or(|p| glob_match(p, db.key(id).as_slice(), false)));
+    // Like Redis, expired keys met on the way are deleted, not only hidden.
+    // Ids stay valid across removals of other entries.
+    let (expired, live): (Vec<Id>, Vec<Id>) =
+        found.into_iter().partition(|&id| db.is_expired(id, now));
+    let db = &mut srv.dbs[c.db];
+    for id in expired {
+        db.remove_id(id);
+        db.expired += 1;
+    }
+    let mut found = live;
     found.retain(|&id| {
-        pattern.is_none_or(|p| glob_match(p, db.key(id).as_slice(), false))
-            && type_name.is_none_or(|t| t.eq_ignore_ascii_case(db.value(id).type_name().as_bytes()))
-            && !db.is_expired(id, now)
+        type_name.is_none_or(|t| t.eq_ignore_ascii_case(db.value(id).type_name().as_bytes()))
     });
     c.reply.array_len(2);
     // Cursors returned by the table stay below its size, so they fit an i64.
@@ -241,7 +249,7 @@ pub fn copy(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.int(0);
         return Ok(());
     };
-    let value = srv.dbs[c.db].value(id).clone();
+    let value = srv.dbs[c.db].value(id).duplicate();
     let expire = srv.dbs[c.db].expire_of(id);
     let now = srv.clock.now_ms;
     if srv.lookup_write(dst_db, to).is_some() {
@@ -475,11 +483,6 @@ pub fn object_help(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult
     Ok(())
 }
 
-/// Integers Redis keeps as shared objects (`OBJ_SHARED_INTEGERS`).
-const SHARED_INTEGERS: i64 = 10000;
-/// The reference count Redis reports for shared objects (`OBJ_SHARED_REFCOUNT`).
-const SHARED_REFCOUNT: i64 = i32::MAX as i64;
-
 /// Looks a key up for OBJECT, replying nil when it is absent.
 fn object_lookup(srv: &mut Server, c: &mut Client, args: &Args) -> Option<Id> {
     let id = srv.lookup_read(c.db, args.get(2), true);
@@ -491,7 +494,7 @@ fn object_lookup(srv: &mut Server, c: &mut Client, args: &Args) -> Option<Id> {
 
 /// Whether Redis would share small integer objects under the current
 /// memory policy (it stops once `maxmemory` with an LRU/LFU policy is set).
-fn shares_integers(srv: &Server) -> bool {
+pub fn shares_integers(srv: &Server) -> bool {
     srv.config.maxmemory == 0 || !srv.config.maxmemory_policy.uses_lru_or_lfu()
 }
 
@@ -506,38 +509,39 @@ pub fn object_encoding(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResu
 /// `OBJECT REFCOUNT key`
 pub fn object_refcount(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if let Some(id) = object_lookup(srv, c, args) {
-        let shared = matches!(srv.dbs[c.db].value(id), Value::Str(Str::Int(i)) if (0..SHARED_INTEGERS).contains(i))
-            && shares_integers(srv);
-        c.reply.int(if shared { SHARED_REFCOUNT } else { 1 });
+        let refcount = srv.dbs[c.db].value(id).refcount(shares_integers(srv));
+        c.reply.int(refcount);
     }
     Ok(())
 }
 
 /// `OBJECT IDLETIME key`
 pub fn object_idletime(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let Some(id) = object_lookup(srv, c, args) else {
+        return Ok(());
+    };
     if srv.config.maxmemory_policy.is_lfu() {
         return Err(CmdError::Message(
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.".into(),
         ));
     }
-    if let Some(id) = object_lookup(srv, c, args) {
-        let idle = srv.idle_secs(srv.dbs[c.db].lru(id));
-        c.reply.int(idle as i64);
-    }
+    let idle = srv.idle_secs(srv.dbs[c.db].lru(id));
+    c.reply.int(idle as i64);
     Ok(())
 }
 
 /// `OBJECT FREQ key`
 pub fn object_freq(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let Some(id) = object_lookup(srv, c, args) else {
+        return Ok(());
+    };
     if !srv.config.maxmemory_policy.is_lfu() {
         return Err(CmdError::Message(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.".into(),
         ));
     }
-    if let Some(id) = object_lookup(srv, c, args) {
-        let freq = srv.lfu_counter(srv.dbs[c.db].lru(id));
-        c.reply.int(i64::from(freq));
-    }
+    let freq = srv.lfu_counter(srv.dbs[c.db].lru(id));
+    c.reply.int(i64::from(freq));
     Ok(())
 }
 

@@ -331,9 +331,9 @@ pub type CommandId = usize;
 pub struct CommandTable {
     /// Every command and subcommand, containers before their subcommands.
     pub all: Vec<&'static CommandSpec>,
-    top: HashMap<Vec<u8>, CommandId>,
+    top: HashMap<Vec<u8>, CommandId, ahash::RandomState>,
     /// Subcommands by (container id, lower-case name).
-    sub: HashMap<(CommandId, Vec<u8>), CommandId>,
+    sub: HashMap<(CommandId, Vec<u8>), CommandId, ahash::RandomState>,
 }
 
 /// What a request names.
@@ -348,8 +348,8 @@ impl CommandTable {
     pub fn new() -> Self {
         let mut t = CommandTable {
             all: Vec::new(),
-            top: HashMap::new(),
-            sub: HashMap::new(),
+            top: HashMap::default(),
+            sub: HashMap::default(),
         };
         for spec in table::COMMANDS {
             let id = t.all.len();

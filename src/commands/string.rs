@@ -541,7 +541,8 @@ pub fn incrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         AddError::NotFinite => CmdError::IncrNanOrInfinity,
     })?;
     c.reply.bulk(&sum);
-    let value = Str::from_bytes(&sum);
+    // Redis stores the result as a new plain string, never as an integer.
+    let value = Str::plain(&sum);
     match id {
         Some(id) => *as_str_mut(srv, c.db, id)? = value,
         None => {

@@ -322,6 +322,9 @@ impl RequestParser {
 /// `Ok(Some((value, next)))`: `value` is `None` when the text is not a valid integer.
 #[allow(clippy::type_complexity)]
 fn read_length_line(buf: &[u8], from: usize) -> Result<Option<(Option<i64>, usize)>, ()> {
+    if let Some(fast) = plain_length(buf, from) {
+        return Ok(Some(fast));
+    }
     let line_start = from - 1;
     let rest = &buf[line_start..];
     let Some(cr) = find_before_nul(rest, b'\r') else {
@@ -336,6 +339,24 @@ fn read_length_line(buf: &[u8], from: usize) -> Result<Option<(Option<i64>, usiz
     }
     let digits = &rest[1..cr];
     Ok(Some((parse_i64_strict(digits), line_start + cr + 2)))
+}
+
+/// The common case of a length line, in one pass: up to 18 digits, no
+/// sign, no leading zero, then `\r` and one more byte. Anything else
+/// (signs, errors, partial lines) goes the general way.
+fn plain_length(buf: &[u8], from: usize) -> Option<(Option<i64>, usize)> {
+    let digits = buf.get(from..)?;
+    let mut v: i64 = 0;
+    for (i, &b) in digits.iter().enumerate().take(19) {
+        match b {
+            b'0'..=b'9' if i < 18 => v = v * 10 + i64::from(b - b'0'),
+            b'\r' if i > 0 && (i == 1 || digits[0] != b'0') && i + 1 < digits.len() => {
+                return Some((Some(v), from + i + 2));
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Position of `needle` in `hay`, treating a NUL byte as the end of the data,
@@ -627,6 +648,33 @@ mod tests {
     fn nul_hides_line_end_like_strchr() {
         let (reqs, err) = run(b"*1\0\r\n", 1, Limits::default());
         assert!(reqs.is_empty() && err.is_none());
+    }
+
+    #[test]
+    fn length_lines_fast_and_general_agree() {
+        for line in [
+            &b"$0\r\n"[..],
+            b"$7\r\n",
+            b"$123456789012345678\r\n",
+            b"$1234567890123456789\r\n",
+            b"$9223372036854775808\r\n",
+            b"$012\r\n",
+            b"$-1\r\n",
+            b"$1\r",
+            b"$\r\n",
+        ] {
+            let general = {
+                let cr = line.iter().position(|&b| b == b'\r');
+                cr.filter(|&i| i + 1 < line.len())
+                    .map(|i| (parse_i64_strict(&line[1..i]), i + 2))
+            };
+            assert_eq!(
+                read_length_line(line, 1),
+                Ok(general),
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
     }
 
     #[test]

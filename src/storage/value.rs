@@ -16,6 +16,8 @@ use super::dict::DictKey;
 pub const INLINE_MAX: usize = 22;
 /// Longest string Redis stores as `embstr` (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
 pub const EMBSTR_MAX: usize = 44;
+/// Integers Redis keeps as shared objects, 0 to this bound (`OBJ_SHARED_INTEGERS`).
+const SHARED_INTEGERS: i64 = 10000;
 /// Longest string Redis tries to read as an integer (`LONG_STR_SIZE`... 20 digits and a sign).
 const INT_CANDIDATE_MAX: usize = 20;
 
@@ -71,8 +73,12 @@ impl DictKey for Bytes {
 /// A string value and the encoding Redis would give it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Str {
-    /// `int`: a decimal integer stored as one.
+    /// `int`: a decimal integer stored as one. Redis shares small ones
+    /// between keys (`OBJECT REFCOUNT` shows that).
     Int(i64),
+    /// `int` too, but a private copy (COPY duplicates the object, so Redis
+    /// never reports it as shared).
+    UnsharedInt(i64),
     /// `embstr`: written whole by a SET-like command, at most 44 bytes.
     Embstr(Bytes),
     /// `raw`: long, or modified in place (APPEND, SETRANGE, SETBIT...).
@@ -87,6 +93,12 @@ impl Str {
                 return Str::Int(i);
             }
         }
+        Str::plain(b)
+    }
+
+    /// A string as Redis's `createStringObject` makes it: never an integer,
+    /// `embstr` up to 44 bytes, `raw` above (INCRBYFLOAT results, for one).
+    pub fn plain(b: &[u8]) -> Str {
         if b.len() <= EMBSTR_MAX {
             Str::Embstr(Bytes::new(b))
         } else {
@@ -94,10 +106,24 @@ impl Str {
         }
     }
 
+    /// A copy as Redis's `dupStringObject` makes it (COPY).
+    pub fn duplicate(&self) -> Str {
+        match self {
+            Str::Int(i) | Str::UnsharedInt(i) => Str::UnsharedInt(*i),
+            other => other.clone(),
+        }
+    }
+
+    /// Whether Redis would report this value as one of its shared integer
+    /// objects, given whether the memory policy allows sharing.
+    pub fn is_shared(&self, sharing_allowed: bool) -> bool {
+        matches!(self, Str::Int(i) if sharing_allowed && (0..SHARED_INTEGERS).contains(i))
+    }
+
     /// The string's bytes (integers are formatted into `tmp`).
     pub fn bytes<'a>(&'a self, tmp: &'a mut [u8; 20]) -> &'a [u8] {
         match self {
-            Str::Int(i) => crate::protocol::reply::format_i64(*i, tmp),
+            Str::Int(i) | Str::UnsharedInt(i) => crate::protocol::reply::format_i64(*i, tmp),
             Str::Embstr(b) => b.as_slice(),
             Str::Raw(v) => v,
         }
@@ -106,7 +132,7 @@ impl Str {
     /// The bytes as an owned-or-borrowed slice, for callers without a buffer at hand.
     pub fn to_cow(&self) -> Cow<'_, [u8]> {
         match self {
-            Str::Int(i) => Cow::Owned(i.to_string().into_bytes()),
+            Str::Int(i) | Str::UnsharedInt(i) => Cow::Owned(i.to_string().into_bytes()),
             Str::Embstr(b) => Cow::Borrowed(b.as_slice()),
             Str::Raw(v) => Cow::Borrowed(v),
         }
@@ -114,7 +140,7 @@ impl Str {
 
     pub fn len(&self) -> usize {
         match self {
-            Str::Int(i) => {
+            Str::Int(i) | Str::UnsharedInt(i) => {
                 let mut tmp = [0u8; 20];
                 crate::protocol::reply::format_i64(*i, &mut tmp).len()
             }
@@ -130,7 +156,7 @@ impl Str {
     /// The value as an integer, if it is one in Redis's strict sense.
     pub fn as_int(&self) -> Option<i64> {
         match self {
-            Str::Int(i) => Some(*i),
+            Str::Int(i) | Str::UnsharedInt(i) => Some(*i),
             Str::Embstr(b) => crate::protocol::parser::parse_i64_strict(b.as_slice()),
             Str::Raw(v) if v.len() <= INT_CANDIDATE_MAX => {
                 crate::protocol::parser::parse_i64_strict(v)
@@ -155,7 +181,7 @@ impl Str {
     /// Redis's name for the encoding.
     pub fn encoding(&self) -> &'static str {
         match self {
-            Str::Int(_) => "int",
+            Str::Int(_) | Str::UnsharedInt(_) => "int",
             Str::Embstr(_) => "embstr",
             Str::Raw(_) => "raw",
         }
@@ -164,7 +190,7 @@ impl Str {
     /// Heap bytes owned beyond the value itself.
     pub fn heap_size(&self) -> usize {
         match self {
-            Str::Int(_) => 0,
+            Str::Int(_) | Str::UnsharedInt(_) => 0,
             Str::Embstr(b) => b.heap_size(),
             Str::Raw(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
         }
@@ -195,6 +221,22 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self.kind() {
             Kind::String => "string",
+        }
+    }
+
+    /// A copy as COPY makes it.
+    pub fn duplicate(&self) -> Value {
+        match self {
+            Value::Str(s) => Value::Str(s.duplicate()),
+        }
+    }
+
+    /// `OBJECT REFCOUNT`'s answer: shared integers report Redis's
+    /// `OBJ_SHARED_REFCOUNT`, everything else 1.
+    pub fn refcount(&self, sharing_allowed: bool) -> i64 {
+        match self {
+            Value::Str(s) if s.is_shared(sharing_allowed) => i64::from(i32::MAX),
+            _ => 1,
         }
     }
 

@@ -7,6 +7,8 @@
 //! * [`resp`]: framing/parsing of RESP2 and RESP3 replies, [`escape`].
 //! * [`diff`]: differential testing against real Redis ([`diff`], [`Pair`],
 //!   [`Case`], [`Mask`]).
+//! * [`keyspace`]: masks for clock-dependent replies ([`keyspace::TTL`],
+//!   [`keyspace::DEBUG_OBJECT`]), a full SCAN, INFO fields, bounded polling.
 //! * [`tools`]: redis-cli / redis-benchmark / one-shot binary runs with
 //!   deadlines.
 //!
@@ -16,6 +18,7 @@
 
 pub mod conn;
 pub mod diff;
+pub mod keyspace;
 pub mod resp;
 pub mod server;
 pub mod tools;
