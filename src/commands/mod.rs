@@ -19,7 +19,6 @@ pub mod server;
 pub mod string;
 pub mod table;
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::time::Instant;
 
@@ -328,12 +327,17 @@ pub fn parse_int(arg: &[u8]) -> Result<i64, CmdError> {
 pub type CommandId = usize;
 
 /// Name lookup over the static table, built once at start-up.
+///
+/// Names are few and short, so a small open-addressing table with a
+/// case-folding hash finds them without copying or lowercasing the name a
+/// client sent; this runs for every request.
 pub struct CommandTable {
     /// Every command and subcommand, containers before their subcommands.
     pub all: Vec<&'static CommandSpec>,
-    top: HashMap<Vec<u8>, CommandId, ahash::RandomState>,
-    /// Subcommands by (container id, lower-case name).
-    sub: HashMap<(CommandId, Vec<u8>), CommandId, ahash::RandomState>,
+    /// Slots holding ids + 1 of top-level commands (0 = empty).
+    top: Vec<u32>,
+    /// Slots holding ids + 1 of subcommands, hashed with their container.
+    sub: Vec<u32>,
 }
 
 /// What a request names.
@@ -344,25 +348,68 @@ pub enum Lookup {
     UnknownSubcommand(CommandId),
 }
 
+/// FNV-1a over the ASCII-lowercased bytes, mixed with `seed`.
+fn fold_hash(name: &[u8], seed: u64) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for &b in name {
+        h ^= u64::from(b.to_ascii_lowercase());
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
 impl CommandTable {
     pub fn new() -> Self {
-        let mut t = CommandTable {
-            all: Vec::new(),
-            top: HashMap::default(),
-            sub: HashMap::default(),
-        };
+        let mut all: Vec<&'static CommandSpec> = Vec::new();
         for spec in table::COMMANDS {
-            let id = t.all.len();
-            t.all.push(spec);
-            t.top.insert(spec.name.as_bytes().to_vec(), id);
-            for sub in spec.subcommands {
-                let sid = t.all.len();
-                t.all.push(sub);
-                t.sub
-                    .insert((id, sub.short_name().as_bytes().to_vec()), sid);
+            all.push(spec);
+            all.extend(spec.subcommands.iter());
+        }
+        // At most half full, so probes stay short.
+        let size = (all.len() * 2).next_power_of_two();
+        let mut t = CommandTable {
+            all,
+            top: vec![0; size],
+            sub: vec![0; size],
+        };
+        let mut container = 0;
+        for id in 0..t.all.len() {
+            let spec = t.all[id];
+            if spec.name.contains('|') {
+                let seed = container as u64 + 1;
+                let slot = t.free_slot(true, fold_hash(spec.short_name().as_bytes(), seed));
+                t.sub[slot] = id as u32 + 1;
+            } else {
+                container = id;
+                let slot = t.free_slot(false, fold_hash(spec.name.as_bytes(), 0));
+                t.top[slot] = id as u32 + 1;
             }
         }
         t
+    }
+
+    fn free_slot(&self, sub: bool, hash: u64) -> usize {
+        let slots = if sub { &self.sub } else { &self.top };
+        let mask = slots.len() - 1;
+        let mut i = hash as usize & mask;
+        while slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    /// Probes for `name` among the slots, matching with `is_match`.
+    fn probe(&self, sub: bool, hash: u64, is_match: impl Fn(&CommandSpec) -> bool) -> Option<CommandId> {
+        let slots = if sub { &self.sub } else { &self.top };
+        let mask = slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            match slots[i] {
+                0 => return None,
+                n if is_match(self.all[n as usize - 1]) => return Some(n as usize - 1),
+                _ => i = (i + 1) & mask,
+            }
+        }
     }
 
     /// Finds the command an argument vector names, subcommand included.
@@ -382,12 +429,15 @@ impl CommandTable {
 
     /// A top-level command by name, any case.
     pub fn find_top(&self, name: &[u8]) -> Option<CommandId> {
-        with_lowercase(name, |lower| self.top.get(lower).copied())
+        self.probe(false, fold_hash(name, 0), |spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
     }
 
     fn find_sub(&self, container: CommandId, name: &[u8]) -> Option<CommandId> {
-        with_lowercase(name, |lower| {
-            self.sub.get(&(container, lower.to_vec())).copied()
+        let prefix = self.all[container].name;
+        self.probe(true, fold_hash(name, container as u64 + 1), |spec| {
+            spec.short_name().as_bytes().eq_ignore_ascii_case(name)
+                && spec.name.len() == prefix.len() + 1 + name.len()
+                && spec.name.starts_with(prefix)
         })
     }
 
@@ -405,19 +455,6 @@ impl CommandTable {
 impl Default for CommandTable {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// Runs `f` on the lower-case form of `name` without allocating for short names.
-fn with_lowercase<R>(name: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
-    let mut stack = [0u8; 32];
-    if name.len() <= stack.len() {
-        let buf = &mut stack[..name.len()];
-        buf.copy_from_slice(name);
-        buf.make_ascii_lowercase();
-        f(buf)
-    } else {
-        f(&name.to_ascii_lowercase())
     }
 }
 
@@ -573,4 +610,40 @@ pub fn reply_help(client: &mut Client, container: &str, lines: &[&str]) {
     }
     client.reply.simple(b"HELP");
     client.reply.simple(b"    Prints this help.");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args_of(words: &[&[u8]]) -> (Vec<u8>, Vec<Range<usize>>) {
+        let mut data = Vec::new();
+        let mut ranges = Vec::new();
+        for w in words {
+            ranges.push(data.len()..data.len() + w.len());
+            data.extend_from_slice(w);
+        }
+        (data, ranges)
+    }
+
+    /// Every command and subcommand is found by its name in any case, and
+    /// near misses are not.
+    #[test]
+    fn lookup_finds_every_name() {
+        let t = CommandTable::new();
+        for (id, spec) in t.all.iter().enumerate() {
+            assert_eq!(t.find_full(spec.name.as_bytes()), Some(id), "{}", spec.name);
+            assert_eq!(t.find_full(spec.name.to_uppercase().as_bytes()), Some(id), "{}", spec.name);
+        }
+        for miss in [&b"ge"[..], b"gett", b"", b"client|", b"client|lis", b"get|x", b"|list"] {
+            assert_eq!(t.find_full(miss), None, "{:?}", String::from_utf8_lossy(miss));
+        }
+        let (data, ranges) = args_of(&[b"CLIENT", b"nosuch"]);
+        assert!(matches!(t.lookup(&Args::new(&data, &ranges)), Lookup::UnknownSubcommand(_)));
+        let (data, ranges) = args_of(&[b"cLiEnT", b"LiSt"]);
+        match t.lookup(&Args::new(&data, &ranges)) {
+            Lookup::Found(id) => assert_eq!(t.all[id].name, "client|list"),
+            _ => panic!("client list not found"),
+        }
+    }
 }

@@ -191,6 +191,7 @@ impl Server {
                 _ => READ_CHUNK,
             };
             let spare = client.query.spare(want);
+            let asked = spare.len();
             match client.stream.read(spare) {
                 Ok(0) => {
                     log::debug!(
@@ -207,6 +208,12 @@ impl Server {
                     self.stats.net_input_bytes += n as u64;
                     self.stats.total_reads_processed += 1;
                     self.process_input(token, &mut client);
+                    // A short read emptied the socket's queue; data arriving
+                    // later raises a new edge, so the read that would only
+                    // say "would block" is skipped (one syscall per request).
+                    if n < asked {
+                        break;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
