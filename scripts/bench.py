@@ -219,6 +219,7 @@ def write_markdown(rows, mem, large, growth):
         if SERVER_CORE else "- not pinned (fewer than two cores or no taskset)",
         f"- `redis-benchmark -t <test> -n {REQUESTS} -c {CLIENTS} -P <p> -d <size> -r {KEYSPACE} --csv`",
         "- both servers: `--save '' --appendonly no`",
+        "- micro-benchmarks of the parser, reply encoding and keyspace: `cargo bench --bench micro`",
         "",
         "## Throughput and latency",
         "",
