@@ -24,26 +24,26 @@ pub fn del(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `EXISTS key [key ...]`: a key named twice counts twice.
-pub fn exists(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+/// Replies with how many of the named keys exist; a key named twice
+/// counts twice. `record_access` is TOUCH's difference from EXISTS.
+fn count_existing(srv: &mut Server, c: &mut Client, args: &Args, record_access: bool) -> CmdResult {
     let n = args
         .iter()
         .skip(1)
-        .filter(|key| srv.lookup_read(c.db, key, true).is_some())
+        .filter(|key| srv.lookup_read(c.db, key, !record_access).is_some())
         .count();
     c.reply.int(n as i64);
     Ok(())
 }
 
+/// `EXISTS key [key ...]`
+pub fn exists(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    count_existing(srv, c, args, false)
+}
+
 /// `TOUCH key [key ...]`: counts existing keys and records the access.
 pub fn touch(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let n = args
-        .iter()
-        .skip(1)
-        .filter(|key| srv.lookup_read(c.db, key, false).is_some())
-        .count();
-    c.reply.int(n as i64);
-    Ok(())
+    count_existing(srv, c, args, true)
 }
 
 /// `TYPE key`
