@@ -1684,6 +1684,19 @@ impl Config {
         let Some(p) = TABLE.get(idx) else {
             return Err("unknown parameter".to_string());
         };
+        // In config text Redis splits a multi-argument parameter given as
+        // one quoted argument (`save "3600 1"`, `--save "3600 1"`).
+        let split: Vec<Vec<u8>>;
+        let split_refs: Vec<&[u8]>;
+        let args =
+            if load.is_some() && p.flags & MULTI_ARG != 0 && args.len() == 1 && !args[0].is_empty()
+            {
+                split = split_args(args[0]).ok_or("Unbalanced quotes in configuration line")?;
+                split_refs = split.iter().map(Vec::as_slice).collect();
+                &split_refs[..]
+            } else {
+                args
+            };
         let arg = args.first().copied().unwrap_or_default();
         let new = match &p.kind {
             Kind::Bool(_) => {
@@ -2928,7 +2941,7 @@ fn read_config_path(path: &str) -> Result<Vec<u8>, String> {
 }
 
 /// The C library's message for an OS error, without Rust's "(os error N)".
-fn strerror(e: &std::io::Error) -> String {
+pub fn strerror(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(code) => {
             // SAFETY: strerror returns a pointer to a NUL-terminated static

@@ -23,6 +23,8 @@ mod keys;
 mod property;
 /// Raw RESP: inline and multibulk parsing, pipelining, protocol errors.
 mod protocol;
+/// RDB snapshots: files to and from real Redis, SAVE/BGSAVE, MISCONF, shutdown saves.
+mod rdb;
 /// The real redis-cli, with commands as arguments and on stdin.
 mod redis_cli;
 /// Server commands: GET/SET, errors, TIME, CONFIG, INFO, COMMAND, SHUTDOWN.

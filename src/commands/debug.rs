@@ -1,5 +1,5 @@
 //! `DEBUG`: the subcommands tests and operators rely on: OBJECT, SLEEP,
-//! SET-ACTIVE-EXPIRE, POPULATE and LOG. Like Redis, the command is refused
+//! SET-ACTIVE-EXPIRE, POPULATE, RELOAD and LOG. Like Redis, the command is refused
 //! unless `enable-debug-command` allows it (dispatch checks that).
 
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
@@ -18,6 +18,19 @@ const HELP: &[&str] = &[
     "    it is used instead of the 'key' prefix. These are not propagated to",
     "    replicas. Cluster slots are not respected so keys not belonging to the",
     "    current node can be created in cluster mode.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -45,6 +58,8 @@ pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.ok();
     } else if args.is(1, "populate") && (3..=5).contains(&n) {
         populate(srv, c, args)?;
+    } else if args.is(1, "reload") {
+        reload(srv, c, args)?;
     } else if args.is(1, "log") && n == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(args.get(2)));
         c.reply.ok();
@@ -74,6 +89,38 @@ fn object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
         srv.idle_secs(lru),
     );
     c.reply.simple(line.as_bytes());
+    Ok(())
+}
+
+/// `DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]`: save, empty the keyspace and
+/// load the file back. Where Redis stops the process on a file it cannot
+/// load (or a conflicting key with NOFLUSH), this replies with an error and
+/// keeps none of that file's keys.
+fn reload(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for opt in args.iter().skip(2) {
+        if opt.eq_ignore_ascii_case(b"merge") {
+            merge = true;
+        } else if opt.eq_ignore_ascii_case(b"noflush") {
+            flush = false;
+        } else if opt.eq_ignore_ascii_case(b"nosave") {
+            save = false;
+        } else {
+            return Err(CmdError::ReloadOption);
+        }
+    }
+    if save && !srv.save_now() {
+        return Err(CmdError::SaveFailed);
+    }
+    if let Err(e) = srv.reload(flush, merge) {
+        log::warn!(
+            "Error loading {} for DEBUG RELOAD: {e}",
+            srv.config.dbfilename
+        );
+        return Err(CmdError::ReloadFailed);
+    }
+    log::warn!("DB reloaded by DEBUG RELOAD");
+    c.reply.ok();
     Ok(())
 }
 

@@ -8,7 +8,7 @@
 use super::{parse_int, Args, CmdError, CmdResult};
 use crate::persistence::rdb::payload::{self, PayloadError};
 use crate::server::client::Client;
-use crate::server::keyspace::LRU_CLOCK_MAX;
+use crate::server::propagate::int_arg;
 use crate::server::Server;
 
 /// `DUMP key`
@@ -83,8 +83,7 @@ pub fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         PayloadError::BadData(_) => CmdError::BadDataFormat,
     })?;
     let now = srv.clock.now_ms as i64;
-    let clock = srv.lru_clock();
-    let lfu = srv.config.maxmemory_policy.is_lfu();
+    let access = srv.access_field(opts.idle, opts.freq);
     let db = &mut srv.dbs[c.db];
     let replaced = opts.replace && db.remove(key, now as u64);
     // Redis adds the current time with C's wrapping arithmetic, so a huge
@@ -97,77 +96,26 @@ pub fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if deadline.is_some_and(|t| t <= now) {
         if replaced {
             srv.dirty += 1;
+            srv.propagator
+                .rewrite_with(|| vec![b"DEL".to_vec(), key.to_vec()]);
         }
         c.reply.ok();
         return Ok(());
     }
-    let id = db.add(key, value, clock);
+    let id = db.add(key, value, access);
     if let Some(t) = deadline {
         db.set_expire(id, t as u64);
-    }
-    // The access field holds either a time or, under an LFU policy, the
-    // minute and a counter (`lru_clock` gives the minute with the initial
-    // counter, which FREQ replaces); Redis applies whichever option fits
-    // the policy and ignores the other.
-    match (lfu, opts.idle, opts.freq) {
-        (false, Some(idle), _) => db.touch(id, clock_after_idle(clock, idle)),
-        (true, _, Some(freq)) => db.touch(id, clock & !0xff | u32::from(freq)),
-        _ => {}
+        if !opts.absttl {
+            // Propagated with the absolute deadline, marked ABSTTL.
+            srv.propagator.rewrite_with(|| {
+                let mut argv = args.to_vecs();
+                argv[2] = int_arg(t);
+                argv.push(b"ABSTTL".to_vec());
+                argv
+            });
+        }
     }
     srv.dirty += 1;
     c.reply.ok();
     Ok(())
-}
-
-/// The access clock of a key last used `idle` seconds before `clock`, with
-/// Redis's arithmetic (`objectSetLRUOrLFU`): the seconds are scaled to ms
-/// and back with wrapping 64-bit multiplication, an underflow adds one
-/// clock period, and the result keeps its low 24 bits, so `OBJECT
-/// IDLETIME` reports what Redis would for any IDLETIME given.
-fn clock_after_idle(clock: u32, idle: i64) -> u32 {
-    let idle = idle.wrapping_mul(1000) / 1000;
-    let mut at = i64::from(clock).wrapping_sub(idle);
-    if at < 0 {
-        at += LRU_CLOCK_MAX as i64;
-    }
-    (at as u64 & LRU_CLOCK_MAX) as u32
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `OBJECT IDLETIME` as Redis computes it from the stored clock.
-    fn reported(clock: u32, lru: u32) -> u64 {
-        let (now, lru) = (u64::from(clock), u64::from(lru));
-        if now >= lru {
-            now - lru
-        } else {
-            now + (LRU_CLOCK_MAX - lru)
-        }
-    }
-
-    /// Values observed on redis-server 7.0.15 with its clock at 77340.
-    #[test]
-    fn idle_time_matches_redis() {
-        let clock = 77340;
-        for (idle, want) in [
-            (0, 0),
-            (1000, 1000),
-            (77341, 77341),
-            (16777214, 16777214),
-            (16777215, 0),
-            (16777216, 1),
-            (100000000, 16113920),
-            (9223372036854775, 14898167),
-            (9223372036854776, 1879048),
-            (i64::MAX, 16777214),
-        ] {
-            assert_eq!(
-                reported(clock, clock_after_idle(clock, idle)),
-                want,
-                "{idle}"
-            );
-        }
-    }
 }

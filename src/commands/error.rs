@@ -107,6 +107,17 @@ pub enum CmdError {
     DumpPayload,
     /// RESTORE of a payload whose checksum matches but whose value does not decode.
     BadDataFormat,
+    /// Writes refused because the last background save failed
+    /// (`stop-writes-on-bgsave-error`).
+    Misconf,
+    /// SAVE (or the save DEBUG RELOAD starts with) failed; Redis says only `ERR`.
+    SaveFailed,
+    /// SAVE or BGSAVE while a background save runs.
+    BgsaveInProgress,
+    /// DEBUG RELOAD could not load the file.
+    ReloadFailed,
+    /// DEBUG RELOAD with an option other than MERGE, NOFLUSH, NOSAVE.
+    ReloadOption,
     /// A message built elsewhere (the configuration table), already in Redis's words.
     Message(Cow<'static, str>),
 }
@@ -134,6 +145,19 @@ impl CmdError {
                 "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
                  HELLO AUTH <user> <pass> option can be used to authenticate the client and \
                  select the RESP protocol version at the same time"
+            }
+            CmdError::Misconf => {
+                "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to \
+                 persist to disk. Commands that may modify the data set are disabled, because this \
+                 instance is configured to report errors during writes if RDB snapshotting fails \
+                 (stop-writes-on-bgsave-error option). Please check the Redis logs for details \
+                 about the RDB error."
+            }
+            CmdError::SaveFailed => "ERR",
+            CmdError::BgsaveInProgress => "ERR Background save already in progress",
+            CmdError::ReloadFailed => "ERR Error trying to load the RDB dump",
+            CmdError::ReloadOption => {
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
             }
             CmdError::NoSuchClient => "ERR No such client",
             CmdError::BusyKey => "BUSYKEY Target key name already exists.",

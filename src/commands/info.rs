@@ -234,6 +234,10 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
 
 fn persistence(srv: &Server, out: &mut String) {
     out.push_str("# Persistence\r\n");
+    let p = &srv.persistence;
+    let current_bgsave_secs = p.child.map_or(-1, |child| {
+        (srv.clock.now_ms / 1000).saturating_sub(child.started) as i64
+    });
     fields!(out,
         "loading" => 0,
         "async_loading" => 0,
@@ -244,15 +248,15 @@ fn persistence(srv: &Server, out: &mut String) {
         "current_save_keys_processed" => 0,
         "current_save_keys_total" => 0,
         "rdb_changes_since_last_save" => srv.dirty,
-        "rdb_bgsave_in_progress" => 0,
+        "rdb_bgsave_in_progress" => u8::from(p.child.is_some()),
         "rdb_last_save_time" => srv.lastsave,
-        "rdb_last_bgsave_status" => "ok",
-        "rdb_last_bgsave_time_sec" => -1,
-        "rdb_current_bgsave_time_sec" => -1,
-        "rdb_saves" => 0,
+        "rdb_last_bgsave_status" => if p.last_bgsave_ok { "ok" } else { "err" },
+        "rdb_last_bgsave_time_sec" => p.last_bgsave_secs,
+        "rdb_current_bgsave_time_sec" => current_bgsave_secs,
+        "rdb_saves" => p.saves,
         "rdb_last_cow_size" => 0,
-        "rdb_last_load_keys_expired" => 0,
-        "rdb_last_load_keys_loaded" => 0,
+        "rdb_last_load_keys_expired" => p.last_load.keys_expired,
+        "rdb_last_load_keys_loaded" => p.last_load.keys_loaded,
         "aof_enabled" => 0,
         "aof_rewrite_in_progress" => 0,
         "aof_rewrite_scheduled" => 0,
@@ -300,8 +304,8 @@ fn stats(srv: &Server, out: &mut String) {
         "pubsub_channels" => 0,
         "pubsub_patterns" => 0,
         "pubsubshard_channels" => 0,
-        "latest_fork_usec" => 0,
-        "total_forks" => 0,
+        "latest_fork_usec" => srv.persistence.latest_fork_usec,
+        "total_forks" => srv.persistence.total_forks,
         "migrate_cached_sockets" => 0,
         "slave_expires_tracked_keys" => 0,
         "active_defrag_hits" => 0,

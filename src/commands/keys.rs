@@ -5,6 +5,7 @@
 use super::connection::db_in_range;
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
 use crate::server::client::Client;
+use crate::server::propagate::int_arg;
 use crate::server::{next_random, Server};
 use crate::storage::dict::Id;
 use crate::storage::glob::glob_match;
@@ -146,8 +147,7 @@ pub fn scan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         found.into_iter().partition(|&id| db.is_expired(id, now));
     let db = &mut srv.dbs[c.db];
     for id in expired {
-        db.remove_id(id);
-        db.expired += 1;
+        db.expire_entry(id);
     }
     let mut found = live;
     found.retain(|&id| {
@@ -374,10 +374,20 @@ fn expire_generic(
         c.reply.int(0);
         return Ok(());
     }
+    let key = args.get(1);
     if when <= srv.clock.now_ms as i64 {
         db.remove_id(id);
+        let verb = srv.expiry_deletion();
+        srv.propagator
+            .rewrite_with(|| vec![verb.to_vec(), key.to_vec()]);
     } else {
         db.set_expire(id, when as u64);
+        // Propagated as an absolute deadline; the condition flags stay.
+        srv.propagator.rewrite_with(|| {
+            let mut argv = vec![b"PEXPIREAT".to_vec(), key.to_vec(), int_arg(when)];
+            argv.extend(args.iter().skip(3).map(<[u8]>::to_vec));
+            argv
+        });
     }
     srv.dirty += 1;
     c.reply.int(1);

@@ -15,6 +15,7 @@ pub mod error;
 pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod persistence;
 pub mod server;
 pub mod string;
 pub mod table;
@@ -399,7 +400,12 @@ impl CommandTable {
     }
 
     /// Probes for `name` among the slots, matching with `is_match`.
-    fn probe(&self, sub: bool, hash: u64, is_match: impl Fn(&CommandSpec) -> bool) -> Option<CommandId> {
+    fn probe(
+        &self,
+        sub: bool,
+        hash: u64,
+        is_match: impl Fn(&CommandSpec) -> bool,
+    ) -> Option<CommandId> {
         let slots = if sub { &self.sub } else { &self.top };
         let mask = slots.len() - 1;
         let mut i = hash as usize & mask;
@@ -429,7 +435,9 @@ impl CommandTable {
 
     /// A top-level command by name, any case.
     pub fn find_top(&self, name: &[u8]) -> Option<CommandId> {
-        self.probe(false, fold_hash(name, 0), |spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
+        self.probe(false, fold_hash(name, 0), |spec| {
+            spec.name.as_bytes().eq_ignore_ascii_case(name)
+        })
     }
 
     fn find_sub(&self, container: CommandId, name: &[u8]) -> Option<CommandId> {
@@ -469,6 +477,9 @@ pub enum Outcome {
 
 /// Runs one request for `client`: lookup, arity, auth, pause, then the handler.
 pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
+    // Redis reads the clock for every command: expiry deadlines and TTLs
+    // computed by pipelined commands must see time move.
+    srv.clock.update();
     client.last_interaction = srv.clock.now_ms;
     // Redis answers QUIT before looking at anything else, even unauthenticated.
     if args.is(0, "quit") {
@@ -512,6 +523,11 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
         reject(srv, client, Some(id), CmdError::NoAuth);
         return Outcome::Continue;
     }
+    // Redis refuses PING too, so monitoring notices the broken persistence.
+    if srv.writes_denied() && (spec.has(flags::WRITE) || spec.name == "ping") {
+        reject(srv, client, Some(id), CmdError::Misconf);
+        return Outcome::Continue;
+    }
     if srv.pause.blocks(spec, srv.clock.now_ms) {
         return Outcome::Postpone;
     }
@@ -538,8 +554,10 @@ fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &Args) {
     };
     let reply_mark = client.reply.mark();
     client.argv_mem = args.bytes();
+    let dirty_before = srv.dirty;
     let started = Instant::now();
     let result = handler(srv, client, args);
+    propagate(srv, client, spec, args, dirty_before);
     let usec = started.elapsed().as_micros() as u64;
     let stats = &mut srv.stats.commands[id];
     stats.calls += 1;
@@ -552,6 +570,31 @@ fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &Args) {
         write_error(srv, client, &e);
     }
     apply_reply_mode(client, reply_mark);
+}
+
+/// Propagates a command that changed data, in the form its handler asked
+/// for or as received; deletions by expiry it caused go first, as in Redis.
+fn propagate(
+    srv: &mut Server,
+    client: &Client,
+    spec: &CommandSpec,
+    args: &Args,
+    dirty_before: u64,
+) {
+    if !srv.propagator.is_enabled() {
+        return;
+    }
+    srv.propagate_expired();
+    let rewrite = srv.propagator.take_rewrite();
+    if srv.dirty == dirty_before || !(spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)) {
+        return;
+    }
+    match rewrite {
+        Some(argv) => srv
+            .propagator
+            .feed(client.db, argv.iter().map(Vec::as_slice)),
+        None => srv.propagator.feed(client.db, args.iter()),
+    }
 }
 
 /// CLIENT REPLY OFF/SKIP: drop what the command just wrote.
@@ -633,13 +676,34 @@ mod tests {
         let t = CommandTable::new();
         for (id, spec) in t.all.iter().enumerate() {
             assert_eq!(t.find_full(spec.name.as_bytes()), Some(id), "{}", spec.name);
-            assert_eq!(t.find_full(spec.name.to_uppercase().as_bytes()), Some(id), "{}", spec.name);
+            assert_eq!(
+                t.find_full(spec.name.to_uppercase().as_bytes()),
+                Some(id),
+                "{}",
+                spec.name
+            );
         }
-        for miss in [&b"ge"[..], b"gett", b"", b"client|", b"client|lis", b"get|x", b"|list"] {
-            assert_eq!(t.find_full(miss), None, "{:?}", String::from_utf8_lossy(miss));
+        for miss in [
+            &b"ge"[..],
+            b"gett",
+            b"",
+            b"client|",
+            b"client|lis",
+            b"get|x",
+            b"|list",
+        ] {
+            assert_eq!(
+                t.find_full(miss),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(miss)
+            );
         }
         let (data, ranges) = args_of(&[b"CLIENT", b"nosuch"]);
-        assert!(matches!(t.lookup(&Args::new(&data, &ranges)), Lookup::UnknownSubcommand(_)));
+        assert!(matches!(
+            t.lookup(&Args::new(&data, &ranges)),
+            Lookup::UnknownSubcommand(_)
+        ));
         let (data, ranges) = args_of(&[b"cLiEnT", b"LiSt"]);
         match t.lookup(&Args::new(&data, &ranges)) {
             Lookup::Found(id) => assert_eq!(t.all[id].name, "client|list"),

@@ -1,9 +1,9 @@
 //! Server commands: database-wide operations (DBSIZE, FLUSHDB, FLUSHALL,
-//! SWAPDB), TIME, LASTSAVE, SHUTDOWN and CONFIG.
+//! SWAPDB), TIME, SHUTDOWN and CONFIG.
 
 use super::connection::parse_db_index;
 use super::{reply_help, Args, CmdError, CmdResult};
-use crate::config::Config;
+use crate::config::{Config, SHUTDOWN_FORCE, SHUTDOWN_NOSAVE, SHUTDOWN_SAVE};
 use crate::server::client::Client;
 use crate::server::{Server, ShutdownRequest};
 
@@ -35,8 +35,15 @@ pub fn flushdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     flush_mode(args)?;
     let removed: usize = srv.dbs.iter_mut().map(|db| db.clear()).sum();
-    // Redis counts FLUSHALL as at least one change even on empty databases.
-    srv.dirty += removed as u64 + 1;
+    srv.dirty += removed as u64;
+    // As Redis 7.0: a running snapshot is now stale and is stopped, and
+    // with save points configured the empty dataset is saved at once
+    // (resetting the changes counter on success). A failed save is logged;
+    // the reply is still OK.
+    srv.kill_save_child();
+    if !srv.config.save_params.is_empty() {
+        srv.save_now();
+    }
     c.reply.ok();
     Ok(())
 }
@@ -66,34 +73,46 @@ pub fn time(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `LASTSAVE`
-pub fn lastsave(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    c.reply.int(srv.lastsave as i64);
-    Ok(())
-}
-
 /// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`
 pub fn shutdown(srv: &mut Server, _c: &mut Client, args: &Args) -> CmdResult {
-    let (mut nosave, mut save, mut other, mut abort) = (false, false, false, false);
+    let (mut nosave, mut save, mut abort) = (false, false, false);
+    let (mut now, mut force) = (false, false);
     for i in 1..args.len() {
         if args.is(i, "nosave") {
             nosave = true;
         } else if args.is(i, "save") {
             save = true;
-        } else if args.is(i, "now") || args.is(i, "force") {
-            other = true;
+        } else if args.is(i, "now") {
+            now = true;
+        } else if args.is(i, "force") {
+            force = true;
         } else if args.is(i, "abort") {
             abort = true;
         } else {
             return Err(CmdError::Syntax);
         }
     }
-    if (abort && (nosave || save || other)) || (nosave && save) {
+    if (abort && (nosave || save || now || force)) || (nosave && save) {
         return Err(CmdError::Syntax);
     }
     if abort {
         // Shutdown is immediate here: there is never one in progress to abort.
         return Err(CmdError::Message("ERR No shutdown in progress.".into()));
+    }
+    let mut flags = 0;
+    for (on, flag) in [
+        (nosave, SHUTDOWN_NOSAVE),
+        (save, SHUTDOWN_SAVE),
+        (force, SHUTDOWN_FORCE),
+    ] {
+        if on {
+            flags |= flag;
+        }
+    }
+    if !srv.shutdown_save(flags) {
+        return Err(CmdError::ShutdownFailed(
+            "Errors trying to SHUTDOWN. Check logs.",
+        ));
     }
     srv.shutdown = Some(ShutdownRequest::Command);
     Ok(())

@@ -7,6 +7,7 @@
 use super::introspection::KeyRef;
 use super::{parse_int, Args, CmdError, CmdResult};
 use crate::server::client::Client;
+use crate::server::propagate::int_arg;
 use crate::server::Server;
 use crate::storage::dict::Id;
 use crate::storage::float::{ld_add, AddError};
@@ -192,6 +193,18 @@ fn set_generic(
         opts.keep_ttl,
         expire,
     );
+    if let Some(when) = expire {
+        // Propagated with an absolute deadline, the other options dropped.
+        srv.propagator.rewrite_with(|| {
+            vec![
+                b"SET".to_vec(),
+                key.to_vec(),
+                value.to_vec(),
+                b"PXAT".to_vec(),
+                int_arg(when),
+            ]
+        });
+    }
     Ok(true)
 }
 
@@ -199,6 +212,16 @@ fn set_generic(
 pub fn set(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let opts = parse_options(args, 3, Parsing::Set)?;
     let done = set_generic(srv, c, (args.get(1), args.get(2)), &opts, "set")?;
+    if done && opts.get && opts.expire.is_none() {
+        // GET only shapes the reply, so Redis propagates the SET without it.
+        srv.propagator.rewrite_with(|| {
+            let kept = args
+                .iter()
+                .enumerate()
+                .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get"));
+            kept.map(|(_, a)| a.to_vec()).collect()
+        });
+    }
     if !opts.get {
         if done {
             c.reply.ok();
@@ -260,6 +283,8 @@ fn setex_generic(
 /// `GETSET key value`
 pub fn getset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     reply_value(srv, c, args.get(1))?;
+    srv.propagator
+        .rewrite_with(|| vec![b"SET".to_vec(), args.get(1).to_vec(), args.get(2).to_vec()]);
     store(
         srv,
         c.db,
@@ -276,6 +301,13 @@ pub fn getdel(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if let Some(id) = reply_value(srv, c, args.get(1))? {
         srv.dbs[c.db].remove_id(id);
         srv.dirty += 1;
+        let verb: &[u8] = if srv.config.lazyfree_lazy_user_del {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        srv.propagator
+            .rewrite_with(|| vec![verb.to_vec(), args.get(1).to_vec()]);
     }
     Ok(())
 }
@@ -296,16 +328,24 @@ pub fn getex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let s = as_str(srv, c.db, id)?;
     let mut tmp = [0u8; 20];
     c.reply.bulk(s.bytes(&mut tmp));
+    let key = args.get(1);
     let db = &mut srv.dbs[c.db];
     if let Some(when) = expire {
         if when <= srv.clock.now_ms as i64 {
             db.remove_id(id);
+            let verb = srv.expiry_deletion();
+            srv.propagator
+                .rewrite_with(|| vec![verb.to_vec(), key.to_vec()]);
         } else {
             db.set_expire(id, when as u64);
+            srv.propagator
+                .rewrite_with(|| vec![b"PEXPIREAT".to_vec(), key.to_vec(), int_arg(when)]);
         }
         srv.dirty += 1;
     } else if opts.persist && db.persist(id) {
         srv.dirty += 1;
+        srv.propagator
+            .rewrite_with(|| vec![b"PERSIST".to_vec(), key.to_vec()]);
     }
     Ok(())
 }
@@ -541,6 +581,15 @@ pub fn incrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         AddError::NotFinite => CmdError::IncrNanOrInfinity,
     })?;
     c.reply.bulk(&sum);
+    // Propagated as the value it produced, so a replay cannot round differently.
+    srv.propagator.rewrite_with(|| {
+        vec![
+            b"SET".to_vec(),
+            key.to_vec(),
+            sum.clone(),
+            b"KEEPTTL".to_vec(),
+        ]
+    });
     // Redis stores the result as a new plain string, never as an integer.
     let value = Str::plain(&sum);
     match id {

@@ -7,7 +7,8 @@
 //! they would see on Redis. Entries are sorted by name.
 
 use super::{
-    acl, bitops, client, connection, debug, dump, flags, info, introspection, keys, server, string,
+    acl, bitops, client, connection, debug, dump, flags, info, introspection, keys, persistence,
+    server, string,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -56,6 +57,17 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Connection,
         complexity: "O(N) where N is the number of passwords defined for the user",
         handler: Some(connection::auth),
+        ..BASE
+    },
+    CommandSpec {
+        name: "bgsave",
+        arity: -1,
+        flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
+        summary: "Asynchronously save the dataset to disk",
+        since: "1.0.0",
+        group: Group::Server,
+        complexity: "O(1)",
+        handler: Some(persistence::bgsave),
         ..BASE
     },
     CommandSpec {
@@ -892,7 +904,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         group: Group::Server,
         complexity: "O(1)",
-        handler: Some(server::lastsave),
+        handler: Some(persistence::lastsave),
         ..BASE
     },
     CommandSpec {
@@ -1228,6 +1240,17 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Generic,
         complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
         handler: Some(dump::restore),
+        ..BASE
+    },
+    CommandSpec {
+        name: "save",
+        arity: 1,
+        flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING | flags::NO_MULTI,
+        summary: "Synchronously save the dataset to disk",
+        since: "1.0.0",
+        group: Group::Server,
+        complexity: "O(N) where N is the total number of keys in all databases",
+        handler: Some(persistence::save),
         ..BASE
     },
     CommandSpec {

@@ -1,6 +1,7 @@
 //! The timed sweep, run `hz` times a second (Redis's `serverCron`):
 //! statistics sampling, idle-client timeouts, the end of `CLIENT PAUSE`,
-//! active expiry, and the keyspace's incremental rehashing.
+//! active expiry, the keyspace's incremental rehashing, and snapshots
+//! (reaping the saving child, save points).
 
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ impl Server {
             self.resume_paused();
         }
         self.active_expire_cycle(false);
+        self.persistence_cron();
         if self.config.activerehashing {
             for db in &mut self.dbs {
                 db.maintain(REHASH_BUDGET);

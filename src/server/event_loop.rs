@@ -203,7 +203,6 @@ impl Server {
                     break;
                 }
                 Ok(n) => {
-                    self.clock.update();
                     client.query.end += n;
                     self.stats.net_input_bytes += n as u64;
                     self.stats.total_reads_processed += 1;
@@ -423,12 +422,26 @@ impl Server {
         }
     }
 
-    /// Carries out a requested shutdown. Returns true when the loop must end.
+    /// Carries out a requested shutdown. Returns true when the loop must
+    /// end; false when the final save failed and the server keeps running.
     fn prepare_shutdown(&mut self) -> bool {
-        log::warn!("User requested shutdown...");
+        // SHUTDOWN has saved already (and failed there if it could not);
+        // a signal saves as `shutdown-on-sigint`/`-sigterm` say.
+        if let Some(ShutdownRequest::Signal(sig)) = self.shutdown {
+            let flags = if sig == libc::SIGINT {
+                self.config.shutdown_on_sigint
+            } else {
+                self.config.shutdown_on_sigterm
+            };
+            if !self.shutdown_save(flags) {
+                self.shutdown = None;
+                return false;
+            }
+        }
         self.before_sleep();
         self.listeners.close(self.poll.registry());
         if !self.config.pidfile.is_empty() {
+            log::info!("Removing the pid file.");
             let _ = std::fs::remove_file(&self.config.pidfile);
         }
         log::warn!("Redis is now ready to exit, bye bye...");

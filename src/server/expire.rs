@@ -103,5 +103,6 @@ impl Server {
         };
         // The same smoothing Redis applies to expired_stale_perc.
         self.expire.stale_perc = current * 0.05 + self.expire.stale_perc * 0.95;
+        self.propagate_expired();
     }
 }

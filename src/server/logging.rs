@@ -2,15 +2,27 @@
 //! `pid:M 21 Nov 2026 05:03:00.123 * message`, with Redis's level marks
 //! (`.` debug, `-` verbose, `*` notice, `#` warning), to stdout or `logfile`.
 //!
+//! A snapshot child logs as Redis's does, with its own pid and the role
+//! mark `C` ([`mark_child`]).
+//!
 //! Redis's levels map onto `log`'s as: debug → trace, verbose → debug,
 //! notice → info, warning → warn (and error).
 
 use std::fs::OpenOptions;
 use std::io::Write;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use log::LevelFilter;
 
 use crate::config::LogLevel;
+
+/// The role mark after the pid: `M` for the server, `C` for a child.
+static ROLE: AtomicU8 = AtomicU8::new(b'M');
+
+/// Called in a forked child: its lines carry its pid and `C`.
+pub fn mark_child() {
+    ROLE.store(b'C', Ordering::Relaxed);
+}
 
 /// The `log` filter for a Redis level.
 pub fn filter(level: LogLevel) -> LevelFilter {
@@ -64,11 +76,12 @@ pub fn init(level: LogLevel, logfile: &str) -> Result<(), String> {
     // Level changes at run time (CONFIG SET loglevel) go through log::set_max_level,
     // so the builder itself lets everything through.
     builder.filter_level(LevelFilter::Trace);
-    let pid = std::process::id();
     builder.format(move |f, record| {
         writeln!(
             f,
-            "{pid}:M {} {} {}",
+            "{}:{} {} {} {}",
+            std::process::id(),
+            char::from(ROLE.load(Ordering::Relaxed)),
             timestamp(),
             mark(record.level()),
             record.args()

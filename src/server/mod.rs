@@ -14,6 +14,8 @@ pub mod latency;
 pub mod logging;
 pub mod memory;
 pub mod net;
+pub mod persistence;
+pub mod propagate;
 pub mod signals;
 pub mod startup;
 pub mod stats;
@@ -106,11 +108,15 @@ pub struct Server {
     pub lastsave: u64,
     /// Writes since the last save.
     pub dirty: u64,
+    /// Snapshot state: the saving child, last results, counters.
+    pub persistence: persistence::PersistenceState,
     pub shutdown: Option<ShutdownRequest>,
     /// Absolute path of the running executable, for `INFO server`.
     pub executable: String,
     /// The `hz` in force (differs from the configured one with `dynamic-hz`).
     pub hz: u32,
+    /// Where writes go on their way to the append-only file.
+    pub propagator: propagate::Propagator,
     /// Active expiry's state and counters.
     pub expire: expire::ExpireState,
     /// State of the sampling random generator (RANDOMKEY, expiry, LFU).
@@ -150,9 +156,11 @@ impl Server {
             start_ms: clock.now_ms,
             lastsave: clock.now_ms / 1000,
             dirty: 0,
+            persistence: persistence::PersistenceState::default(),
             shutdown: None,
             executable: executable_path(),
             hz,
+            propagator: propagate::Propagator::default(),
             expire: expire::ExpireState::default(),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
@@ -218,6 +226,38 @@ impl Server {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Turns propagation of writes on or off (with the append-only file).
+    pub fn set_propagation(&mut self, on: bool) {
+        self.propagator.set_enabled(on);
+        for db in &mut self.dbs {
+            db.log_expired = on;
+            db.expired_log.clear();
+        }
+    }
+
+    /// Propagates the keys expiry deleted since the last call, as `DEL`s in
+    /// their databases (Redis's `propagateDeletion` with lazyfree off).
+    pub fn propagate_expired(&mut self) {
+        if !self.propagator.is_enabled() {
+            return;
+        }
+        let verb = self.expiry_deletion();
+        for (i, db) in self.dbs.iter_mut().enumerate() {
+            for key in db.expired_log.drain(..) {
+                self.propagator.feed(i, [verb, key.as_slice()].into_iter());
+            }
+        }
+    }
+
+    /// How a deletion caused by expiry is propagated (`lazyfree-lazy-expire`).
+    pub fn expiry_deletion(&self) -> &'static [u8] {
+        if self.config.lazyfree_lazy_expire {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        }
     }
 
     /// Keys deleted because their time passed, since the stats were reset.

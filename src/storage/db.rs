@@ -21,6 +21,11 @@ pub struct Db {
     volatile: Vec<(Id, u64)>,
     /// Keys this database expired (lazily or actively) since the stats were reset.
     pub expired: u64,
+    /// Whether keys deleted by expiry are recorded in `expired_log`, for
+    /// propagation as `DEL`.
+    pub log_expired: bool,
+    /// Keys deleted by expiry since the log was last drained.
+    pub expired_log: Vec<Bytes>,
     /// Running estimate of the mean TTL left, in ms, as Redis reports `avg_ttl`.
     avg_ttl: u64,
 }
@@ -77,11 +82,20 @@ impl Db {
     pub fn lookup(&mut self, key: &[u8], now_ms: u64) -> Result<Id, Vacant> {
         let id = self.dict.lookup(key)?;
         if self.is_expired(id, now_ms) {
-            self.remove_id(id);
-            self.expired += 1;
+            self.expire_entry(id);
             return self.dict.lookup(key);
         }
         Ok(id)
+    }
+
+    /// Deletes an entry whose time has come: counted, and logged for
+    /// propagation when that is on.
+    pub fn expire_entry(&mut self, id: Id) {
+        let (key, _, _) = self.take(id);
+        self.expired += 1;
+        if self.log_expired {
+            self.expired_log.push(key);
+        }
     }
 
     /// Finds a key without deleting anything, treating expired keys as absent
@@ -193,6 +207,11 @@ impl Db {
         true
     }
 
+    /// Makes room for `n` keys in one step (see [`Dict::reserve`]).
+    pub fn reserve(&mut self, n: usize) {
+        self.dict.reserve(n);
+    }
+
     /// Removes every key, returning how many there were.
     pub fn clear(&mut self) -> usize {
         let n = self.dict.len();
@@ -217,8 +236,7 @@ impl Db {
                             return Some(id);
                         }
                     }
-                    self.remove_id(id);
-                    self.expired += 1;
+                    self.expire_entry(id);
                 }
                 _ => return Some(id),
             }
@@ -254,8 +272,7 @@ impl Db {
             let (id, when) = self.volatile[idx];
             pass.sampled += 1;
             if when <= now_ms {
-                self.remove_id(id);
-                self.expired += 1;
+                self.expire_entry(id);
                 pass.expired += 1;
             } else {
                 ttl_sum += when - now_ms;

@@ -297,6 +297,14 @@ impl<K: DictKey, V> Dict<K, V> {
         }
     }
 
+    /// Sizes the table for `n` entries at once, so adding them never
+    /// resizes on the way (RDB loading's RESIZEDB hint).
+    pub fn reserve(&mut self, n: usize) {
+        if n > self.tables[0].buckets.len() {
+            self.resize_to(n);
+        }
+    }
+
     /// Shrinks the table when it is mostly empty (called from the timed sweep).
     pub fn shrink_if_sparse(&mut self) {
         let size = self.tables[0].buckets.len();

@@ -4,15 +4,18 @@
 //! length prefix every count and string starts with), [`string`] (integer,
 //! raw and LZF-compressed strings), [`lzf`], [`crc64`], and [`value`] (the
 //! type byte and one value, forwarding to one module per data type).
-//! [`payload`] wraps a value the way DUMP does. Decoding reads from a
+//! [`payload`] wraps a value the way DUMP does; [`save`] and [`load`] write
+//! and read whole snapshot files (`dump.rdb`). Decoding reads from a
 //! [`Reader`] over bytes that may come from anyone (RESTORE takes them from
 //! clients), so it returns an [`RdbError`] for anything malformed and never
 //! panics or allocates more than the input can justify.
 
 pub mod crc64;
 pub mod length;
+pub mod load;
 pub mod lzf;
 pub mod payload;
+pub mod save;
 pub mod string;
 pub mod value;
 
@@ -20,6 +23,37 @@ use std::fmt;
 
 /// The RDB version Redis 7.0 writes; it loads this version and every older one.
 pub const RDB_VERSION: u16 = 10;
+
+/// What a snapshot file starts with, before the four-digit version.
+pub const MAGIC: &[u8; 5] = b"REDIS";
+
+/// The bytes in a snapshot that are not values: each announces what follows
+/// it (Redis's `RDB_OPCODE_*`). They share the type byte's position, so
+/// they are numbered down from 255, away from the value types.
+pub mod opcode {
+    /// A Redis function library (Redis 7.0's format).
+    pub const FUNCTION2: u8 = 245;
+    /// A function library in the format of Redis 7.0's release candidates.
+    pub const FUNCTION_PRE_GA: u8 = 246;
+    /// Data a module saves for itself, outside any key.
+    pub const MODULE_AUX: u8 = 247;
+    /// The next key's idle time in seconds (saved under an LRU policy).
+    pub const IDLE: u8 = 248;
+    /// The next key's LFU counter, one byte (saved under an LFU policy).
+    pub const FREQ: u8 = 249;
+    /// A name and a value describing the file (`redis-ver`, `ctime`...).
+    pub const AUX: u8 = 250;
+    /// How many keys and keys with a TTL the current database holds.
+    pub const RESIZEDB: u8 = 251;
+    /// The next key's expiry, unix milliseconds, 8 bytes little-endian.
+    pub const EXPIRETIME_MS: u8 = 252;
+    /// The next key's expiry, unix seconds, 4 bytes (files before version 3).
+    pub const EXPIRETIME: u8 = 253;
+    /// The database the following keys belong to.
+    pub const SELECTDB: u8 = 254;
+    /// The end of the data; the checksum follows.
+    pub const EOF: u8 = 255;
+}
 
 /// Why RDB bytes could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +77,10 @@ impl fmt::Display for RdbError {
             RdbError::UnknownLengthEncoding(b) => write!(f, "unknown length encoding {b:#04x}"),
             RdbError::UnknownStringEncoding(e) => write!(f, "unknown string encoding {e}"),
             RdbError::BadLzf => write!(f, "invalid LZF compressed string"),
-            RdbError::UnsupportedType(t) => write!(f, "unsupported value type {t}"),
+            RdbError::UnsupportedType(t) => match value::type_name(*t) {
+                Some(name) => write!(f, "unsupported value type {t} ({name})"),
+                None => write!(f, "unknown value type {t}"),
+            },
         }
     }
 }
@@ -59,6 +96,11 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
         Reader { buf, pos: 0 }
+    }
+
+    /// How many bytes have been read so far.
+    pub fn pos(&self) -> usize {
+        self.pos
     }
 
     pub fn u8(&mut self) -> Result<u8, RdbError> {

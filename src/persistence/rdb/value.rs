@@ -3,7 +3,9 @@
 //!
 //! Each data type keeps its own encoding in its own module; this one only
 //! maps [`Value`] variants to type bytes and back, so a new type adds a
-//! module and one arm to each `match` here.
+//! module and one arm to each `match` here. A snapshot puts the key between
+//! the type byte and the value, so both halves are also available apart
+//! ([`type_of`] and [`write_body`], [`read_body`]).
 
 use super::{string, RdbError, Reader};
 use crate::storage::value::Value;
@@ -11,20 +13,69 @@ use crate::storage::value::Value;
 /// Type byte of a string value (`RDB_TYPE_STRING`).
 pub const TYPE_STRING: u8 = 0;
 
+/// Every type byte Redis 7.0 defines, with the type and encoding it
+/// announces, so an error about a value ferrodis cannot load yet says
+/// which one it is.
+const TYPE_NAMES: &[(u8, &str)] = &[
+    (0, "string"),
+    (1, "list, linked list"),
+    (2, "set, hash table"),
+    (3, "zset, text scores"),
+    (4, "hash, hash table"),
+    (5, "zset, binary scores"),
+    (6, "module value, pre-release format"),
+    (7, "module value"),
+    (9, "hash, zipmap"),
+    (10, "list, ziplist"),
+    (11, "set, intset"),
+    (12, "zset, ziplist"),
+    (13, "hash, ziplist"),
+    (14, "list, quicklist"),
+    (15, "stream, listpacks"),
+    (16, "hash, listpack"),
+    (17, "zset, listpack"),
+    (18, "list, quicklist of listpacks"),
+    (19, "stream, listpacks with consumer group metadata"),
+];
+
+/// The type and encoding a type byte stands for, if Redis defines it.
+pub fn type_name(t: u8) -> Option<&'static str> {
+    TYPE_NAMES
+        .iter()
+        .find(|&&(byte, _)| byte == t)
+        .map(|&(_, name)| name)
+}
+
+/// The type byte `value` is saved with.
+pub fn type_of(value: &Value) -> u8 {
+    match value {
+        Value::Str(_) => TYPE_STRING,
+    }
+}
+
+/// Appends the encoded value without its type byte.
+pub fn write_body(out: &mut Vec<u8>, value: &Value, compress: bool) {
+    match value {
+        Value::Str(s) => string::write_value(out, s, compress),
+    }
+}
+
 /// Appends the type byte and the encoded value.
 pub fn write(out: &mut Vec<u8>, value: &Value, compress: bool) {
-    match value {
-        Value::Str(s) => {
-            out.push(TYPE_STRING);
-            string::write_value(out, s, compress);
-        }
+    out.push(type_of(value));
+    write_body(out, value, compress);
+}
+
+/// Reads the value a type byte, already read, announces.
+pub fn read_body(t: u8, r: &mut Reader) -> Result<Value, RdbError> {
+    match t {
+        TYPE_STRING => string::read_value(r).map(Value::Str),
+        other => Err(RdbError::UnsupportedType(other)),
     }
 }
 
 /// Reads a type byte and the value it announces.
 pub fn read(r: &mut Reader) -> Result<Value, RdbError> {
-    match r.u8()? {
-        TYPE_STRING => string::read_value(r).map(Value::Str),
-        other => Err(RdbError::UnsupportedType(other)),
-    }
+    let t = r.u8()?;
+    read_body(t, r)
 }

@@ -1,0 +1,426 @@
+//! Snapshots from the server's side: SAVE in the loop, BGSAVE in a forked
+//! child, the save points the timed sweep checks, the final save at
+//! shutdown, loading at start-up, and the MISCONF state a failed background
+//! save leaves behind.
+//!
+//! A background save forks, as Redis does: the child gets a copy-on-write
+//! image of the keyspace as it was at that instant, writes it with the same
+//! code SAVE uses and leaves with `_exit`, touching nothing it shares with
+//! the parent (sockets stay open in the parent; the log file is opened for
+//! appending, so the child's lines land whole). The parent keeps serving
+//! and reaps the child from the timed sweep with `waitpid(WNOHANG)`.
+
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::time::Instant;
+
+use super::{logging, memory, Server};
+use crate::config::{SHUTDOWN_FORCE, SHUTDOWN_NOSAVE, SHUTDOWN_SAVE};
+use crate::persistence::rdb::load::{self, LoadError, LoadOptions, LoadStats};
+use crate::persistence::rdb::save::{self, Access, SaveOptions, Snapshot};
+use crate::storage::db::Db;
+
+/// After a failed background save, save points wait this long before
+/// trying again (Redis's `CONFIG_BGSAVE_RETRY_DELAY`).
+const BGSAVE_RETRY_DELAY_SECS: u64 = 5;
+
+/// The child writing a snapshot.
+#[derive(Debug, Clone, Copy)]
+pub struct SaveChild {
+    pub pid: libc::pid_t,
+    /// Unix seconds when it was started.
+    pub started: u64,
+}
+
+/// Snapshot state and counters (`INFO persistence`, `INFO stats`).
+#[derive(Debug)]
+pub struct PersistenceState {
+    pub child: Option<SaveChild>,
+    /// Whether the last background save (or SAVE) succeeded; a failure with
+    /// `stop-writes-on-bgsave-error` refuses writes until one succeeds.
+    pub last_bgsave_ok: bool,
+    /// Unix seconds of the last background save attempt.
+    pub last_bgsave_try: u64,
+    /// `dirty` when the running child was started: what its file covers.
+    pub dirty_before_bgsave: u64,
+    /// SAVE and BGSAVE runs (`rdb_saves`).
+    pub saves: u64,
+    /// Duration of the last background save, -1 before the first.
+    pub last_bgsave_secs: i64,
+    pub total_forks: u64,
+    pub latest_fork_usec: u64,
+    /// What the last load (start-up or DEBUG RELOAD) did.
+    pub last_load: LoadStats,
+}
+
+impl Default for PersistenceState {
+    fn default() -> Self {
+        PersistenceState {
+            child: None,
+            last_bgsave_ok: true,
+            last_bgsave_try: 0,
+            dirty_before_bgsave: 0,
+            saves: 0,
+            last_bgsave_secs: -1,
+            total_forks: 0,
+            latest_fork_usec: 0,
+            last_load: LoadStats::default(),
+        }
+    }
+}
+
+/// Why BGSAVE could not start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BgsaveError {
+    /// A child is already writing a snapshot.
+    InProgress,
+    /// `fork` failed (logged).
+    Fork,
+}
+
+impl Server {
+    fn now_secs(&self) -> u64 {
+        self.clock.now_ms / 1000
+    }
+
+    /// Writes the snapshot file from this process's keyspace; logs the
+    /// outcome. Used by SAVE in the loop and by the background child.
+    fn write_snapshot(&self) -> bool {
+        let policy = self.config.maxmemory_policy;
+        let access = |field: u32| {
+            if policy.is_lfu() {
+                Access::Freq(self.lfu_counter(field) as u8)
+            } else if policy.uses_lru_or_lfu() {
+                Access::Idle(self.idle_secs(field))
+            } else {
+                Access::None
+            }
+        };
+        let snap = Snapshot {
+            dbs: &self.dbs,
+            now_secs: self.now_secs(),
+            used_mem: memory::used() as u64,
+            access: &access,
+        };
+        let opts = SaveOptions {
+            compress: self.config.rdbcompression,
+            checksum: self.config.rdbchecksum,
+            incremental_fsync: self.config.flag("rdb-save-incremental-fsync") == Some(true),
+            key_delay_us: self
+                .config
+                .number("rdb-key-save-delay")
+                .map_or(0, |d| d.max(0) as u64),
+        };
+        match save::save_file(&self.config.dbfilename, &snap, &opts) {
+            Ok(()) => {
+                log::info!("DB saved on disk");
+                true
+            }
+            Err(why) => {
+                log::warn!("{why}");
+                false
+            }
+        }
+    }
+
+    /// A blocking save (SAVE, SHUTDOWN, FLUSHALL, DEBUG RELOAD). On success
+    /// the changes counter restarts and LASTSAVE moves.
+    pub fn save_now(&mut self) -> bool {
+        self.clock.update();
+        if !self.write_snapshot() {
+            return false;
+        }
+        self.dirty = 0;
+        self.lastsave = self.now_secs();
+        self.persistence.last_bgsave_ok = true;
+        true
+    }
+
+    /// Starts a background save in a forked child.
+    pub fn bgsave(&mut self) -> Result<(), BgsaveError> {
+        if self.persistence.child.is_some() {
+            return Err(BgsaveError::InProgress);
+        }
+        self.clock.update();
+        self.persistence.saves += 1;
+        self.persistence.dirty_before_bgsave = self.dirty;
+        self.persistence.last_bgsave_try = self.now_secs();
+        let started = Instant::now();
+        // SAFETY: the process has one thread, so the child gets a complete,
+        // consistent copy of it; the child only reads the keyspace, writes
+        // its own file and leaves with `_exit`, running no destructors.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            self.run_save_child();
+        }
+        if pid < 0 {
+            self.persistence.last_bgsave_ok = false;
+            log::warn!(
+                "Can't save in background: fork: {}",
+                crate::config::strerror(&std::io::Error::last_os_error())
+            );
+            return Err(BgsaveError::Fork);
+        }
+        self.persistence.latest_fork_usec = started.elapsed().as_micros() as u64;
+        self.persistence.total_forks += 1;
+        log::info!("Background saving started by pid {pid}");
+        self.persistence.child = Some(SaveChild {
+            pid,
+            started: self.now_secs(),
+        });
+        Ok(())
+    }
+
+    /// The child's whole life: write the file, report through the exit code.
+    fn run_save_child(&self) -> ! {
+        logging::mark_child();
+        // The parent's handlers only raise a flag this process never reads;
+        // a signal must stop the child instead.
+        // SAFETY: restoring default dispositions is always sound.
+        unsafe {
+            libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+        }
+        // Listening sockets are closed here, so the parent can bind the same
+        // address again (CONFIG SET port) while the save runs. Only the
+        // descriptors go: the poll registration belongs to the parent too
+        // and must not be touched.
+        let tcp = self.listeners.tcp.iter().map(|(_, l)| l.as_raw_fd());
+        let unix = self.listeners.unix.iter().map(|(l, _)| l.as_raw_fd());
+        for fd in tcp.chain(unix) {
+            // SAFETY: closing this process's copy of a descriptor it never
+            // uses again; `_exit` below runs no destructor that would close
+            // it a second time.
+            unsafe {
+                libc::close(fd);
+            }
+        }
+        let code = if self.write_snapshot() { 0 } else { 1 };
+        // SAFETY: `_exit` ends the process without unwinding or running the
+        // parent's destructors (which would flush or close shared state).
+        unsafe { libc::_exit(code) }
+    }
+
+    /// From the timed sweep: reaps a finished child, or starts a background
+    /// save when a save point is reached.
+    pub(crate) fn persistence_cron(&mut self) {
+        if self.persistence.child.is_some() {
+            self.reap_child(false);
+            return;
+        }
+        let now = self.now_secs();
+        let p = &self.persistence;
+        let may_retry =
+            p.last_bgsave_ok || now.saturating_sub(p.last_bgsave_try) > BGSAVE_RETRY_DELAY_SECS;
+        let due = self.config.save_params.iter().find(|&&(secs, changes)| {
+            self.dirty >= changes && now.saturating_sub(self.lastsave) > secs && may_retry
+        });
+        if let Some(&(secs, changes)) = due {
+            log::info!("{changes} changes in {secs} seconds. Saving...");
+            // A failed fork is logged and recorded; nothing more to do here.
+            let _ = self.bgsave();
+        }
+    }
+
+    /// Collects the child if it has finished (or, with `wait`, once it
+    /// has), as Redis's `backgroundSaveDoneHandler` does.
+    fn reap_child(&mut self, wait: bool) {
+        let Some(child) = self.persistence.child else {
+            return;
+        };
+        let mut status = 0;
+        let options = if wait { 0 } else { libc::WNOHANG };
+        let rc = loop {
+            // SAFETY: waitpid on our own child, writing the status we own.
+            let rc = unsafe { libc::waitpid(child.pid, &mut status, options) };
+            let interrupted =
+                rc < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted;
+            if !interrupted {
+                break rc;
+            }
+        };
+        if rc == 0 {
+            return;
+        }
+        self.clock.update();
+        let now = self.now_secs();
+        if rc < 0 {
+            // The child is gone without a status (reaped elsewhere): its
+            // result is unknown, so it counts as a failure.
+            log::warn!("Background saving error");
+            self.persistence.last_bgsave_ok = false;
+        } else if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+            log::info!("Background saving terminated with success");
+            self.dirty = self
+                .dirty
+                .saturating_sub(self.persistence.dirty_before_bgsave);
+            self.lastsave = now;
+            self.persistence.last_bgsave_ok = true;
+        } else if libc::WIFEXITED(status) {
+            log::warn!("Background saving error");
+            self.persistence.last_bgsave_ok = false;
+        } else {
+            let sig = libc::WTERMSIG(status);
+            log::warn!("Background saving terminated by signal {sig}");
+            let _ = std::fs::remove_file(save::temp_name(child.pid as u32));
+            // SIGUSR1 is how the server itself stops a save it no longer wants.
+            if sig != libc::SIGUSR1 {
+                self.persistence.last_bgsave_ok = false;
+            }
+        }
+        self.persistence.last_bgsave_secs = now.saturating_sub(child.started) as i64;
+        self.persistence.child = None;
+    }
+
+    /// Stops a running background save (FLUSHALL, shutdown) and waits for
+    /// it, so it can never rename its stale file over a newer one. A save
+    /// stopped this way is not an error.
+    pub fn kill_save_child(&mut self) {
+        if let Some(child) = self.persistence.child {
+            // SAFETY: signalling our own child.
+            unsafe {
+                libc::kill(child.pid, libc::SIGUSR1);
+            }
+            self.reap_child(true);
+        }
+    }
+
+    /// Whether writes are refused with MISCONF: the last background save
+    /// failed while save points exist and `stop-writes-on-bgsave-error` is on.
+    pub fn writes_denied(&self) -> bool {
+        !self.persistence.last_bgsave_ok
+            && self.config.stop_writes_on_bgsave_error
+            && !self.config.save_params.is_empty()
+    }
+
+    /// The first half of shutting down (Redis's `finishShutdown` up to the
+    /// final save): stop a running child, then save if save points exist
+    /// or `flags` ask for it. False means the server must keep running.
+    pub fn shutdown_save(&mut self, flags: i32) -> bool {
+        log::warn!("User requested shutdown...");
+        if self.persistence.child.is_some() {
+            log::warn!("There is a child saving an .rdb. Killing it!");
+            self.kill_save_child();
+        }
+        let wanted = (!self.config.save_params.is_empty() && flags & SHUTDOWN_NOSAVE == 0)
+            || flags & SHUTDOWN_SAVE != 0;
+        if wanted {
+            log::info!("Saving the final RDB snapshot before exiting.");
+            if !self.save_now() {
+                if flags & SHUTDOWN_FORCE != 0 {
+                    log::warn!("Error trying to save the DB. Exit anyway.");
+                } else {
+                    log::warn!("Error trying to save the DB, can't exit.");
+                    log::warn!("Errors trying to shut down the server. Check the logs for more information.");
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Loads `dbfilename` into `dbs` with the server's settings, logging the
+    /// result line Redis logs.
+    fn load_into(&self, dbs: &mut [Db], merge: bool) -> Result<LoadStats, LoadError> {
+        let access = |idle: Option<u64>, freq| self.access_field(idle.map(|i| i as i64), freq);
+        let opts = LoadOptions {
+            now_ms: self.clock.now_ms,
+            verify_checksum: self.config.rdbchecksum,
+            replace_duplicates: merge,
+            access: &access,
+        };
+        let stats = load::load_file(Path::new(&self.config.dbfilename), dbs, &opts)?;
+        log::info!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}.",
+            stats.keys_loaded,
+            stats.keys_expired
+        );
+        Ok(stats)
+    }
+
+    /// Loads the snapshot at start-up. A missing file starts the server
+    /// empty; any other failure stops start-up with the file and offset.
+    pub fn load_at_startup(&mut self) -> Result<(), String> {
+        let started = Instant::now();
+        let mut dbs = std::mem::take(&mut self.dbs);
+        let result = self.load_into(&mut dbs, false);
+        self.dbs = dbs;
+        match result {
+            Ok(stats) => {
+                self.persistence.last_load = stats;
+                log::info!(
+                    "DB loaded from disk: {:.3} seconds",
+                    started.elapsed().as_secs_f64()
+                );
+                Ok(())
+            }
+            Err(e) if e.is_missing_file() => Ok(()),
+            Err(e) => Err(format!(
+                "Fatal error loading the DB from {}/{}: {e}. Exiting.",
+                self.config.dir, self.config.dbfilename
+            )),
+        }
+    }
+
+    /// DEBUG RELOAD's load: with `flush` the file replaces the keyspace,
+    /// otherwise its keys are added (`merge` lets them replace existing
+    /// ones). Nothing of a file that fails to load is kept.
+    pub fn reload(&mut self, flush: bool, merge: bool) -> Result<(), LoadError> {
+        self.clock.update();
+        let stats = if flush {
+            for db in &mut self.dbs {
+                db.clear();
+            }
+            let mut dbs = std::mem::take(&mut self.dbs);
+            let result = self.load_into(&mut dbs, merge);
+            if result.is_err() {
+                for db in &mut dbs {
+                    db.clear();
+                }
+            }
+            self.dbs = dbs;
+            result?
+        } else {
+            let mut loaded: Vec<Db> = (0..self.dbs.len()).map(|_| Db::new()).collect();
+            let stats = self.load_into(&mut loaded, merge)?;
+            self.merge_loaded(loaded, merge)?;
+            stats
+        };
+        self.persistence.last_load = stats;
+        Ok(())
+    }
+
+    /// Adds the keys of freshly loaded databases to the live ones. Without
+    /// `replace` a key present on both sides refuses the whole merge.
+    fn merge_loaded(&mut self, loaded: Vec<Db>, replace: bool) -> Result<(), LoadError> {
+        let now = self.clock.now_ms;
+        if !replace {
+            for (index, src) in loaded.iter().enumerate() {
+                if let Some(id) = src
+                    .ids()
+                    .find(|&id| self.dbs[index].peek(src.key(id).as_slice(), now).is_some())
+                {
+                    let key = src.key(id).as_slice().to_vec();
+                    let kind = load::LoadErrorKind::DuplicateKey { key, db: index };
+                    return Err(LoadError { offset: 0, kind });
+                }
+            }
+        }
+        for (index, mut src) in loaded.into_iter().enumerate() {
+            let ids: Vec<_> = src.ids().collect();
+            for id in ids {
+                let lru = src.lru(id);
+                let (key, value, expire) = src.take(id);
+                let db = &mut self.dbs[index];
+                if let Some(old) = db.find(key.as_slice(), now) {
+                    db.remove_id(old);
+                }
+                let id = db.add(key.as_slice(), value, lru);
+                if let Some(t) = expire {
+                    db.set_expire(id, t);
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! Command propagation: the one path every write takes to the append-only
+//! file (and later to replicas and MULTI/EXEC).
+//!
+//! Writes are logged in a deterministic form, as Redis 7.0 logs them, so a
+//! replay gives the same data whenever it happens: relative expiries become
+//! absolute (`SET … PXAT`, `PEXPIREAT`), INCRBYFLOAT becomes `SET … KEEPTTL`,
+//! keys deleted by expiry become `DEL`. Handlers that need such a rewrite
+//! describe it with [`Propagator::rewrite_with`]; dispatch then propagates
+//! either the rewrite or the request itself, and only when the command
+//! changed something. The output is RESP, with a `SELECT` whenever the
+//! database differs from the last one written.
+
+use crate::protocol::reply::format_i64;
+
+/// Collects propagated commands as RESP until the AOF writer takes them.
+#[derive(Debug, Default)]
+pub struct Propagator {
+    enabled: bool,
+    out: Vec<u8>,
+    /// The database the output last selected.
+    selected: Option<usize>,
+    /// What the running command asked to propagate instead of itself.
+    rewrite: Option<Vec<Vec<u8>>>,
+}
+
+impl Propagator {
+    /// Turns propagation on or off (on while the AOF is enabled).
+    pub fn set_enabled(&mut self, on: bool) {
+        self.enabled = on;
+        if !on {
+            self.out = Vec::new();
+            self.rewrite = None;
+            self.selected = None;
+        }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// The bytes produced since the last call.
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Makes the next command start with a `SELECT` (a new file begins).
+    pub fn forget_db(&mut self) {
+        self.selected = None;
+    }
+
+    /// Asks that the running command be propagated as the vector `make`
+    /// builds, instead of as it was received. `make` only runs when
+    /// propagation is on, so handlers pay nothing otherwise.
+    pub fn rewrite_with(&mut self, make: impl FnOnce() -> Vec<Vec<u8>>) {
+        if self.enabled {
+            self.rewrite = Some(make());
+        }
+    }
+
+    /// The rewrite the running command asked for, if any.
+    pub(crate) fn take_rewrite(&mut self) -> Option<Vec<Vec<u8>>> {
+        self.rewrite.take()
+    }
+
+    /// Appends one command, run in database `db`.
+    pub fn feed<'a>(&mut self, db: usize, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
+        if !self.enabled {
+            return;
+        }
+        if self.selected != Some(db) {
+            let mut tmp = [0u8; 20];
+            let n = format_i64(db as i64, &mut tmp);
+            write_command(&mut self.out, [&b"SELECT"[..], n].into_iter());
+            self.selected = Some(db);
+        }
+        write_command(&mut self.out, argv);
+    }
+}
+
+/// Appends `argv` as a RESP multibulk.
+fn write_command<'a>(out: &mut Vec<u8>, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
+    let mut tmp = [0u8; 20];
+    out.push(b'*');
+    out.extend_from_slice(format_i64(argv.len() as i64, &mut tmp));
+    out.extend_from_slice(b"\r\n");
+    for arg in argv {
+        out.push(b'$');
+        out.extend_from_slice(format_i64(arg.len() as i64, &mut tmp));
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(arg);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Bytes of an integer argument, as propagated rewrites spell numbers.
+pub fn int_arg(v: i64) -> Vec<u8> {
+    let mut tmp = [0u8; 20];
+    format_i64(v, &mut tmp).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selects_once_per_database_change() {
+        let mut p = Propagator::default();
+        p.feed(0, [&b"SET"[..], b"a", b"1"].into_iter());
+        assert!(p.take().is_empty(), "nothing is kept while disabled");
+        p.set_enabled(true);
+        p.feed(0, [&b"SET"[..], b"a", b"1"].into_iter());
+        p.feed(0, [&b"DEL"[..], b"a"].into_iter());
+        p.feed(3, [&b"INCR"[..], b"n"].into_iter());
+        assert_eq!(
+            p.take(),
+            b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n\
+              *2\r\n$3\r\nDEL\r\n$1\r\na\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n"
+        );
+        p.forget_db();
+        p.feed(3, [&b"INCR"[..], b"n"].into_iter());
+        assert!(p.take().starts_with(b"*2\r\n$6\r\nSELECT"));
+    }
+
+    #[test]
+    fn rewrites_only_when_enabled() {
+        let mut p = Propagator::default();
+        p.rewrite_with(|| panic!("built while disabled"));
+        assert!(p.take_rewrite().is_none());
+        p.set_enabled(true);
+        p.rewrite_with(|| vec![b"DEL".to_vec(), b"k".to_vec()]);
+        assert_eq!(p.take_rewrite(), Some(vec![b"DEL".to_vec(), b"k".to_vec()]));
+    }
+}
