@@ -317,11 +317,14 @@ impl RequestParser {
     }
 }
 
+/// A complete length line: its value (`None` when not a valid integer) and
+/// the offset just past its line end.
+type LengthLine = (Option<i64>, usize);
+
 /// Reads a length line starting at `from` (just after the type byte).
 /// `Ok(None)`: the line is not complete yet. `Err`: no line end within the inline limit.
 /// `Ok(Some((value, next)))`: `value` is `None` when the text is not a valid integer.
-#[allow(clippy::type_complexity)]
-fn read_length_line(buf: &[u8], from: usize) -> Result<Option<(Option<i64>, usize)>, ()> {
+fn read_length_line(buf: &[u8], from: usize) -> Result<Option<LengthLine>, ()> {
     if let Some(fast) = plain_length(buf, from) {
         return Ok(Some(fast));
     }
@@ -344,7 +347,7 @@ fn read_length_line(buf: &[u8], from: usize) -> Result<Option<(Option<i64>, usiz
 /// The common case of a length line, in one pass: up to 18 digits, no
 /// sign, no leading zero, then `\r` and one more byte. Anything else
 /// (signs, errors, partial lines) goes the general way.
-fn plain_length(buf: &[u8], from: usize) -> Option<(Option<i64>, usize)> {
+fn plain_length(buf: &[u8], from: usize) -> Option<LengthLine> {
     let digits = buf.get(from..)?;
     let mut v: i64 = 0;
     for (i, &b) in digits.iter().enumerate().take(19) {
