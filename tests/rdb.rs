@@ -18,7 +18,7 @@ use crate::util::tools::run;
 use crate::util::*;
 
 /// One key of a dataset: database, key, value, absolute deadline (ms).
-type Entry = (usize, Vec<u8>, Vec<u8>, Option<i64>);
+pub(crate) type Entry = (usize, Vec<u8>, Vec<u8>, Option<i64>);
 
 /// Deterministic bytes with `distinct` different values: small alphabets
 /// compress, 256 does not.
@@ -46,7 +46,7 @@ fn now_ms() -> i64 {
 /// every encoding boundary (as keys and values), strings around the
 /// compression threshold, compressible and incompressible large values,
 /// and deadlines.
-fn dataset() -> Vec<Entry> {
+pub(crate) fn dataset() -> Vec<Entry> {
     let mut values: Vec<Vec<u8>> = [
         0i64,
         1,
@@ -107,7 +107,7 @@ fn dataset() -> Vec<Entry> {
 }
 
 /// Writes `data` into a server.
-fn fill(conn: &mut Conn, data: &[Entry]) {
+pub(crate) fn fill(conn: &mut Conn, data: &[Entry]) {
     for (db, key, value, expire) in data {
         conn.call_parsed(&["SELECT", &db.to_string()]);
         assert_eq!(conn.call(&[b"SET".as_slice(), key, value]), b"+OK\r\n");
@@ -124,7 +124,7 @@ fn fill(conn: &mut Conn, data: &[Entry]) {
 
 /// Everything a server holds, read through the protocol: every key of
 /// every database with its value and PEXPIRETIME.
-fn contents(conn: &mut Conn) -> BTreeMap<(usize, Vec<u8>), (Vec<u8>, i64)> {
+pub(crate) fn contents(conn: &mut Conn) -> BTreeMap<(usize, Vec<u8>), (Vec<u8>, i64)> {
     let mut all = BTreeMap::new();
     for db in 0..16 {
         conn.call_parsed(&["SELECT", &db.to_string()]);
@@ -143,14 +143,14 @@ fn contents(conn: &mut Conn) -> BTreeMap<(usize, Vec<u8>), (Vec<u8>, i64)> {
 }
 
 /// The dataset as [`contents`] reports it.
-fn expected(data: &[Entry]) -> BTreeMap<(usize, Vec<u8>), (Vec<u8>, i64)> {
+pub(crate) fn expected(data: &[Entry]) -> BTreeMap<(usize, Vec<u8>), (Vec<u8>, i64)> {
     data.iter()
         .map(|(db, k, v, t)| ((*db, k.clone()), (v.clone(), t.unwrap_or(-1))))
         .collect()
 }
 
 /// A directory removed when the test ends.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(pub(crate) PathBuf);
 
 impl Drop for Scratch {
     fn drop(&mut self) {

@@ -3,6 +3,8 @@
 
 mod util;
 
+/// The append-only file: crash safety, damaged files, Redis compatibility, rewrites.
+mod aof;
 /// The real redis-benchmark completes (smoke test, not a measurement).
 mod benchmark_tool;
 /// Bit commands: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD(_RO).

@@ -1,5 +1,5 @@
 //! `DEBUG`: the subcommands tests and operators rely on: OBJECT, SLEEP,
-//! SET-ACTIVE-EXPIRE, POPULATE, RELOAD and LOG. Like Redis, the command is refused
+//! SET-ACTIVE-EXPIRE, POPULATE, RELOAD, LOADAOF and LOG. Like Redis, the command is refused
 //! unless `enable-debug-command` allows it (dispatch checks that).
 
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
@@ -11,6 +11,8 @@ use crate::storage::value::{Bytes, Str, Value, EMBSTR_MAX};
 const HELP: &[&str] = &[
     "LOG <message>",
     "    Write <message> to the server log.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "POPULATE <count> [<prefix>] [<size>]",
@@ -60,6 +62,9 @@ pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         populate(srv, c, args)?;
     } else if args.is(1, "reload") {
         reload(srv, c, args)?;
+    } else if args.is(1, "loadaof") && n == 2 {
+        srv.debug_loadaof();
+        c.reply.ok();
     } else if args.is(1, "log") && n == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(args.get(2)));
         c.reply.ok();

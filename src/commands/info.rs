@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use super::{Args, CmdResult};
+use crate::server::aof::AofStatus;
 use crate::server::client::Client;
 use crate::server::{memory, Server, REDIS_VERSION};
 
@@ -224,7 +225,7 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
         "mem_clients_slaves" => 0,
         "mem_clients_normal" => clients_mem,
         "mem_cluster_links" => 0,
-        "mem_aof_buffer" => 0,
+        "mem_aof_buffer" => srv.aof.writer.as_ref().map_or(0, |w| w.buffered()),
         "mem_allocator" => "libc",
         "active_defrag_running" => 0,
         "lazyfree_pending_objects" => 0,
@@ -235,9 +236,14 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
 fn persistence(srv: &Server, out: &mut String) {
     out.push_str("# Persistence\r\n");
     let p = &srv.persistence;
-    let current_bgsave_secs = p.child.map_or(-1, |child| {
-        (srv.clock.now_ms / 1000).saturating_sub(child.started) as i64
-    });
+    let now = srv.clock.now_ms / 1000;
+    let current_bgsave_secs = p
+        .child
+        .map_or(-1, |child| now.saturating_sub(child.started) as i64);
+    let a = &srv.aof;
+    let current_rewrite_secs = a
+        .child
+        .map_or(-1, |child| now.saturating_sub(child.started) as i64);
     fields!(out,
         "loading" => 0,
         "async_loading" => 0,
@@ -250,26 +256,47 @@ fn persistence(srv: &Server, out: &mut String) {
         "rdb_changes_since_last_save" => srv.dirty,
         "rdb_bgsave_in_progress" => u8::from(p.child.is_some()),
         "rdb_last_save_time" => srv.lastsave,
-        "rdb_last_bgsave_status" => if p.last_bgsave_ok { "ok" } else { "err" },
+        "rdb_last_bgsave_status" => status(p.last_bgsave_ok),
         "rdb_last_bgsave_time_sec" => p.last_bgsave_secs,
         "rdb_current_bgsave_time_sec" => current_bgsave_secs,
         "rdb_saves" => p.saves,
         "rdb_last_cow_size" => 0,
         "rdb_last_load_keys_expired" => p.last_load.keys_expired,
         "rdb_last_load_keys_loaded" => p.last_load.keys_loaded,
-        "aof_enabled" => 0,
-        "aof_rewrite_in_progress" => 0,
-        "aof_rewrite_scheduled" => 0,
-        "aof_last_rewrite_time_sec" => -1,
-        "aof_current_rewrite_time_sec" => -1,
-        "aof_last_bgrewrite_status" => "ok",
-        "aof_rewrites" => 0,
-        "aof_rewrites_consecutive_failures" => 0,
-        "aof_last_write_status" => "ok",
+        "aof_enabled" => u8::from(a.status != AofStatus::Off),
+        "aof_rewrite_in_progress" => u8::from(a.child.is_some()),
+        "aof_rewrite_scheduled" => u8::from(a.rewrite_scheduled),
+        "aof_last_rewrite_time_sec" => a.last_rewrite_secs,
+        "aof_current_rewrite_time_sec" => current_rewrite_secs,
+        "aof_last_bgrewrite_status" => status(a.last_rewrite_ok),
+        "aof_rewrites" => a.rewrites,
+        "aof_rewrites_consecutive_failures" => a.consecutive_failures,
+        "aof_last_write_status" => status(a.write_error.is_none()),
         "aof_last_cow_size" => 0,
         "module_fork_in_progress" => 0,
         "module_fork_last_cow_size" => 0,
     );
+    if a.status == AofStatus::Off {
+        return;
+    }
+    let writer = a.writer.as_ref();
+    fields!(out,
+        "aof_current_size" => a.current_size(),
+        "aof_base_size" => a.rewrite_base_size,
+        "aof_pending_rewrite" => u8::from(a.rewrite_scheduled),
+        "aof_buffer_length" => writer.map_or(0, |w| w.buffered()),
+        "aof_pending_bio_fsync" => writer.map_or(0, |w| w.syncer.pending()),
+        "aof_delayed_fsync" => writer.map_or(0, |w| w.delayed_fsync),
+    );
+}
+
+/// `ok` or `err`, as Redis reports the last outcome of an operation.
+fn status(ok: bool) -> &'static str {
+    if ok {
+        "ok"
+    } else {
+        "err"
+    }
 }
 
 fn stats(srv: &Server, out: &mut String) {

@@ -524,9 +524,18 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
         return Outcome::Continue;
     }
     // Redis refuses PING too, so monitoring notices the broken persistence.
-    if srv.writes_denied() && (spec.has(flags::WRITE) || spec.name == "ping") {
-        reject(srv, client, Some(id), CmdError::Misconf);
-        return Outcome::Continue;
+    if spec.has(flags::WRITE) || spec.name == "ping" {
+        let denied = if srv.writes_denied() {
+            Some(CmdError::Misconf)
+        } else {
+            srv.aof.write_error.as_ref().map(|e| {
+                CmdError::Message(format!("MISCONF Errors writing to the AOF file: {e}").into())
+            })
+        };
+        if let Some(err) = denied {
+            reject(srv, client, Some(id), err);
+            return Outcome::Continue;
+        }
     }
     if srv.pause.blocks(spec, srv.clock.now_ms) {
         return Outcome::Postpone;
@@ -544,8 +553,9 @@ fn protected_allowed(srv: &Server, client: &Client) -> bool {
     }
 }
 
-/// Executes a command that passed every check, with its statistics.
-fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &Args) {
+/// Executes a command that passed every check, with its statistics. AOF
+/// loading calls it directly: replayed writes skip the client checks.
+pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &Args) {
     let spec = srv.commands.all[id];
     let Some(handler) = spec.handler else {
         // A container without a subcommand has arity -2, so this needs an

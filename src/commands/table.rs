@@ -60,6 +60,17 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "bgrewriteaof",
+        arity: 1,
+        flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
+        summary: "Asynchronously rewrite the append-only file",
+        since: "1.0.0",
+        group: Group::Server,
+        complexity: "O(1)",
+        handler: Some(persistence::bgrewriteaof),
+        ..BASE
+    },
+    CommandSpec {
         name: "bgsave",
         arity: -1,
         flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,

@@ -19,6 +19,9 @@ pub const READ_CHUNK: usize = 16 * 1024;
 pub enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    /// No connection: the client that replays the append-only file. It
+    /// reads nothing and its output is discarded.
+    Fake,
 }
 
 impl Stream {
@@ -26,6 +29,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.as_raw_fd(),
             Stream::Unix(s) => s.as_raw_fd(),
+            Stream::Fake => -1,
         }
     }
 
@@ -33,6 +37,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
+            Stream::Fake => Ok(0),
         }
     }
 
@@ -40,6 +45,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.write(buf),
             Stream::Unix(s) => s.write(buf),
+            Stream::Fake => Ok(buf.len()),
         }
     }
 
@@ -53,6 +59,7 @@ impl mio::event::Source for Stream {
         match self {
             Stream::Tcp(s) => s.register(r, t, i),
             Stream::Unix(s) => s.register(r, t, i),
+            Stream::Fake => Err(no_socket()),
         }
     }
 
@@ -60,6 +67,7 @@ impl mio::event::Source for Stream {
         match self {
             Stream::Tcp(s) => s.reregister(r, t, i),
             Stream::Unix(s) => s.reregister(r, t, i),
+            Stream::Fake => Err(no_socket()),
         }
     }
 
@@ -67,8 +75,14 @@ impl mio::event::Source for Stream {
         match self {
             Stream::Tcp(s) => s.deregister(r),
             Stream::Unix(s) => s.deregister(r),
+            Stream::Fake => Err(no_socket()),
         }
     }
+}
+
+/// What registering the fake client's missing socket returns.
+fn no_socket() -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, "the fake client has no socket")
 }
 
 /// Bytes read from the socket and not yet consumed by the parser.

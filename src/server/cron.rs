@@ -1,7 +1,8 @@
 //! The timed sweep, run `hz` times a second (Redis's `serverCron`):
 //! statistics sampling, idle-client timeouts, the end of `CLIENT PAUSE`,
-//! active expiry, the keyspace's incremental rehashing, and snapshots
-//! (reaping the saving child, save points).
+//! active expiry, the keyspace's incremental rehashing, snapshots (reaping
+//! the saving child, save points) and the AOF (the rewrite child, automatic
+//! rewrites, everysec syncs).
 
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ impl Server {
         }
         self.active_expire_cycle(false);
         self.persistence_cron();
+        self.aof_cron();
         if self.config.activerehashing {
             for db in &mut self.dbs {
                 db.maintain(REHASH_BUDGET);

@@ -2,9 +2,10 @@
 //!
 //! Each iteration flushes pending replies (`before_sleep`), waits for events
 //! no longer than the next timed sweep, reads and executes what clients sent,
-//! and runs the sweep when it is due. Sockets are read and written until they
-//! would block; WRITABLE interest is registered only while a client has
-//! output the socket did not take.
+//! and runs the sweep when it is due. Sockets are read until a read comes
+//! back short (the queue is empty; new data raises a new edge) or would
+//! block, and written until done or blocked; WRITABLE interest is
+//! registered only while a client has output the socket did not take.
 
 use std::io;
 use std::time::Duration;
@@ -307,6 +308,9 @@ impl Server {
 
     /// Writes a client's pending output after WRITABLE fired.
     fn write_to(&mut self, token: usize) {
+        // The output may hold replies produced this iteration (a read served
+        // from `unfinished_reads`): with `always`, their writes go to disk first.
+        self.flush_aof_before_reply();
         let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {
             return;
         };
@@ -363,9 +367,12 @@ impl Server {
     }
 
     /// Work done before every poll: a fast expiry cycle when one is due,
-    /// then writing the replies produced since the last poll.
+    /// the AOF write, then writing the replies produced since the last poll.
     fn before_sleep(&mut self) {
         self.active_expire_cycle(true);
+        // Writes reach the AOF (and, with `always`, the disk) before any
+        // reply acknowledging them is written.
+        self.flush_aof(false);
         let queued = std::mem::take(&mut self.pending_writes);
         for &token in &queued {
             let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {

@@ -5,6 +5,7 @@
 //! locked. Submodules hold the pieces of the loop: networking, clients, the
 //! timed sweep, signals, logging and memory accounting.
 
+pub mod aof;
 pub mod client;
 pub mod cron;
 pub mod event_loop;
@@ -117,6 +118,8 @@ pub struct Server {
     pub hz: u32,
     /// Where writes go on their way to the append-only file.
     pub propagator: propagate::Propagator,
+    /// The append-only file: its files, writer, rewrite child and counters.
+    pub aof: aof::AofState,
     /// Active expiry's state and counters.
     pub expire: expire::ExpireState,
     /// State of the sampling random generator (RANDOMKEY, expiry, LFU).
@@ -161,6 +164,7 @@ impl Server {
             executable: executable_path(),
             hz,
             propagator: propagate::Propagator::default(),
+            aof: aof::AofState::default(),
             expire: expire::ExpireState::default(),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
@@ -207,6 +211,17 @@ impl Server {
         match name {
             "loglevel" => log::set_max_level(logging::filter(self.config.loglevel)),
             "hz" => self.hz = self.config.hz,
+            "appendfsync" => self.set_aof_fsync(self.config.appendfsync),
+            "aof-disable-auto-gc" if self.config.flag(name) == Some(false) => {
+                self.delete_history_files();
+            }
+            "aof-timestamp-enabled" => {
+                self.aof.timestamps = self.config.flag(name) == Some(true);
+            }
+            "appendonly" if self.config.appendonly && !old.appendonly => self
+                .start_aof()
+                .map_err(|_| "Unable to turn on AOF. Check server logs.")?,
+            "appendonly" if !self.config.appendonly && old.appendonly => self.stop_aof(),
             "maxclients" => startup::adjust_open_files(&mut self.config),
             "port" | "bind" if self.config.port != old.port || self.config.bind != old.bind => {
                 let reason = if name == "port" {

@@ -51,6 +51,9 @@ pub struct PersistenceState {
     pub latest_fork_usec: u64,
     /// What the last load (start-up or DEBUG RELOAD) did.
     pub last_load: LoadStats,
+    /// `BGSAVE SCHEDULE` arrived while an AOF rewrite ran; the save starts
+    /// when it ends.
+    pub bgsave_scheduled: bool,
 }
 
 impl Default for PersistenceState {
@@ -65,6 +68,7 @@ impl Default for PersistenceState {
             total_forks: 0,
             latest_fork_usec: 0,
             last_load: LoadStats::default(),
+            bgsave_scheduled: false,
         }
     }
 }
@@ -74,6 +78,8 @@ impl Default for PersistenceState {
 pub enum BgsaveError {
     /// A child is already writing a snapshot.
     InProgress,
+    /// An AOF rewrite child is running.
+    OtherChild,
     /// `fork` failed (logged).
     Fork,
 }
@@ -83,9 +89,14 @@ impl Server {
         self.clock.now_ms / 1000
     }
 
-    /// Writes the snapshot file from this process's keyspace; logs the
-    /// outcome. Used by SAVE in the loop and by the background child.
-    fn write_snapshot(&self) -> bool {
+    /// Runs `write` with this process's keyspace as a snapshot and the
+    /// configured save settings; `aof_base` marks an AOF base file. Shared
+    /// by SAVE, the BGSAVE child and the AOF rewrite child.
+    pub(crate) fn with_snapshot<T>(
+        &self,
+        aof_base: bool,
+        write: impl FnOnce(&Snapshot, &SaveOptions) -> T,
+    ) -> T {
         let policy = self.config.maxmemory_policy;
         let access = |field: u32| {
             if policy.is_lfu() {
@@ -106,12 +117,26 @@ impl Server {
             compress: self.config.rdbcompression,
             checksum: self.config.rdbchecksum,
             incremental_fsync: self.config.flag("rdb-save-incremental-fsync") == Some(true),
-            key_delay_us: self
-                .config
-                .number("rdb-key-save-delay")
-                .map_or(0, |d| d.max(0) as u64),
+            key_delay_us: self.key_save_delay_us(),
+            aof_base,
         };
-        match save::save_file(&self.config.dbfilename, &snap, &opts) {
+        write(&snap, &opts)
+    }
+
+    /// `rdb-key-save-delay` in microseconds (tests slow saves with it).
+    pub(crate) fn key_save_delay_us(&self) -> u64 {
+        self.config
+            .number("rdb-key-save-delay")
+            .map_or(0, |d| d.max(0) as u64)
+    }
+
+    /// Writes the snapshot file from this process's keyspace; logs the
+    /// outcome. Used by SAVE in the loop and by the background child.
+    fn write_snapshot(&self) -> bool {
+        let saved = self.with_snapshot(false, |snap, opts| {
+            save::save_file(&self.config.dbfilename, snap, opts)
+        });
+        match saved {
             Ok(()) => {
                 log::info!("DB saved on disk");
                 true
@@ -141,28 +166,24 @@ impl Server {
         if self.persistence.child.is_some() {
             return Err(BgsaveError::InProgress);
         }
+        if self.aof.child.is_some() {
+            return Err(BgsaveError::OtherChild);
+        }
         self.clock.update();
         self.persistence.saves += 1;
         self.persistence.dirty_before_bgsave = self.dirty;
         self.persistence.last_bgsave_try = self.now_secs();
-        let started = Instant::now();
-        // SAFETY: the process has one thread, so the child gets a complete,
-        // consistent copy of it; the child only reads the keyspace, writes
-        // its own file and leaves with `_exit`, running no destructors.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            self.run_save_child();
-        }
-        if pid < 0 {
-            self.persistence.last_bgsave_ok = false;
-            log::warn!(
-                "Can't save in background: fork: {}",
-                crate::config::strerror(&std::io::Error::last_os_error())
-            );
-            return Err(BgsaveError::Fork);
-        }
-        self.persistence.latest_fork_usec = started.elapsed().as_micros() as u64;
-        self.persistence.total_forks += 1;
+        let pid = match self.fork_child(Server::write_snapshot) {
+            Ok(pid) => pid,
+            Err(e) => {
+                self.persistence.last_bgsave_ok = false;
+                log::warn!(
+                    "Can't save in background: fork: {}",
+                    crate::config::strerror(&e)
+                );
+                return Err(BgsaveError::Fork);
+            }
+        };
         log::info!("Background saving started by pid {pid}");
         self.persistence.child = Some(SaveChild {
             pid,
@@ -171,8 +192,33 @@ impl Server {
         Ok(())
     }
 
-    /// The child's whole life: write the file, report through the exit code.
-    fn run_save_child(&self) -> ! {
+    /// Forks a child whose whole life is `work`, reported through its exit
+    /// code (0 when `work` succeeds); counts the fork for `INFO`.
+    pub(crate) fn fork_child(&mut self, work: fn(&Server) -> bool) -> std::io::Result<libc::pid_t> {
+        let started = Instant::now();
+        // SAFETY: the child gets a copy of the loop's thread only. The one
+        // other thread (the AOF's background fsync) holds no lock the child
+        // takes: the child only reads the keyspace, writes its own file and
+        // leaves with `_exit`, running no destructors.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            self.enter_child();
+            let code = if work(self) { 0 } else { 1 };
+            // SAFETY: `_exit` ends the process without unwinding or running
+            // the parent's destructors (which would flush or close shared state).
+            unsafe { libc::_exit(code) }
+        }
+        if pid < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        self.persistence.latest_fork_usec = started.elapsed().as_micros() as u64;
+        self.persistence.total_forks += 1;
+        Ok(pid)
+    }
+
+    /// What a forked child does first: default signal handling, and the
+    /// parent's listening sockets closed.
+    fn enter_child(&self) {
         logging::mark_child();
         // The parent's handlers only raise a flag this process never reads;
         // a signal must stop the child instead.
@@ -195,10 +241,6 @@ impl Server {
                 libc::close(fd);
             }
         }
-        let code = if self.write_snapshot() { 0 } else { 1 };
-        // SAFETY: `_exit` ends the process without unwinding or running the
-        // parent's destructors (which would flush or close shared state).
-        unsafe { libc::_exit(code) }
     }
 
     /// From the timed sweep: reaps a finished child, or starts a background
@@ -208,10 +250,18 @@ impl Server {
             self.reap_child(false);
             return;
         }
+        // One child at a time: save points wait for an AOF rewrite.
+        if self.aof.child.is_some() {
+            return;
+        }
         let now = self.now_secs();
         let p = &self.persistence;
         let may_retry =
             p.last_bgsave_ok || now.saturating_sub(p.last_bgsave_try) > BGSAVE_RETRY_DELAY_SECS;
+        if p.bgsave_scheduled && may_retry && self.bgsave().is_ok() {
+            self.persistence.bgsave_scheduled = false;
+            return;
+        }
         let due = self.config.save_params.iter().find(|&&(secs, changes)| {
             self.dirty >= changes && now.saturating_sub(self.lastsave) > secs && may_retry
         });
@@ -228,20 +278,9 @@ impl Server {
         let Some(child) = self.persistence.child else {
             return;
         };
-        let mut status = 0;
-        let options = if wait { 0 } else { libc::WNOHANG };
-        let rc = loop {
-            // SAFETY: waitpid on our own child, writing the status we own.
-            let rc = unsafe { libc::waitpid(child.pid, &mut status, options) };
-            let interrupted =
-                rc < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted;
-            if !interrupted {
-                break rc;
-            }
-        };
-        if rc == 0 {
+        let Some((rc, status)) = wait_child(child.pid, wait) else {
             return;
-        }
+        };
         self.clock.update();
         let now = self.now_secs();
         if rc < 0 {
@@ -302,6 +341,12 @@ impl Server {
             log::warn!("There is a child saving an .rdb. Killing it!");
             self.kill_save_child();
         }
+        if !self.aof_shutdown(flags & SHUTDOWN_FORCE != 0) {
+            log::warn!(
+                "Errors trying to shut down the server. Check the logs for more information."
+            );
+            return false;
+        }
         let wanted = (!self.config.save_params.is_empty() && flags & SHUTDOWN_NOSAVE == 0)
             || flags & SHUTDOWN_SAVE != 0;
         if wanted {
@@ -319,9 +364,15 @@ impl Server {
         true
     }
 
-    /// Loads `dbfilename` into `dbs` with the server's settings, logging the
-    /// result line Redis logs.
-    fn load_into(&self, dbs: &mut [Db], merge: bool) -> Result<LoadStats, LoadError> {
+    /// Loads an RDB image into `dbs` with the server's settings, logging
+    /// the result line Redis logs; `read` reads it from wherever it is (the
+    /// snapshot file, an AOF base).
+    pub(crate) fn load_rdb_with(
+        &self,
+        dbs: &mut [Db],
+        merge: bool,
+        read: impl FnOnce(&mut [Db], &LoadOptions) -> Result<LoadStats, LoadError>,
+    ) -> Result<LoadStats, LoadError> {
         let access = |idle: Option<u64>, freq| self.access_field(idle.map(|i| i as i64), freq);
         let opts = LoadOptions {
             now_ms: self.clock.now_ms,
@@ -329,13 +380,20 @@ impl Server {
             replace_duplicates: merge,
             access: &access,
         };
-        let stats = load::load_file(Path::new(&self.config.dbfilename), dbs, &opts)?;
+        let stats = read(dbs, &opts)?;
         log::info!(
             "Done loading RDB, keys loaded: {}, keys expired: {}.",
             stats.keys_loaded,
             stats.keys_expired
         );
         Ok(stats)
+    }
+
+    /// Loads `dbfilename` into `dbs`.
+    fn load_into(&self, dbs: &mut [Db], merge: bool) -> Result<LoadStats, LoadError> {
+        self.load_rdb_with(dbs, merge, |dbs, opts| {
+            load::load_file(Path::new(&self.config.dbfilename), dbs, opts)
+        })
     }
 
     /// Loads the snapshot at start-up. A missing file starts the server
@@ -423,4 +481,22 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// Collects child `pid` if it has ended (with `wait`, once it has).
+/// `None` while it runs; otherwise `waitpid`'s result and the status
+/// (a negative result: the child is gone without one).
+pub(crate) fn wait_child(pid: libc::pid_t, wait: bool) -> Option<(i32, i32)> {
+    let mut status = 0;
+    let options = if wait { 0 } else { libc::WNOHANG };
+    let rc = loop {
+        // SAFETY: waitpid on our own child, writing the status we own.
+        let rc = unsafe { libc::waitpid(pid, &mut status, options) };
+        let interrupted =
+            rc < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted;
+        if !interrupted {
+            break rc;
+        }
+    };
+    (rc != 0).then_some((rc, status))
 }

@@ -78,7 +78,7 @@ impl Propagator {
 }
 
 /// Appends `argv` as a RESP multibulk.
-fn write_command<'a>(out: &mut Vec<u8>, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
+pub fn write_command<'a>(out: &mut Vec<u8>, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
     let mut tmp = [0u8; 20];
     out.push(b'*');
     out.extend_from_slice(format_i64(argv.len() as i64, &mut tmp));

@@ -1,6 +1,7 @@
 //! Start-up and the end of the process: daemonizing, logging, the file
 //! descriptor limit `maxclients` needs, the pid file, the banner lines
-//! Redis prints, loading the snapshot, then the loop until shutdown.
+//! Redis prints, loading the append-only file or the snapshot, then the
+//! loop until shutdown.
 
 use std::io::Write;
 
@@ -41,7 +42,7 @@ pub fn start(mut config: Config) -> Result<(), String> {
     log::info!("monotonic clock: POSIX clock_gettime");
     log::info!("Running mode=standalone, port={}.", srv.port());
     log::info!("Server initialized");
-    srv.load_at_startup()?;
+    srv.load_data_at_startup()?;
     log::info!("Ready to accept connections");
     srv.run().map_err(|e| format!("Event loop failed: {e}"))
 }

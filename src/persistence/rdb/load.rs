@@ -51,6 +51,8 @@ pub struct LoadStats {
     pub keys_loaded: u64,
     /// Keys dropped because their deadline had passed.
     pub keys_expired: u64,
+    /// Offset just past the snapshot (an AOF's commands may follow it).
+    pub end_offset: u64,
 }
 
 /// Why a file could not be loaded, and where.
@@ -258,6 +260,7 @@ fn log_aux(name: &[u8], value: &[u8], now_ms: u64) {
     let number = || text.parse::<i64>().unwrap_or(0);
     match name {
         b"redis-ver" => log::info!("Loading RDB produced by version {text}"),
+        b"aof-base" if number() != 0 => log::info!("RDB is base AOF"),
         b"ctime" => {
             let age = (now_ms / 1000) as i64 - number();
             log::info!("RDB age {} seconds", age.max(0));
@@ -365,6 +368,7 @@ pub fn load<R: Read>(
             _ => {}
         }
     }
+    stats.end_offset = src.offset();
     Ok(stats)
 }
 
@@ -404,6 +408,7 @@ mod tests {
             checksum,
             incremental_fsync: false,
             key_delay_us: 0,
+            aof_base: false,
         };
         save::write(Vec::new(), &snap, &opts).unwrap()
     }
@@ -499,7 +504,13 @@ mod tests {
         let bytes = save(&empty, true, true);
         let (loaded, stats) = load_bytes(&bytes, 16).unwrap();
         assert!(loaded.iter().all(Db::is_empty));
-        assert_eq!(stats, LoadStats::default());
+        assert_eq!(
+            stats,
+            LoadStats {
+                end_offset: bytes.len() as u64,
+                ..LoadStats::default()
+            }
+        );
     }
 
     #[test]
@@ -524,7 +535,8 @@ mod tests {
             stats,
             LoadStats {
                 keys_loaded: 1,
-                keys_expired: 1
+                keys_expired: 1,
+                end_offset: stats.end_offset,
             }
         );
         assert_eq!(contents(&loaded)[0].1, b"stays");

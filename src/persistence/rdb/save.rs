@@ -53,6 +53,8 @@ pub struct SaveOptions {
     /// `rdb-key-save-delay`: microseconds to sleep after each key (tests
     /// use it to keep a save running).
     pub key_delay_us: u64,
+    /// The file is the base of an append-only file (the `aof-base` field).
+    pub aof_base: bool,
 }
 
 /// What is saved: the databases and what the header reports.
@@ -114,7 +116,7 @@ pub fn write<W: Write>(out: W, snap: &Snapshot, opts: &SaveOptions) -> io::Resul
     sink.aux("redis-bits", &usize::BITS.to_string(), compress);
     sink.aux("ctime", &snap.now_secs.to_string(), compress);
     sink.aux("used-mem", &snap.used_mem.to_string(), compress);
-    sink.aux("aof-base", "0", compress);
+    sink.aux("aof-base", if opts.aof_base { "1" } else { "0" }, compress);
     for (index, db) in snap.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -156,11 +158,28 @@ pub fn write<W: Write>(out: W, snap: &Snapshot, opts: &SaveOptions) -> io::Resul
     Ok(sink.out)
 }
 
-/// A file that syncs its data every [`AUTOSYNC_BYTES`] when asked to.
-struct SyncingFile {
+/// A file that syncs its data every [`AUTOSYNC_BYTES`] when asked to
+/// (snapshots, and AOF rewrites with `aof-rewrite-incremental-fsync`).
+pub struct SyncingFile {
     file: File,
     autosync: bool,
     unsynced: u64,
+}
+
+impl SyncingFile {
+    pub fn new(file: File, autosync: bool) -> Self {
+        SyncingFile {
+            file,
+            autosync,
+            unsynced: 0,
+        }
+    }
+
+    /// Syncs everything written and gives the file back.
+    pub fn sync_all(self) -> io::Result<File> {
+        self.file.sync_all()?;
+        Ok(self.file)
+    }
 }
 
 impl Write for SyncingFile {
@@ -201,12 +220,8 @@ pub fn save_file(filename: &str, snap: &Snapshot, opts: &SaveOptions) -> Result<
             strerror(&e)
         )
     })?;
-    let target = SyncingFile {
-        file,
-        autosync: opts.incremental_fsync,
-        unsynced: 0,
-    };
-    let written = write(target, snap, opts).and_then(|t| t.file.sync_all());
+    let target = SyncingFile::new(file, opts.incremental_fsync);
+    let written = write(target, snap, opts).and_then(SyncingFile::sync_all);
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(format!("Write error saving DB on disk: {}", strerror(&e)));

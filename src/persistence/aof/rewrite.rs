@@ -1,0 +1,93 @@
+//! A base file in command form (`aof-use-rdb-preamble no`): the commands
+//! that rebuild the keyspace, as Redis's `rewriteAppendOnlyFileRio` writes
+//! them: `SELECT` for each non-empty database, then one command per key
+//! and `PEXPIREAT` for keys with a deadline.
+//!
+//! With the preamble on (the default) the base is an RDB file written by
+//! `rdb/save.rs` instead; both are loaded by `reader.rs`.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use crate::server::propagate::{int_arg, write_command};
+use crate::storage::db::Db;
+use crate::storage::value::Value;
+
+/// The annotation `aof-timestamp-enabled` writes before the commands of
+/// a new second (and at the top of a base in command form); loaders skip it.
+pub fn timestamp_annotation(unix_secs: u64) -> String {
+    format!("#TS:{unix_secs}\r\n")
+}
+
+/// Bytes gathered before they are written.
+const CHUNK: usize = 64 * 1024;
+
+/// Writes the commands rebuilding `dbs` to `out`. Keys whose deadline is
+/// before `now_ms` are left out: loading them would only delete them.
+/// `key_delay_us` is `rdb-key-save-delay` (tests slow rewrites with it).
+pub fn write_commands<W: Write>(
+    mut out: W,
+    dbs: &[Db],
+    now_ms: u64,
+    key_delay_us: u64,
+) -> io::Result<W> {
+    let mut buf = Vec::with_capacity(CHUNK + 1024);
+    for (index, db) in dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        let number = int_arg(index as i64);
+        write_command(&mut buf, [&b"SELECT"[..], &number].into_iter());
+        for id in db.ids() {
+            let deadline = db.expire_of(id);
+            if deadline.is_some_and(|t| t < now_ms) {
+                continue;
+            }
+            let key = db.key(id).as_slice();
+            match db.value(id) {
+                Value::Str(s) => {
+                    let value = s.to_cow();
+                    write_command(&mut buf, [&b"SET"[..], key, &value].into_iter());
+                }
+            }
+            if let Some(t) = deadline {
+                let when = int_arg(t as i64);
+                write_command(&mut buf, [&b"PEXPIREAT"[..], key, &when].into_iter());
+            }
+            if buf.len() >= CHUNK {
+                out.write_all(&buf)?;
+                buf.clear();
+            }
+            if key_delay_us > 0 {
+                std::thread::sleep(Duration::from_micros(key_delay_us));
+            }
+        }
+    }
+    out.write_all(&buf)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::value::Str;
+
+    #[test]
+    fn writes_select_set_and_pexpireat() {
+        let mut dbs = vec![Db::new(), Db::new(), Db::new()];
+        dbs[2].add(b"k", Value::Str(Str::from_bytes(b"12")), 0);
+        let id = dbs[2].add(b"t", Value::Str(Str::from_bytes(b"v")), 0);
+        dbs[2].set_expire(id, 5000);
+        let gone = dbs[2].add(b"old", Value::Str(Str::from_bytes(b"v")), 0);
+        dbs[2].set_expire(gone, 10);
+        let out = write_commands(Vec::new(), &dbs, 100, 0).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n12\r\n"));
+        assert!(text.contains("*3\r\n$9\r\nPEXPIREAT\r\n$1\r\nt\r\n$4\r\n5000\r\n"));
+        assert!(!text.contains("old"));
+    }
+}
