@@ -6,7 +6,12 @@
 
 use std::time::Duration;
 
+use super::client::READ_CHUNK;
 use super::Server;
+
+/// A client's buffers shrink once it has sent nothing for this long (ms),
+/// as Redis resizes query buffers of clients idle for 2 seconds.
+const BUFFER_IDLE_MS: u64 = 2000;
 
 /// Rehashing time per database per tick (Redis's `dictRehashMilliseconds(1)`).
 const REHASH_BUDGET: Duration = Duration::from_millis(1);
@@ -21,11 +26,28 @@ impl Server {
             self.resume_paused();
         }
         self.active_expire_cycle(false);
+        self.shrink_idle_buffers();
         self.persistence_cron();
         self.aof_cron();
         if self.config.activerehashing {
             for db in &mut self.dbs {
                 db.maintain(REHASH_BUDGET);
+            }
+        }
+    }
+
+    /// Gives back buffer memory a burst of large requests or replies left
+    /// behind. Done here, as Redis's clientsCron does, not after every
+    /// request: shrinking at once would make a client that keeps sending
+    /// large values reallocate (and fault in fresh pages) for each one.
+    fn shrink_idle_buffers(&mut self) {
+        let now = self.clock.now_ms;
+        for (_, slot) in self.clients.iter_mut() {
+            if let Some(c) = slot.as_deref_mut() {
+                if now.saturating_sub(c.last_interaction) >= BUFFER_IDLE_MS {
+                    c.query.shrink_if_idle();
+                    c.reply.shrink_if_idle(READ_CHUNK);
+                }
             }
         }
     }

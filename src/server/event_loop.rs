@@ -301,7 +301,6 @@ impl Server {
             );
             client.close_asap = true;
         }
-        query.shrink_if_idle();
         client.query = query;
         client.parser = parser;
     }
@@ -359,9 +358,6 @@ impl Server {
                 return true;
             }
             client.want_write = pending;
-        }
-        if !pending {
-            client.reply.shrink_if_idle(READ_CHUNK);
         }
         false
     }
