@@ -90,6 +90,13 @@ class Server:
                 return int(line.split(":", 1)[1])
         return 0
 
+    def cpu_seconds(self):
+        """User + system CPU time the server has used so far."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks
+
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
@@ -97,16 +104,18 @@ class Server:
 
 
 def run_benchmark(server, test, pipeline, size, requests=REQUESTS, keyspace=KEYSPACE):
-    """One redis-benchmark run; returns (ops/s, p50 ms, p99 ms, max ms)."""
+    """One redis-benchmark run; returns (ops/s, p50 ms, p99 ms, max ms, server CPU µs per request)."""
     argv = ["redis-benchmark", "-p", str(server.port), "-t", test, "-n", str(requests),
             "-c", str(CLIENTS), "-P", str(pipeline), "-d", str(size),
             "-r", str(keyspace), "--csv"]
+    cpu_before = server.cpu_seconds()
     out = subprocess.run(pinned(CLIENT_CORE, argv), capture_output=True, text=True, check=True).stdout
+    cpu_us = (server.cpu_seconds() - cpu_before) * 1e6 / requests
     for line in out.splitlines():
         cells = [c.strip('"') for c in line.split(",")]
         if cells and cells[0] not in ("test", ""):
             # test, rps, avg, min, p50, p95, p99, max
-            return float(cells[1]), float(cells[4]), float(cells[6]), float(cells[7])
+            return float(cells[1]), float(cells[4]), float(cells[6]), float(cells[7]), cpu_us
     raise SystemExit(f"no result from redis-benchmark: {out!r}")
 
 
@@ -115,7 +124,7 @@ def median_runs(servers, test, pipeline, size, **kw):
     for _ in range(ROUNDS):
         for s in servers:
             results[s.name].append(run_benchmark(s, test, pipeline, size, **kw))
-    return {name: tuple(statistics.median(r[i] for r in runs) for i in range(4))
+    return {name: tuple(statistics.median(r[i] for r in runs) for i in range(5))
             for name, runs in results.items()}
 
 
@@ -129,9 +138,11 @@ def throughput_table(ferrodis, redis):
                     s.cli("FLUSHALL")
                 m = median_runs([ferrodis, redis], test, pipeline, size)
                 f, r = m["ferrodis"], m["redis"]
-                row = (f"{test.upper()} -P {pipeline} -d {size}", f[0], r[0], f[0] / r[0], f[1], r[1], f[2], r[2])
+                row = (f"{test.upper()} -P {pipeline} -d {size}", f[0], r[0], f[0] / r[0], f[1], r[1], f[2], r[2],
+                       f[4], r[4], r[4] / f[4] if f[4] else 0.0)
                 rows.append(row)
-                print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x  p50 {:.3f}/{:.3f}  p99 {:.3f}/{:.3f}".format(*row), flush=True)
+                print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x  p50 {:.3f}/{:.3f}  p99 {:.3f}/{:.3f}"
+                      "  cpu/req {:.2f}/{:.2f} us ({:.2f}x)".format(*row), flush=True)
     return rows
 
 
@@ -253,11 +264,17 @@ def write_markdown(rows, mem, large, growth):
         "",
         "## Throughput and latency",
         "",
-        "| benchmark | ferrodis ops/s | redis ops/s | ratio | p50 ms (f / r) | p99 ms (f / r) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "The last column is server CPU time per request, redis / ferrodis: how many",
+        "times more work Redis spends on each request. Where both servers reach the",
+        "same ops/s, redis-benchmark's own core is the limit, and this column is what",
+        "shows the servers' difference.",
+        "",
+        "| benchmark | ferrodis ops/s | redis ops/s | ratio | p50 ms (f / r) | p99 ms (f / r) | CPU µs/req (f / r) | CPU ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, fo, ro, ratio, fp50, rp50, fp99, rp99 in rows:
-        lines.append(f"| {name} | {fo:.0f} | {ro:.0f} | {ratio:.2f} | {fp50:.3f} / {rp50:.3f} | {fp99:.3f} / {rp99:.3f} |")
+    for name, fo, ro, ratio, fp50, rp50, fp99, rp99, fcpu, rcpu, cpu_ratio in rows:
+        lines.append(f"| {name} | {fo:.0f} | {ro:.0f} | {ratio:.2f} | {fp50:.3f} / {rp50:.3f} | {fp99:.3f} / {rp99:.3f} "
+                     f"| {fcpu:.2f} / {rcpu:.2f} | {cpu_ratio:.2f} |")
     f, r = mem["ferrodis"], mem["redis"]
     lines += [
         "",
