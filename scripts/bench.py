@@ -221,8 +221,10 @@ def main():
               f"server core={SERVER_CORE} client core={CLIENT_CORE}", flush=True)
         print("{:<24} {:>12} {:>12} {:>7}  {}".format("benchmark", "ferrodis/s", "redis/s", "ratio",
                                                        "latency ms ferrodis/redis"), flush=True)
-        rows = throughput_table(ferrodis, redis)
+        # Memory first, on fresh servers: after the throughput runs, memory
+        # the allocator has not returned to the OS would count as RSS.
         mem = memory_run(ferrodis, redis)
+        rows = throughput_table(ferrodis, redis)
         print("memory, 1M keys: RSS ferrodis {} redis {} ({:.2f}x); used_memory {} / {}".format(
             mem["ferrodis"][0], mem["redis"][0], mem["ferrodis"][0] / mem["redis"][0],
             mem["ferrodis"][1], mem["redis"][1]), flush=True)
@@ -261,6 +263,7 @@ def write_markdown(rows, mem, large, growth):
         f"- `redis-benchmark -t <test> -n {REQUESTS} -c {CLIENTS} -P <p> -d <size> -r {KEYSPACE} --csv`",
         "- both servers: `--save '' --appendonly no`",
         "- micro-benchmarks of the parser, reply encoding and keyspace: `cargo bench --bench micro`",
+        "- profiling notes and what each change gave: `performance.md`",
         "",
         "## Throughput and latency",
         "",

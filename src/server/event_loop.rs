@@ -22,8 +22,10 @@ use crate::protocol::parser::{ArgSource, Limits, BIG_ARG};
 const EVENTS_CAPACITY: usize = 1024;
 
 /// Reads served to one client per loop iteration before the others get a
-/// turn; a client with more to read is revisited after the next poll.
-const MAX_READS_PER_TURN: usize = 16;
+/// turn; a client with more to read is revisited after the next poll. One,
+/// as in Redis: replies are flushed once per iteration, so reading a deep
+/// pipeline in one go would hold back the replies to its first requests.
+const MAX_READS_PER_TURN: usize = 1;
 
 /// Sent to a client refused because `maxclients` is reached.
 const MAX_CLIENTS_ERROR: &[u8] = b"-ERR max number of clients reached\r\n";
