@@ -375,13 +375,7 @@ fn expire_generic(
         return Ok(());
     }
     let key = args.get(1);
-    if when <= srv.clock.now_ms as i64 {
-        db.remove_id(id);
-        let verb = srv.expiry_deletion();
-        srv.propagator
-            .rewrite_with(|| vec![verb.to_vec(), key.to_vec()]);
-    } else {
-        db.set_expire(id, when as u64);
+    if !apply_deadline(srv, c.db, id, key, when) {
         // Propagated as an absolute deadline; the condition flags stay.
         srv.propagator.rewrite_with(|| {
             let mut argv = vec![b"PEXPIREAT".to_vec(), key.to_vec(), int_arg(when)];
@@ -392,6 +386,22 @@ fn expire_generic(
     srv.dirty += 1;
     c.reply.int(1);
     Ok(())
+}
+
+/// Gives entry `id` the deadline `when` (unix ms), or deletes it at once
+/// when that is not in the future, propagating the deletion as Redis does.
+/// Returns whether the key was deleted.
+pub fn apply_deadline(srv: &mut Server, db: usize, id: Id, key: &[u8], when: i64) -> bool {
+    if when <= srv.clock.now_ms as i64 {
+        srv.dbs[db].remove_id(id);
+        let verb = srv.expiry_deletion();
+        srv.propagator
+            .rewrite_with(|| vec![verb.to_vec(), key.to_vec()]);
+        true
+    } else {
+        srv.dbs[db].set_expire(id, when as u64);
+        false
+    }
 }
 
 /// `EXPIRE key seconds [NX|XX|GT|LT]`

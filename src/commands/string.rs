@@ -329,20 +329,13 @@ pub fn getex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut tmp = [0u8; 20];
     c.reply.bulk(s.bytes(&mut tmp));
     let key = args.get(1);
-    let db = &mut srv.dbs[c.db];
     if let Some(when) = expire {
-        if when <= srv.clock.now_ms as i64 {
-            db.remove_id(id);
-            let verb = srv.expiry_deletion();
-            srv.propagator
-                .rewrite_with(|| vec![verb.to_vec(), key.to_vec()]);
-        } else {
-            db.set_expire(id, when as u64);
+        if !super::keys::apply_deadline(srv, c.db, id, key, when) {
             srv.propagator
                 .rewrite_with(|| vec![b"PEXPIREAT".to_vec(), key.to_vec(), int_arg(when)]);
         }
         srv.dirty += 1;
-    } else if opts.persist && db.persist(id) {
+    } else if opts.persist && srv.dbs[c.db].persist(id) {
         srv.dirty += 1;
         srv.propagator
             .rewrite_with(|| vec![b"PERSIST".to_vec(), key.to_vec()]);
