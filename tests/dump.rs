@@ -21,14 +21,9 @@ fn sealed(body: &[u8], version: u16) -> Vec<u8> {
 /// Deterministic bytes: `distinct` of them cycling in a scrambled order, so
 /// small values compress well and large ones not at all.
 fn bytes(len: usize, distinct: u64, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            b'a'.wrapping_add((x % distinct) as u8)
-        })
+    noise(len, distinct, seed)
+        .into_iter()
+        .map(|b| b'a'.wrapping_add(b))
         .collect()
 }
 

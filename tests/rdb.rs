@@ -20,20 +20,6 @@ use crate::util::*;
 /// One key of a dataset: database, key, value, absolute deadline (ms).
 pub(crate) type Entry = (usize, Vec<u8>, Vec<u8>, Option<i64>);
 
-/// Deterministic bytes with `distinct` different values: small alphabets
-/// compress, 256 does not.
-fn noise(len: usize, distinct: u64, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % distinct) as u8
-        })
-        .collect()
-}
-
 /// Unix ms, for deadlines well in the future.
 fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -30,3 +30,17 @@ pub use diff::{
 pub use resp::{escape, parse, Reply};
 pub use server::{on_both, on_builder, Builder, Flavor, RealRedis, Server, TestServer};
 pub use tools::{assert_success, redis_benchmark, redis_cli, redis_cli_stdin, run_server_binary};
+
+/// Deterministic pseudo-random bytes (xorshift) taking `distinct` different
+/// values from 0: small alphabets compress well, 256 does not.
+pub fn noise(len: usize, distinct: u64, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % distinct) as u8
+        })
+        .collect()
+}
