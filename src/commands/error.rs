@@ -51,8 +51,6 @@ pub enum CmdError {
     TimeoutNotInteger,
     /// A negative timeout.
     TimeoutNegative,
-    /// `CLIENT KILL` with the old form's address not found.
-    InvalidClientType(Vec<u8>),
     /// `CLIENT LIST` with a `TYPE` it does not know.
     UnknownClientType(Vec<u8>),
     /// `SHUTDOWN` could not finish; holds Redis's explanation.
@@ -65,10 +63,6 @@ pub enum CmdError {
     CommandHasNoKeys,
     /// `COMMAND GETKEYS` on a command whose keys we cannot find; holds its name.
     UnknownKeysOfCommand,
-    /// The key holds a value of another type.
-    WrongType,
-    /// A value that must be an integer is not one, or overflows.
-    NotIntegerOrOutOfRange,
     /// INCR-family result would leave the 64-bit range.
     IncrOverflow,
     /// A value that must be a float is not one.
@@ -166,10 +160,6 @@ impl CmdError {
             CmdError::InvalidFreq => "ERR Invalid FREQ value, must be >= 0 and <= 255",
             CmdError::DumpPayload => "ERR DUMP payload version or checksum are wrong",
             CmdError::BadDataFormat => "ERR Bad data format",
-            CmdError::WrongType => {
-                "WRONGTYPE Operation against a key holding the wrong kind of value"
-            }
-            CmdError::NotIntegerOrOutOfRange => "ERR value is not an integer or out of range",
             CmdError::IncrOverflow => "ERR increment or decrement would overflow",
             CmdError::NotFloat => "ERR value is not a valid float",
             CmdError::IncrNanOrInfinity => "ERR increment would produce NaN or Infinity",
@@ -224,7 +214,7 @@ impl CmdError {
             CmdError::UnknownClientInfoAttribute(attr) => {
                 return Cow::Owned(concat(&[b"ERR Unrecognized option '", attr, b"'"]))
             }
-            CmdError::InvalidClientType(t) | CmdError::UnknownClientType(t) => {
+            CmdError::UnknownClientType(t) => {
                 return Cow::Owned(concat(&[b"ERR Unknown client type '", t, b"'"]))
             }
             CmdError::UnknownSubcommand(sub, container) => {

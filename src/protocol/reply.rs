@@ -10,10 +10,8 @@
 pub mod shared {
     pub const OK: &[u8] = b"+OK\r\n";
     pub const PONG: &[u8] = b"+PONG\r\n";
-    pub const QUEUED: &[u8] = b"+QUEUED\r\n";
     pub const ZERO: &[u8] = b":0\r\n";
     pub const ONE: &[u8] = b":1\r\n";
-    pub const EMPTY_BULK: &[u8] = b"$0\r\n\r\n";
     pub const EMPTY_ARRAY: &[u8] = b"*0\r\n";
 }
 
@@ -139,11 +137,6 @@ impl ReplyBuf {
         self.raw(if self.resp3 { b"_\r\n" } else { b"$-1\r\n" });
     }
 
-    /// The null array (`*-1` in RESP2, `_` in RESP3).
-    pub fn null_array(&mut self) {
-        self.raw(if self.resp3 { b"_\r\n" } else { b"*-1\r\n" });
-    }
-
     pub fn array_len(&mut self, n: usize) {
         self.len_header(b'*', n);
     }
@@ -162,39 +155,12 @@ impl ReplyBuf {
         self.len_header(if self.resp3 { b'~' } else { b'*' }, n);
     }
 
-    /// A push message header (`>n` in RESP3, an array in RESP2).
-    pub fn push_len(&mut self, n: usize) {
-        self.len_header(if self.resp3 { b'>' } else { b'*' }, n);
-    }
-
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     pub fn boolean(&mut self, v: bool) {
         if self.resp3 {
             self.raw(if v { b"#t\r\n" } else { b"#f\r\n" });
         } else {
             self.int(i64::from(v));
-        }
-    }
-
-    /// Bulk strings for each item, preceded by the array header.
-    pub fn bulk_array<'a, I>(&mut self, items: I)
-    where
-        I: ExactSizeIterator<Item = &'a [u8]>,
-    {
-        self.array_len(items.len());
-        for it in items {
-            self.bulk(it);
-        }
-    }
-
-    /// Bulk strings for each item of a set, preceded by the set header.
-    pub fn bulk_set<'a, I>(&mut self, items: I)
-    where
-        I: ExactSizeIterator<Item = &'a [u8]>,
-    {
-        self.set_len(items.len());
-        for it in items {
-            self.bulk(it);
         }
     }
 

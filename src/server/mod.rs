@@ -198,12 +198,6 @@ impl Server {
         self.clients.iter().filter_map(|(_, c)| c.as_deref())
     }
 
-    pub fn other_clients_mut(&mut self) -> impl Iterator<Item = &mut Client> {
-        self.clients
-            .iter_mut()
-            .filter_map(|(_, c)| c.as_deref_mut())
-    }
-
     /// Applies what a `CONFIG SET` of `name` changes outside the table
     /// itself. `Err` carries Redis's reason; the caller restores the old
     /// configuration and reports it.
