@@ -165,3 +165,32 @@ fn quit_replies_ok_then_closes() {
             .closed(),
     ]);
 }
+
+/// A bulk header position holding a line end, a control byte or a byte
+/// above 0x7f: Redis quotes the byte (line ends as spaces, the rest raw),
+/// and the server goes on serving everyone else.
+#[test]
+fn unexpected_bytes_in_a_bulk_header_are_quoted_as_redis_quotes_them() {
+    let cases: [(&str, &[u8]); 7] = [
+        ("CR where $ belongs", b"*1\r\n\r\n"),
+        ("LF where $ belongs", b"*1\r\n\n\r\n"),
+        ("CR after a valid argument", b"*2\r\n$4\r\nPING\r\n\r\n"),
+        ("control byte", b"*1\r\n\x01x\r\n"),
+        ("tab", b"*1\r\n\tx\r\n"),
+        ("DEL byte", b"*1\r\n\x7fx\r\n"),
+        ("byte above 0x7f", b"*1\r\n\xffx\r\n"),
+    ];
+    let mut all: Vec<Case> = cases
+        .iter()
+        .map(|(name, bytes)| Case::new(name).raw(bytes, 1).closed())
+        .collect();
+    all.push(Case::new("still serving").cmd(&["PING"]));
+    diff(&all);
+    // Before authentication too: the header is checked before any command runs.
+    let mut auth: Vec<Case> = cases
+        .iter()
+        .map(|(name, bytes)| Case::new(name).raw(bytes, 1).closed())
+        .collect();
+    auth.push(Case::new("still serving").cmd(&["PING"]));
+    diff_with(&["--requirepass", "s3cret"], &auth);
+}

@@ -12,6 +12,8 @@
 //! first `\r` (a NUL byte hides it, as `strchr` does) and the two bytes after a
 //! bulk payload are skipped without being checked.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::fmt;
 use std::ops::Range;
 
@@ -54,10 +56,27 @@ impl ProtocolError {
         match self {
             ProtocolError::ExpectedDollar(b) => {
                 out.extend_from_slice(b"expected '$', got '");
-                out.push(*b);
+                // Redis turns line ends in an error text into spaces, so the
+                // reply stays one line; every other byte is sent as it is.
+                out.push(if matches!(b, b'\r' | b'\n') { b' ' } else { *b });
                 out.push(b'\'');
             }
             other => out.extend_from_slice(other.detail().as_bytes()),
+        }
+    }
+
+    /// What Redis's `setProtocolError` logs for this error (not the reply text).
+    pub fn log_text(&self) -> &'static str {
+        match self {
+            ProtocolError::TooBigInline => "too big inline request",
+            ProtocolError::UnbalancedQuotes => "unbalanced quotes in inline request",
+            ProtocolError::TooBigMbulkCount => "too big mbulk count string",
+            ProtocolError::InvalidMultibulkLength => "invalid mbulk count",
+            ProtocolError::UnauthenticatedMultibulkLength => "unauth mbulk count",
+            ProtocolError::TooBigBulkCount => "too big bulk count string",
+            ProtocolError::ExpectedDollar(_) => "expected $ but got something else",
+            ProtocolError::InvalidBulkLength => "invalid bulk length",
+            ProtocolError::UnauthenticatedBulkLength => "unauth bulk length",
         }
     }
 
@@ -161,9 +180,16 @@ impl RequestParser {
         self.start
     }
 
-    /// The bulk payload length being awaited, if the parser is inside a bulk.
-    pub fn pending_bulk(&self) -> Option<usize> {
-        self.bulk_len
+    /// The bulk payload being awaited, once its header is read: its length
+    /// and the offset in the query buffer where it starts.
+    pub fn pending_bulk(&self) -> Option<(usize, usize)> {
+        self.bulk_len.map(|len| (len, self.pos))
+    }
+
+    /// Where parsing stopped: after an error, the start of the offending
+    /// line (the bytes Redis quotes when it logs a protocol error).
+    pub fn position(&self) -> usize {
+        self.pos
     }
 
     /// Tell the parser that the first `n` bytes of the query buffer were removed.
@@ -207,13 +233,10 @@ impl RequestParser {
                 self.start = self.pos;
                 self.args.clear();
                 self.source = ArgSource::Query;
-                if self.pos >= buf.len() {
-                    return Ok(false);
-                }
-                self.kind = if buf[self.pos] == b'*' {
-                    Kind::Multibulk
-                } else {
-                    Kind::Inline
+                self.kind = match buf.get(self.pos) {
+                    None => return Ok(false),
+                    Some(b'*') => Kind::Multibulk,
+                    Some(_) => Kind::Inline,
                 };
             }
             let done = match self.kind {
@@ -233,7 +256,7 @@ impl RequestParser {
     }
 
     fn parse_inline(&mut self, buf: &[u8]) -> Result<bool, ProtocolError> {
-        let rest = &buf[self.pos..];
+        let rest = buf.get(self.pos..).unwrap_or_default();
         let newline = match find_before_nul(rest, b'\n') {
             Some(i) => i,
             None => {
@@ -243,10 +266,8 @@ impl RequestParser {
                 return Ok(false);
             }
         };
-        let mut line = &rest[..newline];
-        if line.last() == Some(&b'\r') {
-            line = &line[..line.len() - 1];
-        }
+        let line = rest.get(..newline).unwrap_or_default();
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
         self.scratch.clear();
         self.source = ArgSource::Scratch;
         split_args(line, &mut self.scratch, &mut self.args)?;
@@ -281,16 +302,16 @@ impl RequestParser {
             let len = match self.bulk_len {
                 Some(len) => len,
                 None => {
-                    if self.pos >= buf.len() {
+                    let Some(&kind) = buf.get(self.pos) else {
                         return Ok(false);
-                    }
+                    };
                     let Some((n, next)) = read_length_line(buf, self.pos + 1)
                         .map_err(|()| ProtocolError::TooBigBulkCount)?
                     else {
                         return Ok(false);
                     };
-                    if buf[self.pos] != b'$' {
-                        return Err(ProtocolError::ExpectedDollar(buf[self.pos]));
+                    if kind != b'$' {
+                        return Err(ProtocolError::ExpectedDollar(kind));
                     }
                     let n = match n {
                         Some(n) if n >= 0 && n <= limits.max_bulk_len => n,
@@ -305,7 +326,7 @@ impl RequestParser {
                     n
                 }
             };
-            if buf.len() - self.pos < len + 2 {
+            if buf.len().saturating_sub(self.pos) < len + 2 {
                 return Ok(false);
             }
             self.args.push(self.pos..self.pos + len);
@@ -325,11 +346,14 @@ type LengthLine = (Option<i64>, usize);
 /// `Ok(None)`: the line is not complete yet. `Err`: no line end within the inline limit.
 /// `Ok(Some((value, next)))`: `value` is `None` when the text is not a valid integer.
 fn read_length_line(buf: &[u8], from: usize) -> Result<Option<LengthLine>, ()> {
-    if let Some(fast) = plain_length(buf, from) {
-        return Ok(Some(fast));
-    }
     let line_start = from - 1;
-    let rest = &buf[line_start..];
+    // A NUL type byte ends the data for `strchr`, so it takes the general path.
+    if buf.get(line_start) != Some(&0) {
+        if let Some(fast) = plain_length(buf, from) {
+            return Ok(Some(fast));
+        }
+    }
+    let rest = buf.get(line_start..).unwrap_or_default();
     let Some(cr) = find_before_nul(rest, b'\r') else {
         if rest.len() > INLINE_MAX_SIZE {
             return Err(());
@@ -340,7 +364,9 @@ fn read_length_line(buf: &[u8], from: usize) -> Result<Option<LengthLine>, ()> {
     if cr + 2 > rest.len() {
         return Ok(None);
     }
-    let digits = &rest[1..cr];
+    // `cr` is 0 when the type byte itself is `\r`: no digits, and the
+    // caller rejects the type byte.
+    let digits = rest.get(1..cr).unwrap_or_default();
     Ok(Some((parse_i64_strict(digits), line_start + cr + 2)))
 }
 
@@ -353,7 +379,7 @@ fn plain_length(buf: &[u8], from: usize) -> Option<LengthLine> {
     for (i, &b) in digits.iter().enumerate().take(19) {
         match b {
             b'0'..=b'9' if i < 18 => v = v * 10 + i64::from(b - b'0'),
-            b'\r' if i > 0 && (i == 1 || digits[0] != b'0') && i + 1 < digits.len() => {
+            b'\r' if i > 0 && (i == 1 || digits.first() != Some(&b'0')) && i + 1 < digits.len() => {
                 return Some((Some(v), from + i + 2));
             }
             _ => return None,
@@ -384,9 +410,9 @@ pub fn parse_i64_strict(s: &[u8]) -> Option<i64> {
     if s == b"0" {
         return Some(0);
     }
-    let (neg, digits) = match s[0] {
-        b'-' => (true, &s[1..]),
-        _ => (false, s),
+    let (neg, digits) = match s.strip_prefix(b"-") {
+        Some(rest) => (true, rest),
+        None => (false, s),
     };
     match digits.first() {
         Some(b'1'..=b'9') => {}
@@ -435,11 +461,11 @@ pub fn split_args(
     ranges: &mut Vec<Range<usize>>,
 ) -> Result<(), ProtocolError> {
     let end = line.iter().position(|&b| b == 0).unwrap_or(line.len());
-    let line = &line[..end];
+    let line = line.get(..end).unwrap_or_default();
     let at = |i: usize| line.get(i).copied().unwrap_or(0);
     let mut p = 0;
     loop {
-        while p < line.len() && is_space(line[p]) {
+        while line.get(p).is_some_and(|&b| is_space(b)) {
             p += 1;
         }
         if p >= line.len() {
@@ -508,6 +534,7 @@ pub fn split_args(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -601,6 +628,11 @@ mod tests {
             (b"*1\r\n$abc\r\n", ProtocolError::InvalidBulkLength),
             (b"*1\r\n$-1\r\n", ProtocolError::InvalidBulkLength),
             (b"*1\r\nfoo\r\n", ProtocolError::ExpectedDollar(b'f')),
+            (b"*1\r\n\r\n", ProtocolError::ExpectedDollar(b'\r')),
+            (
+                b"*2\r\n$1\r\na\r\n\r\n",
+                ProtocolError::ExpectedDollar(b'\r'),
+            ),
             (b"\"unbalanced\r\n", ProtocolError::UnbalancedQuotes),
         ];
         for (input, want) in cases {
@@ -610,6 +642,11 @@ mod tests {
         let mut msg = Vec::new();
         ProtocolError::ExpectedDollar(b'f').write_message(&mut msg);
         assert_eq!(msg, b"ERR Protocol error: expected '$', got 'f'");
+        for (byte, shown) in [(b'\r', b' '), (b'\n', b' '), (0xff, 0xff), (1, 1)] {
+            msg.clear();
+            ProtocolError::ExpectedDollar(byte).write_message(&mut msg);
+            assert_eq!(msg.get(msg.len() - 2), Some(&shown), "{byte}");
+        }
     }
 
     #[test]
@@ -649,8 +686,10 @@ mod tests {
 
     #[test]
     fn nul_hides_line_end_like_strchr() {
-        let (reqs, err) = run(b"*1\0\r\n", 1, Limits::default());
-        assert!(reqs.is_empty() && err.is_none());
+        for input in [&b"*1\0\r\n"[..], b"*1\r\n\x001\r\n"] {
+            let (reqs, err) = run(input, 1, Limits::default());
+            assert!(reqs.is_empty() && err.is_none(), "{input:?}");
+        }
     }
 
     #[test]

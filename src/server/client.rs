@@ -101,10 +101,23 @@ impl QueryBuf {
         &self.data[..self.end]
     }
 
-    /// Room for at least `want` more bytes after `end`, returned as a slice to read into.
+    /// Room for at least `want` more bytes after `end`, returned as a slice
+    /// to read into. The buffer at least doubles when it grows, so a request
+    /// arriving in many reads is copied a bounded number of times.
     pub fn spare(&mut self, want: usize) -> &mut [u8] {
+        let doubled = self.data.len() * 2;
+        self.grow(want, doubled)
+    }
+
+    /// Room for exactly `want` more bytes after `end`: for the payload of a
+    /// big bulk, whose declared length is no promise that the bytes will come.
+    pub fn spare_exact(&mut self, want: usize) -> &mut [u8] {
+        self.grow(want, 0)
+    }
+
+    fn grow(&mut self, want: usize, at_least: usize) -> &mut [u8] {
         if self.data.len() - self.end < want {
-            let new_len = (self.end + want).max(self.data.len() * 2);
+            let new_len = (self.end + want).max(at_least);
             self.data.resize(new_len, 0);
         }
         &mut self.data[self.end..]

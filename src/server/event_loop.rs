@@ -18,6 +18,9 @@ use super::{Server, ShutdownRequest};
 use crate::commands::{self, Args, Outcome};
 use crate::protocol::parser::{ArgSource, Limits, BIG_ARG};
 
+/// Bytes of a bad request quoted in the protocol error log line (`PROTO_DUMP_LEN`).
+const PROTO_DUMP_LEN: usize = 128;
+
 /// Events taken from the poll per iteration.
 const EVENTS_CAPACITY: usize = 1024;
 
@@ -189,11 +192,17 @@ impl Server {
                 break;
             }
             reads += 1;
-            let want = match client.parser.pending_bulk() {
-                Some(len) if len >= BIG_ARG => (len + 2).max(READ_CHUNK),
-                _ => READ_CHUNK,
+            let spare = match client.parser.pending_bulk() {
+                // A big bulk is read in one piece once it is all there, but
+                // the buffer only grows in step with the bytes that arrived:
+                // at most doubling, never to a declared length alone.
+                Some((len, start)) if len >= BIG_ARG => {
+                    let remaining = (start + len + 2).saturating_sub(client.query.end);
+                    let step = client.query.end.max(READ_CHUNK);
+                    client.query.spare_exact(remaining.clamp(1, step))
+                }
+                _ => client.query.spare(READ_CHUNK),
             };
-            let spare = client.query.spare(want);
             let asked = spare.len();
             match client.stream.read(spare) {
                 Ok(0) => {
@@ -279,12 +288,19 @@ impl Server {
                     e.write_message(&mut text);
                     client.reply.error_line(&text);
                     self.stats.count_error(&text);
-                    log::info!(
-                        "Protocol error ({}) from client: id={} addr={}",
-                        String::from_utf8_lossy(&text[20..]),
-                        client.id,
-                        client.addr
-                    );
+                    if log::log_enabled!(log::Level::Debug) {
+                        let mut info = String::new();
+                        client.qbuf_in_use = query.end;
+                        std::mem::swap(&mut client.query, &mut query);
+                        commands::client::describe(self, client, &mut info);
+                        std::mem::swap(&mut client.query, &mut query);
+                        let rest = query.filled().get(parser.position()..).unwrap_or_default();
+                        log::debug!(
+                            "Protocol error ({}) from client: {info}. {}",
+                            e.log_text(),
+                            query_sample(rest)
+                        );
+                    }
                     client.close_after_reply = true;
                     break;
                 }
@@ -457,4 +473,35 @@ impl Server {
 /// `ip:port`, with IPv6 addresses unbracketed as Redis prints them.
 fn format_addr(a: &std::net::SocketAddr) -> String {
     format!("{}:{}", a.ip(), a.port())
+}
+
+/// The part of a bad request Redis quotes in its protocol error log line:
+/// the whole rest when short, else its first and last 64 bytes; as C
+/// strings, each stops at a NUL, and unprintable bytes show as dots.
+fn query_sample(rest: &[u8]) -> String {
+    fn printable(b: &[u8]) -> String {
+        b.iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| {
+                if (0x20..0x7f).contains(&c) {
+                    c as char
+                } else {
+                    '.'
+                }
+            })
+            .collect()
+    }
+    if rest.len() < PROTO_DUMP_LEN {
+        format!("Query buffer during protocol error: '{}'", printable(rest))
+    } else {
+        let half = PROTO_DUMP_LEN / 2;
+        let head = rest.get(..half).unwrap_or_default();
+        let tail = rest.get(rest.len() - half..).unwrap_or_default();
+        format!(
+            "'{}' (... more {} bytes ...) '{}'",
+            printable(head),
+            rest.len() - PROTO_DUMP_LEN,
+            printable(tail)
+        )
+    }
 }
