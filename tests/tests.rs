@@ -21,6 +21,8 @@ mod expiry;
 mod harness;
 /// Generic key commands: DEL/EXISTS/KEYS/SCAN/RENAME/COPY/MOVE/EXPIRE/OBJECT/DEBUG.
 mod keys;
+/// Memory bounds: big declared bulks, query and output buffer limits.
+mod limits;
 /// Seeded random string/key commands sent to both servers in lockstep.
 mod property;
 /// Raw RESP: inline and multibulk parsing, pipelining, protocol errors.

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
+use crate::protocol::reply::REPLY_CHUNK;
 use crate::server::client::{Client, ReplyMode};
 use crate::server::{PauseKind, Server};
 
@@ -131,14 +132,17 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
     let now = srv.clock.now_ms;
     let qbuf = c.qbuf_in_use;
     let qbuf_free = c.query.data.len().saturating_sub(qbuf);
-    let rbs = c.reply.capacity();
-    let obl = c.reply.pending_len();
-    let tot_mem = c.query.data.len() + rbs + c.argv_mem + std::mem::size_of::<Client>();
+    let rbs = c.reply.capacity().min(REPLY_CHUNK);
+    let omem = c.reply.overflow_len();
+    let obl = c.reply.pending_len() - omem;
+    let oll = omem.div_ceil(REPLY_CHUNK);
+    let tot_mem =
+        c.query.data.len() + c.reply.capacity() + c.argv_mem + std::mem::size_of::<Client>();
     let cmd = c.last_cmd.map_or("NULL", |id| srv.commands.all[id].name);
     let _ = write!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
-         qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={} multi-mem=0 rbs={rbs} rbp={rbs} obl={obl} oll=0 omem=0 \
+         qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={} multi-mem=0 rbs={rbs} rbp={rbs} obl={obl} oll={oll} omem={omem} \
          tot-mem={tot_mem} events={} cmd={cmd} user=default redir=-1 resp={}",
         c.id,
         c.addr,

@@ -15,6 +15,11 @@ pub mod shared {
     pub const EMPTY_ARRAY: &[u8] = b"*0\r\n";
 }
 
+/// Output a client may hold before it counts against its
+/// `client-output-buffer-limit`: Redis's static reply buffer
+/// (`PROTO_REPLY_CHUNK_BYTES`); only what overflows it is limited.
+pub const REPLY_CHUNK: usize = 16 * 1024;
+
 /// A client's pending output and the protocol it speaks.
 #[derive(Debug, Default)]
 pub struct ReplyBuf {
@@ -51,11 +56,23 @@ impl ReplyBuf {
         self.buf.capacity()
     }
 
+    /// Pending bytes beyond the first [`REPLY_CHUNK`]: what Redis keeps in
+    /// its reply list, and what output buffer limits and `omem` measure.
+    pub fn overflow_len(&self) -> usize {
+        self.pending_len().saturating_sub(REPLY_CHUNK)
+    }
+
     /// Record that `n` pending bytes reached the socket.
     pub fn advance(&mut self, n: usize) {
         self.sent += n;
         if self.sent == self.buf.len() {
             self.buf.clear();
+            self.sent = 0;
+        } else if self.sent >= REPLY_CHUNK && self.sent >= self.buf.len() / 2 {
+            // A slow reader that never drains fully must not keep what it
+            // has already read: moving the rest down when the sent part is
+            // at least as big keeps each byte moved a bounded number of times.
+            self.buf.drain(..self.sent);
             self.sent = 0;
         }
     }
@@ -247,5 +264,17 @@ mod tests {
         r.advance(3);
         assert_eq!(r.pending_len(), 0);
         assert_eq!(r.mark(), 0);
+    }
+
+    #[test]
+    fn sent_prefix_is_released_before_the_buffer_drains() {
+        let mut r = ReplyBuf::new();
+        r.raw(&vec![b'x'; 4 * REPLY_CHUNK]);
+        r.advance(REPLY_CHUNK);
+        assert_eq!(r.mark(), 4 * REPLY_CHUNK, "a small sent prefix stays");
+        r.advance(REPLY_CHUNK);
+        assert_eq!(r.mark(), 2 * REPLY_CHUNK, "half sent: the prefix goes");
+        assert_eq!(r.pending_len(), 2 * REPLY_CHUNK);
+        assert_eq!(r.overflow_len(), REPLY_CHUNK);
     }
 }

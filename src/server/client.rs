@@ -194,6 +194,9 @@ pub struct Client {
     pub want_write: bool,
     /// Already queued for a flush in `before_sleep`.
     pub queued_write: bool,
+    /// Unix seconds since the output has been over its class's soft
+    /// limit without a break; 0 while it is not.
+    pub obuf_soft_since: u64,
 }
 
 impl Client {
@@ -234,6 +237,7 @@ impl Client {
             paused: false,
             want_write: false,
             queued_write: false,
+            obuf_soft_since: 0,
         }
     }
 

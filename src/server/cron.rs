@@ -21,6 +21,7 @@ impl Server {
         let now = self.clock.now_ms;
         self.stats.sample(now);
         self.close_idle_clients(now);
+        self.enforce_output_limits_of_all();
         if self.pause.kind.is_some() && now >= self.pause.until_ms {
             self.pause.kind = None;
             self.resume_paused();

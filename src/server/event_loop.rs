@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use mio::{Events, Interest, Token};
 
-use super::client::{Client, Stream, READ_CHUNK};
+use super::client::{Client, QueryBuf, Stream, READ_CHUNK};
 use super::net::{self, UNIX_TOKEN};
 use super::{Server, ShutdownRequest};
 use crate::commands::{self, Args, Outcome};
@@ -281,6 +281,9 @@ impl Server {
                         client.paused = true;
                         self.paused_clients.push(token);
                     }
+                    if client.reply.overflow_len() > 0 {
+                        with_query(client, &mut query, |c| self.enforce_output_limit(c));
+                    }
                 }
                 Ok(false) => break,
                 Err(e) => {
@@ -289,11 +292,8 @@ impl Server {
                     client.reply.error_line(&text);
                     self.stats.count_error(&text);
                     if log::log_enabled!(log::Level::Debug) {
-                        let mut info = String::new();
                         client.qbuf_in_use = query.end;
-                        std::mem::swap(&mut client.query, &mut query);
-                        commands::client::describe(self, client, &mut info);
-                        std::mem::swap(&mut client.query, &mut query);
+                        let info = with_query(client, &mut query, |c| self.client_info(c));
                         let rest = query.filled().get(parser.position()..).unwrap_or_default();
                         log::debug!(
                             "Protocol error ({}) from client: {info}. {}",
@@ -407,6 +407,13 @@ impl Server {
         }
     }
 
+    /// A client's `CLIENT LIST` line, as Redis's log lines quote clients.
+    pub(crate) fn client_info(&self, client: &Client) -> String {
+        let mut info = String::new();
+        commands::client::describe(self, client, &mut info);
+        info
+    }
+
     /// Disconnects a client and forgets it. The client must already be out of its slot.
     pub(crate) fn free_client(&mut self, mut client: Box<Client>) {
         let _ = self.poll.registry().deregister(&mut client.stream);
@@ -473,6 +480,16 @@ impl Server {
 /// `ip:port`, with IPv6 addresses unbracketed as Redis prints them.
 fn format_addr(a: &std::net::SocketAddr) -> String {
     format!("{}:{}", a.ip(), a.port())
+}
+
+/// Runs `f` on a client whose query buffer `process_input` holds apart,
+/// with the buffer put back for the time, so what `f` reports of the
+/// client (`qbuf=`, `tot-mem=`) is true.
+fn with_query<T>(client: &mut Client, query: &mut QueryBuf, f: impl FnOnce(&mut Client) -> T) -> T {
+    std::mem::swap(&mut client.query, query);
+    let out = f(client);
+    std::mem::swap(&mut client.query, query);
+    out
 }
 
 /// The part of a bad request Redis quotes in its protocol error log line:

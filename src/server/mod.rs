@@ -15,6 +15,7 @@ pub mod latency;
 pub mod logging;
 pub mod memory;
 pub mod net;
+pub mod output_limits;
 pub mod persistence;
 pub mod propagate;
 pub mod signals;
