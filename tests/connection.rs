@@ -51,6 +51,13 @@ fn select_and_swapdb() {
                 &["SELECT", "-1"],
                 &["SELECT", "x"],
                 &["SELECT", "1.5"],
+                &["SELECT", "2147483647"],
+                &["SELECT", "2147483648"],
+                &["SELECT", "-2147483649"],
+                &["SELECT", "99999999999999999999"],
+                &["MOVE", "sel:none", "2147483648"],
+                &["COPY", "sel:none", "sel:x", "DB", "2147483648"],
+                &["SWAPDB", "2147483648", "0"],
                 &["SELECT"],
                 &["SELECT", "1", "2"],
             ],
@@ -538,5 +545,27 @@ fn maxclients_rejects_extra_connections() {
         settle(&mut a);
         let mut d = srv.conn();
         t.call(&mut d, &["PING"]);
+    });
+}
+
+#[test]
+fn maxclients_lowered_by_a_low_open_file_limit_is_what_config_reports() {
+    let mut pair = Pair::from_builder(Builder::new(Flavor::Redis).fd_limit(200));
+    pair.scenario("maxclients under ulimit -n 200", |srv, t| {
+        let mut c = srv.conn();
+        t.call(&mut c, &["CONFIG", "GET", "maxclients"]);
+        let info = c.call_parsed(&["INFO", "clients"]).text();
+        for field in ["connected_clients:", "maxclients:"] {
+            let line = info.lines().find(|l| l.starts_with(field)).unwrap_or("");
+            t.note(field, line.to_string());
+        }
+        let log = srv.log();
+        let lowered = log
+            .lines()
+            .find(|l| l.contains("maxclients has been reduced"));
+        t.note(
+            "log",
+            lowered.map(|l| l.split_once(" # ").map_or(l, |x| x.1).to_string()),
+        );
     });
 }

@@ -281,15 +281,16 @@ pub fn bitcount(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         4 | 5 => {
             let start = parse_int(args.get(2))?;
             let end = parse_int(args.get(3))?;
-            let unit = match args.len() {
-                5 => parse_unit(args.get(4))?,
-                _ => Unit::Byte,
-            };
             // Unlike BITPOS, a reversed range of negative indexes is empty
-            // even when both would clamp to the start of the string.
+            // even when both would clamp to the start of the string; Redis
+            // 7.0 answers so before it reads the unit, so a bad unit passes.
             if start < 0 && end < 0 && start > end {
                 0
             } else {
+                let unit = match args.len() {
+                    5 => parse_unit(args.get(4))?,
+                    _ => Unit::Byte,
+                };
                 bit_range(start, end, unit, data.len())
                     .map_or(0, |(first, last)| count_bits(&data, first, last))
             }

@@ -41,7 +41,7 @@ pub fn select(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 pub fn parse_db_index(arg: &[u8]) -> Result<i64, CmdError> {
     let v = parse_int(arg)?;
     if i32::try_from(v).is_err() {
-        return Err(CmdError::NotInteger);
+        return Err(CmdError::IntOutOfRange);
     }
     Ok(v)
 }

@@ -13,6 +13,8 @@ pub enum CmdError {
     Syntax,
     /// An argument that must be an integer is not, or does not fit.
     NotInteger,
+    /// An integer argument Redis reads as a C `int` is outside its range.
+    IntOutOfRange,
     /// `SELECT`/`MOVE`/`SWAPDB` named a database that does not exist.
     DbIndexOutOfRange,
     /// `SWAPDB`'s first index is not an integer.
@@ -122,6 +124,9 @@ impl CmdError {
         let s: &str = match self {
             CmdError::Syntax => "ERR syntax error",
             CmdError::NotInteger => "ERR value is not an integer or out of range",
+            CmdError::IntOutOfRange => {
+                "ERR value is out of range, value must between -2147483648 and 2147483647"
+            }
             CmdError::DbIndexOutOfRange => "ERR DB index is out of range",
             CmdError::InvalidFirstDbIndex => "ERR invalid first DB index",
             CmdError::InvalidSecondDbIndex => "ERR invalid second DB index",

@@ -145,7 +145,7 @@ fn clients(srv: &Server, me: &Client, out: &mut String) {
     let max_in = all().map(|c| c.query.data.len()).max().unwrap_or(0);
     let max_out = all().map(|c| c.reply.capacity()).max().unwrap_or(0);
     fields!(out,
-        "connected_clients" => srv.client_count() + 1,
+        "connected_clients" => srv.client_count(),
         "cluster_connections" => 0,
         "maxclients" => srv.config.maxclients,
         "client_recent_max_input_buffer" => max_in,

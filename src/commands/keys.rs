@@ -2,7 +2,7 @@
 //! SCAN, renaming, copying and moving between databases, expiry, OBJECT,
 //! and WAIT.
 
-use super::connection::db_in_range;
+use super::connection::{db_in_range, parse_db_index};
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
 use crate::server::client::Client;
 use crate::server::propagate::int_arg;
@@ -233,7 +233,7 @@ pub fn copy(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         if args.is(j, "replace") {
             replace = true;
         } else if args.is(j, "db") && j + 1 < args.len() {
-            dst_db = db_in_range(srv, parse_int(args.get(j + 1))?)?;
+            dst_db = db_in_range(srv, parse_db_index(args.get(j + 1))?)?;
             j += 1;
         } else {
             return Err(CmdError::Syntax);
@@ -271,7 +271,7 @@ pub fn copy(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// `MOVE key db`
 pub fn move_(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let dst = super::connection::parse_db_index(args.get(2))?;
+    let dst = parse_db_index(args.get(2))?;
     let dst = db_in_range(srv, dst)?;
     if dst == c.db {
         return Err(CmdError::Message(
@@ -445,7 +445,10 @@ fn ttl_generic(
     } else {
         (when as i64 - srv.clock.now_ms as i64).max(0)
     };
-    c.reply.int(if millis { ms } else { (ms + 500) / 1000 });
+    // `ms` is never negative, so rounding in u64 cannot overflow, even for
+    // a deadline at i64::MAX (Redis's arithmetic gives the same digits).
+    let secs = ((ms as u64 + 500) / 1000) as i64;
+    c.reply.int(if millis { ms } else { secs });
     Ok(())
 }
 

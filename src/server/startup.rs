@@ -85,13 +85,16 @@ pub fn adjust_open_files(config: &mut Config) {
         );
         log::warn!(
             "Server can't set maximum open files to {wanted} because of OS error: {}.",
-            std::io::Error::last_os_error()
+            crate::config::strerror(&std::io::Error::last_os_error())
         );
         log::warn!(
             "Current maximum open files is {}. maxclients has been reduced to {usable} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
             lim.rlim_cur
         );
-        config.maxclients = usable as usize;
+        // Through the parameter table, so CONFIG GET reports it as Redis does.
+        if let Err(e) = config.force_set(b"maxclients", usable.to_string().as_bytes()) {
+            log::warn!("Could not lower maxclients: {e}");
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 use super::conn::Conn;
 use std::fs;
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -131,6 +132,8 @@ pub struct Builder {
     flavor: Flavor,
     config: Option<String>,
     args: Vec<String>,
+    /// `RLIMIT_NOFILE` for the server process (soft and hard), if set.
+    fd_limit: Option<u64>,
 }
 
 impl Builder {
@@ -139,7 +142,14 @@ impl Builder {
             flavor,
             config: None,
             args: Vec::new(),
+            fd_limit: None,
         }
+    }
+
+    /// Starts the server under an open-file limit of `n`, as `ulimit -n` would.
+    pub fn fd_limit(mut self, n: u64) -> Builder {
+        self.fd_limit = Some(n);
+        self
     }
 
     pub fn flavor(mut self, flavor: Flavor) -> Builder {
@@ -225,9 +235,25 @@ impl Builder {
         let stdout = fs::File::create(dir.join("stdout")).unwrap();
         let stderr = fs::File::create(dir.join("stderr")).unwrap();
         let command_line = format!("{} {}", self.flavor.program().display(), shell_words(&argv));
-        let child = self
-            .flavor
-            .command()
+        let mut command = self.flavor.command();
+        if let Some(n) = self.fd_limit {
+            // SAFETY: the closure runs in the forked child before exec and
+            // only calls setrlimit, which is async-signal-safe.
+            unsafe {
+                command.pre_exec(move || {
+                    let lim = libc::rlimit {
+                        rlim_cur: n,
+                        rlim_max: n,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let child = command
             .args(&argv)
             .current_dir(&dir)
             .stdin(Stdio::null())
