@@ -33,6 +33,8 @@ mod rdb;
 mod redis_cli;
 /// Server commands: GET/SET, errors, TIME, CONFIG, INFO, COMMAND, SHUTDOWN.
 mod server_cmds;
+/// Signals: SIGHUP ignored, a second SIGINT during the final save.
+mod signals;
 /// Startup: options, config files, fatal config errors, pid/log files, unix socket.
 mod startup;
 /// String commands: every option, conflict, boundary and encoding.

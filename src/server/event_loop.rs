@@ -66,12 +66,6 @@ impl Server {
                 self.handle_event(event.token(), event.is_readable(), event.is_writable());
             }
             if let Some(sig) = super::signals::take_pending() {
-                let name = if sig == libc::SIGINT {
-                    "SIGINT"
-                } else {
-                    "SIGTERM"
-                };
-                log::warn!("Received {name} scheduling shutdown...");
                 self.shutdown = Some(ShutdownRequest::Signal(sig));
             }
             if self.clock.now_ms >= next_cron {
@@ -463,6 +457,7 @@ impl Server {
             };
             if !self.shutdown_save(flags) {
                 self.shutdown = None;
+                super::signals::shutdown_abandoned();
                 return false;
             }
         }

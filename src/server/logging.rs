@@ -10,14 +10,21 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::os::fd::IntoRawFd;
+use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
 
 use log::LevelFilter;
 
 use crate::config::LogLevel;
+use crate::protocol::reply::format_i64;
 
 /// The role mark after the pid: `M` for the server, `C` for a child.
 static ROLE: AtomicU8 = AtomicU8::new(b'M');
+
+/// Where [`log_from_handler`] writes: stdout, or a descriptor of its own
+/// on `logfile`, opened once at start-up since a handler cannot open files
+/// safely by name.
+static HANDLER_FD: AtomicI32 = AtomicI32::new(libc::STDOUT_FILENO);
 
 /// Called in a forked child: its lines carry its pid and `C`.
 pub fn mark_child() {
@@ -88,11 +95,15 @@ pub fn init(level: LogLevel, logfile: &str) -> Result<(), String> {
         )
     });
     if !logfile.is_empty() {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(logfile)
-            .map_err(|e| format!("Can't open the log file: {e}"))?;
+        let open = || {
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(logfile)
+                .map_err(|e| format!("Can't open the log file: {e}"))
+        };
+        let file = open()?;
+        HANDLER_FD.store(open()?.into_raw_fd(), Ordering::Relaxed);
         builder.target(env_logger::Target::Pipe(Box::new(file)));
     } else {
         builder.target(env_logger::Target::Stdout);
@@ -100,4 +111,41 @@ pub fn init(level: LogLevel, logfile: &str) -> Result<(), String> {
     builder.try_init().map_err(|e| e.to_string())?;
     log::set_max_level(filter(level));
     Ok(())
+}
+
+/// Logs a warning from a signal handler as Redis's `serverLogFromHandler`
+/// does: `pid:signal-handler (unix-seconds) message`, built on the stack
+/// and written with one `write`, since a handler may not allocate or lock.
+pub fn log_from_handler(msg: &[u8]) {
+    if log::max_level() == LevelFilter::Off {
+        return;
+    }
+    let mut line = [0u8; 256];
+    let mut len = 0;
+    // SAFETY: getpid and time are async-signal-safe and take no pointers
+    // but time's optional out-parameter, passed as null.
+    let (pid, now) = unsafe { (libc::getpid(), libc::time(std::ptr::null_mut())) };
+    let (mut pid_digits, mut time_digits) = ([0u8; 20], [0u8; 20]);
+    for part in [
+        format_i64(i64::from(pid), &mut pid_digits),
+        b":signal-handler (",
+        format_i64(now, &mut time_digits),
+        b") ",
+        msg,
+        b"\n",
+    ] {
+        let room = line.len() - len;
+        let take = part.len().min(room);
+        line[len..len + take].copy_from_slice(&part[..take]);
+        len += take;
+    }
+    // SAFETY: writes `len` initialised bytes of `line`; a failed write is
+    // ignored, as nothing can be done about it inside a handler.
+    unsafe {
+        libc::write(
+            HANDLER_FD.load(Ordering::Relaxed),
+            line.as_ptr().cast(),
+            len,
+        )
+    };
 }
