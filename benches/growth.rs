@@ -37,7 +37,7 @@ fn main() {
 
     let mut db = Db::new();
     let (total, worst, p9999) = time_inserts(n, |i| {
-        db.set(key(i).as_bytes(), value(), false, 0, 0);
+        db.upsert(key(i).as_bytes(), value(), false, 0, 0);
     });
     println!("ferrodis Db:    {n} inserts in {total:?}, slowest {worst:?}, p99.99 {p9999:?}");
     drop(db);

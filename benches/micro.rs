@@ -107,7 +107,7 @@ fn replies(c: &mut Criterion) {
 fn filled_db(keys: usize) -> Db {
     let mut db = Db::new();
     for i in 0..keys {
-        db.set(
+        db.upsert(
             format!("key:{i}").as_bytes(),
             Value::Str(Str::from_bytes(b"0123456789abcdef")),
             false,
@@ -135,7 +135,7 @@ fn keyspace(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("set", keys), &keys, |b, _| {
             b.iter(|| {
                 i = (i + 1) % names.len();
-                db.set(
+                db.upsert(
                     &names[i],
                     Value::Str(Str::from_bytes(b"fedcba9876543210")),
                     false,
@@ -144,7 +144,7 @@ fn keyspace(c: &mut Criterion) {
                 );
             })
         });
-        db.set(b"counter", Value::Str(Str::Int(0)), false, 0, 0);
+        db.upsert(b"counter", Value::Str(Str::Int(0)), false, 0, 0);
         g.bench_with_input(BenchmarkId::new("incr", keys), &keys, |b, _| {
             b.iter(|| {
                 if let Some(id) = db.find(b"counter", 0) {

@@ -569,3 +569,33 @@ fn maxclients_lowered_by_a_low_open_file_limit_is_what_config_reports() {
         );
     });
 }
+
+#[test]
+fn expired_keys_stay_during_client_pause() {
+    // Redis keeps the dataset static while clients are paused: an expired
+    // key is hidden from reads but neither lazily nor actively deleted.
+    let mut pair = Pair::start();
+    pair.scenario(
+        "pause write hides expired keys without deleting",
+        |srv, t| {
+            let mut c = srv.conn();
+            t.call(&mut c, &["CONFIG", "RESETSTAT"]);
+            t.call(&mut c, &["SET", "pe:k", "v", "PX", "100"]);
+            t.call(&mut c, &["SET", "pe:live", "v"]);
+            t.call(&mut c, &["CLIENT", "PAUSE", "1000", "WRITE"]);
+            std::thread::sleep(Duration::from_millis(400));
+            t.call(&mut c, &["DBSIZE"]);
+            t.call(&mut c, &["GET", "pe:k"]);
+            t.call(&mut c, &["EXISTS", "pe:k"]);
+            t.call(&mut c, &["TTL", "pe:k"]);
+            t.call(&mut c, &["SCAN", "0", "MATCH", "pe:k"]);
+            t.call(&mut c, &["DBSIZE"]);
+            let expired = c.call_parsed(&["INFO", "stats"]).text();
+            let line = expired.lines().find(|l| l.starts_with("expired_keys:"));
+            t.note("during the pause", line.map(str::to_string));
+            t.call(&mut c, &["CLIENT", "UNPAUSE"]);
+            t.call(&mut c, &["GET", "pe:k"]);
+            t.call(&mut c, &["DBSIZE"]);
+        },
+    );
+}

@@ -11,8 +11,10 @@
 use std::borrow::Cow;
 
 use super::introspection::KeyRef;
+use super::string::as_str;
 use super::{parse_int, Args, CmdError, CmdResult};
 use crate::server::client::Client;
+use crate::server::keyspace::event;
 use crate::server::Server;
 use crate::storage::value::{Str, Value};
 
@@ -29,7 +31,7 @@ fn read_string<'a>(
     let Some(id) = srv.lookup_read(c.db, key, c.no_touch) else {
         return Ok(None);
     };
-    match srv.dbs[c.db].value(id) {
+    match srv.db(c.db).value(id) {
         Value::Str(s) => Ok(Some(s.to_cow())),
     }
 }
@@ -44,14 +46,14 @@ fn string_for_write<'a>(
     key: &[u8],
     len: usize,
 ) -> Result<(&'a mut Vec<u8>, bool), CmdError> {
-    let clock = srv.lru_clock();
-    let found = srv.lookup_write(c.db, key);
-    let db = &mut srv.dbs[c.db];
-    let id = match found {
-        Some(id) => id,
-        None => db.add(key, Value::Str(Str::Raw(Box::default())), clock),
+    let id = match srv.lookup_write(c.db, key) {
+        Some(id) => {
+            as_str(srv, c.db, id)?;
+            id
+        }
+        None => srv.db_add(c.db, key, Value::Str(Str::Raw(Box::default()))),
     };
-    let bytes = match db.value_mut(id) {
+    let bytes = match srv.modify(c.db, id) {
         Value::Str(s) => s.make_raw(),
     };
     let grew = bytes.len() < len;
@@ -255,6 +257,7 @@ pub fn setbit(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         bytes[byte] &= !mask;
     }
     if grew || was != on {
+        srv.notify_keyspace_event(event::STRING, "setbit", c.db, args.get(1));
         srv.dirty += 1;
     }
     c.reply.int(i64::from(was));
@@ -403,7 +406,7 @@ pub fn bitop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let ids: Vec<_> = (3..args.len())
         .map(|i| srv.lookup_read(c.db, args.get(i), c.no_touch))
         .collect();
-    let db = &srv.dbs[c.db];
+    let db = srv.db(c.db);
     let values: Vec<Cow<[u8]>> = ids
         .iter()
         .map(|id| match id.map(|id| db.value(id)) {
@@ -415,18 +418,13 @@ pub fn bitop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let result = combine(op, &sources);
     drop(values);
     let len = result.len();
-    let (now, clock) = (srv.clock.now_ms, srv.lru_clock());
-    let db = &mut srv.dbs[c.db];
+    let dest = args.get(2);
     if len > 0 {
-        db.set(
-            args.get(2),
-            Value::Str(Str::Raw(Box::new(result))),
-            false,
-            now,
-            clock,
-        );
+        srv.set_key(c.db, dest, Value::Str(Str::Raw(Box::new(result))), false);
+        srv.notify_keyspace_event(event::STRING, "set", c.db, dest);
         srv.dirty += 1;
-    } else if db.remove(args.get(2), now) {
+    } else if srv.db_delete(c.db, dest) {
+        srv.notify_keyspace_event(event::GENERIC, "del", c.db, dest);
         srv.dirty += 1;
     }
     c.reply.int(len as i64);
@@ -703,6 +701,9 @@ fn bitfield_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bo
             changes += 1;
         }
         reply_field(c, reply);
+    }
+    if changes > 0 {
+        srv.notify_keyspace_event(event::STRING, "setbit", c.db, args.get(1));
     }
     srv.dirty += changes;
     Ok(())

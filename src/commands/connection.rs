@@ -50,7 +50,7 @@ pub fn parse_db_index(arg: &[u8]) -> Result<i64, CmdError> {
 pub fn db_in_range(srv: &Server, db: i64) -> Result<usize, CmdError> {
     usize::try_from(db)
         .ok()
-        .filter(|&d| d < srv.dbs.len())
+        .filter(|&d| d < srv.db_count())
         .ok_or(CmdError::DbIndexOutOfRange)
 }
 

@@ -79,7 +79,7 @@ fn object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
     let id = srv
         .lookup_read(c.db, key, true)
         .ok_or(CmdError::NoSuchKey)?;
-    let db = &srv.dbs[c.db];
+    let db = srv.db(c.db);
     let value = db.value(id);
     let mut encoded = Vec::new();
     rdb::value::write(&mut encoded, value, srv.config.rdbcompression);
@@ -149,7 +149,6 @@ fn populate(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         0
     };
     let prefix = if args.len() >= 4 { args.get(3) } else { b"key" };
-    let clock = srv.lru_clock();
     let mut key = Vec::with_capacity(prefix.len() + 21);
     for j in 0..count {
         key.clear();
@@ -169,7 +168,7 @@ fn populate(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         } else {
             Str::Raw(Box::new(value))
         };
-        srv.dbs[c.db].add(&key, Value::Str(s), clock);
+        srv.db_add(c.db, &key, Value::Str(s));
     }
     c.reply.ok();
     Ok(())

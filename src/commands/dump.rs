@@ -8,6 +8,7 @@
 use super::{parse_int, Args, CmdError, CmdResult};
 use crate::persistence::rdb::payload::{self, PayloadError};
 use crate::server::client::Client;
+use crate::server::keyspace::event;
 use crate::server::propagate::int_arg;
 use crate::server::Server;
 
@@ -15,7 +16,7 @@ use crate::server::Server;
 pub fn dump(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     match srv.lookup_read(c.db, args.get(1), c.no_touch) {
         Some(id) => {
-            let bytes = payload::dump(srv.dbs[c.db].value(id), srv.config.rdbcompression);
+            let bytes = payload::dump(srv.db(c.db).value(id), srv.config.rdbcompression);
             c.reply.bulk(&bytes);
         }
         None => c.reply.null(),
@@ -84,8 +85,7 @@ pub fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     })?;
     let now = srv.clock.now_ms as i64;
     let access = srv.access_field(opts.idle, opts.freq);
-    let db = &mut srv.dbs[c.db];
-    let replaced = opts.replace && db.remove(key, now as u64);
+    let replaced = opts.replace && srv.db_delete(c.db, key);
     // Redis adds the current time with C's wrapping arithmetic, so a huge
     // relative TTL lands in the past and the key is not created.
     let deadline = match ttl {
@@ -95,6 +95,7 @@ pub fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     };
     if deadline.is_some_and(|t| t <= now) {
         if replaced {
+            srv.notify_keyspace_event(event::GENERIC, "del", c.db, key);
             srv.dirty += 1;
             srv.propagator
                 .rewrite_with(|| vec![b"DEL".to_vec(), key.to_vec()]);
@@ -102,9 +103,9 @@ pub fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.ok();
         return Ok(());
     }
-    let id = db.add(key, value, access);
+    let id = srv.db_add_with_expire(c.db, key, value, deadline.map(|t| t as u64));
+    srv.set_access(c.db, id, access);
     if let Some(t) = deadline {
-        db.set_expire(id, t as u64);
         if !opts.absttl {
             // Propagated with the absolute deadline, marked ABSTTL.
             srv.propagator.rewrite_with(|| {
@@ -115,6 +116,7 @@ pub fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             });
         }
     }
+    srv.notify_keyspace_event(event::GENERIC, "restore", c.db, key);
     srv.dirty += 1;
     c.reply.ok();
     Ok(())

@@ -463,7 +463,7 @@ fn errorstats(srv: &Server, out: &mut String) {
 
 fn keyspace(srv: &Server, out: &mut String) {
     out.push_str("# Keyspace\r\n");
-    for (i, db) in srv.dbs.iter().enumerate() {
+    for (i, db) in (0..srv.db_count()).map(|i| (i, srv.db(i))) {
         if db.is_empty() {
             continue;
         }

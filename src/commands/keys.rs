@@ -5,18 +5,19 @@
 use super::connection::{db_in_range, parse_db_index};
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
 use crate::server::client::Client;
+use crate::server::keyspace::event;
 use crate::server::propagate::int_arg;
-use crate::server::{next_random, Server};
+use crate::server::Server;
 use crate::storage::dict::Id;
 use crate::storage::glob::glob_match;
 
 /// `DEL key [key ...]` and `UNLINK key [key ...]` (memory is freed at once
 /// either way; there is no background thread).
 pub fn del(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let now = srv.clock.now_ms;
     let mut n = 0;
     for key in args.iter().skip(1) {
-        if srv.dbs[c.db].remove(key, now) {
+        if srv.db_delete(c.db, key) {
+            srv.notify_keyspace_event(event::GENERIC, "del", c.db, key);
             n += 1;
         }
     }
@@ -50,7 +51,7 @@ pub fn touch(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// `TYPE key`
 pub fn type_(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let name = match srv.lookup_read(c.db, args.get(1), true) {
-        Some(id) => srv.dbs[c.db].value(id).type_name(),
+        Some(id) => srv.db(c.db).value(id).type_name(),
         None => "none",
     };
     c.reply.simple(name.as_bytes());
@@ -62,7 +63,7 @@ pub fn keys(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let pattern = args.get(1);
     let all = pattern == b"*";
     let now = srv.clock.now_ms;
-    let db = &srv.dbs[c.db];
+    let db = srv.db(c.db);
     let found: Vec<Id> = db
         .ids()
         .filter(|&id| all || glob_match(pattern, db.key(id).as_slice(), false))
@@ -130,7 +131,7 @@ pub fn scan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let count = count as usize;
     let mut found: Vec<Id> = Vec::new();
     let mut budget = count.saturating_mul(10);
-    let db = &srv.dbs[c.db];
+    let db = srv.db(c.db);
     loop {
         cursor = db.scan(cursor, |id| found.push(id));
         if cursor == 0 || budget == 0 || found.len() >= count {
@@ -145,10 +146,10 @@ pub fn scan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     // Ids stay valid across removals of other entries.
     let (expired, live): (Vec<Id>, Vec<Id>) =
         found.into_iter().partition(|&id| db.is_expired(id, now));
-    let db = &mut srv.dbs[c.db];
     for id in expired {
-        db.expire_entry(id);
+        srv.expire_found(c.db, id);
     }
+    let db = srv.db(c.db);
     let mut found = live;
     found.retain(|&id| {
         type_name.is_none_or(|t| t.eq_ignore_ascii_case(db.value(id).type_name().as_bytes()))
@@ -165,11 +166,8 @@ pub fn scan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// `RANDOMKEY`
 pub fn randomkey(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    let now = srv.clock.now_ms;
-    let state = &mut srv.random_state;
-    let id = srv.dbs[c.db].random_key(now, &mut || next_random(state));
-    match id {
-        Some(id) => c.reply.bulk(srv.dbs[c.db].key(id).as_slice()),
+    match srv.random_key(c.db) {
+        Some(id) => c.reply.bulk(srv.db(c.db).key(id).as_slice()),
         None => c.reply.null(),
     }
     Ok(())
@@ -189,21 +187,17 @@ fn rename_generic(srv: &mut Server, c: &mut Client, args: &Args, nx: bool) -> Cm
         }
         return Ok(());
     }
-    let now = srv.clock.now_ms;
-    if srv.dbs[c.db].find(to, now).is_some() {
+    if srv.key_exists(c.db, to) {
         if nx {
             c.reply.int(0);
             return Ok(());
         }
-        srv.dbs[c.db].remove(to, now);
+        srv.db_delete(c.db, to);
     }
-    let clock = srv.lru_clock();
-    let db = &mut srv.dbs[c.db];
-    let (_, value, expire) = db.take(id);
-    let new = db.add(to, value, clock);
-    if let Some(when) = expire {
-        db.set_expire(new, when);
-    }
+    let (_, value, expire) = srv.take_key(c.db, id);
+    srv.db_add_with_expire(c.db, to, value, expire);
+    srv.notify_keyspace_event(event::GENERIC, "rename_from", c.db, from);
+    srv.notify_keyspace_event(event::GENERIC, "rename_to", c.db, to);
     srv.dirty += 1;
     if nx {
         c.reply.int(1);
@@ -249,21 +243,17 @@ pub fn copy(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.int(0);
         return Ok(());
     };
-    let value = srv.dbs[c.db].value(id).duplicate();
-    let expire = srv.dbs[c.db].expire_of(id);
-    let now = srv.clock.now_ms;
+    let value = srv.db(c.db).value(id).duplicate();
+    let expire = srv.db(c.db).expire_of(id);
     if srv.lookup_write(dst_db, to).is_some() {
         if !replace {
             c.reply.int(0);
             return Ok(());
         }
-        srv.dbs[dst_db].remove(to, now);
+        srv.db_delete(dst_db, to);
     }
-    let clock = srv.lru_clock();
-    let new = srv.dbs[dst_db].add(to, value, clock);
-    if let Some(when) = expire {
-        srv.dbs[dst_db].set_expire(new, when);
-    }
+    srv.db_add_with_expire(dst_db, to, value, expire);
+    srv.notify_keyspace_event(event::GENERIC, "copy_to", dst_db, to);
     srv.dirty += 1;
     c.reply.int(1);
     Ok(())
@@ -286,12 +276,11 @@ pub fn move_(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.int(0);
         return Ok(());
     }
-    let clock = srv.lru_clock();
-    let (key, value, expire) = srv.dbs[c.db].take(id);
-    let new = srv.dbs[dst].add(key.as_slice(), value, clock);
-    if let Some(when) = expire {
-        srv.dbs[dst].set_expire(new, when);
-    }
+    let key = args.get(1);
+    let (_, value, expire) = srv.take_key(c.db, id);
+    srv.db_add_with_expire(dst, key, value, expire);
+    srv.notify_keyspace_event(event::GENERIC, "move_from", c.db, key);
+    srv.notify_keyspace_event(event::GENERIC, "move_to", dst, key);
     srv.dirty += 1;
     c.reply.int(1);
     Ok(())
@@ -364,8 +353,7 @@ fn expire_generic(
         c.reply.int(0);
         return Ok(());
     };
-    let db = &mut srv.dbs[c.db];
-    let current = db.expire_of(id).map(|t| t as i64);
+    let current = srv.db(c.db).expire_of(id).map(|t| t as i64);
     let refused = (flags.nx && current.is_some())
         || (flags.xx && current.is_none())
         || (flags.gt && current.is_none_or(|cur| when <= cur))
@@ -393,13 +381,15 @@ fn expire_generic(
 /// Returns whether the key was deleted.
 pub fn apply_deadline(srv: &mut Server, db: usize, id: Id, key: &[u8], when: i64) -> bool {
     if when <= srv.clock.now_ms as i64 {
-        srv.dbs[db].remove_id(id);
+        srv.delete_id(db, id);
+        srv.notify_keyspace_event(event::GENERIC, "del", db, key);
         let verb = srv.expiry_deletion();
         srv.propagator
             .rewrite_with(|| vec![verb.to_vec(), key.to_vec()]);
         true
     } else {
-        srv.dbs[db].set_expire(id, when as u64);
+        srv.set_expire(db, id, when as u64);
+        srv.notify_keyspace_event(event::GENERIC, "expire", db, key);
         false
     }
 }
@@ -436,7 +426,7 @@ fn ttl_generic(
         c.reply.int(-2);
         return Ok(());
     };
-    let Some(when) = srv.dbs[c.db].expire_of(id) else {
+    let Some(when) = srv.db(c.db).expire_of(id) else {
         c.reply.int(-1);
         return Ok(());
     };
@@ -475,10 +465,11 @@ pub fn pexpiretime(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// `PERSIST key`
 pub fn persist(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let removed = match srv.lookup_write(c.db, args.get(1)) {
-        Some(id) => srv.dbs[c.db].persist(id),
+        Some(id) => srv.persist(c.db, id),
         None => false,
     };
     if removed {
+        srv.notify_keyspace_event(event::GENERIC, "persist", c.db, args.get(1));
         srv.dirty += 1;
     }
     c.reply.int(i64::from(removed));
@@ -524,7 +515,7 @@ pub fn shares_integers(srv: &Server) -> bool {
 /// `OBJECT ENCODING key`
 pub fn object_encoding(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if let Some(id) = object_lookup(srv, c, args) {
-        c.reply.bulk(srv.dbs[c.db].value(id).encoding().as_bytes());
+        c.reply.bulk(srv.db(c.db).value(id).encoding().as_bytes());
     }
     Ok(())
 }
@@ -532,7 +523,7 @@ pub fn object_encoding(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResu
 /// `OBJECT REFCOUNT key`
 pub fn object_refcount(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if let Some(id) = object_lookup(srv, c, args) {
-        let refcount = srv.dbs[c.db].value(id).refcount(shares_integers(srv));
+        let refcount = srv.db(c.db).value(id).refcount(shares_integers(srv));
         c.reply.int(refcount);
     }
     Ok(())
@@ -548,7 +539,7 @@ pub fn object_idletime(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResu
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.".into(),
         ));
     }
-    let idle = srv.idle_secs(srv.dbs[c.db].lru(id));
+    let idle = srv.idle_secs(srv.db(c.db).lru(id));
     c.reply.int(idle as i64);
     Ok(())
 }
@@ -563,7 +554,7 @@ pub fn object_freq(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.".into(),
         ));
     }
-    let freq = srv.lfu_counter(srv.dbs[c.db].lru(id));
+    let freq = srv.lfu_counter(srv.db(c.db).lru(id));
     c.reply.int(i64::from(freq));
     Ok(())
 }

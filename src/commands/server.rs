@@ -9,7 +9,7 @@ use crate::server::{Server, ShutdownRequest};
 
 /// `DBSIZE`
 pub fn dbsize(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    c.reply.int(srv.dbs[c.db].len() as i64);
+    c.reply.int(srv.db(c.db).len() as i64);
     Ok(())
 }
 
@@ -26,7 +26,7 @@ fn flush_mode(args: &Args) -> CmdResult {
 /// `FLUSHDB [ASYNC|SYNC]`
 pub fn flushdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     flush_mode(args)?;
-    srv.dirty += srv.dbs[c.db].clear() as u64;
+    srv.dirty += srv.flush_db(c.db) as u64;
     c.reply.ok();
     Ok(())
 }
@@ -34,7 +34,7 @@ pub fn flushdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// `FLUSHALL [ASYNC|SYNC]`
 pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     flush_mode(args)?;
-    let removed: usize = srv.dbs.iter_mut().map(|db| db.clear()).sum();
+    let removed: usize = (0..srv.db_count()).map(|db| srv.flush_db(db)).sum();
     srv.dirty += removed as u64;
     // As Redis 7.0: a running snapshot is now stale and is stopped, and
     // with save points configured the empty dataset is saved at once
@@ -52,11 +52,11 @@ pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 pub fn swapdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let a = parse_db_index(args.get(1)).map_err(|_| CmdError::InvalidFirstDbIndex)?;
     let b = parse_db_index(args.get(2)).map_err(|_| CmdError::InvalidSecondDbIndex)?;
-    let n = srv.dbs.len() as i64;
+    let n = srv.db_count() as i64;
     if !(0..n).contains(&a) || !(0..n).contains(&b) {
         return Err(CmdError::DbIndexOutOfRange);
     }
-    srv.dbs.swap(a as usize, b as usize);
+    srv.swap_dbs(a as usize, b as usize);
     srv.dirty += 1;
     c.reply.ok();
     Ok(())

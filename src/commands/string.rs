@@ -7,6 +7,7 @@
 use super::introspection::KeyRef;
 use super::{parse_int, Args, CmdError, CmdResult};
 use crate::server::client::Client;
+use crate::server::keyspace::event;
 use crate::server::propagate::int_arg;
 use crate::server::Server;
 use crate::storage::dict::Id;
@@ -15,14 +16,17 @@ use crate::storage::value::{Str, Value};
 
 /// The value of `id` as a string, or WRONGTYPE.
 pub fn as_str(srv: &Server, db: usize, id: Id) -> Result<&Str, CmdError> {
-    match srv.dbs[db].value(id) {
+    match srv.db(db).value(id) {
         Value::Str(s) => Ok(s),
     }
 }
 
-/// The value of `id` as a mutable string, or WRONGTYPE.
+/// The value of `id` as a string to change in place, or WRONGTYPE. The
+/// type is checked before the write layer hears of a change, so a refused
+/// write modifies nothing.
 pub fn as_str_mut(srv: &mut Server, db: usize, id: Id) -> Result<&mut Str, CmdError> {
-    match srv.dbs[db].value_mut(id) {
+    as_str(srv, db, id)?;
+    match srv.modify(db, id) {
         Value::Str(s) => Ok(s),
     }
 }
@@ -156,10 +160,11 @@ fn expire_at(
 /// Stores a string value at `key` and counts the change; `expire` is an
 /// absolute unix time in ms.
 fn store(srv: &mut Server, db: usize, key: &[u8], value: Str, keep_ttl: bool, expire: Option<i64>) {
-    let (now, clock) = (srv.clock.now_ms, srv.lru_clock());
-    let id = srv.dbs[db].set(key, Value::Str(value), keep_ttl, now, clock);
+    let id = srv.set_key(db, key, Value::Str(value), keep_ttl);
+    srv.notify_keyspace_event(event::STRING, "set", db, key);
     if let Some(when) = expire {
-        srv.dbs[db].set_expire(id, when.max(0) as u64);
+        srv.set_expire(db, id, when.max(0) as u64);
+        srv.notify_keyspace_event(event::GENERIC, "expire", db, key);
     }
     srv.dirty += 1;
 }
@@ -299,7 +304,8 @@ pub fn getset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// `GETDEL key`
 pub fn getdel(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if let Some(id) = reply_value(srv, c, args.get(1))? {
-        srv.dbs[c.db].remove_id(id);
+        srv.delete_id(c.db, id);
+        srv.notify_keyspace_event(event::GENERIC, "del", c.db, args.get(1));
         srv.dirty += 1;
         let verb: &[u8] = if srv.config.lazyfree_lazy_user_del {
             b"UNLINK"
@@ -335,7 +341,8 @@ pub fn getex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
                 .rewrite_with(|| vec![b"PEXPIREAT".to_vec(), key.to_vec(), int_arg(when)]);
         }
         srv.dirty += 1;
-    } else if opts.persist && srv.dbs[c.db].persist(id) {
+    } else if opts.persist && srv.persist(c.db, id) {
+        srv.notify_keyspace_event(event::GENERIC, "persist", c.db, key);
         srv.dirty += 1;
         srv.propagator
             .rewrite_with(|| vec![b"PERSIST".to_vec(), key.to_vec()]);
@@ -349,7 +356,7 @@ pub fn mget(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut tmp = [0u8; 20];
     for key in args.iter().skip(1) {
         match srv.lookup_read(c.db, key, c.no_touch) {
-            Some(id) => match srv.dbs[c.db].value(id) {
+            Some(id) => match srv.db(c.db).value(id) {
                 Value::Str(s) => c.reply.bulk(s.bytes(&mut tmp)),
             },
             None => c.reply.null(),
@@ -410,10 +417,10 @@ fn check_length(srv: &Server, size: u64, append: u64) -> CmdResult {
 
 /// `APPEND key value`
 pub fn append(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let value = args.get(2);
-    let len = match srv.lookup_write(c.db, args.get(1)) {
+    let (key, value) = (args.get(1), args.get(2));
+    let len = match srv.lookup_write(c.db, key) {
         None => {
-            store(srv, c.db, args.get(1), Str::from_bytes(value), false, None);
+            srv.db_add(c.db, key, Value::Str(Str::from_bytes(value)));
             value.len()
         }
         Some(id) => {
@@ -421,11 +428,11 @@ pub fn append(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             check_length(srv, current as u64, value.len() as u64)?;
             let raw = as_str_mut(srv, c.db, id)?.make_raw();
             raw.extend_from_slice(value);
-            let len = raw.len();
-            srv.dirty += 1;
-            len
+            raw.len()
         }
     };
+    srv.notify_keyspace_event(event::STRING, "append", c.db, key);
+    srv.dirty += 1;
     c.reply.int(len as i64);
     Ok(())
 }
@@ -489,8 +496,7 @@ pub fn setrange(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
                 return Ok(());
             }
             check_length(srv, offset, value.len() as u64)?;
-            let clock = srv.lru_clock();
-            srv.dbs[c.db].add(args.get(1), Value::Str(Str::Raw(Box::default())), clock)
+            srv.db_add(c.db, args.get(1), Value::Str(Str::Raw(Box::default())))
         }
         Some(id) => {
             let current = as_str(srv, c.db, id)?.len();
@@ -510,6 +516,7 @@ pub fn setrange(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     raw[offset..end].copy_from_slice(value);
     let len = raw.len();
+    srv.notify_keyspace_event(event::STRING, "setrange", c.db, args.get(1));
     srv.dirty += 1;
     c.reply.int(len as i64);
     Ok(())
@@ -526,11 +533,11 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], incr: i64) -> CmdResult
             new
         }
         None => {
-            let clock = srv.lru_clock();
-            srv.dbs[c.db].add(key, Value::Str(Str::Int(incr)), clock);
+            srv.db_add(c.db, key, Value::Str(Str::Int(incr)));
             incr
         }
     };
+    srv.notify_keyspace_event(event::STRING, "incrby", c.db, key);
     srv.dirty += 1;
     c.reply.int(value);
     Ok(())
@@ -588,10 +595,10 @@ pub fn incrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     match id {
         Some(id) => *as_str_mut(srv, c.db, id)? = value,
         None => {
-            let clock = srv.lru_clock();
-            srv.dbs[c.db].add(key, Value::Str(value), clock);
+            srv.db_add(c.db, key, Value::Str(value));
         }
     }
+    srv.notify_keyspace_event(event::STRING, "incrbyfloat", c.db, key);
     srv.dirty += 1;
     Ok(())
 }
@@ -601,7 +608,7 @@ pub fn lcs(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut strings: [Vec<u8>; 2] = Default::default();
     for (slot, key) in strings.iter_mut().zip([args.get(1), args.get(2)]) {
         if let Some(id) = srv.lookup_read(c.db, key, c.no_touch) {
-            match srv.dbs[c.db].value(id) {
+            match srv.db(c.db).value(id) {
                 Value::Str(s) => *slot = s.to_cow().into_owned(),
             }
         }

@@ -46,7 +46,7 @@ pub struct ExpireState {
 impl Server {
     /// One expiry cycle: `fast` from `before_sleep`, slow from the sweep.
     pub(crate) fn active_expire_cycle(&mut self, fast: bool) {
-        if self.expire.disabled {
+        if self.expire.disabled || !self.may_delete_expired() {
             return;
         }
         let effort = u64::from(self.config.active_expire_effort.saturating_sub(1));

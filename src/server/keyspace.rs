@@ -1,9 +1,31 @@
-//! Key lookups as commands need them, in the spirit of Redis's
-//! `lookupKeyRead`/`lookupKeyWrite`: lazy expiry, the keyspace hit and miss
-//! counters, and the access clock behind `OBJECT IDLETIME`.
+//! The keyspace as commands see it, in the spirit of Redis's `db.c`.
+//!
+//! Reads: lookups with lazy expiry, the keyspace hit and miss counters,
+//! and the access clock behind `OBJECT IDLETIME`. Whether an expired key
+//! met by a lookup is also deleted is decided here: not while clients are
+//! paused, when Redis keeps the dataset as it is.
+//!
+//! Writes: the one way a command changes a database. Every change goes
+//! through [`Server::db_add`], [`Server::set_key`], [`Server::db_delete`],
+//! [`Server::modify`] and their siblings, which keep the databases and
+//! their signals together: a key was modified (what WATCH and client
+//! tracking will watch), a key became ready (what blocked clients will
+//! wait for), and keyspace events (with Redis's event names). Commands
+//! keep counting their changes in `dirty`, as Redis's do, since what counts
+//! as one change is theirs to say (an LPUSH of five elements is five).
 
 use super::Server;
+use crate::storage::db::Db;
 use crate::storage::dict::Id;
+use crate::storage::value::{Bytes, Value};
+
+/// Keyspace event classes (`notify-keyspace-events` letters), as Redis's `NOTIFY_*` bits.
+pub mod event {
+    pub const GENERIC: u32 = 1 << 2;
+    pub const STRING: u32 = 1 << 3;
+    pub const EXPIRED: u32 = 1 << 8;
+    pub const NEW: u32 = 1 << 14;
+}
 
 /// Resolution of the access clock, in ms (Redis's `LRU_CLOCK_RESOLUTION`).
 pub const LRU_CLOCK_RESOLUTION: u64 = 1000;
@@ -67,11 +89,32 @@ impl Server {
         (self.lfu_minutes() << 8) | counter
     }
 
+    /// A database, for reading.
+    pub fn db(&self, db: usize) -> &Db {
+        &self.dbs[db]
+    }
+
+    /// Number of databases (`databases`).
+    pub fn db_count(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// Whether expired keys may be deleted now. While clients are paused
+    /// Redis keeps the dataset static: expired keys are hidden, not deleted.
+    pub fn may_delete_expired(&self) -> bool {
+        !self.pause.active(self.clock.now_ms)
+    }
+
+    /// A live key, expired ones hidden and deleted when that is allowed.
+    fn find_live(&mut self, db: usize, key: &[u8]) -> Option<Id> {
+        let (now, delete) = (self.clock.now_ms, self.may_delete_expired());
+        self.dbs[db].find_live(key, now, delete)
+    }
+
     /// A live key for reading: counts a keyspace hit or miss and, unless the
     /// client asked for `CLIENT NO-TOUCH`, records the access.
     pub fn lookup_read(&mut self, db: usize, key: &[u8], no_touch: bool) -> Option<Id> {
-        let now = self.clock.now_ms;
-        match self.dbs[db].find(key, now) {
+        match self.find_live(db, key) {
             Some(id) => {
                 if !no_touch {
                     self.touch(db, id);
@@ -88,14 +131,172 @@ impl Server {
 
     /// A live key for writing: no hit/miss accounting.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<Id> {
-        let now = self.clock.now_ms;
-        let id = self.dbs[db].find(key, now)?;
+        let id = self.find_live(db, key)?;
         self.touch(db, id);
         Some(id)
     }
 
+    /// Whether a key is live, without counting or touching it.
+    pub fn key_exists(&mut self, db: usize, key: &[u8]) -> bool {
+        self.find_live(db, key).is_some()
+    }
+
+    /// A random live key (RANDOMKEY).
+    pub fn random_key(&mut self, db: usize) -> Option<Id> {
+        let (now, delete) = (self.clock.now_ms, self.may_delete_expired());
+        let state = &mut self.random_state;
+        self.dbs[db].random_key(now, delete, &mut || super::next_random(state))
+    }
+
+    // ---- the write layer ----------------------------------------------
+
+    /// Deletes a key a scan found past its deadline, when expired keys may
+    /// be deleted now (Redis's `expireIfNeeded` on a key already in hand).
+    pub fn expire_found(&mut self, db: usize, id: Id) {
+        if self.may_delete_expired() {
+            self.signal_modified_id(db, id);
+            self.dbs[db].expire_entry(id);
+        }
+    }
+
+    /// Adds a key known to be absent (Redis's `dbAdd`).
+    pub fn db_add(&mut self, db: usize, key: &[u8], value: Value) -> Id {
+        let clock = self.lru_clock();
+        let id = self.dbs[db].add(key, value, clock);
+        self.signal_key_as_ready(db, key);
+        self.notify_keyspace_event(event::NEW, "new", db, key);
+        id
+    }
+
+    /// Stores `value` at `key`, replacing what was there; unless
+    /// `keep_ttl`, any expiry goes with it (Redis's `setKey`).
+    pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) -> Id {
+        let (now, clock) = (self.clock.now_ms, self.lru_clock());
+        // Writes never run while clients are paused, so an expired key
+        // in the way may always be deleted here.
+        let (id, added) = self.dbs[db].upsert(key, value, keep_ttl, now, clock);
+        if added {
+            self.signal_key_as_ready(db, key);
+            self.notify_keyspace_event(event::NEW, "new", db, key);
+        }
+        self.signal_modified_key(db, key);
+        id
+    }
+
+    /// The value of a live key, to change in place. The key counts as
+    /// modified from here on.
+    pub fn modify(&mut self, db: usize, id: Id) -> &mut Value {
+        self.signal_modified_id(db, id);
+        self.dbs[db].value_mut(id)
+    }
+
+    /// Deletes a key if it is live; true if it was (Redis's `dbDelete`).
+    pub fn db_delete(&mut self, db: usize, key: &[u8]) -> bool {
+        match self.find_live(db, key) {
+            Some(id) => {
+                self.delete_id(db, id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Deletes a live key found earlier and returns its value.
+    pub fn delete_id(&mut self, db: usize, id: Id) -> Value {
+        self.signal_modified_id(db, id);
+        self.dbs[db].remove_id(id)
+    }
+
+    /// Takes a live key out with its value and deadline, to put it back
+    /// under another name or in another database (RENAME, MOVE).
+    pub fn take_key(&mut self, db: usize, id: Id) -> (Bytes, Value, Option<u64>) {
+        self.signal_modified_id(db, id);
+        self.dbs[db].take(id)
+    }
+
+    /// Adds a key with a deadline (`None`: persistent), as RENAME, MOVE,
+    /// COPY and RESTORE create their destination.
+    pub fn db_add_with_expire(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        expire: Option<u64>,
+    ) -> Id {
+        let id = self.db_add(db, key, value);
+        if let Some(when) = expire {
+            self.dbs[db].set_expire(id, when);
+        }
+        self.signal_modified_key(db, key);
+        id
+    }
+
+    /// Gives a live key a deadline (unix ms).
+    pub fn set_expire(&mut self, db: usize, id: Id, when_ms: u64) {
+        self.signal_modified_id(db, id);
+        self.dbs[db].set_expire(id, when_ms);
+    }
+
+    /// Removes a live key's deadline; true if it had one.
+    pub fn persist(&mut self, db: usize, id: Id) -> bool {
+        let had = self.dbs[db].persist(id);
+        if had {
+            self.signal_modified_id(db, id);
+        }
+        had
+    }
+
+    /// Empties a database, returning how many keys it held.
+    pub fn flush_db(&mut self, db: usize) -> usize {
+        self.signal_flushed_db(db);
+        self.dbs[db].clear()
+    }
+
+    /// Exchanges two databases (SWAPDB).
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.signal_flushed_db(a);
+        self.signal_flushed_db(b);
+        self.dbs.swap(a, b);
+    }
+
+    /// Records an access to a live key (the `touch` of reads).
+    pub fn set_access(&mut self, db: usize, id: Id, field: u32) {
+        self.dbs[db].touch(id, field);
+    }
+
+    // ---- signals --------------------------------------------------------
+    //
+    // Each is the one place its subscribers will hang off, called by every
+    // write above. None has a subscriber yet: WATCH and client tracking
+    // (modified keys and flushed databases), blocking pops (ready keys)
+    // and keyspace notifications (events) arrive with their commands.
+
+    /// A key's value changed or the key went away (Redis's `signalModifiedKey`).
+    pub fn signal_modified_key(&self, _db: usize, _key: &[u8]) {}
+
+    fn signal_modified_id(&self, db: usize, id: Id) {
+        self.signal_modified_key(db, self.dbs[db].key(id).as_slice());
+    }
+
+    /// Every key of a database may have changed (FLUSHDB, FLUSHALL, SWAPDB).
+    pub fn signal_flushed_db(&self, _db: usize) {}
+
+    /// A key a blocked client may be waiting on was created (Redis's `signalKeyAsReady`).
+    pub fn signal_key_as_ready(&self, _db: usize, _key: &[u8]) {}
+
+    /// A keyspace event of `class` named `event` happened to `key`
+    /// (Redis's `notifyKeyspaceEvent`).
+    pub fn notify_keyspace_event(
+        &self,
+        _class: u32,
+        _event: &'static str,
+        _db: usize,
+        _key: &[u8],
+    ) {
+    }
+
     /// Records an access to an entry.
-    fn touch(&mut self, db: usize, id: Id) {
+    pub fn touch(&mut self, db: usize, id: Id) {
         let field = self.accessed(self.dbs[db].lru(id));
         self.dbs[db].touch(id, field);
     }

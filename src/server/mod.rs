@@ -73,6 +73,11 @@ pub struct Pause {
 }
 
 impl Pause {
+    /// Whether a pause is in force at `now_ms`.
+    pub fn active(&self, now_ms: u64) -> bool {
+        self.kind.is_some() && now_ms < self.until_ms
+    }
+
     /// Whether a command must wait. Redis lets EXEC-less reads through a WRITE pause.
     pub fn blocks(&self, spec: &CommandSpec, now_ms: u64) -> bool {
         match self.kind {
@@ -94,7 +99,9 @@ pub enum ShutdownRequest {
 /// Everything the event loop owns.
 pub struct Server {
     pub config: Config,
-    pub dbs: Vec<Db>,
+    /// Only the write layer (`keyspace.rs`) and the server's own upkeep
+    /// change databases; commands go through the layer.
+    pub(in crate::server) dbs: Vec<Db>,
     /// Connected clients by token; the client running a command is taken out
     /// of its slot for the duration, so handlers get it and the rest apart.
     pub clients: Slab<Option<Box<Client>>>,

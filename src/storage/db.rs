@@ -77,6 +77,16 @@ impl Db {
         self.lookup(key, now_ms).ok()
     }
 
+    /// Finds a live key; one past its deadline is hidden, and deleted and
+    /// counted only when `delete_expired`.
+    pub fn find_live(&mut self, key: &[u8], now_ms: u64, delete_expired: bool) -> Option<Id> {
+        if delete_expired {
+            self.find(key, now_ms)
+        } else {
+            self.peek(key, now_ms)
+        }
+    }
+
     /// Like [`find`](Self::find), but an absent key comes with the token to
     /// add it without hashing again.
     pub fn lookup(&mut self, key: &[u8], now_ms: u64) -> Result<Id, Vacant> {
@@ -136,33 +146,41 @@ impl Db {
             .add(Bytes::new(key), value, Meta { aux: 0, lru: clock })
     }
 
-    /// Sets a key's value, creating it if needed. Unless `keep_ttl`, any
+    /// Replaces the value of an existing entry; unless `keep_ttl`, its
     /// expiry is removed, as SET does.
-    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: u64, clock: u32) -> Id {
-        match self.lookup(key, now_ms) {
-            Ok(id) => {
-                *self.dict.value_mut(id) = value;
-                if !keep_ttl {
-                    self.persist(id);
-                }
-                self.touch(id, clock);
-                id
-            }
-            Err(vacant) => {
-                self.dict
-                    .add_vacant(vacant, Bytes::new(key), value, Meta { aux: 0, lru: clock })
-            }
+    pub fn overwrite(&mut self, id: Id, value: Value, keep_ttl: bool, clock: u32) {
+        *self.dict.value_mut(id) = value;
+        if !keep_ttl {
+            self.persist(id);
         }
+        self.touch(id, clock);
     }
 
-    /// Deletes a key (live or not); true if it existed and was live.
-    pub fn remove(&mut self, key: &[u8], now_ms: u64) -> bool {
-        match self.find(key, now_ms) {
-            Some(id) => {
-                self.remove_id(id);
-                true
+    /// Stores `value` at `key`, replacing a live entry's value (and,
+    /// unless `keep_ttl`, its expiry) or adding one; hashes the key once.
+    /// Returns the entry and whether it was added.
+    pub fn upsert(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        keep_ttl: bool,
+        now_ms: u64,
+        clock: u32,
+    ) -> (Id, bool) {
+        match self.lookup(key, now_ms) {
+            Ok(id) => {
+                self.overwrite(id, value, keep_ttl, clock);
+                (id, false)
             }
-            None => false,
+            Err(vacant) => {
+                let id = self.dict.add_vacant(
+                    vacant,
+                    Bytes::new(key),
+                    value,
+                    Meta { aux: 0, lru: clock },
+                );
+                (id, true)
+            }
         }
     }
 
@@ -224,19 +242,30 @@ impl Db {
     /// A random live key. Expired keys met on the way are deleted; if every
     /// key is volatile and the picks keep hitting expired ones, gives up
     /// after 100 tries, as Redis does, rather than loop.
-    pub fn random_key(&mut self, now_ms: u64, rand: &mut impl FnMut() -> u64) -> Option<Id> {
+    ///
+    /// When expired keys may not be deleted (clients are paused), the picks
+    /// keep hitting the same ones, so it gives up the same way; Redis loops
+    /// there until the pause ends, holding up every client.
+    pub fn random_key(
+        &mut self,
+        now_ms: u64,
+        delete_expired: bool,
+        rand: &mut impl FnMut() -> u64,
+    ) -> Option<Id> {
         let mut tries = 0;
         loop {
             let id = self.dict.random(&mut *rand)?;
             match self.expire_of(id) {
                 Some(t) if t <= now_ms => {
-                    if self.volatile.len() == self.dict.len() {
+                    if !delete_expired || self.volatile.len() == self.dict.len() {
                         tries += 1;
                         if tries > 100 {
                             return Some(id);
                         }
                     }
-                    self.expire_entry(id);
+                    if delete_expired {
+                        self.expire_entry(id);
+                    }
                 }
                 _ => return Some(id),
             }
@@ -309,12 +338,16 @@ mod tests {
         Value::Str(Str::from_bytes(v.as_bytes()))
     }
 
+    fn set(db: &mut Db, key: &[u8], value: Value, keep_ttl: bool) -> Id {
+        db.upsert(key, value, keep_ttl, 0, 0).0
+    }
+
     #[test]
     fn lazy_expiry_and_persist() {
         let mut db = Db::new();
-        let id = db.set(b"a", s("1"), false, 0, 0);
+        let id = set(&mut db, b"a", s("1"), false);
         db.set_expire(id, 100);
-        db.set(b"b", s("2"), false, 0, 0);
+        set(&mut db, b"b", s("2"), false);
         assert_eq!(db.expires(), 1);
         assert!(db.find(b"a", 99).is_some());
         assert!(db.find(b"a", 100).is_none());
@@ -328,11 +361,11 @@ mod tests {
     #[test]
     fn set_clears_ttl_unless_kept() {
         let mut db = Db::new();
-        let id = db.set(b"k", s("v"), false, 0, 0);
+        let id = set(&mut db, b"k", s("v"), false);
         db.set_expire(id, 50);
-        let id = db.set(b"k", s("w"), true, 0, 0);
+        let id = set(&mut db, b"k", s("w"), true);
         assert_eq!(db.expire_of(id), Some(50));
-        let id = db.set(b"k", s("x"), false, 0, 0);
+        let id = set(&mut db, b"k", s("x"), false);
         assert_eq!(db.expire_of(id), None);
     }
 
@@ -341,11 +374,12 @@ mod tests {
         let mut db = Db::new();
         for i in 0..100 {
             let k = format!("k{i}");
-            let id = db.set(k.as_bytes(), s("v"), false, 0, 0);
+            let id = set(&mut db, k.as_bytes(), s("v"), false);
             db.set_expire(id, 1000 + i);
         }
         for i in (0..100).step_by(3) {
-            assert!(db.remove(format!("k{i}").as_bytes(), 0));
+            let id = db.find(format!("k{i}").as_bytes(), 0).unwrap();
+            db.remove_id(id);
         }
         for i in 0..100u64 {
             let k = format!("k{i}");
