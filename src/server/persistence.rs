@@ -54,6 +54,8 @@ pub struct PersistenceState {
     /// `BGSAVE SCHEDULE` arrived while an AOF rewrite ran; the save starts
     /// when it ends.
     pub bgsave_scheduled: bool,
+    /// In a forked child: the server it works for.
+    pub parent: Option<libc::pid_t>,
 }
 
 impl Default for PersistenceState {
@@ -69,6 +71,7 @@ impl Default for PersistenceState {
             latest_fork_usec: 0,
             last_load: LoadStats::default(),
             bgsave_scheduled: false,
+            parent: None,
         }
     }
 }
@@ -119,6 +122,7 @@ impl Server {
             incremental_fsync: self.config.flag("rdb-save-incremental-fsync") == Some(true),
             key_delay_us: self.key_save_delay_us(),
             aof_base,
+            parent: self.persistence.parent,
         };
         write(&snap, &opts)
     }
@@ -196,12 +200,16 @@ impl Server {
     /// code (0 when `work` succeeds); counts the fork for `INFO`.
     pub(crate) fn fork_child(&mut self, work: fn(&Server) -> bool) -> std::io::Result<libc::pid_t> {
         let started = Instant::now();
+        // SAFETY: getpid cannot fail.
+        let parent = unsafe { libc::getpid() };
         // SAFETY: the child gets a copy of the loop's thread only. The one
         // other thread (the AOF's background fsync) holds no lock the child
         // takes: the child only reads the keyspace, writes its own file and
         // leaves with `_exit`, running no destructors.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
+            die_with_parent(parent);
+            self.persistence.parent = Some(parent);
             self.enter_child();
             let code = if work(self) { 0 } else { 1 };
             // SAFETY: `_exit` ends the process without unwinding or running
@@ -480,6 +488,23 @@ impl Server {
             }
         }
         Ok(())
+    }
+}
+
+/// Makes this forked child end when `parent` does. An orphan must not
+/// finish its work: a newer server may have saved since, and the
+/// orphan's stale file would replace that one.
+fn die_with_parent(parent: libc::pid_t) {
+    // SAFETY: prctl with an option and a signal number touches no memory.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+    }
+    // The parent may have died before the request took effect.
+    if !save::parent_alive(Some(parent)) {
+        // SAFETY: `_exit` ends the process without running the parent's
+        // destructors.
+        unsafe { libc::_exit(1) }
     }
 }
 
