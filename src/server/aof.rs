@@ -386,7 +386,7 @@ impl Server {
             .sum();
         if self.aof.manifest.base.is_none() && self.aof.manifest.incrs.is_empty() {
             let name = self.aof.manifest.new_base(&prefix, self.preamble());
-            let tmp = PathBuf::from(format!("temp-rewriteaof-{}.aof", std::process::id()));
+            let tmp = PathBuf::from(aof::start_temp_name(std::process::id()));
             self.write_base(&tmp)
                 .and_then(|()| fs::rename(&tmp, dir.join(&name)))
                 .map_err(|e| {

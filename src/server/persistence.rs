@@ -397,6 +397,28 @@ impl Server {
         Ok(stats)
     }
 
+    /// Start-up: removes the temp files in `dir` that a process now dead
+    /// was writing (a child killed with its server), which nothing else
+    /// would ever remove. Files of live processes may still be written.
+    pub fn remove_dead_temp_files(&self) {
+        let Ok(entries) = std::fs::read_dir(".") else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                continue;
+            };
+            let Some(pid) = temp_file_pid(name) else {
+                continue;
+            };
+            if !process_running(pid) {
+                log::debug!("Removing {name}, left by the dead process {pid}");
+                let _ = std::fs::remove_file(name);
+            }
+        }
+    }
+
     /// Loads `dbfilename` into `dbs`.
     fn load_into(&self, dbs: &mut [Db], merge: bool) -> Result<LoadStats, LoadError> {
         self.load_rdb_with(dbs, merge, |dbs, opts| {
@@ -506,6 +528,40 @@ fn die_with_parent(parent: libc::pid_t) {
         // destructors.
         unsafe { libc::_exit(1) }
     }
+}
+
+/// The pid a snapshot or rewrite temp file is named after.
+fn temp_file_pid(name: &str) -> Option<u32> {
+    let start = name.find(|c: char| c.is_ascii_digit())?;
+    let digits = &name[start..];
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    let pid = digits[..end].parse().ok()?;
+    let names = [
+        save::temp_name(pid),
+        crate::persistence::aof::rewrite_temp_name(pid),
+        crate::persistence::aof::start_temp_name(pid),
+    ];
+    names.contains(&name.to_string()).then_some(pid)
+}
+
+/// Whether process `pid` exists and can still run: a zombie writes no more.
+fn process_running(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists.
+    let exists = pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM));
+    if !exists {
+        return false;
+    }
+    // Where /proc cannot tell, the process counts as running.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
+    !matches!(state, Some('Z' | 'X'))
 }
 
 /// Collects child `pid` if it has ended (with `wait`, once it has).
