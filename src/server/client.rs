@@ -194,6 +194,10 @@ pub struct Client {
     pub want_write: bool,
     /// Already queued for a flush in `before_sleep`.
     pub queued_write: bool,
+    /// Where the writes its replies acknowledge end in the propagated
+    /// stream ([`Propagator::fed`](super::propagate::Propagator::fed)):
+    /// the replies wait until the AOF has written that far.
+    pub aof_needed: u64,
 }
 
 impl Client {
@@ -234,6 +238,7 @@ impl Client {
             paused: false,
             want_write: false,
             queued_write: false,
+            aof_needed: 0,
         }
     }
 

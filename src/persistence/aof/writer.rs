@@ -5,7 +5,9 @@
 //! called from `before_sleep`, before any reply is written, so with
 //! `always` a client never sees a reply to a write that is not on disk.
 //! With `everysec` the file is synced at most once a second by a helper
-//! thread ([`BackgroundSync`]); with `no` the kernel decides.
+//! thread ([`BackgroundSync`]), and while that sync runs the buffer waits
+//! (up to two seconds), as do the replies acknowledging it; with `no` the
+//! kernel decides.
 
 use std::fs::File;
 use std::io::{self, Write};
