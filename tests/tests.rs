@@ -13,6 +13,8 @@ mod bitops;
 mod client_lib;
 /// Connection commands: PING, SELECT, HELLO, AUTH, RESET, CLIENT, timeouts.
 mod connection;
+/// Crash safety: SIGKILL under write load, orphaned children, stale temp files.
+mod crash;
 /// DUMP and RESTORE: payload bytes, every option and error, cross-server round trips.
 mod dump;
 /// Expiry: lazy and active expiry, INFO keyspace, SCAN under churn.

@@ -565,9 +565,13 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     let reply_mark = client.reply.mark();
     client.argv_mem = args.bytes();
     let dirty_before = srv.dirty;
+    let fed_before = srv.propagator.fed();
     let started = Instant::now();
     let result = handler(srv, client, args);
     propagate(srv, client, spec, args, dirty_before);
+    if srv.propagator.fed() != fed_before {
+        client.aof_needed = srv.propagator.fed();
+    }
     let usec = started.elapsed().as_micros() as u64;
     let stats = &mut srv.stats.commands[id];
     stats.calls += 1;

@@ -72,6 +72,11 @@ pub struct AofState {
     pub consecutive_failures: u64,
     /// Why the last write failed, until one succeeds.
     pub write_error: Option<String>,
+    /// How far the propagated stream ([`Propagator::fed`]) is written to
+    /// the file: replies acknowledging writes up to here may go out.
+    ///
+    /// [`Propagator::fed`]: super::propagate::Propagator::fed
+    pub written: u64,
     /// Bytes of the base and of the incremental files before the current one.
     settled_size: u64,
     /// The size growth is measured against (`aof_base_size`).
@@ -99,6 +104,7 @@ impl Default for AofState {
             rewrites: 0,
             consecutive_failures: 0,
             write_error: None,
+            written: 0,
             settled_size: 0,
             rewrite_base_size: 0,
             timestamps: false,
@@ -386,7 +392,7 @@ impl Server {
             .sum();
         if self.aof.manifest.base.is_none() && self.aof.manifest.incrs.is_empty() {
             let name = self.aof.manifest.new_base(&prefix, self.preamble());
-            let tmp = PathBuf::from(format!("temp-rewriteaof-{}.aof", std::process::id()));
+            let tmp = PathBuf::from(aof::start_temp_name(std::process::id()));
             self.write_base(&tmp)
                 .and_then(|()| fs::rename(&tmp, dir.join(&name)))
                 .map_err(|e| {
@@ -465,12 +471,15 @@ impl Server {
     /// as `appendfsync` says. Runs in `before_sleep` before replies are
     /// written, so `always` replies only after the data is on disk.
     pub(crate) fn flush_aof(&mut self, force: bool) {
+        let fed = self.propagator.fed();
         let bytes = self.propagator.take();
         // The child test first: it is cheaper than the parameter's lookup.
         let skip_fsync =
             self.has_active_child() && self.config.flag("no-appendfsync-on-rewrite") == Some(true);
         let now = self.clock.now_ms;
         let Some(writer) = self.aof.writer.as_mut() else {
+            // No file: no reply can wait for one.
+            self.aof.written = fed;
             return;
         };
         let secs = now / 1000;
@@ -482,6 +491,10 @@ impl Server {
         writer.append(&bytes);
         match writer.flush(now, force, skip_fsync) {
             Ok(()) => {
+                // `everysec` may postpone the write while a sync runs.
+                if writer.buffered() == 0 {
+                    self.aof.written = fed;
+                }
                 if self.aof.write_error.take().is_some() {
                     log::warn!("AOF write error looks solved, Redis can write again.");
                 }
@@ -504,12 +517,16 @@ impl Server {
         }
     }
 
-    /// Before a client's pending output is written outside `before_sleep`:
-    /// with `always`, the writes it acknowledges must be on disk first.
-    pub(crate) fn flush_aof_before_reply(&mut self) {
-        if self.config.appendfsync == AppendFsync::Always && self.aof.writer.is_some() {
-            self.flush_aof(false);
-        }
+    /// Whether `client`'s replies may be written: they acknowledge no
+    /// write the AOF has not written yet (a client being closed gets none).
+    pub(crate) fn replies_may_go(&self, client: &Client) -> bool {
+        client.close_asap || client.aof_needed <= self.aof.written
+    }
+
+    /// Whether propagated writes wait only for a background sync to end
+    /// (not for a failing disk), so the loop should come back for them soon.
+    pub(crate) fn aof_write_postponed(&self) -> bool {
+        self.aof.write_error.is_none() && self.aof.written < self.propagator.fed()
     }
 
     /// From the timed sweep: reap the rewrite child, start a scheduled or

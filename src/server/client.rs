@@ -197,6 +197,10 @@ pub struct Client {
     /// Unix seconds since the output has been over its class's soft
     /// limit without a break; 0 while it is not.
     pub obuf_soft_since: u64,
+    /// Where the writes its replies acknowledge end in the propagated
+    /// stream ([`Propagator::fed`](super::propagate::Propagator::fed)):
+    /// the replies wait until the AOF has written that far.
+    pub aof_needed: u64,
 }
 
 impl Client {
@@ -238,6 +242,7 @@ impl Client {
             want_write: false,
             queued_write: false,
             obuf_soft_since: 0,
+            aof_needed: 0,
         }
     }
 

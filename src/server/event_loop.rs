@@ -24,6 +24,10 @@ const PROTO_DUMP_LEN: usize = 128;
 /// Events taken from the poll per iteration.
 const EVENTS_CAPACITY: usize = 1024;
 
+/// How often the loop retries an AOF write postponed by a background
+/// sync, while replies wait for it.
+const AOF_RETRY_MS: u64 = 1;
+
 /// Reads served to one client per loop iteration before the others get a
 /// turn; a client with more to read is revisited after the next poll. One,
 /// as in Redis: replies are flushed once per iteration, so reading a deep
@@ -45,10 +49,14 @@ impl Server {
             self.before_sleep();
             // Clients left with unread input must not wait for a new event:
             // with edge-triggered polling none would come.
-            let wait = if self.unfinished_reads.is_empty() {
-                next_cron.saturating_sub(self.clock.now_ms)
-            } else {
+            let wait = if !self.unfinished_reads.is_empty() {
                 0
+            } else if self.aof_write_postponed() {
+                // Replies wait for a write that waits for a background sync,
+                // whose end no event announces.
+                AOF_RETRY_MS.min(next_cron.saturating_sub(self.clock.now_ms))
+            } else {
+                next_cron.saturating_sub(self.clock.now_ms)
             };
             match self
                 .poll
@@ -319,12 +327,22 @@ impl Server {
 
     /// Writes a client's pending output after WRITABLE fired.
     fn write_to(&mut self, token: usize) {
-        // The output may hold replies produced this iteration (a read served
-        // from `unfinished_reads`): with `always`, their writes go to disk first.
-        self.flush_aof_before_reply();
         let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {
             return;
         };
+        // The output may hold replies produced this iteration (a read served
+        // from `unfinished_reads`): `before_sleep` writes them once the AOF
+        // holds what they acknowledge.
+        if !self.replies_may_go(&client) {
+            if !client.queued_write {
+                client.queued_write = true;
+                self.pending_writes.push(token);
+            }
+            if let Some(slot) = self.clients.get_mut(token) {
+                *slot = Some(client);
+            }
+            return;
+        }
         if self.flush_client(&mut client) {
             self.free_client(client);
         } else if let Some(slot) = self.clients.get_mut(token) {
@@ -386,6 +404,15 @@ impl Server {
             let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {
                 continue;
             };
+            // A write the AOF has not written yet (postponed while a sync
+            // runs, or failing) is not acknowledged: a crash would lose it.
+            if !self.replies_may_go(&client) {
+                self.pending_writes.push(token);
+                if let Some(slot) = self.clients.get_mut(token) {
+                    *slot = Some(client);
+                }
+                continue;
+            }
             client.queued_write = false;
             if self.flush_client(&mut client) {
                 self.free_client(client);

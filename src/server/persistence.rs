@@ -54,6 +54,8 @@ pub struct PersistenceState {
     /// `BGSAVE SCHEDULE` arrived while an AOF rewrite ran; the save starts
     /// when it ends.
     pub bgsave_scheduled: bool,
+    /// In a forked child: the server it works for.
+    pub parent: Option<libc::pid_t>,
 }
 
 impl Default for PersistenceState {
@@ -69,6 +71,7 @@ impl Default for PersistenceState {
             latest_fork_usec: 0,
             last_load: LoadStats::default(),
             bgsave_scheduled: false,
+            parent: None,
         }
     }
 }
@@ -119,6 +122,7 @@ impl Server {
             incremental_fsync: self.config.flag("rdb-save-incremental-fsync") == Some(true),
             key_delay_us: self.key_save_delay_us(),
             aof_base,
+            parent: self.persistence.parent,
         };
         write(&snap, &opts)
     }
@@ -196,12 +200,16 @@ impl Server {
     /// code (0 when `work` succeeds); counts the fork for `INFO`.
     pub(crate) fn fork_child(&mut self, work: fn(&Server) -> bool) -> std::io::Result<libc::pid_t> {
         let started = Instant::now();
+        // SAFETY: getpid cannot fail.
+        let parent = unsafe { libc::getpid() };
         // SAFETY: the child gets a copy of the loop's thread only. The one
         // other thread (the AOF's background fsync) holds no lock the child
         // takes: the child only reads the keyspace, writes its own file and
         // leaves with `_exit`, running no destructors.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
+            die_with_parent(parent);
+            self.persistence.parent = Some(parent);
             self.enter_child();
             let code = if work(self) { 0 } else { 1 };
             // SAFETY: `_exit` ends the process without unwinding or running
@@ -389,6 +397,28 @@ impl Server {
         Ok(stats)
     }
 
+    /// Start-up: removes the temp files in `dir` that a process now dead
+    /// was writing (a child killed with its server), which nothing else
+    /// would ever remove. Files of live processes may still be written.
+    pub fn remove_dead_temp_files(&self) {
+        let Ok(entries) = std::fs::read_dir(".") else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                continue;
+            };
+            let Some(pid) = temp_file_pid(name) else {
+                continue;
+            };
+            if !process_running(pid) {
+                log::debug!("Removing {name}, left by the dead process {pid}");
+                let _ = std::fs::remove_file(name);
+            }
+        }
+    }
+
     /// Loads `dbfilename` into `dbs`.
     fn load_into(&self, dbs: &mut [Db], merge: bool) -> Result<LoadStats, LoadError> {
         self.load_rdb_with(dbs, merge, |dbs, opts| {
@@ -481,6 +511,57 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// Makes this forked child end when `parent` does. An orphan must not
+/// finish its work: a newer server may have saved since, and the
+/// orphan's stale file would replace that one.
+fn die_with_parent(parent: libc::pid_t) {
+    // SAFETY: prctl with an option and a signal number touches no memory.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+    }
+    // The parent may have died before the request took effect.
+    if !save::parent_alive(Some(parent)) {
+        // SAFETY: `_exit` ends the process without running the parent's
+        // destructors.
+        unsafe { libc::_exit(1) }
+    }
+}
+
+/// The pid a snapshot or rewrite temp file is named after.
+fn temp_file_pid(name: &str) -> Option<u32> {
+    let start = name.find(|c: char| c.is_ascii_digit())?;
+    let digits = &name[start..];
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    let pid = digits[..end].parse().ok()?;
+    let names = [
+        save::temp_name(pid),
+        crate::persistence::aof::rewrite_temp_name(pid),
+        crate::persistence::aof::start_temp_name(pid),
+    ];
+    names.contains(&name.to_string()).then_some(pid)
+}
+
+/// Whether process `pid` exists and can still run: a zombie writes no more.
+fn process_running(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists.
+    let exists = pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM));
+    if !exists {
+        return false;
+    }
+    // Where /proc cannot tell, the process counts as running.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
+    !matches!(state, Some('Z' | 'X'))
 }
 
 /// Collects child `pid` if it has ended (with `wait`, once it has).

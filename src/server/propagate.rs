@@ -21,6 +21,8 @@ pub struct Propagator {
     selected: Option<usize>,
     /// What the running command asked to propagate instead of itself.
     rewrite: Option<Vec<Vec<u8>>>,
+    /// Bytes handed on (or dropped) before those in `out`.
+    taken: u64,
 }
 
 impl Propagator {
@@ -28,6 +30,7 @@ impl Propagator {
     pub fn set_enabled(&mut self, on: bool) {
         self.enabled = on;
         if !on {
+            self.taken += self.out.len() as u64;
             self.out = Vec::new();
             self.rewrite = None;
             self.selected = None;
@@ -40,7 +43,14 @@ impl Propagator {
 
     /// The bytes produced since the last call.
     pub fn take(&mut self) -> Vec<u8> {
+        self.taken += self.out.len() as u64;
         std::mem::take(&mut self.out)
+    }
+
+    /// Bytes produced so far: the position in the stream of writes that a
+    /// reply acknowledging the last of them depends on.
+    pub fn fed(&self) -> u64 {
+        self.taken + self.out.len() as u64
     }
 
     /// Makes the next command start with a `SELECT` (a new file begins).

@@ -42,6 +42,7 @@ pub fn start(mut config: Config) -> Result<(), String> {
     log::info!("monotonic clock: POSIX clock_gettime");
     log::info!("Running mode=standalone, port={}.", srv.port());
     log::info!("Server initialized");
+    srv.remove_dead_temp_files();
     srv.load_data_at_startup()?;
     log::info!("Ready to accept connections");
     srv.run().map_err(|e| format!("Event loop failed: {e}"))

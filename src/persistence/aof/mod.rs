@@ -52,6 +52,12 @@ pub fn rewrite_temp_name(pid: u32) -> String {
     format!("temp-rewriteaof-bg-{pid}.aof")
 }
 
+/// The file the base created at start-up by process `pid` is written to
+/// in `dir` before it is renamed into the directory.
+pub fn start_temp_name(pid: u32) -> String {
+    format!("temp-rewriteaof-{pid}.aof")
+}
+
 /// Makes a rename or a new file in `dir` durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()

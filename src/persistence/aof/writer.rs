@@ -5,7 +5,9 @@
 //! called from `before_sleep`, before any reply is written, so with
 //! `always` a client never sees a reply to a write that is not on disk.
 //! With `everysec` the file is synced at most once a second by a helper
-//! thread ([`BackgroundSync`]); with `no` the kernel decides.
+//! thread ([`BackgroundSync`]), and while that sync runs the buffer waits
+//! (up to two seconds), as do the replies acknowledging it; with `no` the
+//! kernel decides.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -31,43 +33,75 @@ const SHRINK_ABOVE: usize = 4 * 1024 * 1024;
 /// threaded design holds: nothing is shared but an atomic counter.
 #[derive(Debug, Default)]
 pub struct BackgroundSync {
-    tx: Option<Sender<File>>,
+    tx: Option<Sender<Job>>,
     pending: Arc<AtomicUsize>,
 }
 
+/// A file for the helper, and whether [`BackgroundSync::pending`] counts it.
+#[derive(Debug)]
+struct Job {
+    file: File,
+    counted: bool,
+}
+
 impl BackgroundSync {
-    /// Syncs requested but not finished (`aof_pending_bio_fsync`).
+    /// Syncs of the current file requested but not finished
+    /// (`aof_pending_bio_fsync`).
     pub fn pending(&self) -> usize {
         self.pending.load(Ordering::Acquire)
     }
 
-    /// Hands `file` to the helper, which syncs and then closes it.
+    /// Hands `file` (a duplicate of the current file) to the helper, which
+    /// syncs and then closes it; counted in [`pending`](Self::pending).
     pub fn submit(&mut self, file: File) {
+        self.send(Job {
+            file,
+            counted: true,
+        });
+    }
+
+    /// Hands over a file no write goes to any more, to be synced and
+    /// closed. Not counted: writes to the current file, a different one,
+    /// need not wait for it (Redis's close job, not its fsync job).
+    pub fn retire(&mut self, file: File) {
+        self.send(Job {
+            file,
+            counted: false,
+        });
+    }
+
+    fn send(&mut self, job: Job) {
         if self.tx.is_none() {
             self.tx = self.spawn();
         }
-        self.pending.fetch_add(1, Ordering::AcqRel);
+        if job.counted {
+            self.pending.fetch_add(1, Ordering::AcqRel);
+        }
         let sent = match &self.tx {
-            Some(tx) => tx.send(file).map_err(|e| e.0),
-            None => Err(file),
+            Some(tx) => tx.send(job).map_err(|e| e.0),
+            None => Err(job),
         };
         // No helper thread: sync here rather than lose the guarantee.
-        if let Err(file) = sent {
-            sync_logged(&file);
-            self.pending.fetch_sub(1, Ordering::AcqRel);
+        if let Err(job) = sent {
+            sync_logged(&job.file);
+            if job.counted {
+                self.pending.fetch_sub(1, Ordering::AcqRel);
+            }
         }
     }
 
-    fn spawn(&self) -> Option<Sender<File>> {
-        let (tx, rx) = mpsc::channel::<File>();
+    fn spawn(&self) -> Option<Sender<Job>> {
+        let (tx, rx) = mpsc::channel::<Job>();
         let pending = Arc::clone(&self.pending);
         let spawned = std::thread::Builder::new()
             .name("bio_aof_fsync".into())
             .spawn(move || {
-                for file in rx {
-                    sync_logged(&file);
-                    drop(file);
-                    pending.fetch_sub(1, Ordering::AcqRel);
+                for job in rx {
+                    sync_logged(&job.file);
+                    drop(job.file);
+                    if job.counted {
+                        pending.fetch_sub(1, Ordering::AcqRel);
+                    }
                 }
             });
         match spawned {
@@ -226,11 +260,11 @@ impl Writer {
 
     /// Continues in `file` (a new incremental file, `size` bytes long). The
     /// buffer must have been flushed; the old file is synced and closed in
-    /// the background.
+    /// the background, without holding back writes to the new one.
     pub fn switch_to(&mut self, file: File, size: u64) {
         let old = std::mem::replace(&mut self.file, file);
         if self.unsynced && self.policy != AppendFsync::No {
-            self.syncer.submit(old);
+            self.syncer.retire(old);
         }
         self.size = size;
         self.unsynced = false;

@@ -409,6 +409,7 @@ mod tests {
             incremental_fsync: false,
             key_delay_us: 0,
             aof_base: false,
+            parent: None,
         };
         save::write(Vec::new(), &snap, &opts).unwrap()
     }

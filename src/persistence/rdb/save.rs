@@ -55,6 +55,9 @@ pub struct SaveOptions {
     pub key_delay_us: u64,
     /// The file is the base of an append-only file (the `aof-base` field).
     pub aof_base: bool,
+    /// The server a forked child saves for. Once it is gone the file must
+    /// not replace the target: a newer server may have saved since.
+    pub parent: Option<libc::pid_t>,
 }
 
 /// What is saved: the databases and what the header reports.
@@ -198,6 +201,13 @@ impl Write for SyncingFile {
     }
 }
 
+/// Whether `parent` (none outside a forked child) is still this process's
+/// parent: an orphan is adopted by another process.
+pub fn parent_alive(parent: Option<libc::pid_t>) -> bool {
+    // SAFETY: getppid cannot fail.
+    parent.is_none_or(|p| unsafe { libc::getppid() } == p)
+}
+
 /// The temporary file a save by process `pid` writes (Redis's name, so
 /// leftovers look the same in `dir`).
 pub fn temp_name(pid: u32) -> String {
@@ -225,6 +235,12 @@ pub fn save_file(filename: &str, snap: &Snapshot, opts: &SaveOptions) -> Result<
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(format!("Write error saving DB on disk: {}", strerror(&e)));
+    }
+    if !parent_alive(opts.parent) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!(
+            "The server is gone: not moving temp DB file {tmp} on the final destination {filename}"
+        ));
     }
     if let Err(e) = std::fs::rename(&tmp, filename) {
         let _ = std::fs::remove_file(&tmp);
