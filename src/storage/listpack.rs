@@ -1390,15 +1390,18 @@ pub(crate) mod tests {
         }
     }
 
-    /// Mutates `good` at random and checks that validation either rejects
-    /// the result or accepts something every reader can walk without panic.
+    /// Mutates `good` at random and hands each result to `walk`, which
+    /// checks that validation either rejects it or accepts something every
+    /// reader can walk without panic, and says whether it was accepted.
+    /// Returns how many were.
     pub(crate) fn fuzz(
         good: &[u8],
         rng: &mut Rng,
         rounds: usize,
         fix_total: impl Fn(&mut [u8]),
-        accepted: impl Fn(&[u8]),
-    ) {
+        walk: impl Fn(&[u8]) -> bool,
+    ) -> usize {
+        let mut accepted = 0;
         for _ in 0..rounds {
             let mut b = good.to_vec();
             for _ in 0..1 + rng.below(3) {
@@ -1429,13 +1432,16 @@ pub(crate) mod tests {
             if rng.below(4) != 0 {
                 fix_total(&mut b);
             }
-            accepted(&b);
+            if walk(&b) {
+                accepted += 1;
+            }
         }
+        accepted
     }
 
-    fn walk_listpack(b: &[u8]) {
+    fn walk_listpack(b: &[u8]) -> bool {
         let Ok(n) = validate(b) else {
-            return;
+            return false;
         };
         let mut lp = Listpack::from_bytes(b.to_vec()).expect("validated");
         assert_eq!(lp.iter().count(), n);
@@ -1448,6 +1454,7 @@ pub(crate) mod tests {
         lp.push_front(b"x");
         lp.delete_range(0, 2);
         assert_eq!(validate(lp.as_bytes()), Ok(n.saturating_sub(1)));
+        true
     }
 
     fn fix_lp_total(b: &mut [u8]) {
@@ -1470,7 +1477,11 @@ pub(crate) mod tests {
             Listpack::new().into_bytes(),
         ];
         for good in &samples {
-            fuzz(good, &mut rng, 3000, fix_lp_total, walk_listpack);
+            let accepted = fuzz(good, &mut rng, 3000, fix_lp_total, walk_listpack);
+            assert!(
+                accepted > 0 && accepted < 3000,
+                "{accepted} of 3000 accepted"
+            );
         }
     }
 }

@@ -7,3 +7,4 @@ pub mod float;
 pub mod glob;
 pub mod listpack;
 pub mod value;
+pub mod ziplist;
