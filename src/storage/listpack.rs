@@ -19,7 +19,10 @@
 //!
 //! Positions handed out by [`Listpack::first`], [`Listpack::next`],
 //! [`Listpack::seek`] and friends are byte offsets of an entry's first byte.
-//! A mutation invalidates every position except the one it returns.
+//! A mutation invalidates every position except the one it returns. A
+//! position outside the entries is refused (the mutation returns None and
+//! changes nothing); a stale one inside them can't make a read leave the
+//! buffer, but may name the wrong element, as a stale pointer in Redis would.
 //!
 //! Every read goes through `.get()`: a buffer only becomes a [`Listpack`]
 //! after [`validate`] accepted it, but a bug or a stale position must still
@@ -64,8 +67,11 @@ pub enum Entry<'a> {
 
 impl<'a> Entry<'a> {
     /// The element as bytes, rendering an integer into `buf` (no allocation).
-    pub fn as_bytes<'b>(&'b self, buf: &'b mut IntBuf) -> &'b [u8] {
-        match *self {
+    pub fn as_bytes<'b>(self, buf: &'b mut IntBuf) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        match self {
             Entry::Str(s) => s,
             Entry::Int(v) => format_i64(v, buf),
         }
@@ -322,6 +328,11 @@ fn decode(buf: &[u8], pos: usize) -> Result<(Entry<'_>, usize), &'static str> {
 /// encoding and lengths inside the buffer, every backlen exactly as Redis
 /// writes it, and the terminator right after the last entry. Returns the
 /// element count.
+///
+/// Slightly stricter than Redis: its check decodes a backlen and compares
+/// the value, so it would take a backlen spelled with extra continuation
+/// bytes; Redis never writes one, and requiring the exact bytes keeps
+/// backward walks from ever reading outside the entry.
 pub fn validate(bytes: &[u8]) -> Result<usize, Corrupt> {
     validate_with(bytes, |_| true)
 }
@@ -680,76 +691,76 @@ impl Listpack {
         true
     }
 
-    fn insert_encoded(&mut self, pos: usize, e: &Encoded<'_>) -> usize {
-        if self.splice(pos, 0, Some(e)) {
-            self.adjust_count(1);
-        } else {
-            debug_assert!(false, "listpack insert at {pos}, not an entry");
+    /// Inserts before the element (or terminator) at `pos`; None, changing
+    /// nothing, if `pos` is outside the entries.
+    fn insert_encoded(&mut self, pos: usize, e: &Encoded<'_>) -> Option<usize> {
+        if !self.splice(pos, 0, Some(e)) {
+            return None;
         }
-        pos
+        self.adjust_count(1);
+        Some(pos)
+    }
+
+    /// Inserts where insertion can't fail: at the first entry's position or
+    /// the terminator's.
+    fn push_encoded(&mut self, pos: usize, e: &Encoded<'_>) -> usize {
+        self.insert_encoded(pos, e).unwrap_or(pos)
     }
 
     /// Appends `s`, stored as Redis would (integer if it strictly parses);
     /// returns its position.
     pub fn push_back(&mut self, s: &[u8]) -> usize {
-        self.insert_encoded(self.eof_pos(), &encode_element(s))
+        self.push_encoded(self.eof_pos(), &encode_element(s))
     }
 
     /// Appends the integer `v` (`lpAppendInteger`); returns its position.
     pub fn push_back_int(&mut self, v: i64) -> usize {
-        self.insert_encoded(self.eof_pos(), &encode_int(v))
+        self.push_encoded(self.eof_pos(), &encode_int(v))
     }
 
     /// Prepends `s`; its position is always the first.
     pub fn push_front(&mut self, s: &[u8]) -> usize {
-        self.insert_encoded(HEADER_SIZE, &encode_element(s))
+        self.push_encoded(HEADER_SIZE, &encode_element(s))
     }
 
     /// Prepends the integer `v`.
     pub fn push_front_int(&mut self, v: i64) -> usize {
-        self.insert_encoded(HEADER_SIZE, &encode_int(v))
+        self.push_encoded(HEADER_SIZE, &encode_int(v))
     }
 
-    /// Inserts `s` before the element at `pos` (or at the end if `pos` is
-    /// the terminator's position); returns the new element's position.
-    pub fn insert_before(&mut self, pos: usize, s: &[u8]) -> usize {
+    /// Inserts `s` before the element at `pos` (at the end if `pos` is the
+    /// terminator's position); returns the new element's position, or None,
+    /// changing nothing, if `pos` is outside the entries.
+    pub fn insert_before(&mut self, pos: usize, s: &[u8]) -> Option<usize> {
         self.insert_encoded(pos, &encode_element(s))
     }
 
     /// Inserts `s` after the element at `pos`; returns the new element's
-    /// position.
-    pub fn insert_after(&mut self, pos: usize, s: &[u8]) -> usize {
-        match self.entry_size(pos) {
-            Some(size) => self.insert_encoded(pos + size, &encode_element(s)),
-            None => {
-                debug_assert!(false, "listpack insert after {pos}, not an entry");
-                pos
-            }
-        }
+    /// position, or None, changing nothing, if `pos` is not an element.
+    pub fn insert_after(&mut self, pos: usize, s: &[u8]) -> Option<usize> {
+        let size = self.entry_size(pos)?;
+        self.insert_encoded(pos + size, &encode_element(s))
     }
 
-    fn replace_encoded(&mut self, pos: usize, e: &Encoded<'_>) -> usize {
-        match self.entry_size(pos) {
-            Some(size) => {
-                self.splice(pos, size, Some(e));
-            }
-            None => debug_assert!(false, "listpack replace at {pos}, not an entry"),
-        }
-        pos
+    fn replace_encoded(&mut self, pos: usize, e: &Encoded<'_>) -> Option<usize> {
+        let size = self.entry_size(pos)?;
+        self.splice(pos, size, Some(e)).then_some(pos)
     }
 
-    /// Replaces the element at `pos` with `s`; returns its position (the same).
-    pub fn replace(&mut self, pos: usize, s: &[u8]) -> usize {
+    /// Replaces the element at `pos` with `s`; returns its position (the
+    /// same), or None, changing nothing, if `pos` is not an element.
+    pub fn replace(&mut self, pos: usize, s: &[u8]) -> Option<usize> {
         self.replace_encoded(pos, &encode_element(s))
     }
 
-    /// Replaces the element at `pos` with the integer `v`.
-    pub fn replace_int(&mut self, pos: usize, v: i64) -> usize {
+    /// Replaces the element at `pos` with the integer `v`, as [`Listpack::replace`].
+    pub fn replace_int(&mut self, pos: usize, v: i64) -> Option<usize> {
         self.replace_encoded(pos, &encode_int(v))
     }
 
     /// Deletes the element at `pos`; returns the position of the element
-    /// that followed it, if any.
+    /// that followed it, if any (None also when `pos` is not an element,
+    /// which deletes nothing).
     pub fn delete(&mut self, pos: usize) -> Option<usize> {
         self.delete_range_at(pos, 1)
     }
@@ -771,7 +782,6 @@ impl Listpack {
             deleted += 1;
         }
         if deleted == 0 {
-            debug_assert!(false, "listpack delete at {pos}, not an entry");
             return None;
         }
         self.splice(pos, end - pos, None);
@@ -1216,6 +1226,29 @@ pub(crate) mod tests {
         assert_eq!(fwd, [Entry::Str(b"c"), Entry::Int(4)]);
         let back: Vec<_> = lp.iter_to(p1).rev().collect();
         assert_eq!(back, [Entry::Int(1000), Entry::Str(b"a")]);
+        // Positions outside the entries are refused and change nothing.
+        let mut same = lp.clone();
+        assert_eq!(same.insert_before(3, b"x"), None);
+        assert_eq!(same.insert_after(lp.total_bytes() - 1, b"x"), None);
+        assert_eq!(same.replace(lp.total_bytes() - 1, b"x"), None);
+        assert_eq!(same.replace_int(0, 1), None);
+        assert_eq!(same.delete(lp.total_bytes()), None);
+        assert_eq!(same, lp);
+        // Inserting at the terminator's position appends.
+        assert_eq!(
+            same.insert_before(lp.total_bytes() - 1, b"e"),
+            Some(lp.total_bytes() - 1)
+        );
+        assert_eq!(same.get_index(-1), Some(Entry::Str(b"e")));
+        // A string borrowed through a temporary entry outlives the statement.
+        let mut buf = IntBuf::default();
+        let second = lp.get(p1).expect("entry").as_bytes(&mut buf);
+        let first = lp
+            .get(p0)
+            .expect("entry")
+            .as_bytes(&mut IntBuf::default())
+            .to_vec();
+        assert_eq!((second, first.as_slice()), (&b"1000"[..], &b"a"[..]));
         let empty = Listpack::new();
         assert!(empty.is_empty());
         assert_eq!(
@@ -1328,19 +1361,19 @@ pub(crate) mod tests {
                 }
                 2 if n > 0 => {
                     let p = lp.seek(i as i64).expect("seek");
-                    let at = lp.insert_before(p, &v);
+                    let at = lp.insert_before(p, &v).expect("inserted");
                     model.insert(i, v.clone());
                     assert!(lp.get(at).expect("new").eq_bytes(&v));
                 }
                 3 if n > 0 => {
                     let p = lp.seek(i as i64 - n as i64).expect("seek");
-                    let at = lp.insert_after(p, &v);
+                    let at = lp.insert_after(p, &v).expect("inserted");
                     model.insert(i + 1, v.clone());
                     assert!(lp.get(at).expect("new").eq_bytes(&v));
                 }
                 4 if n > 0 => {
                     let p = lp.seek(i as i64).expect("seek");
-                    lp.replace(p, &v);
+                    assert_eq!(lp.replace(p, &v), Some(p));
                     model[i] = v;
                 }
                 5 if n > 0 => {
@@ -1368,7 +1401,7 @@ pub(crate) mod tests {
                 8 if n > 0 => {
                     let p = lp.seek(i as i64).expect("seek");
                     let x = rng.next() as i64 >> rng.below(64);
-                    lp.replace_int(p, x);
+                    assert_eq!(lp.replace_int(p, x), Some(p));
                     model[i] = x.to_string().into_bytes();
                 }
                 _ => {
