@@ -5,4 +5,6 @@ pub mod db;
 pub mod dict;
 pub mod float;
 pub mod glob;
+pub mod listpack;
 pub mod value;
+pub mod ziplist;
