@@ -33,6 +33,7 @@
 use std::fmt;
 
 use crate::protocol::parser::parse_i64_strict;
+pub use crate::protocol::reply::format_i64;
 
 /// Size of the header: total bytes (`u32`) and element count (`u16`).
 pub const HEADER_SIZE: usize = 6;
@@ -92,29 +93,6 @@ impl<'a> Entry<'a> {
             Entry::Int(v) => parse_i64_strict(s) == Some(v),
         }
     }
-}
-
-/// Renders `v` in decimal into `buf` and returns the digits.
-pub fn format_i64(v: i64, buf: &mut IntBuf) -> &[u8] {
-    let mut n = v.unsigned_abs();
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        if let Some(slot) = buf.get_mut(i) {
-            *slot = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        i -= 1;
-        if let Some(slot) = buf.get_mut(i) {
-            *slot = b'-';
-        }
-    }
-    buf.get(i..).unwrap_or(&[])
 }
 
 /// Why a buffer is not a valid encoding, and where the problem was found.
