@@ -11,6 +11,8 @@ use std::borrow::Cow;
 pub enum CmdError {
     /// A malformed option list.
     Syntax,
+    /// The key holds a value of another type than the command works on.
+    WrongType,
     /// An argument that must be an integer is not, or does not fit.
     NotInteger,
     /// An integer argument Redis reads as a C `int` is outside its range.
@@ -124,6 +126,9 @@ impl CmdError {
         let s: &str = match self {
             CmdError::Syntax => "ERR syntax error",
             CmdError::NotInteger => "ERR value is not an integer or out of range",
+            CmdError::WrongType => {
+                "WRONGTYPE Operation against a key holding the wrong kind of value"
+            }
             CmdError::IntOutOfRange => {
                 "ERR value is out of range, value must between -2147483648 and 2147483647"
             }

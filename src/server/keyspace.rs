@@ -15,9 +15,10 @@
 //! as one change is theirs to say (an LPUSH of five elements is five).
 
 use super::Server;
+use crate::commands::CmdError;
 use crate::storage::db::Db;
 use crate::storage::dict::Id;
-use crate::storage::value::{Bytes, Value};
+use crate::storage::value::{Bytes, Kind, Value};
 
 /// Keyspace event classes (`notify-keyspace-events` letters), as Redis's `NOTIFY_*` bits.
 pub mod event {
@@ -134,6 +135,38 @@ impl Server {
         let id = self.find_live(db, key)?;
         self.touch(db, id);
         Some(id)
+    }
+
+    /// [`lookup_read`](Self::lookup_read) for a command that works on
+    /// values of `kind`: a key of another kind is WRONGTYPE.
+    pub fn lookup_read_kind(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        no_touch: bool,
+        kind: Kind,
+    ) -> Result<Option<Id>, CmdError> {
+        let id = self.lookup_read(db, key, no_touch);
+        self.check_kind(db, id, kind)
+    }
+
+    /// [`lookup_write`](Self::lookup_write) for a command that works on
+    /// values of `kind`: a key of another kind is WRONGTYPE.
+    pub fn lookup_write_kind(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        kind: Kind,
+    ) -> Result<Option<Id>, CmdError> {
+        let id = self.lookup_write(db, key);
+        self.check_kind(db, id, kind)
+    }
+
+    fn check_kind(&self, db: usize, id: Option<Id>, kind: Kind) -> Result<Option<Id>, CmdError> {
+        match id {
+            Some(id) if self.dbs[db].value(id).kind() != kind => Err(CmdError::WrongType),
+            found => Ok(found),
+        }
     }
 
     /// Whether a key is live, without counting or touching it.
