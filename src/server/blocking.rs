@@ -205,7 +205,12 @@ impl Server {
                 self.blocking.waiters.insert(id, (token, waiter));
                 continue;
             };
+            let fed = self.propagator.fed();
             let served = (waiter.serve)(self, &mut client, &waiter, key);
+            if self.propagator.fed() != fed {
+                // Its reply acknowledges the pop it propagated.
+                client.aof_needed = self.propagator.fed();
+            }
             if served == Served::Yes {
                 self.blocking.unlink(id, &waiter);
                 self.finish_blocked(&mut client, &waiter);
