@@ -324,6 +324,26 @@ pub fn parse_int(arg: &[u8]) -> Result<i64, CmdError> {
     crate::protocol::parser::parse_i64_strict(arg).ok_or(CmdError::NotInteger)
 }
 
+/// A blocking command's timeout in seconds (fractions allowed) as Redis's
+/// `getTimeoutFromObjectOrReply` reads it: the absolute deadline in unix
+/// ms, or `None` for 0, which waits forever.
+pub fn parse_timeout(arg: &[u8], now_ms: u64) -> Result<Option<u64>, CmdError> {
+    let ms = crate::storage::float::ld_timeout_ms(arg).ok_or(CmdError::Message(
+        "ERR timeout is not a float or out of range".into(),
+    ))?;
+    if ms < 0 {
+        return Err(CmdError::Message("ERR timeout is negative".into()));
+    }
+    // Redis 7.0 adds the time without an overflow check; a deadline that
+    // wraps below zero never comes up in its timeout table, so such a
+    // client waits forever, as one with 0 does.
+    match ms.wrapping_add(now_ms as i64) {
+        _ if ms == 0 => Ok(None),
+        deadline if deadline < 0 => Ok(None),
+        deadline => Ok(Some(deadline as u64)),
+    }
+}
+
 /// Index of a command in the flattened table; commandstats are kept per index.
 pub type CommandId = usize;
 

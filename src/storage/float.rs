@@ -19,6 +19,7 @@ extern "C" {
         out: *mut c_char,
     ) -> c_long;
     fn ferrodis_ld_valid(s: *const c_char, len: usize) -> c_int;
+    fn ferrodis_ld_timeout_ms(s: *const c_char, len: usize, out: *mut i64) -> c_int;
 }
 
 /// Why a long-double addition failed.
@@ -61,12 +62,32 @@ pub fn ld_valid(s: &[u8]) -> bool {
     unsafe { ferrodis_ld_valid(s.as_ptr().cast(), s.len()) != 0 }
 }
 
+/// A timeout in seconds as milliseconds, computed as Redis computes it
+/// (long double, then C's conversion); `None` when `s` is not a float.
+pub fn ld_timeout_ms(s: &[u8]) -> Option<i64> {
+    let mut ms = 0i64;
+    // SAFETY: the input is passed with its length and only read; `ms` is
+    // a valid place for the C side to write one long long.
+    let ok = unsafe { ferrodis_ld_timeout_ms(s.as_ptr().cast(), s.len(), &mut ms) };
+    (ok != 0).then_some(ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn add(a: &str, b: &str) -> Result<String, AddError> {
         ld_add(a.as_bytes(), b.as_bytes()).map(|v| String::from_utf8(v).unwrap())
+    }
+
+    #[test]
+    fn timeouts_convert_as_c_does() {
+        assert_eq!(ld_timeout_ms(b"0.1"), Some(100));
+        assert_eq!(ld_timeout_ms(b"1.5"), Some(1500));
+        assert_eq!(ld_timeout_ms(b"-0.0001"), Some(0));
+        assert_eq!(ld_timeout_ms(b"1e30"), Some(i64::MIN));
+        assert_eq!(ld_timeout_ms(b"abc"), None);
+        assert_eq!(ld_timeout_ms(b" 1"), None);
     }
 
     #[test]

@@ -76,3 +76,15 @@ int ferrodis_ld_valid(const char *s, size_t len) {
     long double v;
     return parse(s, len, &v);
 }
+
+/* A blocking command's timeout in seconds, as Redis's
+ * getTimeoutFromObjectOrReply reads it: parsed as a long double, times
+ * 1000, converted to long long the way C converts (a value out of range
+ * comes out as LLONG_MIN on x86-64, which Redis then calls negative).
+ * Returns 0 when the text is not a float. */
+int ferrodis_ld_timeout_ms(const char *s, size_t len, long long *out) {
+    long double v;
+    if (!parse(s, len, &v)) return 0;
+    *out = (long long)(v * 1000.0);
+    return 1;
+}
