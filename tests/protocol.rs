@@ -194,3 +194,17 @@ fn unexpected_bytes_in_a_bulk_header_are_quoted_as_redis_quotes_them() {
     auth.push(Case::new("still serving").cmd(&["PING"]));
     diff_with(&["--requirepass", "s3cret"], &auth);
 }
+
+/// A client's bytes quoted in an error reply keep the reply on one line:
+/// line ends become spaces, as Redis's error formatting makes them.
+#[test]
+fn errors_quoting_line_ends_stay_one_line() {
+    diff(&[
+        Case::new("EXPIRE option with line ends")
+            .cmd(&["SET", "q:k", "v"])
+            .cmd(&["EXPIRE", "q:k", "10", "a\r\nb"])
+            .cmd(&["PING"]),
+        Case::new("unknown command with a line end").cmd(&["NO\r\nSUCH", "x"]),
+        Case::new("unknown subcommand with a line end").cmd(&["CLIENT", "NO\nSUCH"]),
+    ]);
+}

@@ -55,10 +55,9 @@ impl ProtocolError {
         out.extend_from_slice(b"ERR Protocol error: ");
         match self {
             ProtocolError::ExpectedDollar(b) => {
+                // A line end here is made a space by the reply writer.
                 out.extend_from_slice(b"expected '$', got '");
-                // Redis turns line ends in an error text into spaces, so the
-                // reply stays one line; every other byte is sent as it is.
-                out.push(if matches!(b, b'\r' | b'\n') { b' ' } else { *b });
+                out.push(*b);
                 out.push(b'\'');
             }
             other => out.extend_from_slice(other.detail().as_bytes()),
@@ -645,7 +644,10 @@ mod tests {
         for (byte, shown) in [(b'\r', b' '), (b'\n', b' '), (0xff, 0xff), (1, 1)] {
             msg.clear();
             ProtocolError::ExpectedDollar(byte).write_message(&mut msg);
-            assert_eq!(msg.get(msg.len() - 2), Some(&shown), "{byte}");
+            let mut reply = crate::protocol::reply::ReplyBuf::new();
+            reply.error_line(&msg);
+            let line = reply.pending();
+            assert_eq!(line.get(line.len() - 4), Some(&shown), "{byte}");
         }
     }
 

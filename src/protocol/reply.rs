@@ -110,9 +110,17 @@ impl ReplyBuf {
     }
 
     /// `-text`; the caller passes the whole line, error code first ("ERR ...").
+    /// Line ends in it (a client's bytes quoted back) become spaces, as
+    /// Redis's error formatting makes them, so the reply stays one line.
     pub fn error_line(&mut self, text: &[u8]) {
         self.buf.push(b'-');
+        let start = self.buf.len();
         self.buf.extend_from_slice(text);
+        for b in &mut self.buf[start..] {
+            if matches!(*b, b'\r' | b'\n') {
+                *b = b' ';
+            }
+        }
         self.crlf();
     }
 
@@ -264,6 +272,13 @@ mod tests {
         r.advance(3);
         assert_eq!(r.pending_len(), 0);
         assert_eq!(r.mark(), 0);
+    }
+
+    #[test]
+    fn error_lines_stay_one_line() {
+        let mut r = ReplyBuf::new();
+        r.error_line(b"ERR Unsupported option a\r\nb");
+        assert_eq!(r.pending(), b"-ERR Unsupported option a  b\r\n");
     }
 
     #[test]
