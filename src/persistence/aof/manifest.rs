@@ -291,13 +291,19 @@ fn trim(s: &[u8]) -> &[u8] {
     s.get(start..end).unwrap_or_default()
 }
 
-/// Redis's `sdsneedsrepr`: whether a name must be quoted to survive
-/// `sdssplitargs`.
+/// Whether a name must be quoted to survive `sdssplitargs`: Redis's
+/// `sdsneedsrepr`, plus two cases it misses, after which it cannot read
+/// back its own manifest: a single quote (`sdssplitargs` starts a quoted
+/// string at a `'` inside a word) and the empty name (which a manifest
+/// may hold as `""`). Quoted, both read back in either server.
 fn needs_repr(s: &[u8]) -> bool {
-    s.iter().any(|&c| {
-        matches!(c, b'\\' | b'"' | b'\n' | b'\r' | b'\t' | 0x07 | 0x08)
-            || !(0x21..=0x7e).contains(&c)
-    })
+    s.is_empty()
+        || s.iter().any(|&c| {
+            matches!(
+                c,
+                b'\\' | b'"' | b'\'' | b'\n' | b'\r' | b'\t' | 0x07 | 0x08
+            ) || !(0x21..=0x7e).contains(&c)
+        })
 }
 
 #[cfg(test)]
@@ -329,6 +335,15 @@ mod tests {
             b"file \"my file\\\"x.1.base.aof\" seq 1 type b\nfile \"my file\\\"x.1.incr.aof\" seq 1 type i\n"
         );
         assert_eq!(Manifest::parse(&text).unwrap(), m);
+        // Found by the fuzz tests: Redis writes these bare, and cannot
+        // read them back.
+        let mut m = Manifest::default();
+        m.new_base("b'", true);
+        let text = m.render();
+        assert_eq!(text, b"file \"b'.1.base.rdb\" seq 1 type b\n");
+        assert_eq!(Manifest::parse(&text).unwrap(), m);
+        let m = Manifest::parse(b"file \"\" seq 1 type b\n").unwrap();
+        assert_eq!(m.render(), b"file \"\" seq 1 type b\n");
     }
 
     #[test]
