@@ -17,5 +17,7 @@
 //! to the bytes that matter, and `FERRODIS_FUZZ_SEED=<seed>` replays it.
 
 mod engine;
+mod loaders;
 mod mutate;
 mod parser;
+mod server;

@@ -17,6 +17,14 @@ use crate::util::resp::escape_all;
 use crate::util::rng::{clock_seed, Rng};
 use crate::util::server::panic_message;
 
+/// How long each in-process generator runs in `make test`: thousands of
+/// cases, a small part of the suite's time.
+pub const IN_PROCESS: Duration = Duration::from_secs(2);
+
+/// How long each generator against the binary runs in `make test`: it
+/// starts processes and waits on sockets, so fewer cases fit.
+pub const AGAINST_SERVER: Duration = Duration::from_secs(4);
+
 /// Longest a shrink may take: a report must not wait minutes for a
 /// slightly smaller input.
 const SHRINK_TIME: Duration = Duration::from_secs(20);

@@ -90,21 +90,21 @@ pub fn truncate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
     input[..rng.below(input.len())].to_vec()
 }
 
-/// `input` delivered in random pieces: lengths summing to its length,
-/// mostly small so that every boundary gets cut sometimes.
-pub fn chunking(rng: &mut Rng, len: usize) -> Vec<usize> {
-    let mut sizes = Vec::new();
-    let mut left = len;
-    while left > 0 {
+/// `input` cut into random pieces, as reads may deliver it: mostly small,
+/// so that every boundary gets cut sometimes.
+pub fn chunking<'a>(rng: &mut Rng, input: &'a [u8]) -> Vec<&'a [u8]> {
+    let mut pieces = Vec::new();
+    let mut left = input;
+    while !left.is_empty() {
         let size = match rng.below(4) {
             0 => 1,
             1 => rng.between(1, 4),
             2 => rng.between(1, 64),
-            _ => rng.between(1, left),
-        }
-        .min(left);
-        sizes.push(size);
-        left -= size;
+            _ => rng.between(1, left.len()),
+        };
+        let (piece, rest) = left.split_at(size.min(left.len()));
+        pieces.push(piece);
+        left = rest;
     }
-    sizes
+    pieces
 }

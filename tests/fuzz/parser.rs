@@ -6,13 +6,12 @@
 //! does, must not change what is parsed.
 
 use std::fmt;
-use std::time::Duration;
 
 use ferrodis::protocol::parser::{ArgSource, Limits, ProtocolError, RequestParser};
 
-use super::engine::Run;
+use super::engine::{Run, IN_PROCESS};
 use super::mutate::{chunking, mutate, truncate, NUMBERS};
-use crate::util::resp::{escape, escape_all};
+use crate::util::resp::{encode_cmd, escape, escape_all};
 use crate::util::rng::Rng;
 
 /// Every request a stream held, as argument lists.
@@ -36,23 +35,19 @@ impl fmt::Debug for Parsed {
     }
 }
 
-/// Feeds `input` to a parser in pieces of the given sizes, handling the
-/// buffer as the server does (append, parse until more is needed, drop what
-/// was consumed). With `rewind`, some requests are rewound and parsed again,
+/// Feeds a stream to a parser piece by piece, handling the buffer as the
+/// server does (append, parse until more is needed, drop what was
+/// consumed). With `rewind`, some requests are rewound and parsed again,
 /// which must give the same arguments. `Err` reports a broken invariant.
 fn parse_stream(
-    input: &[u8],
-    pieces: &[usize],
+    pieces: &[&[u8]],
     limits: &Limits,
     mut rewind: Option<&mut Rng>,
 ) -> Result<Parsed, String> {
     let mut parser = RequestParser::new();
     let mut buf = Vec::new();
     let mut requests = Vec::new();
-    let mut rest = input;
-    for &size in pieces {
-        let (piece, after) = rest.split_at(size.min(rest.len()));
-        rest = after;
+    for piece in pieces {
         buf.extend_from_slice(piece);
         loop {
             match parser.parse(&buf, limits) {
@@ -130,13 +125,14 @@ fn random_limits(rng: &mut Rng) -> Limits {
 /// Parsing `input` whole, then in three random chunkings, must give one result.
 fn chunking_does_not_matter(input: &[u8], rng: &mut Rng) -> Result<(), String> {
     let limits = random_limits(rng);
-    let whole = parse_stream(input, &[input.len()], &limits, None)?;
+    let whole = parse_stream(&[input], &limits, None)?;
     for _ in 0..3 {
-        let pieces = chunking(rng, input.len());
-        let chunked = parse_stream(input, &pieces, &limits, Some(rng))?;
+        let pieces = chunking(rng, input);
+        let chunked = parse_stream(&pieces, &limits, Some(rng))?;
         if chunked != whole {
+            let sizes: Vec<usize> = pieces.iter().map(|p| p.len()).collect();
             return Err(format!(
-                "chunking changed the result: pieces {pieces:?}\n  whole:   {whole:?}\n  chunked: {chunked:?}"
+                "chunking changed the result: pieces of {sizes:?}\n  whole:   {whole:?}\n  chunked: {chunked:?}"
             ));
         }
     }
@@ -165,7 +161,7 @@ fn bare_byte(rng: &mut Rng) -> u8 {
 }
 
 /// One argument's bytes: words a request holds, numbers, or binary.
-fn argument(rng: &mut Rng) -> Vec<u8> {
+pub(super) fn argument(rng: &mut Rng) -> Vec<u8> {
     match rng.below(6) {
         0 => rng
             .pick(&[&b"SET"[..], b"get", b"PING", b"k", b""])
@@ -179,15 +175,6 @@ fn argument(rng: &mut Rng) -> Vec<u8> {
             let len = rng.below(24);
             rng.bytes(len, RESP_BYTES)
         }
-    }
-}
-
-fn push_multibulk(out: &mut Vec<u8>, args: &[Vec<u8>]) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
     }
 }
 
@@ -213,7 +200,7 @@ fn double_quoted(rng: &mut Rng, arg: &[u8]) -> Vec<u8> {
 }
 
 /// An inline request for `args`: words bare or quoted, blanks between.
-fn push_inline(rng: &mut Rng, out: &mut Vec<u8>, args: &[Vec<u8>]) {
+pub(super) fn push_inline(rng: &mut Rng, out: &mut Vec<u8>, args: &[Vec<u8>]) {
     if rng.chance(20) {
         out.push(b' ');
     }
@@ -246,7 +233,7 @@ fn valid_requests(rng: &mut Rng) -> (Vec<u8>, Requests) {
         match rng.below(10) {
             0..=5 => {
                 let args: Vec<Vec<u8>> = (0..rng.between(1, 5)).map(|_| argument(rng)).collect();
-                push_multibulk(&mut out, &args);
+                out.extend(encode_cmd(&args));
                 requests.push(args);
             }
             6..=8 => {
@@ -272,7 +259,7 @@ fn valid_requests(rng: &mut Rng) -> (Vec<u8>, Requests) {
 }
 
 /// Pieces of RESP to write into damaged requests.
-const TOKENS: &[&[u8]] = &[
+pub(super) const TOKENS: &[&[u8]] = &[
     b"*",
     b"$",
     b"\r\n",
@@ -292,10 +279,10 @@ const TOKENS: &[&[u8]] = &[
 
 #[test]
 fn parser_valid_requests() {
-    let mut run = Run::new("parser valid requests", Duration::from_secs(2));
+    let mut run = Run::new("parser valid requests", IN_PROCESS);
     while let Some(mut case) = run.next_case() {
         let (input, expected) = valid_requests(&mut case.rng);
-        let whole = parse_stream(&input, &[input.len()], &Limits::default(), None);
+        let whole = parse_stream(&[&input], &Limits::default(), None);
         let want = Parsed {
             requests: expected.clone(),
             error: None,
@@ -310,7 +297,7 @@ fn parser_valid_requests() {
             );
         }
         let cut = truncate(&mut case.rng, &input);
-        match parse_stream(&cut, &[cut.len()], &Limits::default(), None) {
+        match parse_stream(&[&cut], &Limits::default(), None) {
             Ok(p) if p.error.is_none() && expected.starts_with(&p.requests) => {}
             other => run.fail(
                 &case,
@@ -328,7 +315,7 @@ fn parser_valid_requests() {
 
 #[test]
 fn parser_damaged_and_random_input() {
-    let mut run = Run::new("parser damaged input", Duration::from_secs(2));
+    let mut run = Run::new("parser damaged input", IN_PROCESS);
     while let Some(mut case) = run.next_case() {
         let rng = &mut case.rng;
         let input = match rng.below(4) {
