@@ -588,6 +588,18 @@ mod tests {
                 }
             ))
         ));
+        // A key before any SELECTDB goes to database 0, which a server
+        // without databases lacks: an error, not an index out of bounds.
+        assert!(matches!(
+            kind(b"REDIS0004\x00\x01k\x01v\xff", 0),
+            Some((
+                9,
+                LoadErrorKind::DbIndexOutOfRange {
+                    index: 0,
+                    databases: 0
+                }
+            ))
+        ));
         let mut bad_sum = good.clone();
         let last = bad_sum.len() - 1;
         bad_sum[last] ^= 1;
