@@ -130,8 +130,13 @@ impl Run {
 
     /// Fails the test for `case` with `what`, naming the seeds to replay it.
     pub fn fail(&self, case: &Case, what: &str) -> ! {
+        // libtest names each test's thread after the test.
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("fuzz::")
+            .to_string();
         panic!(
-            "fuzz {}: case failed (run seed {}, case seed {})\n  {what}\n  replay: FERRODIS_FUZZ_SEED={} cargo test --test tests fuzz::",
+            "fuzz {}: case failed (run seed {}, case seed {})\n  {what}\n  replay: FERRODIS_FUZZ_SEED={} cargo test --test tests {test}",
             self.name, self.seed, case.seed, case.seed
         )
     }

@@ -11,7 +11,9 @@
 //! counters, DUMP payloads, and an append-only directory with an RDB
 //! base, an incremental file with timestamp annotations and its manifest.
 
+use std::collections::VecDeque;
 use std::fs;
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -28,7 +30,7 @@ use ferrodis::storage::db::Db;
 use ferrodis::storage::value::{Str, Value};
 
 use super::engine::{Run, IN_PROCESS};
-use super::mutate::{mutate, truncate, NUMBERS};
+use super::mutate::{chunking, mutate, truncate, NUMBERS};
 use crate::dump::sealed;
 use crate::util::keyspace::{info_field, wait_until};
 use crate::util::resp::{encode_cmd, escape_all};
@@ -221,9 +223,43 @@ pub(super) const RDB_TOKENS: &[&[u8]] = &[
     b"REDIS0004",
 ];
 
-/// Loads `input` as a snapshot with random settings: it must load or be
-/// refused with an error that names an offset inside the file, and a
-/// load must account for every key it reports.
+/// A file read in random pieces, as a slow disk or a pipe may return it:
+/// the loaders must resume wherever a read ends.
+struct Trickle<'a>(VecDeque<&'a [u8]>);
+
+impl<'a> Trickle<'a> {
+    fn new(rng: &mut Rng, input: &'a [u8]) -> Self {
+        Trickle(chunking(rng, input).into())
+    }
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(piece) = self.0.pop_front() else {
+            return Ok(0);
+        };
+        let n = piece.len().min(buf.len());
+        buf[..n].copy_from_slice(&piece[..n]);
+        if n < piece.len() {
+            self.0.push_front(&piece[n..]);
+        }
+        Ok(n)
+    }
+}
+
+/// The length a snapshot's reader is told: usually the file's, but a file
+/// may change between its size being read and its bytes, and the length
+/// sizes the read window, so any length must do.
+fn claimed_len(rng: &mut Rng, len: usize) -> u64 {
+    match rng.below(4) {
+        0 => rng.below(2 * len + 1) as u64,
+        _ => len as u64,
+    }
+}
+
+/// Loads `input` as a snapshot with random settings, read in random
+/// pieces: it must load or be refused with an error that names an offset
+/// inside the file, and a load must account for every key it reports.
 fn snapshot_loads_or_refuses(input: &[u8], rng: &mut Rng) -> Result<(), String> {
     let mut dbs: Vec<Db> = (0..rng.pick(&[1, 2, 16])).map(|_| Db::new()).collect();
     let replace = rng.chance(20);
@@ -233,7 +269,8 @@ fn snapshot_loads_or_refuses(input: &[u8], rng: &mut Rng) -> Result<(), String> 
         replace_duplicates: replace,
         access: &|_, _| 0,
     };
-    match load(input, input.len() as u64, &mut dbs, &opts) {
+    let len = claimed_len(rng, input.len());
+    match load(Trickle::new(rng, input), len, &mut dbs, &opts) {
         Ok(stats) => {
             let held: usize = dbs.iter().map(Db::len).sum();
             if stats.end_offset > input.len() as u64 {
@@ -273,7 +310,8 @@ fn rdb_snapshots() {
             replace_duplicates: false,
             access: &|_, _| 0,
         };
-        if let Err(e) = load(&valid[..], valid.len() as u64, &mut dbs, &opts) {
+        let len = claimed_len(rng, valid.len());
+        if let Err(e) = load(Trickle::new(rng, &valid), len, &mut dbs, &opts) {
             run.fail(
                 &case,
                 &format!("valid file {} refused: {e}", escape_all(&valid)),
@@ -390,8 +428,10 @@ pub(super) const AOF_TOKENS: &[&[u8]] = &[
 
 /// Reads every command of `input`: each read must consume bytes and stay
 /// within the input, however the input ends.
-fn commands_read_or_refuse(input: &[u8], _: &mut Rng) -> Result<(), String> {
-    let mut reader = CommandReader::new(input, 0);
+fn commands_read_or_refuse(input: &[u8], rng: &mut Rng) -> Result<(), String> {
+    // A small buffer over pieces, so lines and payloads span refills.
+    let buffered = BufReader::with_capacity(rng.between(1, 64), Trickle::new(rng, input));
+    let mut reader = CommandReader::new(buffered, 0);
     let mut last = 0;
     while let Ok(true) = reader.read_command() {
         let offset = reader.offset();
