@@ -97,16 +97,17 @@ impl Run {
         })
     }
 
-    /// Checks `input` with `property`, which may draw from `rng` (every
-    /// evaluation starts from the same state, so shrinking sees the same
-    /// choices). A failure, an `Err` or a panic, is shrunk and reported.
+    /// Checks `input` with `property`, which may draw from the case's
+    /// generator where the input's generation left it (each evaluation
+    /// starts there, so shrinking sees the same choices). A failure, an
+    /// `Err` or a panic, is shrunk and reported.
     pub fn check(
         &self,
         case: &Case,
         input: &[u8],
-        rng: &Rng,
         property: impl Fn(&[u8], &mut Rng) -> Result<(), String>,
     ) {
+        let rng = &case.rng;
         let Err(error) = evaluate(&property, input, rng, false) else {
             return;
         };

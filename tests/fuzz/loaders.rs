@@ -325,9 +325,8 @@ fn rdb_snapshots() {
             );
         }
         let damaged = mutate(rng, &valid, RDB_TOKENS);
-        let rng = case.rng.clone();
-        run.check(&case, &cut, &rng, snapshot_loads_or_refuses);
-        run.check(&case, &damaged, &rng, snapshot_loads_or_refuses);
+        run.check(&case, &cut, snapshot_loads_or_refuses);
+        run.check(&case, &damaged, snapshot_loads_or_refuses);
     }
 }
 
@@ -381,9 +380,8 @@ fn dump_payloads() {
         };
         // Sealed anew, so the damage reaches the decoder past the checksum.
         let resealed = sealed(&mutate(rng, body, RDB_TOKENS), version);
-        let rng = case.rng.clone();
-        run.check(&case, &damaged, &rng, payload_restores_or_refuses);
-        run.check(&case, &resealed, &rng, payload_restores_or_refuses);
+        run.check(&case, &damaged, payload_restores_or_refuses);
+        run.check(&case, &resealed, payload_restores_or_refuses);
     }
 }
 
@@ -486,8 +484,7 @@ fn aof_commands_read_back() {
             );
         }
         let damaged = mutate(rng, &valid, AOF_TOKENS);
-        let rng = case.rng.clone();
-        run.check(&case, &damaged, &rng, commands_read_or_refuse);
+        run.check(&case, &damaged, commands_read_or_refuse);
     }
 }
 
@@ -587,8 +584,7 @@ fn aof_files() {
             1 => mutate(rng, &valid, AOF_TOKENS),
             _ => mutate(rng, &valid, RDB_TOKENS),
         };
-        let rng = case.rng.clone();
-        run.check(&case, &input, &rng, |input, rng| {
+        run.check(&case, &input, |input, rng| {
             aof_file_loads_or_refuses(input, rng, &dir, &table)
         });
     }
@@ -658,7 +654,6 @@ fn aof_manifests() {
             0 => truncate(rng, &valid),
             _ => mutate(rng, &valid, MANIFEST_TOKENS),
         };
-        let rng = case.rng.clone();
-        run.check(&case, &damaged, &rng, manifest_parses_or_refuses);
+        run.check(&case, &damaged, manifest_parses_or_refuses);
     }
 }
