@@ -2,6 +2,8 @@
 #   make build              release build
 #   make run ARGS='...'     release build, then serve on port 6379
 #   make test               install redis if needed, run the suite, lint
+#   make fuzz               the suite's fuzz generators for longer (about 10 minutes;
+#                           FUZZ_SECONDS per generator, FERRODIS_FUZZ_SEED=<seed> replays)
 #   make lint               rustfmt check and clippy with warnings denied
 #   make docs               regenerate docs/commands.md from the command table
 #   make bench              ferrodis vs redis-server side by side (docs/benchmarks.md)
@@ -9,8 +11,9 @@
 CARGO ?= cargo
 PORT ?= 6379
 ARGS ?=
+FUZZ_SECONDS ?= 100
 
-.PHONY: build run test lint docs bench
+.PHONY: build run test fuzz lint docs bench
 
 build:
 	$(CARGO) build --release
@@ -26,6 +29,11 @@ test:
 	bash scripts/ensure-redis.sh
 	$(CARGO) test
 	$(MAKE) lint
+
+# Eleven generators, two at a time (the test threads of a 2-core machine).
+fuzz:
+	bash scripts/ensure-redis.sh
+	FERRODIS_FUZZ_SECONDS=$(FUZZ_SECONDS) $(CARGO) test --test tests fuzz:: -- --nocapture
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -17,37 +17,20 @@ use std::time::{Duration, Instant};
 
 use crate::rdb::{contents, dataset, expected, fill, Scratch};
 use crate::util::keyspace::{info_field, wait_until};
+use crate::util::rng::{clock_seed, Rng};
 use crate::util::server::temp_dir;
 use crate::util::tools::run;
 use crate::util::*;
 
-/// A small xorshift generator; the seed is printed so a failure can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    /// Seeded from the clock, or from `FERRODIS_TEST_SEED` to replay a failure.
-    fn seeded(label: &str) -> Rng {
-        let clock = || {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        };
-        let seed = std::env::var("FERRODIS_TEST_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(clock)
-            | 1;
-        eprintln!("{label}: seed {seed}");
-        Rng(seed)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
+/// A generator seeded from the clock, or from `FERRODIS_TEST_SEED` to
+/// replay a failure; the seed is printed.
+fn seeded(label: &str) -> Rng {
+    let seed = std::env::var("FERRODIS_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(clock_seed);
+    eprintln!("{label}: seed {seed}");
+    Rng::new(seed)
 }
 
 /// Starts `flavor` with the AOF on in `dir`, plus `extra` options.
@@ -190,7 +173,7 @@ fn files_match_redis() {
 #[test]
 fn always_keeps_every_acknowledged_write_across_kill_9() {
     let dir = Scratch(temp_dir("aof-crash"));
-    let mut rng = Rng::seeded("always crash");
+    let mut rng = seeded("always crash");
     let mut acked: Vec<(String, u64)> = Vec::new();
     for round in 0..5 {
         let server = start_in(Flavor::Ferrodis, &dir.0, &["--appendfsync", "always"]);
@@ -225,7 +208,7 @@ fn always_keeps_every_acknowledged_write_across_kill_9() {
                 })
             })
             .collect();
-        thread::sleep(Duration::from_millis(100 + rng.below(300)));
+        thread::sleep(Duration::from_millis(100 + rng.below(300) as u64));
         server.signal(libc::SIGKILL);
         for w in writers {
             acked.push(w.join().unwrap());
@@ -332,16 +315,16 @@ fn damaged_files_are_judged_as_redis_judges_them() {
     let source = aof_with_commands(40);
     let incr = source.0.join("appendonlydir/appendonly.aof.2.incr.aof");
     let good = fs::read(&incr).unwrap();
-    let mut rng = Rng::seeded("damage");
+    let mut rng = seeded("damage");
     let mut damaged: Vec<(String, Vec<u8>)> = Vec::new();
     for _ in 0..8 {
-        let cut = 1 + rng.below(good.len() as u64 - 2) as usize;
+        let cut = 1 + rng.below(good.len() - 2);
         damaged.push((format!("cut at {cut}"), good[..cut].to_vec()));
     }
     for _ in 0..8 {
-        let at = rng.below(good.len() as u64) as usize;
+        let at = rng.below(good.len());
         let mut bad = good.clone();
-        bad[at] = b"*$\r\nX9-"[rng.below(7) as usize];
+        bad[at] = rng.pick(b"*$\r\nX9-");
         damaged.push((format!("byte {at} set to {:?}", bad[at] as char), bad));
     }
     for (what, bytes) in damaged {

@@ -10,7 +10,7 @@ use ferrodis::persistence::rdb::crc64::crc64;
 const HELLO: &[u8] = b"\x00\x05hello\x0a\x00cr\xdfve4 \x0a";
 
 /// A payload holding `body`, with a correct footer for RDB `version`.
-fn sealed(body: &[u8], version: u16) -> Vec<u8> {
+pub(crate) fn sealed(body: &[u8], version: u16) -> Vec<u8> {
     let mut p = body.to_vec();
     p.extend_from_slice(&version.to_le_bytes());
     let crc = crc64(&p);

@@ -15,6 +15,7 @@
 //! replay a seed: `FERRODIS_PROPERTY_SEED=<seed> cargo test property`.
 
 use crate::util::keyspace::TTL;
+use crate::util::rng::{clock_seed, Rng};
 use crate::util::*;
 use std::collections::VecDeque;
 
@@ -23,41 +24,6 @@ const STEPS: usize = 3000;
 
 /// How many earlier commands a failure report shows.
 const CONTEXT: usize = 30;
-
-/// xorshift64*: tiny, good enough to explore, identical on every platform.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        // One splitmix64 step spreads nearby seeds apart; zero is
-        // xorshift's fixed point, so it is avoided.
-        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        Rng((z ^ (z >> 31)).max(1))
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-}
 
 const KEYS: &[&str] = &["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"];
 
@@ -406,13 +372,7 @@ fn random_string_and_key_commands() {
     let pair = Pair::start_with(&["--enable-debug-command", "yes"]);
     let seeds: Vec<u64> = match std::env::var("FERRODIS_PROPERTY_SEED") {
         Ok(s) => vec![s.parse().expect("FERRODIS_PROPERTY_SEED must be a u64")],
-        Err(_) => {
-            let clock = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64;
-            vec![20_240_601, clock]
-        }
+        Err(_) => vec![20_240_601, clock_seed()],
     };
     for seed in seeds {
         eprintln!("property: seed {seed} ({STEPS} commands)");

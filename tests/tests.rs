@@ -19,6 +19,8 @@ mod crash;
 mod dump;
 /// Expiry: lazy and active expiry, INFO keyspace, SCAN under churn.
 mod expiry;
+/// Seeded fuzzing of the parser and loaders, in process and against the binary.
+mod fuzz;
 /// Self-checks of the harness: mismatches are caught, masks are narrow.
 mod harness;
 /// Generic key commands: DEL/EXISTS/KEYS/SCAN/RENAME/COPY/MOVE/EXPIRE/OBJECT/DEBUG.

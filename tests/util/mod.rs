@@ -9,6 +9,7 @@
 //!   [`Case`], [`Mask`]).
 //! * [`keyspace`]: masks for clock-dependent replies ([`keyspace::TTL`],
 //!   [`keyspace::DEBUG_OBJECT`]), a full SCAN, INFO fields, bounded polling.
+//! * [`rng`]: [`rng::Rng`], the seeded generator randomised tests draw from.
 //! * [`tools`]: redis-cli / redis-benchmark / one-shot binary runs with
 //!   deadlines.
 //!
@@ -20,6 +21,7 @@ pub mod conn;
 pub mod diff;
 pub mod keyspace;
 pub mod resp;
+pub mod rng;
 pub mod server;
 pub mod tools;
 

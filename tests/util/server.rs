@@ -275,6 +275,12 @@ impl Builder {
     }
 }
 
+/// A log's text. Servers echo bytes from damaged files into their logs,
+/// and those need not be UTF-8; one such byte must not hide the rest.
+fn read_lossy(path: &Path) -> String {
+    String::from_utf8_lossy(&fs::read(path).unwrap_or_default()).into_owned()
+}
+
 fn shell_words(args: &[String]) -> String {
     args.iter()
         .map(|a| {
@@ -324,7 +330,7 @@ impl Server {
     }
 
     pub fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
+        read_lossy(&self.log)
     }
 
     /// Log file, stdout and stderr, labelled; what a failing test prints.
@@ -335,7 +341,7 @@ impl Server {
             ("stdout", self.dir.join("stdout")),
             ("stderr", self.dir.join("stderr")),
         ] {
-            let text = fs::read_to_string(&path).unwrap_or_default();
+            let text = read_lossy(&path);
             let lines: Vec<&str> = text.lines().collect();
             let tail = &lines[lines.len().saturating_sub(200)..];
             out.push_str(&format!(

@@ -9,6 +9,8 @@
 //! `#` comment lines. Parsing follows Redis's `aofLoadManifestFromFile`,
 //! including its error texts, which start-up prints.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::fmt;
 
 use crate::config::{repr, split_args};
@@ -114,13 +116,11 @@ impl Manifest {
             // Redis reads with `fgets` into a buffer of MAX_LINE + 1 bytes,
             // so a line that long, or a last line without a newline, has
             // no newline in what was read.
-            let window = &rest[..rest.len().min(MAX_LINE)];
+            let window = rest.get(..MAX_LINE).unwrap_or(rest);
             let newline = window.iter().position(|&b| b == b'\n');
-            let raw = match newline {
-                Some(i) => &rest[..=i],
-                None => window,
-            };
-            rest = &rest[raw.len()..];
+            let len = newline.map_or(window.len(), |i| i + 1);
+            let (raw, after) = rest.split_at_checked(len).unwrap_or((rest, &[]));
+            rest = after;
             line_no += 1;
             if raw.first() == Some(&b'#') {
                 continue;
@@ -250,8 +250,8 @@ fn parse_line(raw: &[u8]) -> Result<FileInfo, ManifestErrorKind> {
         return Err(ManifestErrorKind::InvalidFormat);
     }
     let (mut name, mut seq, mut kind) = (None, None, None);
-    for pair in argv.chunks_exact(2) {
-        let (key, value) = (&pair[0], &pair[1]);
+    let (pairs, _) = argv.as_chunks::<2>();
+    for [key, value] in pairs {
         if key.eq_ignore_ascii_case(b"file") {
             if value.contains(&b'/') {
                 return Err(ManifestErrorKind::NotBaseName);
@@ -288,19 +288,26 @@ fn trim(s: &[u8]) -> &[u8] {
     let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     let start = s.iter().position(|b| !blank(b)).unwrap_or(s.len());
     let end = s.iter().rposition(|b| !blank(b)).map_or(start, |i| i + 1);
-    &s[start..end]
+    s.get(start..end).unwrap_or_default()
 }
 
-/// Redis's `sdsneedsrepr`: whether a name must be quoted to survive
-/// `sdssplitargs`.
+/// Whether a name must be quoted to survive `sdssplitargs`: Redis's
+/// `sdsneedsrepr`, plus two cases it misses, after which it cannot read
+/// back its own manifest: a single quote (`sdssplitargs` starts a quoted
+/// string at a `'` inside a word) and the empty name (which a manifest
+/// may hold as `""`). Quoted, both read back in either server.
 fn needs_repr(s: &[u8]) -> bool {
-    s.iter().any(|&c| {
-        matches!(c, b'\\' | b'"' | b'\n' | b'\r' | b'\t' | 0x07 | 0x08)
-            || !(0x21..=0x7e).contains(&c)
-    })
+    s.is_empty()
+        || s.iter().any(|&c| {
+            matches!(
+                c,
+                b'\\' | b'"' | b'\'' | b'\n' | b'\r' | b'\t' | 0x07 | 0x08
+            ) || !(0x21..=0x7e).contains(&c)
+        })
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -328,6 +335,15 @@ mod tests {
             b"file \"my file\\\"x.1.base.aof\" seq 1 type b\nfile \"my file\\\"x.1.incr.aof\" seq 1 type i\n"
         );
         assert_eq!(Manifest::parse(&text).unwrap(), m);
+        // Found by the fuzz tests: Redis writes these bare, and cannot
+        // read them back.
+        let mut m = Manifest::default();
+        m.new_base("b'", true);
+        let text = m.render();
+        assert_eq!(text, b"file \"b'.1.base.rdb\" seq 1 type b\n");
+        assert_eq!(Manifest::parse(&text).unwrap(), m);
+        let m = Manifest::parse(b"file \"\" seq 1 type b\n").unwrap();
+        assert_eq!(m.render(), b"file \"\" seq 1 type b\n");
     }
 
     #[test]

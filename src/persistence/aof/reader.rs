@@ -14,6 +14,8 @@
 //! off by the end of the file is dropped and treated as a truncation at the
 //! `MULTI`, as Redis does.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
@@ -77,18 +79,15 @@ impl<R: BufRead> CommandReader<R> {
             if !self.read_line()? {
                 return Ok(false);
             }
-            match self.line.first() {
-                Some(b'#') => continue,
-                Some(b'*') => {}
-                _ => return Err(ReadError::Format),
-            }
-            if self.line.len() == 1 {
+            match self.line.split_first() {
+                Some((b'#', _)) => continue,
                 // `*` alone at the very end: `fgets` stopped there.
-                return Err(ReadError::Truncated);
-            }
-            match atol(&self.line[1..]) {
-                n if n < 1 => return Err(ReadError::Format),
-                n => break n as u64,
+                Some((b'*', [])) => return Err(ReadError::Truncated),
+                Some((b'*', count)) => match atol(count) {
+                    n if n < 1 => return Err(ReadError::Format),
+                    n => break n as u64,
+                },
+                _ => return Err(ReadError::Format),
             }
         };
         self.data.clear();
@@ -97,10 +96,10 @@ impl<R: BufRead> CommandReader<R> {
             if !self.read_line()? {
                 return Err(ReadError::Truncated);
             }
-            if self.line.first() != Some(&b'$') {
+            let Some(len) = self.line.strip_prefix(b"$") else {
                 return Err(ReadError::Format);
-            }
-            let len = u64::try_from(atol(&self.line[1..])).map_err(|_| ReadError::Format)?;
+            };
+            let len = u64::try_from(atol(len)).map_err(|_| ReadError::Format)?;
             let start = self.data.len();
             // `take` grows the buffer as bytes really arrive, so a corrupt
             // length cannot make the loader allocate what the file lacks.
@@ -132,12 +131,13 @@ impl<R: BufRead> CommandReader<R> {
             if buf.is_empty() {
                 break;
             }
-            let room = (LINE_MAX - 1 - self.line.len()).min(buf.len());
-            let (n, done) = match buf[..room].iter().position(|&b| b == b'\n') {
-                Some(i) => (i + 1, true),
+            let room = buf.get(..LINE_MAX - 1 - self.line.len()).unwrap_or(buf);
+            let (piece, done) = match room.iter().position(|&b| b == b'\n') {
+                Some(i) => (room.split_at(i + 1).0, true),
                 None => (room, false),
             };
-            self.line.extend_from_slice(&buf[..n]);
+            let n = piece.len();
+            self.line.extend_from_slice(piece);
             self.input.consume(n);
             self.offset += n as u64;
             if done {
@@ -152,7 +152,7 @@ impl<R: BufRead> CommandReader<R> {
 fn read_full(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut got = 0;
     while got < buf.len() {
-        match input.read(&mut buf[got..]) {
+        match input.read(buf.get_mut(got..).unwrap_or_default()) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -165,10 +165,10 @@ fn read_full(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// C's `atol`/`strtol(…, 10)`: blanks, a sign, digits; stops at the first
 /// other byte and saturates instead of overflowing.
 fn atol(s: &[u8]) -> i64 {
-    let s = &s[s.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
+    let s = s.trim_ascii_start();
+    let (neg, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
         _ => (false, s),
     };
     let n = digits
@@ -333,7 +333,7 @@ pub fn load_file(
     let mut head = [0u8; 5];
     let got = read_full(&mut file, &mut head).map_err(read_err)?;
     let mut start = 0;
-    if super::starts_with_rdb(&head[..got]) {
+    if super::starts_with_rdb(head.get(..got).unwrap_or_default()) {
         file.seek(SeekFrom::Start(0)).map_err(read_err)?;
         let copy = file.try_clone().map_err(read_err)?;
         start = replay.load_rdb(copy, len).map_err(|reason| AofError::Rdb {
@@ -419,6 +419,7 @@ fn run(replay: &mut dyn Replay, args: &Args, file: &str) -> Result<(), AofError>
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

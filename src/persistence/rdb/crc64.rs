@@ -4,6 +4,8 @@
 //! checksumming a large snapshot cheap. A snapshot is checksummed as it streams through
 //! ([`Running`]), never held whole in memory.
 
+#![deny(clippy::indexing_slicing)]
+
 use crc::{Crc, Digest, Table, CRC_64_REDIS};
 
 static REDIS: Crc<u64, Table<16>> = Crc::<u64, Table<16>>::new(&CRC_64_REDIS);

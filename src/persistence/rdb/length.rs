@@ -7,6 +7,8 @@
 //! length at all but a special string encoding in the low six bits (an
 //! integer or LZF data, see [`super::string`]).
 
+#![deny(clippy::indexing_slicing)]
+
 use super::{RdbError, Reader};
 
 /// A decoded prefix.

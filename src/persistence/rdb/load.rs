@@ -13,6 +13,8 @@
 //! offset of the item that could not be loaded; the caller decides what
 //! happens to the databases (start-up exits, DEBUG RELOAD discards them).
 
+#![deny(clippy::indexing_slicing)]
+
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
@@ -159,14 +161,14 @@ impl<R: Read> Source<R> {
         mut parse: impl FnMut(&mut Reader) -> Result<T, RdbError>,
     ) -> Result<T, LoadError> {
         loop {
-            let mut r = Reader::new(&self.buf[self.start..self.end]);
+            let unread = self.buf.get(self.start..self.end).unwrap_or_default();
+            let mut r = Reader::new(unread);
             match parse(&mut r) {
                 Ok(item) => {
-                    let used = r.pos();
                     if let Some(crc) = &mut self.crc {
-                        crc.update(&self.buf[self.start..self.start + used]);
+                        crc.update(r.consumed());
                     }
-                    self.start += used;
+                    self.start += r.pos();
                     return Ok(item);
                 }
                 Err(RdbError::Truncated) if !self.eof => self.fill()?,
@@ -186,7 +188,9 @@ impl<R: Read> Source<R> {
             self.buf.resize(self.buf.len() * 2, 0);
         }
         loop {
-            match self.input.read(&mut self.buf[self.end..]) {
+            // `end` is below the window's length here, so there is room.
+            let room = self.buf.get_mut(self.end..).unwrap_or_default();
+            match self.input.read(room) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(());
@@ -294,10 +298,11 @@ pub fn load<R: Read>(
         crc: opts.verify_checksum.then(Running::new),
     };
     let header: [u8; 9] = src.next(|r| r.array())?;
-    if &header[..5] != MAGIC {
+    let (magic, digits) = header.split_at(MAGIC.len());
+    if magic != MAGIC {
         return Err(LoadError::at(0, LoadErrorKind::WrongSignature));
     }
-    let version = header_version(&header[5..]);
+    let version = header_version(digits);
     if version < 1 || version > u32::from(RDB_VERSION) {
         return Err(LoadError::at(5, LoadErrorKind::UnsupportedVersion(version)));
     }
@@ -323,7 +328,9 @@ pub fn load<R: Read>(
                 // A hint only, and one a corrupt file could make huge: never
                 // more keys than the rest of the file could hold.
                 let possible = len.saturating_sub(at) / MIN_ENTRY_LEN;
-                dbs[db].reserve(size.min(possible) as usize);
+                if let Some(target) = dbs.get_mut(db) {
+                    target.reserve(size.min(possible) as usize);
+                }
             }
             Item::Functions(op) => return fail(LoadErrorKind::Functions(op)),
             Item::ModuleAux => return fail(LoadErrorKind::ModuleAux),
@@ -335,7 +342,12 @@ pub fn load<R: Read>(
                     stats.keys_expired += 1;
                     continue;
                 }
-                let target = &mut dbs[db];
+                // Only a server with no databases at all has no database 0.
+                let databases = dbs.len();
+                let Some(target) = dbs.get_mut(db) else {
+                    let index = db as u64;
+                    return fail(LoadErrorKind::DbIndexOutOfRange { index, databases });
+                };
                 if let Some(old) = target.find(key.as_slice(), opts.now_ms) {
                     if !opts.replace_duplicates {
                         let key = key.as_slice().to_vec();
@@ -381,6 +393,7 @@ pub fn load_file(path: &Path, dbs: &mut [Db], opts: &LoadOptions) -> Result<Load
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::super::save::{self, Access, SaveOptions, Snapshot};
     use super::*;
@@ -573,6 +586,18 @@ mod tests {
                 LoadErrorKind::DbIndexOutOfRange {
                     index: 14,
                     databases: 14
+                }
+            ))
+        ));
+        // A key before any SELECTDB goes to database 0, which a server
+        // without databases lacks: an error, not an index out of bounds.
+        assert!(matches!(
+            kind(b"REDIS0004\x00\x01k\x01v\xff", 0),
+            Some((
+                9,
+                LoadErrorKind::DbIndexOutOfRange {
+                    index: 0,
+                    databases: 0
                 }
             ))
         ));

@@ -157,13 +157,16 @@ fn close_run(out: &mut Vec<u8>, lit: usize) {
 /// Decompresses `input`, which must expand to at most `max_len` bytes.
 /// `None` for anything malformed: a run or match past the end of the input
 /// or of `max_len`, or a match reaching before the start of the output.
+// The input comes from files and clients (RESTORE); the compressor only
+// sees the server's own values, with indices its loops bound.
+#[deny(clippy::indexing_slicing)]
 pub fn decompress(input: &[u8], max_len: usize) -> Option<Vec<u8>> {
     // A three-byte back reference expands to at most 264 bytes, so the
     // claimed length only sizes the buffer up to what the input can fill.
     let mut out = Vec::with_capacity(max_len.min(input.len().saturating_mul(MAX_REF / 3 + 1)));
     let mut ip = 0;
-    while ip < input.len() {
-        let ctrl = usize::from(input[ip]);
+    while let Some(&ctrl) = input.get(ip) {
+        let ctrl = usize::from(ctrl);
         ip += 1;
         if ctrl < MAX_LIT {
             let run = ctrl + 1;
@@ -190,7 +193,7 @@ pub fn decompress(input: &[u8], max_len: usize) -> Option<Vec<u8>> {
             } else {
                 // Overlapping: each byte may be one this copy just wrote.
                 for i in from..from + n {
-                    out.push(out[i]);
+                    out.push(*out.get(i)?);
                 }
             }
         }

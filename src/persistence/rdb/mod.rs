@@ -93,6 +93,8 @@ pub struct Reader<'a> {
     pos: usize,
 }
 
+// The bytes come from files and clients, so no read may index past them.
+#[deny(clippy::indexing_slicing)]
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
         Reader { buf, pos: 0 }
@@ -103,27 +105,32 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
+    /// The bytes read so far.
+    pub fn consumed(&self) -> &'a [u8] {
+        self.buf.get(..self.pos).unwrap_or_default()
+    }
+
     pub fn u8(&mut self) -> Result<u8, RdbError> {
-        Ok(self.take(1)?[0])
+        let [b] = self.array()?;
+        Ok(b)
     }
 
     /// The next `N` bytes as an array, for fixed-width integers.
     pub fn array<const N: usize>(&mut self) -> Result<[u8; N], RdbError> {
-        let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N as u64)?);
-        Ok(a)
+        self.take(N as u64)?
+            .try_into()
+            .map_err(|_| RdbError::Truncated)
     }
 
     /// The next `n` bytes. `n` comes from the input, so it is checked
     /// against what is left before anything is allocated for it.
     pub fn take(&mut self, n: u64) -> Result<&'a [u8], RdbError> {
-        let left = self.buf.len() - self.pos;
-        let n = usize::try_from(n)
+        let end = usize::try_from(n)
             .ok()
-            .filter(|&n| n <= left)
+            .and_then(|n| self.pos.checked_add(n))
             .ok_or(RdbError::Truncated)?;
-        let bytes = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
+        let bytes = self.buf.get(self.pos..end).ok_or(RdbError::Truncated)?;
+        self.pos = end;
         Ok(bytes)
     }
 }

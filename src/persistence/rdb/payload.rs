@@ -2,11 +2,14 @@
 //! bytes, little-endian) and the CRC-64 of everything before it (eight
 //! bytes, little-endian).
 
+#![deny(clippy::indexing_slicing)]
+
 use super::{crc64::crc64, value, RdbError, Reader, RDB_VERSION};
 use crate::storage::value::Value;
 
-/// Version and checksum.
-const FOOTER_LEN: usize = 10;
+/// The footer: the RDB version, then the checksum of everything before it.
+const VERSION_LEN: usize = 2;
+const CRC_LEN: usize = 8;
 
 /// Why a payload was refused, in the two ways RESTORE reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,14 +32,13 @@ pub fn dump(value: &Value, compress: bool) -> Vec<u8> {
 
 /// The value a payload holds, after checking its version and checksum.
 pub fn restore(payload: &[u8]) -> Result<Value, PayloadError> {
-    let body_len = payload
-        .len()
-        .checked_sub(FOOTER_LEN)
+    let (checked, crc) = payload
+        .split_last_chunk::<CRC_LEN>()
         .ok_or(PayloadError::VersionOrChecksum)?;
-    let footer = &payload[body_len..];
-    let version = u16::from_le_bytes([footer[0], footer[1]]);
-    let crc = crc64(&payload[..body_len + 2]);
-    if version > RDB_VERSION || footer[2..] != crc.to_le_bytes() {
+    let (_, version) = checked
+        .split_last_chunk::<VERSION_LEN>()
+        .ok_or(PayloadError::VersionOrChecksum)?;
+    if u16::from_le_bytes(*version) > RDB_VERSION || crc64(checked).to_le_bytes() != *crc {
         return Err(PayloadError::VersionOrChecksum);
     }
     // Redis decodes from the whole payload, footer included, so a value
@@ -46,6 +48,7 @@ pub fn restore(payload: &[u8]) -> Result<Value, PayloadError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::storage::value::Str;

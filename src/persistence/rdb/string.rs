@@ -8,6 +8,8 @@
 //! `rdbcompression` is on) if that saves at least four bytes; anything
 //! else is its length and its bytes.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::borrow::Cow;
 
 use super::length::{self, Length};
@@ -111,6 +113,7 @@ pub fn read_value(r: &mut Reader) -> Result<Str, RdbError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -7,6 +7,8 @@
 //! the type byte and the value, so both halves are also available apart
 //! ([`type_of`] and [`write_body`], [`read_body`]).
 
+#![deny(clippy::indexing_slicing)]
+
 use super::{string, RdbError, Reader};
 use crate::storage::value::Value;
 
