@@ -599,3 +599,27 @@ fn expired_keys_stay_during_client_pause() {
         },
     );
 }
+
+#[test]
+fn a_half_closed_connection_is_answered_then_closed() {
+    // The end of file arrives with the last request: its reply still goes
+    // out, then the server hangs up and forgets the client.
+    on_both(&[], |server| {
+        for _ in 0..3 {
+            let mut c = server.conn();
+            c.send_raw(b"PING\r\n");
+            c.shutdown_write();
+            assert_eq!(c.read_reply(), b"+PONG\r\n");
+            assert_eq!(c.closed(), CloseState::Closed);
+        }
+        let mut admin = server.conn();
+        assert!(crate::util::keyspace::wait_until(
+            Duration::from_secs(2),
+            || {
+                crate::util::keyspace::info_field(&mut admin, "clients", "connected_clients")
+                    .as_deref()
+                    == Some("1")
+            }
+        ));
+    });
+}

@@ -78,6 +78,9 @@ impl Server {
             }
             for event in events.iter() {
                 self.handle_event(event.token(), event.is_readable(), event.is_writable());
+                if event.is_read_closed() {
+                    self.peer_closed(event.token().0);
+                }
             }
             if let Some(sig) = super::signals::take_pending() {
                 self.shutdown = Some(ShutdownRequest::Signal(sig));
@@ -182,6 +185,18 @@ impl Server {
         let mut client = Client::new(id, token, stream, addr, laddr, self.clock.now_ms);
         client.authenticated = authenticated;
         entry.insert(Some(Box::new(client)));
+    }
+
+    /// The peer shut its side, maybe in the same edge as its last bytes:
+    /// the short read that took them skips the read that would see the
+    /// end, so the client is read once more on the next turn, after its
+    /// replies went out, as Redis reads it again and finds the end.
+    fn peer_closed(&mut self, token: usize) {
+        if self.clients.get(token).is_some_and(Option::is_some)
+            && !self.unfinished_reads.contains(&token)
+        {
+            self.unfinished_reads.push(token);
+        }
     }
 
     /// Reads everything the socket has, executing requests as they complete.
