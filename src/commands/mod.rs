@@ -595,11 +595,16 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
         client.aof_needed = srv.propagator.fed();
     }
     let usec = started.elapsed().as_micros() as u64;
-    let stats = &mut srv.stats.commands[id];
-    stats.calls += 1;
-    stats.usec += usec;
-    // Redis measures in whole microseconds and records them as nanoseconds.
-    srv.stats.latency[id].record(usec * 1000);
+    if client.blocked {
+        // Counted once it is served or times out, as Redis counts it.
+        srv.blocked_call_took(client.id, usec);
+    } else {
+        let stats = &mut srv.stats.commands[id];
+        stats.calls += 1;
+        stats.usec += usec;
+        // Redis measures in whole microseconds and records them as nanoseconds.
+        srv.stats.latency[id].record(usec * 1000);
+    }
     srv.stats.total_commands_processed += 1;
     if let Err(e) = result {
         srv.stats.commands[id].failed_calls += 1;

@@ -49,7 +49,9 @@ pub struct Waiter {
     pub timed_out: TimeoutFn,
     /// The command that blocked, for its statistics when it finishes.
     pub cmd: crate::commands::CommandId,
-    pub blocked_at: Instant,
+    /// How long the call that blocked took, in µs: what its statistics
+    /// count, with the serving, but not the wait (as Redis counts it).
+    pub call_usec: u64,
 }
 
 /// The options of a blocked command that its serve callback needs.
@@ -206,6 +208,7 @@ impl Server {
                 continue;
             };
             let fed = self.propagator.fed();
+            let started = Instant::now();
             let served = (waiter.serve)(self, &mut client, &waiter, key);
             if self.propagator.fed() != fed {
                 // Its reply acknowledges the pop it propagated.
@@ -213,7 +216,8 @@ impl Server {
             }
             if served == Served::Yes {
                 self.blocking.unlink(id, &waiter);
-                self.finish_blocked(&mut client, &waiter);
+                let usec = started.elapsed().as_micros() as u64;
+                self.finish_blocked(&mut client, &waiter, Some(usec));
                 self.put_back(token, client);
             } else {
                 // Nothing there for it: it waits on where it was, and so
@@ -235,17 +239,28 @@ impl Server {
         }
     }
 
-    /// A blocked command finished (served, timed out or unblocked): its
-    /// statistics count it once, with the time it waited, and the client
+    /// A blocked command finished: its statistics count it once, as Redis
+    /// 7.0 does, with the time of the call that blocked plus, when it was
+    /// served, the time serving took (`served_usec`), which alone also goes
+    /// to its latency histogram; the wait is not counted. The client then
     /// goes back to its pending input.
-    fn finish_blocked(&mut self, client: &mut Client, waiter: &Waiter) {
+    fn finish_blocked(&mut self, client: &mut Client, waiter: &Waiter, served_usec: Option<u64>) {
         client.blocked = false;
-        let usec = waiter.blocked_at.elapsed().as_micros() as u64;
+        let usec = waiter.call_usec + served_usec.unwrap_or(0);
         let stats = &mut self.stats.commands[waiter.cmd];
         stats.calls += 1;
         stats.usec += usec;
-        self.stats.latency[waiter.cmd].record(usec * 1000);
+        if served_usec.is_some() {
+            self.stats.latency[waiter.cmd].record(usec * 1000);
+        }
         self.blocking.unblocked.push(client.token);
+    }
+
+    /// Records how long the call that just blocked `id` took.
+    pub(crate) fn blocked_call_took(&mut self, id: u64, usec: u64) {
+        if let Some((_, waiter)) = self.blocking.waiters.get_mut(&id) {
+            waiter.call_usec = usec;
+        }
     }
 
     fn put_back(&mut self, token: usize, client: Box<Client>) {
@@ -285,7 +300,7 @@ impl Server {
         // in its slot.
         if let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) {
             self.reply_unblocked(&mut client, &waiter, how);
-            self.finish_blocked(&mut client, &waiter);
+            self.finish_blocked(&mut client, &waiter, None);
             self.put_back(token, client);
         }
         true
