@@ -31,6 +31,11 @@ LONG = os.environ.get("LONG") == "1"
 
 # Commands of the default matrix and the redis-benchmark test names they map to.
 TESTS = ["ping_mbulk", "set", "get", "incr", "mset"]
+# Collection commands, run with the smallest value size only. The pops
+# take what the pushes before them left (no FLUSHALL in between), and
+# redis-benchmark fills the list each LRANGE test reads.
+COLLECTION_TESTS = ["lpush", "rpush", "lpop", "rpop", "lrange_100", "lrange_300", "lrange_600", "hset"]
+KEEP_DATA = {"lpop", "rpop"}
 PIPELINES = [1, 16]
 SIZES = [3, 1024]
 CLIENTS = 50
@@ -113,7 +118,9 @@ def run_benchmark(server, test, pipeline, size, requests=REQUESTS, keyspace=KEYS
     cpu_us = (server.cpu_seconds() - cpu_before) * 1e6 / requests
     for line in out.splitlines():
         cells = [c.strip('"') for c in line.split(",")]
-        if cells and cells[0] not in ("test", ""):
+        # Some tests first run what they need (LRANGE's LPUSH): take the
+        # row of the test asked for.
+        if cells and cells[0].upper().startswith(test.upper()):
             # test, rps, avg, min, p50, p95, p99, max
             return float(cells[1]), float(cells[4]), float(cells[6]), float(cells[7]), cpu_us
     raise SystemExit(f"no result from redis-benchmark: {out!r}")
@@ -133,9 +140,11 @@ def throughput_table(ferrodis, redis):
     tests = TESTS[:3] if QUICK else TESTS
     for size in SIZES[:1] if QUICK else SIZES:
         for pipeline in PIPELINES:
-            for test in tests:
+            extra = COLLECTION_TESTS if size == SIZES[0] and not QUICK else []
+            for test in tests + extra:
                 for s in (ferrodis, redis):
-                    s.cli("FLUSHALL")
+                    if test not in KEEP_DATA:
+                        s.cli("FLUSHALL")
                 m = median_runs([ferrodis, redis], test, pipeline, size)
                 f, r = m["ferrodis"], m["redis"]
                 row = (f"{test.upper()} -P {pipeline} -d {size}", f[0], r[0], f[0] / r[0], f[1], r[1], f[2], r[2],
@@ -157,6 +166,42 @@ def memory_run(ferrodis, redis, keys=1_000_000):
         time.sleep(0.5)
         out[s.name] = (s.info("used_memory_rss"), s.info("used_memory"), before)
         s.cli("FLUSHALL")
+    return out
+
+
+def resp(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def pipe_in(server, payload):
+    subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], input=payload,
+                   capture_output=True, check=True)
+
+
+def collection_memory_run(ferrodis, redis):
+    """RSS after 1M hashes of 5 small fields, and after one list of 10M
+    short elements, each on an emptied server, filled with redis-cli --pipe."""
+    fields = [x for i in range(5) for x in (f"f{i}", f"v{i}")]
+    hashes = b"".join(resp("HSET", f"h:{i}", *fields) for i in range(1_000_000))
+    batch = [f"e{i % 1000}" for i in range(1000)]
+    one = resp("RPUSH", "biglist", *batch)
+    lists = one * 10_000
+    out = {}
+    for s in (ferrodis, redis):
+        row = []
+        for payload in (hashes, lists):
+            s.cli("FLUSHALL")
+            time.sleep(0.5)
+            before = s.info("used_memory_rss")
+            pipe_in(s, payload)
+            time.sleep(0.5)
+            row.append((s.info("used_memory_rss") - before, s.info("used_memory")))
+        s.cli("FLUSHALL")
+        out[s.name] = row
     return out
 
 
@@ -224,6 +269,12 @@ def main():
         # Memory first, on fresh servers: after the throughput runs, memory
         # the allocator has not returned to the OS would count as RSS.
         mem = memory_run(ferrodis, redis)
+        coll = None if QUICK else collection_memory_run(ferrodis, redis)
+        if coll:
+            for i, what in enumerate(("1M hashes of 5 fields", "one list of 10M elements")):
+                f, r = coll["ferrodis"][i], coll["redis"][i]
+                print("memory, {}: RSS growth ferrodis {} redis {} ({:.2f}x); used_memory {} / {}".format(
+                    what, f[0], r[0], f[0] / r[0] if r[0] else 0.0, f[1], r[1]), flush=True)
         rows = throughput_table(ferrodis, redis)
         print("memory, 1M keys: RSS ferrodis {} redis {} ({:.2f}x); used_memory {} / {}".format(
             mem["ferrodis"][0], mem["redis"][0], mem["ferrodis"][0] / mem["redis"][0],
@@ -235,13 +286,13 @@ def main():
         if growth:
             for name, (probes, p999, worst, n) in growth.items():
                 print(f"growth to {n} keys, {name}: {probes} probes, p99.9 {p999:.3f} ms, max {worst:.3f} ms", flush=True)
-        write_markdown(rows, mem, large, growth)
+        write_markdown(rows, mem, large, growth, coll)
     finally:
         ferrodis.stop()
         redis.stop()
 
 
-def write_markdown(rows, mem, large, growth):
+def write_markdown(rows, mem, large, growth, coll):
     cpu = "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -261,6 +312,8 @@ def write_markdown(rows, mem, large, growth):
         f"- servers pinned to core {SERVER_CORE}, redis-benchmark to core {CLIENT_CORE}"
         if SERVER_CORE else "- not pinned (fewer than two cores or no taskset)",
         f"- `redis-benchmark -t <test> -n {REQUESTS} -c {CLIENTS} -P <p> -d <size> -r {KEYSPACE} --csv`",
+        "- the collection tests (LPUSH, RPUSH, LPOP, RPOP, LRANGE_*, HSET) run with `-d 3` only;",
+        "  LPOP and RPOP take what the pushes before them left",
         "- both servers: `--save '' --appendonly no`",
         "- micro-benchmarks of the parser, reply encoding and keyspace: `cargo bench --bench micro`",
         "- profiling notes and what each change gave: `performance.md`",
@@ -290,6 +343,13 @@ def write_markdown(rows, mem, large, growth):
         f"| RSS bytes | {f[0]} | {r[0]} | {f[0] / r[0]:.2f} |",
         f"| used_memory bytes | {f[1]} | {r[1]} | {f[1] / r[1]:.2f} |",
     ]
+    if coll:
+        lines += ["", "Collections, each on an emptied server, filled through `redis-cli --pipe`:", "",
+                  "| | ferrodis RSS growth | redis RSS growth | ratio | ferrodis used_memory | redis used_memory |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for i, what in enumerate(("1M hashes of 5 small fields", "one list of 10M short elements")):
+            f, r = coll["ferrodis"][i], coll["redis"][i]
+            lines.append(f"| {what} | {f[0]} | {r[0]} | {f[0] / r[0] if r[0] else 0.0:.2f} | {f[1]} | {r[1]} |")
     if large:
         lines += ["", "## Large values (100 KB)", "", "| benchmark | ferrodis ops/s | redis ops/s | ratio |",
                   "|---|---:|---:|---:|"]
