@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod dict;
+pub mod digest;
 pub mod float;
 pub mod glob;
 pub mod hash;
