@@ -51,12 +51,19 @@ fn lookup_read<'s>(
 }
 
 /// The hash at `key` to write to, created empty when absent (Redis's
-/// `hashTypeLookupWriteOrCreate`); WRONGTYPE for another type.
-fn lookup_or_create(srv: &mut Server, db: usize, key: &[u8]) -> Result<Id, CmdError> {
+/// `hashTypeLookupWriteOrCreate`) with room for `room` bytes of
+/// elements; WRONGTYPE for another type.
+fn lookup_or_create(srv: &mut Server, db: usize, key: &[u8], room: usize) -> Result<Id, CmdError> {
     match srv.lookup_write_kind(db, key, Kind::Hash)? {
         Some(id) => Ok(id),
-        None => Ok(srv.db_add(db, key, Value::Hash(Box::default()))),
+        None => Ok(srv.db_add(db, key, Value::Hash(Box::new(Hash::with_room(room))))),
     }
+}
+
+/// Bytes `strings` take as listpack elements, or a little more (each has
+/// at most a few bytes of encoding and backlen when it is short).
+fn element_room<'a>(strings: impl Iterator<Item = &'a [u8]>) -> usize {
+    strings.map(|s| s.len() + 4).sum()
 }
 
 /// The hash at `id` to change in place; the caller has checked its type.
@@ -96,7 +103,7 @@ pub fn hset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Err(CmdError::WrongArity(if is_hset { "hset" } else { "hmset" }));
     }
     let key = args.get(1);
-    let id = lookup_or_create(srv, c.db, key)?;
+    let id = lookup_or_create(srv, c.db, key, element_room(args.iter().skip(2)))?;
     let limits = limits(srv);
     let h = modify(srv, c.db, id)?;
     h.convert_for(args.iter().skip(2), limits);
@@ -119,7 +126,7 @@ pub fn hset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// `HSETNX key field value`
 pub fn hsetnx(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (key, field, value) = (args.get(1), args.get(2), args.get(3));
-    let id = lookup_or_create(srv, c.db, key)?;
+    let id = lookup_or_create(srv, c.db, key, element_room([field, value].into_iter()))?;
     if hash_at(srv, c.db, id).is_some_and(|h| h.contains(field)) {
         c.reply.int(0);
         return Ok(());
@@ -164,11 +171,17 @@ pub fn hdel(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.int(0);
         return Ok(());
     };
+    // Deleting nothing is no change: the key must not count as modified.
+    let fields = args.slice_from(2);
+    if !hash_at(srv, c.db, id).is_some_and(|h| fields.iter().any(|f| h.contains(f))) {
+        c.reply.int(0);
+        return Ok(());
+    }
     let mut deleted = 0;
     let mut emptied = false;
     {
         let h = modify(srv, c.db, id)?;
-        for field in args.iter().skip(2) {
+        for field in fields.iter() {
             if h.remove(field) {
                 deleted += 1;
                 if h.is_empty() {
@@ -270,7 +283,7 @@ pub fn hgetall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 pub fn hincrby(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (key, field) = (args.get(1), args.get(2));
     let incr = parse_int(args.get(3))?;
-    let id = lookup_or_create(srv, c.db, key)?;
+    let id = lookup_or_create(srv, c.db, key, 0)?;
     let old = match hash_at(srv, c.db, id).and_then(|h| h.get(field)) {
         Some(Entry::Int(v)) => v,
         Some(Entry::Str(s)) => crate::protocol::parser::parse_i64_strict(s)
@@ -301,7 +314,7 @@ pub fn hincrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
     if ld_add(b"0", incr) == Err(AddError::NotFinite) {
         return Err(CmdError::Message("ERR value is NaN or Infinity".into()));
     }
-    let id = lookup_or_create(srv, c.db, key)?;
+    let id = lookup_or_create(srv, c.db, key, 0)?;
     let mut tmp = IntBuf::default();
     let current: &[u8] = match hash_at(srv, c.db, id).and_then(|h| h.get(field)) {
         Some(Entry::Int(v)) => crate::protocol::reply::format_i64(v, &mut tmp),

@@ -13,7 +13,7 @@
 //! guarantees.
 
 use super::dict::{Dict, Id};
-use super::listpack::{Entry, Listpack};
+use super::listpack::{Entry, Listpack, HEADER_SIZE};
 use super::value::Bytes;
 
 /// The thresholds that decide the encoding (`hash-max-listpack-*`).
@@ -81,6 +81,12 @@ impl Hash {
     /// An empty hash, encoded as a listpack.
     pub fn new() -> Hash {
         Hash::Listpack(Listpack::new())
+    }
+
+    /// An empty listpack with room for `bytes` bytes of elements, so the
+    /// first write does not grow it step by step.
+    pub fn with_room(bytes: usize) -> Hash {
+        Hash::Listpack(Listpack::with_capacity(HEADER_SIZE + 1 + bytes))
     }
 
     /// Number of fields.
@@ -220,11 +226,12 @@ impl Hash {
         *self = Hash::Table(Box::new(t));
     }
 
-    /// Gives back the listpack's spare capacity when it holds much more than
-    /// it uses, as Redis's exact-size reallocations never keep any.
+    /// Gives back the listpack's spare capacity after a command's writes:
+    /// millions of small hashes are the common case, and Redis's listpacks,
+    /// reallocated to their exact size on every write, keep none either.
     pub fn trim(&mut self) {
         if let Hash::Listpack(lp) = self {
-            if lp.allocated_bytes() > lp.total_bytes() + lp.total_bytes() / 4 + 16 {
+            if lp.allocated_bytes() > lp.total_bytes() {
                 lp.shrink_to_fit();
             }
         }
