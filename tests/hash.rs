@@ -168,6 +168,34 @@ fn set_get_and_friends() {
 }
 
 #[test]
+fn command_table_entries() {
+    let mut info = Case::new("COMMAND INFO");
+    for name in [
+        "hdel",
+        "hexists",
+        "hget",
+        "hgetall",
+        "hincrby",
+        "hincrbyfloat",
+        "hkeys",
+        "hlen",
+        "hmget",
+        "hmset",
+        "hrandfield",
+        "hscan",
+        "hset",
+        "hsetnx",
+        "hstrlen",
+        "hvals",
+    ] {
+        info = info
+            .cmd(&["COMMAND", "INFO", name])
+            .cmd(&["COMMAND", "GETKEYS", name, "k", "f", "v"]);
+    }
+    hdiff(&[info]);
+}
+
+#[test]
 fn binary_fields_and_values() {
     let bin: Vec<u8> = (0..=255u8).collect();
     hdiff(&[Case::new("binary")
