@@ -317,6 +317,35 @@ fn encodings_cross_thresholds() {
     ]);
 }
 
+/// Loading fits hashes to the thresholds in force, as Redis does: a
+/// listpack over the entry count becomes a table (its value lengths are not
+/// looked at), a small table saved field by field comes back a listpack.
+#[test]
+fn reload_fits_encodings_to_thresholds() {
+    let long = "q".repeat(100);
+    hdiff(&[case(
+        "debug reload",
+        &[
+            &["HSET", "h12:lp", "a", "1", "b", "2", "c", "3"],
+            &["HSET", "h12:long", "a", &long],
+            &["HSET", "h12:lp2", "a", "hello"],
+            &["OBJECT", "ENCODING", "h12:long"],
+            &["CONFIG", "SET", "hash-max-listpack-entries", "2"],
+            &["CONFIG", "SET", "hash-max-listpack-value", "200"],
+            &["DEBUG", "RELOAD"],
+            &["OBJECT", "ENCODING", "h12:lp"],
+            &["OBJECT", "ENCODING", "h12:long"],
+            &["CONFIG", "SET", "hash-max-listpack-value", "2"],
+            &["DEBUG", "RELOAD"],
+            &["OBJECT", "ENCODING", "h12:lp2"],
+            &["OBJECT", "ENCODING", "h12:long"],
+            &["HGETALL", "h12:long"],
+            &["DEBUG", "DIGEST"],
+        ],
+    )
+    .masked(PAIRS, &["HGETALL", "h12:lp"])]);
+}
+
 #[test]
 fn listpack_bytes_match_redis() {
     hdiff(&[case(
