@@ -373,8 +373,24 @@ fn listpack_bytes_match_redis() {
             ],
             &["DUMP", "h5:a"],
             &["DEBUG", "DIGEST-VALUE", "h5:a"],
+            &[
+                "HSET",
+                "h5:z",
+                "f1",
+                &"a".repeat(60),
+                "f2",
+                &"a".repeat(60),
+                "f3",
+                "a",
+            ],
+            &["DUMP", "h5:z"],
+            &["CONFIG", "SET", "rdbcompression", "no"],
+            &["DUMP", "h5:z"],
+            &["CONFIG", "SET", "rdbcompression", "yes"],
         ],
-    )]);
+    )
+    .masked(DEBUG_OBJECT, &["DEBUG", "OBJECT", "h5:z"])
+    .masked(DEBUG_OBJECT, &["DEBUG", "OBJECT", "h5:a"])]);
 }
 
 #[test]
