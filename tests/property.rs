@@ -1,5 +1,5 @@
 //! Property-style differential test: a seeded pseudo-random generator draws
-//! a few thousand string and key commands (valid and invalid options, wrong
+//! a few thousand string, hash and key commands (valid and invalid options, wrong
 //! arities, values that are and are not numbers) over ten keys in two
 //! databases, sends each to real Redis and to ferrodis in lockstep, and
 //! requires identical replies. The keyspace is small so that commands keep
@@ -91,6 +91,9 @@ const MILLIS_AT: &[&str] = &[
     "-5",
     "y",
 ];
+/// Hash fields: a few names, integers and an empty one.
+const FIELDS: &[&str] = &["f0", "f1", "f2", "12", "", "-1"];
+
 /// Relative times that cannot leave a countdown behind: non-positive ones
 /// delete or are rejected, the rest are invalid.
 const RELATIVE: &[&str] = &["0", "-1", "-100", "abc", "9223372036854775807", ""];
@@ -104,7 +107,8 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
             rng.pick(VALUES).to_string()
         }
     };
-    let mut cmd: Vec<String> = match rng.below(44) {
+    let f = |rng: &mut Rng| rng.pick(FIELDS).to_string();
+    let mut cmd: Vec<String> = match rng.below(56) {
         0..=3 => vec!["GET".into(), k(rng)],
         4..=7 => {
             let mut c = vec!["SET".into(), k(rng), v(rng)];
@@ -259,6 +263,38 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
                 vec!["GET".into(), k(rng)]
             }
         }
+        44 | 45 => {
+            let mut c = vec![rng.pick(&["HSET", "HMSET"]).into(), k(rng)];
+            for _ in 0..1 + rng.below(3) {
+                c.extend([f(rng), v(rng)]);
+            }
+            c
+        }
+        46 => vec!["HSETNX".into(), k(rng), f(rng), v(rng)],
+        47 | 48 => vec![
+            rng.pick(&["HGET", "HEXISTS", "HSTRLEN"]).into(),
+            k(rng),
+            f(rng),
+        ],
+        49 => vec!["HMGET".into(), k(rng), f(rng), f(rng)],
+        50 => vec!["HDEL".into(), k(rng), f(rng), f(rng)],
+        51 => vec![
+            rng.pick(&["HLEN", "HGETALL", "HKEYS", "HVALS"]).into(),
+            k(rng),
+        ],
+        52 => vec!["HINCRBY".into(), k(rng), f(rng), v(rng)],
+        53 => vec![
+            "HINCRBYFLOAT".into(),
+            k(rng),
+            f(rng),
+            rng.pick(FLOATS).into(),
+        ],
+        54 => vec![
+            "HRANDFIELD".into(),
+            k(rng),
+            rng.pick(&["0", "-0", "x", "1", "-1"]).into(),
+        ],
+        55 => vec!["COPY".into(), k(rng), k(rng), "REPLACE".into()],
         42 => vec![
             "SETRANGE".into(),
             k(rng),
@@ -284,11 +320,14 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
     cmd
 }
 
-/// How a command's reply is compared: KEYS order is hash order, TTL and
-/// PTTL count down between the two sends.
+/// How a command's reply is compared: KEYS order (and a table-encoded
+/// hash's) is hash order, TTL and PTTL count down between the two sends.
 fn mask_for(cmd: &[String]) -> Mask {
     match cmd[0].as_str() {
-        "KEYS" => Mask::Unordered,
+        "KEYS" | "HKEYS" | "HVALS" => Mask::Unordered,
+        "HGETALL" => Mask::Pairs(&[]),
+        // One random field of a hash that has one, or an error.
+        "HRANDFIELD" if cmd.get(2).is_some_and(|c| c == "1" || c == "-1") => Mask::Type,
         "TTL" | "PTTL" => TTL,
         _ => Mask::Exact,
     }

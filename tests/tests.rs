@@ -23,6 +23,8 @@ mod expiry;
 mod fuzz;
 /// Self-checks of the harness: mismatches are caught, masks are narrow.
 mod harness;
+/// Hashes: every command, both encodings, WRONGTYPE, DEBUG DIGEST, DUMP, RDB and AOF.
+mod hash;
 /// Generic key commands: DEL/EXISTS/KEYS/SCAN/RENAME/COPY/MOVE/EXPIRE/OBJECT/DEBUG.
 mod keys;
 /// Memory bounds: big declared bulks, query and output buffer limits.

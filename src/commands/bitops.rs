@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use super::introspection::KeyRef;
-use super::string::as_str;
+use super::string::{as_str, as_str_mut};
 use super::{parse_int, Args, CmdError, CmdResult};
 use crate::server::client::Client;
 use crate::server::keyspace::event;
@@ -31,9 +31,7 @@ fn read_string<'a>(
     let Some(id) = srv.lookup_read(c.db, key, c.no_touch) else {
         return Ok(None);
     };
-    match srv.db(c.db).value(id) {
-        Value::Str(s) => Ok(Some(s.to_cow())),
-    }
+    Ok(Some(as_str(srv, c.db, id)?.to_cow()))
 }
 
 /// The bytes of the string at `key`, created or zero-padded so that it is at
@@ -47,15 +45,10 @@ fn string_for_write<'a>(
     len: usize,
 ) -> Result<(&'a mut Vec<u8>, bool), CmdError> {
     let id = match srv.lookup_write(c.db, key) {
-        Some(id) => {
-            as_str(srv, c.db, id)?;
-            id
-        }
+        Some(id) => id,
         None => srv.db_add(c.db, key, Value::Str(Str::Raw(Box::default()))),
     };
-    let bytes = match srv.modify(c.db, id) {
-        Value::Str(s) => s.make_raw(),
-    };
+    let bytes = as_str_mut(srv, c.db, id)?.make_raw();
     let grew = bytes.len() < len;
     if grew {
         bytes.resize(len, 0);
@@ -407,13 +400,14 @@ pub fn bitop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         .map(|i| srv.lookup_read(c.db, args.get(i), c.no_touch))
         .collect();
     let db = srv.db(c.db);
-    let values: Vec<Cow<[u8]>> = ids
+    let values = ids
         .iter()
         .map(|id| match id.map(|id| db.value(id)) {
-            Some(Value::Str(s)) => s.to_cow(),
-            None => Cow::Borrowed(&[][..]),
+            Some(Value::Str(s)) => Ok(s.to_cow()),
+            Some(_) => Err(CmdError::WrongType),
+            None => Ok(Cow::Borrowed(&[][..])),
         })
-        .collect();
+        .collect::<Result<Vec<Cow<[u8]>>, CmdError>>()?;
     let sources: Vec<&[u8]> = values.iter().map(|v| &**v).collect();
     let result = combine(op, &sources);
     drop(values);

@@ -1,14 +1,22 @@
 //! `DEBUG`: the subcommands tests and operators rely on: OBJECT, SLEEP,
-//! SET-ACTIVE-EXPIRE, POPULATE, RELOAD, LOADAOF and LOG. Like Redis, the command is refused
+//! SET-ACTIVE-EXPIRE, POPULATE, RELOAD, LOADAOF, LOG, DIGEST,
+//! DIGEST-VALUE and LISTPACK. Like Redis, the command is refused
 //! unless `enable-debug-command` allows it (dispatch checks that).
 
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
 use crate::persistence::rdb;
 use crate::server::client::Client;
 use crate::server::Server;
+use crate::storage::digest;
+use crate::storage::hash::Hash;
 use crate::storage::value::{Bytes, Str, Value, EMBSTR_MAX};
+use std::io::Write;
 
 const HELP: &[&str] = &[
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
     "LOG <message>",
     "    Write <message> to the server log.",
     "LOADAOF",
@@ -39,6 +47,8 @@ const HELP: &[&str] = &[
     "    default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
+    "LISTPACK <key>",
+    "    Show low level info about the listpack encoding of <key>.",
 ];
 
 /// `DEBUG <subcommand> ...`
@@ -65,6 +75,21 @@ pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     } else if args.is(1, "loadaof") && n == 2 {
         srv.debug_loadaof();
         c.reply.ok();
+    } else if args.is(1, "digest") && n == 2 {
+        let digest = digest::dataset_digest((0..srv.db_count()).map(|i| srv.db(i)));
+        c.reply.simple(digest::hex(&digest).as_bytes());
+    } else if args.is(1, "digest-value") && n >= 2 {
+        // Logically expired keys count too, as in Redis: looked up as
+        // at time 0, when no deadline has passed.
+        c.reply.array_len(n - 2);
+        for key in args.iter().skip(2) {
+            let db = srv.db(c.db);
+            let found = db.peek(key, 0);
+            c.reply
+                .simple(digest::hex(&digest::key_digest(db, found)).as_bytes());
+        }
+    } else if args.is(1, "listpack") && n == 3 {
+        listpack(srv, c, args.get(2))?;
     } else if args.is(1, "log") && n == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(args.get(2)));
         c.reply.ok();
@@ -94,6 +119,28 @@ fn object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
         srv.idle_secs(lru),
     );
     c.reply.simple(line.as_bytes());
+    Ok(())
+}
+
+/// `DEBUG LISTPACK key`: prints the listpack on standard output, as Redis does.
+fn listpack(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
+    let id = srv
+        .lookup_read(c.db, key, true)
+        .ok_or(CmdError::NoSuchKey)?;
+    let Value::Hash(h) = srv.db(c.db).value(id) else {
+        return Err(CmdError::Message(
+            "ERR Not a listpack encoded object.".into(),
+        ));
+    };
+    let Hash::Listpack(lp) = &**h else {
+        return Err(CmdError::Message(
+            "ERR Not a listpack encoded object.".into(),
+        ));
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(&lp.repr());
+    let _ = stdout.flush();
+    c.reply.simple(b"Listpack structure printed on stdout");
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 
 use super::{parse_int, Args, CmdError, CmdResult};
 use crate::persistence::rdb::payload::{self, PayloadError};
+use crate::persistence::rdb::value;
 use crate::server::client::Client;
 use crate::server::keyspace::event;
 use crate::server::propagate::int_arg;
@@ -79,10 +80,12 @@ pub fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if ttl < 0 {
         return Err(CmdError::InvalidTtl);
     }
-    let value = payload::restore(args.get(3)).map_err(|e| match e {
-        PayloadError::VersionOrChecksum => CmdError::DumpPayload,
-        PayloadError::BadData(_) => CmdError::BadDataFormat,
-    })?;
+    let value = payload::restore(args.get(3), &value::Thresholds::of(&srv.config)).map_err(
+        |e| match e {
+            PayloadError::VersionOrChecksum => CmdError::DumpPayload,
+            PayloadError::BadData(_) => CmdError::BadDataFormat,
+        },
+    )?;
     let now = srv.clock.now_ms as i64;
     let access = srv.access_field(opts.idle, opts.freq);
     let replaced = opts.replace && srv.db_delete(c.db, key);

@@ -106,29 +106,57 @@ pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
     Ok(if neg { v.wrapping_neg() } else { v })
 }
 
-/// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
-pub fn scan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let mut cursor = parse_cursor(args.get(1))?;
-    let (mut pattern, mut count, mut type_name): (Option<&[u8]>, i64, Option<&[u8]>) =
-        (None, 10, None);
-    let mut i = 2;
+/// Options of the SCAN family (Redis's `scanGenericCommand`).
+pub struct ScanOptions<'a> {
+    /// MATCH's pattern; `*` counts as none.
+    pub pattern: Option<&'a [u8]>,
+    /// COUNT: how many elements a call aims for.
+    pub count: usize,
+    /// TYPE, which only SCAN accepts.
+    pub type_name: Option<&'a [u8]>,
+}
+
+/// Parses MATCH, COUNT and, when `allow_type` (SCAN itself), TYPE from
+/// argument `from` on.
+pub fn parse_scan_options<'a>(
+    args: &Args<'a>,
+    from: usize,
+    allow_type: bool,
+) -> Result<ScanOptions<'a>, CmdError> {
+    let mut o = ScanOptions {
+        pattern: None,
+        count: 10,
+        type_name: None,
+    };
+    let mut i = from;
     while i < args.len() {
         let has_value = i + 1 < args.len();
         if args.is(i, "count") && has_value {
-            count = parse_int(args.get(i + 1))?;
+            let count = parse_int(args.get(i + 1))?;
             if count < 1 {
                 return Err(CmdError::Syntax);
             }
+            o.count = count as usize;
         } else if args.is(i, "match") && has_value {
-            pattern = Some(args.get(i + 1));
-        } else if args.is(i, "type") && has_value {
-            type_name = Some(args.get(i + 1));
+            o.pattern = Some(args.get(i + 1)).filter(|p| *p != b"*");
+        } else if args.is(i, "type") && has_value && allow_type {
+            o.type_name = Some(args.get(i + 1));
         } else {
             return Err(CmdError::Syntax);
         }
         i += 2;
     }
-    let count = count as usize;
+    Ok(o)
+}
+
+/// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
+pub fn scan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let mut cursor = parse_cursor(args.get(1))?;
+    let ScanOptions {
+        pattern,
+        count,
+        type_name,
+    } = parse_scan_options(args, 2, true)?;
     let mut found: Vec<Id> = Vec::new();
     let mut budget = count.saturating_mul(10);
     let db = srv.db(c.db);
@@ -140,7 +168,6 @@ pub fn scan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         budget -= 1;
     }
     let now = srv.clock.now_ms;
-    let pattern = pattern.filter(|p| *p != b"*");
     found.retain(|&id| pattern.is_none_or(|p| glob_match(p, db.key(id).as_slice(), false)));
     // Like Redis, expired keys met on the way are deleted, not only hidden.
     // Ids stay valid across removals of other entries.

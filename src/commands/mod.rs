@@ -12,6 +12,7 @@ pub mod connection;
 pub mod debug;
 pub mod dump;
 pub mod error;
+pub mod hash;
 pub mod info;
 pub mod introspection;
 pub mod keys;
@@ -177,6 +178,7 @@ pub enum Group {
     Bitmap,
     Connection,
     Server,
+    Hash,
 }
 
 impl Group {
@@ -187,6 +189,7 @@ impl Group {
             Group::Bitmap => "bitmap",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::Hash => "hash",
         }
     }
 }

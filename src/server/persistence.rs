@@ -18,6 +18,7 @@ use super::{logging, memory, Server};
 use crate::config::{SHUTDOWN_FORCE, SHUTDOWN_NOSAVE, SHUTDOWN_SAVE};
 use crate::persistence::rdb::load::{self, LoadError, LoadOptions, LoadStats};
 use crate::persistence::rdb::save::{self, Access, SaveOptions, Snapshot};
+use crate::persistence::rdb::value::Thresholds;
 use crate::storage::db::Db;
 
 /// After a failed background save, save points wait this long before
@@ -387,6 +388,7 @@ impl Server {
             verify_checksum: self.config.rdbchecksum,
             replace_duplicates: merge,
             access: &access,
+            thresholds: Thresholds::of(&self.config),
         };
         let stats = read(dbs, &opts)?;
         log::info!(

@@ -9,9 +9,11 @@
 //! - Two bucket tables; while growing, every operation moves a bucket or so
 //!   from the old table to the new one, and the timed sweep moves more. No
 //!   single call pays for the whole table.
-//! - Entries live in an arena of fixed-size chunks and are linked by `u32`
-//!   ids, not pointers: no allocation per key, and the arena grows a chunk at
-//!   a time without copying what it holds.
+//! - Entries live in an arena of chunks and are linked by `u32` ids, not
+//!   pointers: no allocation per entry, and the arena grows a chunk at a
+//!   time without copying what it holds. Chunks start small and double up
+//!   to a fixed size, so a dictionary of three fields (a hash's table) costs
+//!   a few hundred bytes, not a full chunk.
 //! - Bucket arrays hold ids with 0 meaning empty, so a new table is a zeroed
 //!   allocation the OS provides lazily instead of a fill that would stall.
 //! - SCAN walks bucket indexes with Redis's reverse-binary cursor, which
@@ -20,8 +22,17 @@
 //! - Keys are hashed with aHash, keyed randomly per process: hash flooding
 //!   needs the key, as with Redis's seeded SipHash, at a fraction of the cost.
 
-/// Entries per arena chunk.
-const CHUNK: usize = 4096;
+/// Entries per arena chunk once the arena is big (log2).
+const CHUNK_BITS: u32 = 12;
+/// Entries per arena chunk once the arena is big.
+const CHUNK: usize = 1 << CHUNK_BITS;
+/// Entries of the first chunk (log2). Chunks 0 and 1 hold this many, and
+/// each later one doubles, so chunks up to the first full-size one hold
+/// exactly [`CHUNK`] entries together and an index maps to its chunk with
+/// a logarithm.
+const FIRST_CHUNK_BITS: u32 = 2;
+/// Index of the first full-size chunk.
+const FULL_CHUNKS_FROM: usize = (CHUNK_BITS - FIRST_CHUNK_BITS + 1) as usize;
 /// The smallest bucket table.
 const MIN_BUCKETS: usize = 4;
 /// Empty buckets a rehash step may skip before giving up (`dict.c`'s `empty_visits`).
@@ -62,6 +73,29 @@ enum Slot<K, V> {
 struct Arena<K, V> {
     chunks: Vec<Vec<Slot<K, V>>>,
     free: Id,
+    /// Slots ever handed out (used or free).
+    len: usize,
+}
+
+/// The chunk and offset of arena index `i`.
+fn locate(i: usize) -> (usize, usize) {
+    if i >= CHUNK {
+        return (FULL_CHUNKS_FROM - 1 + (i >> CHUNK_BITS), i & (CHUNK - 1));
+    }
+    if i < 1 << FIRST_CHUNK_BITS {
+        return (0, i);
+    }
+    let log = i.ilog2();
+    ((log - FIRST_CHUNK_BITS + 1) as usize, i - (1 << log))
+}
+
+/// Entries chunk `c` holds.
+fn chunk_size(c: usize) -> usize {
+    if c >= FULL_CHUNKS_FROM {
+        CHUNK
+    } else {
+        1 << (FIRST_CHUNK_BITS as usize + c.saturating_sub(1))
+    }
 }
 
 impl<K, V> Arena<K, V> {
@@ -69,17 +103,18 @@ impl<K, V> Arena<K, V> {
         Arena {
             chunks: Vec::new(),
             free: 0,
+            len: 0,
         }
     }
 
     fn slot(&self, id: Id) -> &Slot<K, V> {
-        let i = id as usize - 1;
-        &self.chunks[i / CHUNK][i % CHUNK]
+        let (c, o) = locate(id as usize - 1);
+        &self.chunks[c][o]
     }
 
     fn slot_mut(&mut self, id: Id) -> &mut Slot<K, V> {
-        let i = id as usize - 1;
-        &mut self.chunks[i / CHUNK][i % CHUNK]
+        let (c, o) = locate(id as usize - 1);
+        &mut self.chunks[c][o]
     }
 
     fn get(&self, id: Id) -> &Entry<K, V> {
@@ -106,15 +141,13 @@ impl<K, V> Arena<K, V> {
             *self.slot_mut(id) = Slot::Used(entry);
             return id;
         }
-        match self.chunks.last_mut() {
-            Some(chunk) if chunk.len() < CHUNK => chunk.push(Slot::Used(entry)),
-            _ => {
-                let mut chunk = Vec::with_capacity(CHUNK);
-                chunk.push(Slot::Used(entry));
-                self.chunks.push(chunk);
-            }
+        let (c, _) = locate(self.len);
+        if c == self.chunks.len() {
+            self.chunks.push(Vec::with_capacity(chunk_size(c)));
         }
-        ((self.chunks.len() - 1) * CHUNK + self.chunks.last().map_or(0, Vec::len)) as Id
+        self.chunks[c].push(Slot::Used(entry));
+        self.len += 1;
+        self.len as Id
     }
 
     fn release(&mut self, id: Id) -> Entry<K, V> {
@@ -129,7 +162,7 @@ impl<K, V> Arena<K, V> {
 
     /// Slots ever handed out (used or free).
     fn capacity(&self) -> usize {
-        self.chunks.iter().map(Vec::len).sum()
+        self.len
     }
 }
 
@@ -676,5 +709,21 @@ mod tests {
             hits.insert(v);
         }
         assert_eq!(hits.len(), 10);
+    }
+
+    /// Indexes map onto consecutive chunks of the sizes the arena allocates.
+    #[test]
+    fn chunks_tile_the_index_space() {
+        let mut expect = (0, 0);
+        for i in 0..5 * CHUNK {
+            assert_eq!(locate(i), expect, "index {i}");
+            expect.1 += 1;
+            if expect.1 == chunk_size(expect.0) {
+                expect = (expect.0 + 1, 0);
+            }
+        }
+        let mut d: Dict<Vec<u8>, usize> = Dict::new();
+        d.insert(key(0), 0);
+        assert_eq!(d.arena.chunks[0].capacity(), 1 << FIRST_CHUNK_BITS);
     }
 }

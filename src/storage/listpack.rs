@@ -793,6 +793,62 @@ impl Listpack {
     }
 }
 
+impl Listpack {
+    /// The listpack entry by entry, as Redis's `lpRepr` prints it for
+    /// `DEBUG LISTPACK`: position, sizes, bytes and (at most 40 bytes of)
+    /// the element.
+    pub fn repr(&self) -> Vec<u8> {
+        use std::io::Write;
+        let mut out = Vec::new();
+        let _ = writeln!(
+            out,
+            "{{total bytes {}}} {{num entries {}}}",
+            self.total_bytes(),
+            self.len()
+        );
+        let mut pos = self.first();
+        let mut index = 0;
+        while let Some(p) = pos {
+            let Ok((entry, enc)) = decode(&self.buf, p) else {
+                break;
+            };
+            let back = backlen_size(enc);
+            let header = match self.buf.get(p) {
+                Some(&b) if b & 0xF0 == ENC_12BIT_STR => 2,
+                Some(&ENC_32BIT_STR) => 5,
+                _ => 1,
+            };
+            let _ = write!(
+                out,
+                "{{\n\taddr: 0x{:08x},\n\tindex: {index:2},\n\toffset: {p:1},\n\t\
+                 hdr+entrylen+backlen: {:2},\n\thdrlen: {header:3},\n\tbacklen: {back:2},\n\t\
+                 payload: {:1}\n\tbytes: ",
+                self.buf.as_ptr() as usize + p,
+                enc + back,
+                enc - header,
+            );
+            for b in self.buf.get(p..p + enc + back).unwrap_or(&[]) {
+                let _ = write!(out, "{b:02x}|");
+            }
+            out.extend_from_slice(b"\n\t[str]");
+            let mut tmp = IntBuf::default();
+            let bytes = entry.as_bytes(&mut tmp);
+            match bytes.get(..40) {
+                Some(head) if bytes.len() > 40 => {
+                    out.extend_from_slice(head);
+                    out.extend_from_slice(b"...");
+                }
+                _ => out.extend_from_slice(bytes),
+            }
+            out.extend_from_slice(b"\n}\n");
+            index += 1;
+            pos = self.next(p);
+        }
+        out.extend_from_slice(b"{end}\n\n");
+        out
+    }
+}
+
 /// Iterator over a listpack's elements, from both ends.
 #[derive(Clone)]
 pub struct Iter<'a> {

@@ -1,10 +1,13 @@
-//! The keyspace: databases of keys and values, and the glob matcher used to
-//! select keys (and configuration names) by pattern.
+//! The keyspace: databases of keys and values, the encodings of the data
+//! types, and the glob matcher used to select keys (and configuration
+//! names) by pattern.
 
 pub mod db;
 pub mod dict;
+pub mod digest;
 pub mod float;
 pub mod glob;
+pub mod hash;
 pub mod listpack;
 pub mod value;
 pub mod ziplist;

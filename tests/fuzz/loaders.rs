@@ -26,6 +26,7 @@ use ferrodis::persistence::aof::reader::{
 use ferrodis::persistence::rdb::load::{load, LoadOptions};
 use ferrodis::persistence::rdb::payload::{dump, restore};
 use ferrodis::persistence::rdb::save::{self, Access, SaveOptions, Snapshot};
+use ferrodis::persistence::rdb::value::Thresholds;
 use ferrodis::storage::db::Db;
 use ferrodis::storage::value::{Str, Value};
 
@@ -269,6 +270,7 @@ fn snapshot_loads_or_refuses(input: &[u8], rng: &mut Rng) -> Result<(), String> 
         verify_checksum: rng.chance(50),
         replace_duplicates: replace,
         access: &|_, _| 0,
+        thresholds: Thresholds::DEFAULT,
     };
     let len = claimed_len(rng, input.len());
     match load(Trickle::new(rng, input), len, &mut dbs, &opts) {
@@ -310,6 +312,7 @@ fn rdb_snapshots() {
             verify_checksum: true,
             replace_duplicates: false,
             access: &|_, _| 0,
+            thresholds: Thresholds::DEFAULT,
         };
         let len = claimed_len(rng, valid.len());
         if let Err(e) = load(Trickle::new(rng, &valid), len, &mut dbs, &opts) {
@@ -334,8 +337,8 @@ fn rdb_snapshots() {
 /// A payload must restore or be refused; what restores must survive
 /// another DUMP and RESTORE unchanged.
 fn payload_restores_or_refuses(input: &[u8], _: &mut Rng) -> Result<(), String> {
-    if let Ok(v) = restore(input) {
-        let again = restore(&dump(&v, true));
+    if let Ok(v) = restore(input, &Thresholds::DEFAULT) {
+        let again = restore(&dump(&v, true), &Thresholds::DEFAULT);
         if again.as_ref() != Ok(&v) {
             return Err(format!("restored {v:?}, which dumps back as {again:?}"));
         }
@@ -358,7 +361,7 @@ fn dump_payloads() {
             let v = Value::Str(Str::from_bytes(&value(rng)));
             (dump(&v, rng.chance(70)), Some(v))
         };
-        match restore(&valid) {
+        match restore(&valid, &Thresholds::DEFAULT) {
             Ok(v) if want.as_ref().is_none_or(|w| *w == v) => {}
             other => run.fail(
                 &case,
@@ -366,7 +369,7 @@ fn dump_payloads() {
             ),
         }
         let cut = truncate(rng, &valid);
-        if restore(&cut).is_ok() {
+        if restore(&cut, &Thresholds::DEFAULT).is_ok() {
             run.fail(
                 &case,
                 &format!("the prefix {} of a payload restored", escape_all(&cut)),
@@ -510,6 +513,7 @@ impl Replay for Replayer<'_> {
             verify_checksum: true,
             replace_duplicates: false,
             access: &|_, _| 0,
+            thresholds: Thresholds::DEFAULT,
         };
         load(file, len, &mut self.dbs, &opts)
             .map(|stats| stats.end_offset)

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use crate::server::propagate::{int_arg, write_command};
 use crate::storage::db::Db;
+use crate::storage::hash::Hash;
+use crate::storage::listpack::IntBuf;
 use crate::storage::value::Value;
 
 /// The annotation `aof-timestamp-enabled` writes before the commands of
@@ -21,6 +23,32 @@ pub fn timestamp_annotation(unix_secs: u64) -> String {
 
 /// Bytes gathered before they are written.
 const CHUNK: usize = 64 * 1024;
+/// Most elements (fields, or field-value pairs) one rebuilding command
+/// carries (Redis's `AOF_REWRITE_ITEMS_PER_CMD`).
+pub const ITEMS_PER_CMD: usize = 64;
+
+/// `HMSET key field value ...` commands rebuilding `h`, 64 fields each.
+fn write_hash(buf: &mut Vec<u8>, key: &[u8], h: &Hash) {
+    let mut text = Vec::new();
+    let mut ends = Vec::with_capacity(2 * ITEMS_PER_CMD);
+    let mut it = h.iter().peekable();
+    while it.peek().is_some() {
+        text.clear();
+        ends.clear();
+        for (field, value) in it.by_ref().take(ITEMS_PER_CMD) {
+            for e in [field, value] {
+                let mut tmp = IntBuf::default();
+                text.extend_from_slice(e.as_bytes(&mut tmp));
+                ends.push(text.len());
+            }
+        }
+        let starts = std::iter::once(0).chain(ends.iter().copied());
+        let elements = starts.zip(ends.iter()).map(|(a, &b)| &text[a..b]);
+        let head = [&b"HMSET"[..], key];
+        let argv: Vec<&[u8]> = head.into_iter().chain(elements).collect();
+        write_command(buf, argv.into_iter());
+    }
+}
 
 /// Writes the commands rebuilding `dbs` to `out`. Keys whose deadline is
 /// before `now_ms` are left out: loading them would only delete them.
@@ -49,6 +77,7 @@ pub fn write_commands<W: Write>(
                     let value = s.to_cow();
                     write_command(&mut buf, [&b"SET"[..], key, &value].into_iter());
                 }
+                Value::Hash(h) => write_hash(&mut buf, key, h),
             }
             if let Some(t) = deadline {
                 let when = int_arg(t as i64);
@@ -89,5 +118,26 @@ mod tests {
         assert!(text.contains("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n12\r\n"));
         assert!(text.contains("*3\r\n$9\r\nPEXPIREAT\r\n$1\r\nt\r\n$4\r\n5000\r\n"));
         assert!(!text.contains("old"));
+    }
+
+    /// Hashes rebuild with HMSET, at most 64 fields per command.
+    #[test]
+    fn hashes_in_batches_of_64_fields() {
+        use crate::storage::hash::Limits;
+        let mut h = Hash::new();
+        let limits = Limits {
+            entries: 512,
+            value: 64,
+        };
+        for i in 0..130 {
+            h.set(format!("f{i}").as_bytes(), b"7", limits);
+        }
+        let mut dbs = vec![Db::new()];
+        dbs[0].add(b"h", Value::Hash(Box::new(h)), 0);
+        let text = String::from_utf8(write_commands(Vec::new(), &dbs, 0, 0).unwrap()).unwrap();
+        let heads: Vec<&str> = text.matches("\r\n$5\r\nHMSET\r\n").collect();
+        assert_eq!(heads.len(), 3);
+        assert_eq!(text.matches("*130\r\n$5\r\nHMSET").count(), 2);
+        assert!(text.contains("*6\r\n$5\r\nHMSET\r\n$1\r\nh\r\n$4\r\nf128\r\n$1\r\n7\r\n"));
     }
 }

@@ -45,6 +45,8 @@ pub struct LoadOptions<'a> {
     pub replace_duplicates: bool,
     /// A key's access field from its saved idle seconds or LFU counter.
     pub access: &'a dyn Fn(Option<u64>, Option<u8>) -> u32,
+    /// The encodings loaded values get.
+    pub thresholds: value::Thresholds,
 }
 
 /// What a load did.
@@ -223,7 +225,7 @@ enum Item {
     Eof,
 }
 
-fn parse_item(r: &mut Reader) -> Result<Item, RdbError> {
+fn parse_item(r: &mut Reader, limits: &value::Thresholds) -> Result<Item, RdbError> {
     let t = r.u8()?;
     Ok(match t {
         opcode::EXPIRETIME_MS => Item::Expire(i64::from_le_bytes(r.array()?)),
@@ -245,7 +247,11 @@ fn parse_item(r: &mut Reader) -> Result<Item, RdbError> {
         opcode::EOF => Item::Eof,
         t => {
             let key = Bytes::new(&string::read(r)?);
-            Item::Key(key, value::read_body(t, r)?)
+            let value = value::read_body(t, r, limits).map_err(|e| match e {
+                RdbError::Corrupt(what) => RdbError::Corrupt(format!("{what} (key {:?})", key)),
+                other => other,
+            })?;
+            Item::Key(key, value)
         }
     })
 }
@@ -312,7 +318,7 @@ pub fn load<R: Read>(
     loop {
         let at = src.offset();
         let fail = |kind| Err(LoadError::at(at, kind));
-        match src.next(parse_item)? {
+        match src.next(|r| parse_item(r, &opts.thresholds))? {
             Item::Expire(t) => expire = Some(t),
             Item::Idle(secs) => idle = Some(secs),
             Item::Freq(counter) => freq = Some(counter),
@@ -434,6 +440,7 @@ mod tests {
             verify_checksum: true,
             replace_duplicates: false,
             access: &no_access,
+            thresholds: value::Thresholds::DEFAULT,
         };
         let stats = load(bytes, bytes.len() as u64, &mut dbs, &opts)?;
         Ok((dbs, stats))
@@ -658,6 +665,7 @@ mod tests {
                 verify_checksum: false,
                 replace_duplicates: false,
                 access: &no_access,
+                thresholds: value::Thresholds::DEFAULT,
             };
             let _ = load(&bad[..], bad.len() as u64, &mut dbs, &opts);
             let _ = load_bytes(&bad, 16);

@@ -11,6 +11,7 @@
 //! panics or allocates more than the input can justify.
 
 pub mod crc64;
+pub mod hash;
 pub mod length;
 pub mod load;
 pub mod lzf;
@@ -68,6 +69,8 @@ pub enum RdbError {
     BadLzf,
     /// A type byte this server cannot load.
     UnsupportedType(u8),
+    /// A value whose encoding is damaged or inconsistent; says what and where.
+    Corrupt(String),
 }
 
 impl fmt::Display for RdbError {
@@ -81,6 +84,7 @@ impl fmt::Display for RdbError {
                 Some(name) => write!(f, "unsupported value type {t} ({name})"),
                 None => write!(f, "unknown value type {t}"),
             },
+            RdbError::Corrupt(what) => write!(f, "{what}"),
         }
     }
 }

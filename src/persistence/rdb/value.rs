@@ -9,8 +9,35 @@
 
 #![deny(clippy::indexing_slicing)]
 
-use super::{string, RdbError, Reader};
+use super::{hash, string, RdbError, Reader};
 use crate::storage::value::Value;
+
+/// The encoding thresholds loaded values are fitted to, as Redis fits
+/// them on load (the `*-max-listpack-*` settings); each type adds its own.
+#[derive(Debug, Clone, Copy)]
+pub struct Thresholds {
+    pub hash: crate::storage::hash::Limits,
+}
+
+impl Thresholds {
+    /// Redis's defaults.
+    pub const DEFAULT: Thresholds = Thresholds {
+        hash: crate::storage::hash::Limits {
+            entries: 512,
+            value: 64,
+        },
+    };
+
+    /// The thresholds `config` sets.
+    pub fn of(config: &crate::config::Config) -> Thresholds {
+        Thresholds {
+            hash: crate::storage::hash::Limits {
+                entries: config.hash_max_listpack_entries,
+                value: config.hash_max_listpack_value,
+            },
+        }
+    }
+}
 
 /// Type byte of a string value (`RDB_TYPE_STRING`).
 pub const TYPE_STRING: u8 = 0;
@@ -52,6 +79,7 @@ pub fn type_name(t: u8) -> Option<&'static str> {
 pub fn type_of(value: &Value) -> u8 {
     match value {
         Value::Str(_) => TYPE_STRING,
+        Value::Hash(h) => hash::type_of(h),
     }
 }
 
@@ -59,6 +87,7 @@ pub fn type_of(value: &Value) -> u8 {
 pub fn write_body(out: &mut Vec<u8>, value: &Value, compress: bool) {
     match value {
         Value::Str(s) => string::write_value(out, s, compress),
+        Value::Hash(h) => hash::write(out, h, compress),
     }
 }
 
@@ -69,15 +98,21 @@ pub fn write(out: &mut Vec<u8>, value: &Value, compress: bool) {
 }
 
 /// Reads the value a type byte, already read, announces.
-pub fn read_body(t: u8, r: &mut Reader) -> Result<Value, RdbError> {
+pub fn read_body(t: u8, r: &mut Reader, limits: &Thresholds) -> Result<Value, RdbError> {
     match t {
         TYPE_STRING => string::read_value(r).map(Value::Str),
+        hash::TYPE_HASH
+        | hash::TYPE_HASH_ZIPMAP
+        | hash::TYPE_HASH_ZIPLIST
+        | hash::TYPE_HASH_LISTPACK => {
+            hash::read(t, r, limits.hash).map(|h| Value::Hash(Box::new(h)))
+        }
         other => Err(RdbError::UnsupportedType(other)),
     }
 }
 
 /// Reads a type byte and the value it announces.
-pub fn read(r: &mut Reader) -> Result<Value, RdbError> {
+pub fn read(r: &mut Reader, limits: &Thresholds) -> Result<Value, RdbError> {
     let t = r.u8()?;
-    read_body(t, r)
+    read_body(t, r, limits)
 }
