@@ -148,9 +148,10 @@ fn keyspace(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("incr", keys), &keys, |b, _| {
             b.iter(|| {
                 if let Some(id) = db.find(b"counter", 0) {
-                    let Value::Str(s) = db.value_mut(id);
-                    let v = s.as_int().unwrap_or(0);
-                    *s = Str::Int(v.wrapping_add(1));
+                    if let Value::Str(s) = db.value_mut(id) {
+                        let v = s.as_int().unwrap_or(0);
+                        *s = Str::Int(v.wrapping_add(1));
+                    }
                 }
             })
         });

@@ -5,11 +5,8 @@
 //! arithmetic of GETRANGE/SETRANGE, the proto-max-bulk-len limit, LCS, and
 //! the object encodings each kind of write leaves behind.
 //!
-//! WRONGTYPE is not covered yet: strings are the only type so far. To do when
-//! lists land: GET, GETSET, GETDEL, GETEX, SET .. GET, APPEND, STRLEN,
-//! GETRANGE, SETRANGE, INCR/DECR/INCRBY/DECRBY/INCRBYFLOAT, LCS (one and both
-//! keys), MGET (returns nil for non-strings, no error), SETNX/MSETNX over a
-//! list (no error: existence only).
+//! WRONGTYPE from every string command against a list (and MGET's nil,
+//! SETNX/MSETNX's plain existence check) is covered in `list.rs`.
 
 use crate::util::keyspace::timed_case;
 use crate::util::*;

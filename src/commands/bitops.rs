@@ -11,12 +11,12 @@
 use std::borrow::Cow;
 
 use super::introspection::KeyRef;
-use super::string::as_str;
+use super::string::{as_str, as_str_mut};
 use super::{parse_int, Args, CmdError, CmdResult};
 use crate::server::client::Client;
 use crate::server::keyspace::event;
 use crate::server::Server;
-use crate::storage::value::{Str, Value};
+use crate::storage::value::{Kind, Str, Value};
 
 // ---------------------------------------------------------------------------
 // Key access
@@ -33,6 +33,7 @@ fn read_string<'a>(
     };
     match srv.db(c.db).value(id) {
         Value::Str(s) => Ok(Some(s.to_cow())),
+        _ => Err(CmdError::WrongType),
     }
 }
 
@@ -53,9 +54,7 @@ fn string_for_write<'a>(
         }
         None => srv.db_add(c.db, key, Value::Str(Str::Raw(Box::default()))),
     };
-    let bytes = match srv.modify(c.db, id) {
-        Value::Str(s) => s.make_raw(),
-    };
+    let bytes = as_str_mut(srv, c.db, id)?.make_raw();
     let grew = bytes.len() < len;
     if grew {
         bytes.resize(len, 0);
@@ -403,15 +402,17 @@ pub fn bitop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Err(CmdError::BitopNotSingleSource);
     }
     // Ids first (lookups may expire keys), then borrow every value at once.
-    let ids: Vec<_> = (3..args.len())
-        .map(|i| srv.lookup_read(c.db, args.get(i), c.no_touch))
-        .collect();
+    // A source of another type stops the command where Redis stops it.
+    let mut ids = Vec::with_capacity(args.len() - 3);
+    for i in 3..args.len() {
+        ids.push(srv.lookup_read_kind(c.db, args.get(i), c.no_touch, Kind::String)?);
+    }
     let db = srv.db(c.db);
     let values: Vec<Cow<[u8]>> = ids
         .iter()
         .map(|id| match id.map(|id| db.value(id)) {
             Some(Value::Str(s)) => s.to_cow(),
-            None => Cow::Borrowed(&[][..]),
+            _ => Cow::Borrowed(&[][..]),
         })
         .collect();
     let sources: Vec<&[u8]> = values.iter().map(|v| &**v).collect();

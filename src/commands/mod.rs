@@ -15,6 +15,7 @@ pub mod error;
 pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod list;
 pub mod persistence;
 pub mod server;
 pub mod string;
@@ -175,6 +176,7 @@ pub enum Group {
     Generic,
     String,
     Bitmap,
+    List,
     Connection,
     Server,
 }
@@ -185,6 +187,7 @@ impl Group {
             Group::Generic => "generic",
             Group::String => "string",
             Group::Bitmap => "bitmap",
+            Group::List => "list",
             Group::Connection => "connection",
             Group::Server => "server",
         }

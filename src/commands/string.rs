@@ -18,6 +18,7 @@ use crate::storage::value::{Str, Value};
 pub fn as_str(srv: &Server, db: usize, id: Id) -> Result<&Str, CmdError> {
     match srv.db(db).value(id) {
         Value::Str(s) => Ok(s),
+        _ => Err(CmdError::WrongType),
     }
 }
 
@@ -28,6 +29,7 @@ pub fn as_str_mut(srv: &mut Server, db: usize, id: Id) -> Result<&mut Str, CmdEr
     as_str(srv, db, id)?;
     match srv.modify(db, id) {
         Value::Str(s) => Ok(s),
+        _ => Err(CmdError::WrongType),
     }
 }
 
@@ -358,6 +360,7 @@ pub fn mget(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         match srv.lookup_read(c.db, key, c.no_touch) {
             Some(id) => match srv.db(c.db).value(id) {
                 Value::Str(s) => c.reply.bulk(s.bytes(&mut tmp)),
+                _ => c.reply.null(),
             },
             None => c.reply.null(),
         }
@@ -606,10 +609,17 @@ pub fn incrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]`
 pub fn lcs(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut strings: [Vec<u8>; 2] = Default::default();
-    for (slot, key) in strings.iter_mut().zip([args.get(1), args.get(2)]) {
-        if let Some(id) = srv.lookup_read(c.db, key, c.no_touch) {
+    // Both keys are looked up before either is checked, as Redis does.
+    let ids = [args.get(1), args.get(2)].map(|key| srv.lookup_read(c.db, key, c.no_touch));
+    for (slot, id) in strings.iter_mut().zip(ids) {
+        if let Some(id) = id {
             match srv.db(c.db).value(id) {
                 Value::Str(s) => *slot = s.to_cow().into_owned(),
+                _ => {
+                    return Err(CmdError::Message(
+                        "ERR The specified keys must contain string values".into(),
+                    ))
+                }
             }
         }
     }

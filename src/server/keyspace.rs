@@ -24,6 +24,7 @@ use crate::storage::value::{Bytes, Kind, Value};
 pub mod event {
     pub const GENERIC: u32 = 1 << 2;
     pub const STRING: u32 = 1 << 3;
+    pub const LIST: u32 = 1 << 4;
     pub const EXPIRED: u32 = 1 << 8;
     pub const NEW: u32 = 1 << 14;
 }

@@ -6,5 +6,6 @@ pub mod dict;
 pub mod float;
 pub mod glob;
 pub mod listpack;
+pub mod quicklist;
 pub mod value;
 pub mod ziplist;

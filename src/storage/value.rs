@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 
 use super::dict::DictKey;
+use super::quicklist::Quicklist;
 
 /// Longest byte string kept inline.
 pub const INLINE_MAX: usize = 22;
@@ -202,18 +203,21 @@ impl Str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     Str(Str),
+    List(Box<Quicklist>),
 }
 
 /// The type of a value, as `TYPE` names it and WRONGTYPE checks compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     String,
+    List,
 }
 
 impl Value {
     pub fn kind(&self) -> Kind {
         match self {
             Value::Str(_) => Kind::String,
+            Value::List(_) => Kind::List,
         }
     }
 
@@ -221,6 +225,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self.kind() {
             Kind::String => "string",
+            Kind::List => "list",
         }
     }
 
@@ -228,6 +233,7 @@ impl Value {
     pub fn duplicate(&self) -> Value {
         match self {
             Value::Str(s) => Value::Str(s.duplicate()),
+            Value::List(l) => Value::List(Box::new(l.duplicate())),
         }
     }
 
@@ -244,12 +250,14 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(_) => "quicklist",
         }
     }
 
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
+            Value::List(l) => std::mem::size_of::<Quicklist>() + l.heap_size(),
         }
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod crc64;
 pub mod length;
+pub mod list;
 pub mod load;
 pub mod lzf;
 pub mod payload;

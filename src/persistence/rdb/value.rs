@@ -7,7 +7,7 @@
 //! the type byte and the value, so both halves are also available apart
 //! ([`type_of`] and [`write_body`], [`read_body`]).
 
-use super::{string, RdbError, Reader};
+use super::{list, string, RdbError, Reader};
 use crate::storage::value::Value;
 
 /// Type byte of a string value (`RDB_TYPE_STRING`).
@@ -50,6 +50,7 @@ pub fn type_name(t: u8) -> Option<&'static str> {
 pub fn type_of(value: &Value) -> u8 {
     match value {
         Value::Str(_) => TYPE_STRING,
+        Value::List(_) => list::TYPE_LIST_QUICKLIST_2,
     }
 }
 
@@ -57,6 +58,7 @@ pub fn type_of(value: &Value) -> u8 {
 pub fn write_body(out: &mut Vec<u8>, value: &Value, compress: bool) {
     match value {
         Value::Str(s) => string::write_value(out, s, compress),
+        Value::List(l) => list::write_value(out, l, compress),
     }
 }
 
