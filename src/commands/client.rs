@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
 use crate::protocol::reply::REPLY_CHUNK;
+use crate::server::blocking::Unblock;
 use crate::server::client::{Client, ReplyMode};
 use crate::server::{PauseKind, Server};
 
@@ -427,7 +428,7 @@ pub fn unpause(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
 
 /// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: no command blocks yet, so nobody is
 /// ever blocked and the answer is 0 once the arguments are valid.
-pub fn unblock(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+pub fn unblock(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if args.len() > 4 {
         return Err(super::subcommand_syntax(args));
     }
@@ -436,8 +437,14 @@ pub fn unblock(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into(),
         ));
     }
-    parse_int(args.get(2))?;
-    c.reply.int(0);
+    let id = parse_int(args.get(2))?;
+    let how = if args.len() == 4 && args.is(3, "error") {
+        Unblock::Error
+    } else {
+        Unblock::Timeout
+    };
+    let unblocked = u64::try_from(id).is_ok_and(|id| srv.unblock(id, how));
+    c.reply.int(i64::from(unblocked));
     Ok(())
 }
 

@@ -150,9 +150,9 @@ fn clients(srv: &Server, me: &Client, out: &mut String) {
         "maxclients" => srv.config.maxclients,
         "client_recent_max_input_buffer" => max_in,
         "client_recent_max_output_buffer" => max_out,
-        "blocked_clients" => 0,
+        "blocked_clients" => srv.blocking.len(),
         "tracking_clients" => 0,
-        "clients_in_timeout_table" => 0,
+        "clients_in_timeout_table" => srv.blocking.with_deadline(),
     );
 }
 

@@ -570,8 +570,10 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     let dirty_before = srv.dirty;
     let fed_before = srv.propagator.fed();
     let started = Instant::now();
+    srv.propagator.enter();
     let result = handler(srv, client, args);
     propagate(srv, client, spec, args, dirty_before);
+    srv.propagator.leave();
     if srv.propagator.fed() != fed_before {
         client.aof_needed = srv.propagator.fed();
     }
@@ -609,8 +611,8 @@ fn propagate(
     match rewrite {
         Some(argv) => srv
             .propagator
-            .feed(client.db, argv.iter().map(Vec::as_slice)),
-        None => srv.propagator.feed(client.db, args.iter()),
+            .propagate(client.db, argv.iter().map(Vec::as_slice)),
+        None => srv.propagator.propagate(client.db, args.iter()),
     }
 }
 

@@ -190,6 +190,8 @@ pub struct Client {
     pub argv_mem: usize,
     /// A request is held back by `CLIENT PAUSE` and will be re-run.
     pub paused: bool,
+    /// Waiting on keys (BLPOP and friends); its input waits too.
+    pub blocked: bool,
     /// Registered for WRITABLE events because output is pending.
     pub want_write: bool,
     /// Already queued for a flush in `before_sleep`.
@@ -239,6 +241,7 @@ impl Client {
             qbuf_in_use: 0,
             argv_mem: 0,
             paused: false,
+            blocked: false,
             want_write: false,
             queued_write: false,
             obuf_soft_since: 0,
@@ -283,6 +286,9 @@ impl Client {
     /// Letters of `CLIENT LIST`'s `flags=` field.
     pub fn flag_letters(&self) -> String {
         let mut f = String::new();
+        if self.blocked {
+            f.push('b');
+        }
         if self.close_after_reply {
             f.push('c');
         }

@@ -63,7 +63,10 @@ impl Server {
             .clients
             .iter()
             .filter_map(|(token, c)| c.as_deref().map(|c| (token, c)))
-            .filter(|(_, c)| !c.paused && now.saturating_sub(c.last_interaction) > limit_ms)
+            .filter(|(_, c)| {
+                // Blocked clients wait as long as their command says.
+                !c.paused && !c.blocked && now.saturating_sub(c.last_interaction) > limit_ms
+            })
             .map(|(token, _)| token)
             .collect();
         for token in idle {

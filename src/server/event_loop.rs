@@ -49,14 +49,20 @@ impl Server {
             self.before_sleep();
             // Clients left with unread input must not wait for a new event:
             // with edge-triggered polling none would come.
+            // The sweep, or an earlier blocked client's deadline.
+            let until = self
+                .blocking
+                .next_deadline()
+                .map_or(next_cron, |d| d.min(next_cron))
+                .saturating_sub(self.clock.now_ms);
             let wait = if !self.unfinished_reads.is_empty() {
                 0
             } else if self.aof_write_postponed() {
                 // Replies wait for a write that waits for a background sync,
                 // whose end no event announces.
-                AOF_RETRY_MS.min(next_cron.saturating_sub(self.clock.now_ms))
+                AOF_RETRY_MS.min(until)
             } else {
-                next_cron.saturating_sub(self.clock.now_ms)
+                until
             };
             match self
                 .poll
@@ -262,7 +268,7 @@ impl Server {
         let mut query = std::mem::take(&mut client.query);
         let mut parser = std::mem::take(&mut client.parser);
         loop {
-            if client.close_after_reply || client.close_asap || client.paused {
+            if client.close_after_reply || client.close_asap || client.paused || client.blocked {
                 break;
             }
             let limits = Limits {
@@ -285,6 +291,9 @@ impl Server {
                     }
                     if client.reply.overflow_len() > 0 {
                         with_query(client, &mut query, |c| self.enforce_output_limit(c));
+                    }
+                    if self.blocking.has_ready() {
+                        self.serve_ready_keys();
                     }
                 }
                 Ok(false) => break,
@@ -395,6 +404,8 @@ impl Server {
     /// Work done before every poll: a fast expiry cycle when one is due,
     /// the AOF write, then writing the replies produced since the last poll.
     fn before_sleep(&mut self) {
+        self.expire_blocked();
+        self.process_unblocked();
         self.active_expire_cycle(true);
         // Writes reach the AOF (and, with `always`, the disk) before any
         // reply acknowledging them is written.
@@ -437,6 +448,9 @@ impl Server {
 
     /// Disconnects a client and forgets it. The client must already be out of its slot.
     pub(crate) fn free_client(&mut self, mut client: Box<Client>) {
+        if client.blocked {
+            self.forget_blocked(client.id);
+        }
         let _ = self.poll.registry().deregister(&mut client.stream);
         if self.clients.contains(client.token) {
             self.clients.remove(client.token);
@@ -451,6 +465,32 @@ impl Server {
             if !c.queued_write {
                 c.queued_write = true;
                 self.pending_writes.push(token);
+            }
+        }
+    }
+
+    /// Queues a client's output for the flush before the next poll.
+    pub(crate) fn queue_write(&mut self, token: usize) {
+        if let Some(Some(c)) = self.clients.get_mut(token) {
+            if !c.queued_write {
+                c.queued_write = true;
+                self.pending_writes.push(token);
+            }
+        }
+    }
+
+    /// Runs the input that clients held while they were blocked
+    /// (Redis's `processUnblockedClients`).
+    fn process_unblocked(&mut self) {
+        while !self.blocking.unblocked.is_empty() {
+            for token in std::mem::take(&mut self.blocking.unblocked) {
+                let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {
+                    continue;
+                };
+                if !client.blocked {
+                    self.process_input(token, &mut client);
+                }
+                self.after_processing(token, client);
             }
         }
     }

@@ -291,6 +291,8 @@ impl Server {
         self.signal_flushed_db(a);
         self.signal_flushed_db(b);
         self.dbs.swap(a, b);
+        self.scan_for_ready_keys(a);
+        self.scan_for_ready_keys(b);
     }
 
     /// Records an access to a live key (the `touch` of reads).
@@ -301,9 +303,9 @@ impl Server {
     // ---- signals --------------------------------------------------------
     //
     // Each is the one place its subscribers will hang off, called by every
-    // write above. None has a subscriber yet: WATCH and client tracking
-    // (modified keys and flushed databases), blocking pops (ready keys)
-    // and keyspace notifications (events) arrive with their commands.
+    // write above. Ready keys feed blocked clients (`blocking.rs`); WATCH
+    // and client tracking (modified keys and flushed databases) and
+    // keyspace notifications (events) arrive with their commands.
 
     /// A key's value changed or the key went away (Redis's `signalModifiedKey`).
     pub fn signal_modified_key(&self, _db: usize, _key: &[u8]) {}
@@ -314,9 +316,6 @@ impl Server {
 
     /// Every key of a database may have changed (FLUSHDB, FLUSHALL, SWAPDB).
     pub fn signal_flushed_db(&self, _db: usize) {}
-
-    /// A key a blocked client may be waiting on was created (Redis's `signalKeyAsReady`).
-    pub fn signal_key_as_ready(&self, _db: usize, _key: &[u8]) {}
 
     /// A keyspace event of `class` named `event` happened to `key`
     /// (Redis's `notifyKeyspaceEvent`).

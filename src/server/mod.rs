@@ -6,6 +6,7 @@
 //! timed sweep, signals, logging and memory accounting.
 
 pub mod aof;
+pub mod blocking;
 pub mod client;
 pub mod cron;
 pub mod event_loop;
@@ -130,6 +131,8 @@ pub struct Server {
     pub aof: aof::AofState,
     /// Active expiry's state and counters.
     pub expire: expire::ExpireState,
+    /// Clients blocked on keys, and the keys and deadlines they wait on.
+    pub blocking: blocking::Blocking,
     /// State of the sampling random generator (RANDOMKEY, expiry, LFU).
     pub random_state: u64,
     /// Heap bytes in use once start-up finished (`used_memory_startup`).
@@ -174,6 +177,7 @@ impl Server {
             propagator: propagate::Propagator::default(),
             aof: aof::AofState::default(),
             expire: expire::ExpireState::default(),
+            blocking: blocking::Blocking::default(),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
             poll,

@@ -9,6 +9,14 @@
 //! either the rewrite or the request itself, and only when the command
 //! changed something. The output is RESP, with a `SELECT` whenever the
 //! database differs from the last one written.
+//!
+//! Commands run inside other commands (EXEC's queue, scripts) nest: the
+//! propagator counts the depth of the running calls, and what calls below
+//! the top one propagate is collected and written once the top-level call
+//! ends, wrapped in `MULTI`/`EXEC` when it is more than one command, as
+//! Redis 7.0's `propagatePendingCommands` does. A top-level command that
+//! propagates just itself, the common case, is written at once, without
+//! being collected.
 
 use crate::protocol::reply::format_i64;
 
@@ -23,6 +31,10 @@ pub struct Propagator {
     rewrite: Option<Vec<Vec<u8>>>,
     /// Bytes handed on (or dropped) before those in `out`.
     taken: u64,
+    /// Calls running, the top-level one included.
+    depth: u32,
+    /// Commands collected for the running top-level call: (db, argv).
+    pending: Vec<(usize, Vec<Vec<u8>>)>,
 }
 
 impl Propagator {
@@ -34,6 +46,7 @@ impl Propagator {
             self.out = Vec::new();
             self.rewrite = None;
             self.selected = None;
+            self.pending.clear();
         }
     }
 
@@ -51,6 +64,51 @@ impl Propagator {
     /// reply acknowledging the last of them depends on.
     pub fn fed(&self) -> u64 {
         self.taken + self.out.len() as u64
+    }
+
+    /// A call starts.
+    pub fn enter(&mut self) {
+        self.depth += 1;
+    }
+
+    /// A call ends; when it was the top-level one, what was collected
+    /// during it is written.
+    pub fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        if self.depth == 0 && !self.pending.is_empty() {
+            let pending = std::mem::take(&mut self.pending);
+            let wrap = pending.len() > 1;
+            if wrap {
+                write_command(&mut self.out, [&b"MULTI"[..]].into_iter());
+            }
+            for (db, argv) in &pending {
+                self.feed(*db, argv.iter().map(Vec::as_slice));
+            }
+            if wrap {
+                write_command(&mut self.out, [&b"EXEC"[..]].into_iter());
+            }
+        }
+    }
+
+    /// Propagates a running call's command: written at once from a
+    /// top-level call with nothing collected, collected otherwise.
+    pub fn propagate<'a>(&mut self, db: usize, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
+        if !self.enabled {
+            return;
+        }
+        if self.depth <= 1 && self.pending.is_empty() {
+            self.feed(db, argv);
+        } else {
+            self.also_propagate(db, argv.map(<[u8]>::to_vec).collect());
+        }
+    }
+
+    /// Adds a command to what the running call propagates, after what it
+    /// added before (Redis's `alsoPropagate`).
+    pub fn also_propagate(&mut self, db: usize, argv: Vec<Vec<u8>>) {
+        if self.enabled {
+            self.pending.push((db, argv));
+        }
     }
 
     /// Makes the next command start with a `SELECT` (a new file begins).
@@ -129,6 +187,30 @@ mod tests {
         p.forget_db();
         p.feed(3, [&b"INCR"[..], b"n"].into_iter());
         assert!(p.take().starts_with(b"*2\r\n$6\r\nSELECT"));
+    }
+
+    #[test]
+    fn nested_calls_are_written_together_wrapped_when_several() {
+        let mut p = Propagator::default();
+        p.set_enabled(true);
+        p.enter();
+        p.propagate(0, [&b"SET"[..], b"a", b"1"].into_iter());
+        p.leave();
+        assert!(p
+            .take()
+            .ends_with(b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"));
+        p.enter();
+        p.enter();
+        p.propagate(0, [&b"INCR"[..], b"n"].into_iter());
+        p.leave();
+        assert!(p.take().is_empty(), "held until the top-level call ends");
+        p.propagate(1, [&b"DEL"[..], b"k"].into_iter());
+        p.leave();
+        assert_eq!(
+            p.take(),
+            b"*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n\
+              *2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n*1\r\n$4\r\nEXEC\r\n"
+        );
     }
 
     #[test]

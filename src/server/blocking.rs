@@ -1,0 +1,316 @@
+//! Clients blocked on keys, in the spirit of Redis's `blocked.c`.
+//!
+//! A command that finds nothing to take (BLPOP on empty lists, and later
+//! BZPOPMIN or XREAD BLOCK) blocks its client here instead of replying: the
+//! client is listed under each key it waits for, in the order clients
+//! blocked, and under its deadline in a timer heap that feeds the poll
+//! timeout. The state lives in [`Blocking`], keyed by client id, so any
+//! command can reach a blocked client, and a client's own slot stays free
+//! to be taken out and served like a running one.
+//!
+//! When a write creates a key somebody waits for, the write layer marks it
+//! ready ([`Server::signal_key_as_ready`]). After every command, the
+//! clients waiting on ready keys are served in the order they blocked, each
+//! by the callback its command left ([`Waiter`]), until the key runs out.
+//! A served or timed-out client goes back to reading its pending input.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::time::Instant;
+
+use super::client::Client;
+use super::Server;
+
+/// What a blocked command does once a key it waits on is ready: take what
+/// it waited for and reply, or say it found nothing (the key went away or
+/// holds another type again), so the client keeps waiting.
+pub type ServeFn = fn(&mut Server, &mut Client, &Waiter, &[u8]) -> Served;
+
+/// The reply a blocked command gives when its time runs out.
+pub type TimeoutFn = fn(&mut Client, &Waiter);
+
+/// Whether a ready key served a blocked client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    Yes,
+    /// Nothing there for this client; it stays blocked.
+    No,
+}
+
+/// What a blocked client waits for and how to finish its command.
+pub struct Waiter {
+    pub db: usize,
+    pub keys: Vec<Vec<u8>>,
+    /// Unix ms at which it times out; `None` waits forever.
+    pub deadline_ms: Option<u64>,
+    /// The command's parsed options, for the serve callback.
+    pub op: BlockOp,
+    pub serve: ServeFn,
+    pub timed_out: TimeoutFn,
+    /// The command that blocked, for its statistics when it finishes.
+    pub cmd: crate::commands::CommandId,
+    pub blocked_at: Instant,
+}
+
+/// The options of a blocked command that its serve callback needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockOp {
+    /// BLPOP, BRPOP, BLMPOP: pop from the ready key's head or tail;
+    /// `count` for BLMPOP.
+    Pop { head: bool, count: Option<usize> },
+    /// BLMOVE, BRPOPLPUSH: pop, then push onto `dst`.
+    Move {
+        dst: Vec<u8>,
+        from_head: bool,
+        to_head: bool,
+    },
+}
+
+/// Every blocked client, and the keys and deadlines they wait on.
+#[derive(Default)]
+pub struct Blocking {
+    /// By client id.
+    waiters: HashMap<u64, (usize, Waiter)>,
+    /// Client ids waiting on each (db, key), in the order they blocked.
+    by_key: HashMap<(usize, Vec<u8>), VecDeque<u64>>,
+    /// Keys written since the last serving pass that someone waits on.
+    ready: Vec<(usize, Vec<u8>)>,
+    ready_set: HashSet<(usize, Vec<u8>)>,
+    /// (deadline, client id); entries of clients no longer blocked are
+    /// skipped when they come up.
+    timers: BinaryHeap<Reverse<(u64, u64)>>,
+    /// Clients just unblocked whose pending input must be processed.
+    pub(crate) unblocked: Vec<usize>,
+}
+
+impl Blocking {
+    /// Number of blocked clients (`blocked_clients`).
+    pub fn len(&self) -> usize {
+        self.waiters.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.waiters.is_empty()
+    }
+
+    /// Whether anyone waits on a key.
+    pub fn watched(&self, db: usize, key: &[u8]) -> bool {
+        !self.by_key.is_empty() && self.by_key.contains_key(&(db, key.to_vec()))
+    }
+
+    /// Whether there are ready keys to serve.
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Number of clients with a deadline (`clients_in_timeout_table`).
+    pub fn with_deadline(&self) -> usize {
+        self.waiters
+            .values()
+            .filter(|(_, w)| w.deadline_ms.is_some())
+            .count()
+    }
+
+    /// The earliest deadline, for the poll timeout.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.timers.peek().map(|Reverse((when, _))| *when)
+    }
+
+    /// Keys of database `db` that someone waits on.
+    fn waited_keys(&self, db: usize) -> Vec<Vec<u8>> {
+        self.by_key
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .map(|(_, key)| key.clone())
+            .collect()
+    }
+
+    fn forget(&mut self, id: u64) -> Option<(usize, Waiter)> {
+        let (token, waiter) = self.waiters.remove(&id)?;
+        self.unlink(id, &waiter);
+        Some((token, waiter))
+    }
+
+    /// Takes `id` off the queues of the keys it waits on.
+    fn unlink(&mut self, id: u64, waiter: &Waiter) {
+        for key in &waiter.keys {
+            let slot = (waiter.db, key.clone());
+            if let Some(queue) = self.by_key.get_mut(&slot) {
+                queue.retain(|&c| c != id);
+                if queue.is_empty() {
+                    self.by_key.remove(&slot);
+                }
+            }
+        }
+    }
+}
+
+impl Server {
+    /// Blocks `client` until one of `waiter.keys` is ready or its deadline.
+    pub fn block_client(&mut self, client: &mut Client, waiter: Waiter) {
+        client.blocked = true;
+        let id = client.id;
+        for key in &waiter.keys {
+            let queue = self
+                .blocking
+                .by_key
+                .entry((waiter.db, key.clone()))
+                .or_default();
+            // A key named twice waits once, as Redis's per-client key set does.
+            if !queue.contains(&id) {
+                queue.push_back(id);
+            }
+        }
+        if let Some(when) = waiter.deadline_ms {
+            self.blocking.timers.push(Reverse((when, id)));
+        }
+        self.blocking.waiters.insert(id, (client.token, waiter));
+    }
+
+    /// Marks a key as ready when someone waits on it (Redis's `signalKeyAsReady`).
+    pub fn signal_key_as_ready(&mut self, db: usize, key: &[u8]) {
+        if !self.blocking.watched(db, key) {
+            return;
+        }
+        let slot = (db, key.to_vec());
+        if self.blocking.ready_set.insert(slot.clone()) {
+            self.blocking.ready.push(slot);
+        }
+    }
+
+    /// Serves clients blocked on keys made ready by the last command, in
+    /// the order the keys became ready and, per key, the order the clients
+    /// blocked (Redis's `handleClientsBlockedOnKeys`). Serving may make more
+    /// keys ready (BLMOVE pushes), which are served in the same pass.
+    pub(crate) fn serve_ready_keys(&mut self) {
+        while !self.blocking.ready.is_empty() {
+            let ready = std::mem::take(&mut self.blocking.ready);
+            self.blocking.ready_set.clear();
+            for (db, key) in ready {
+                self.serve_key(db, &key);
+            }
+        }
+    }
+
+    fn serve_key(&mut self, db: usize, key: &[u8]) {
+        let waiting: Vec<u64> = match self.blocking.by_key.get(&(db, key.to_vec())) {
+            Some(queue) => queue.iter().copied().collect(),
+            None => return,
+        };
+        for id in waiting {
+            let Some((token, waiter)) = self.blocking.waiters.remove(&id) else {
+                continue;
+            };
+            let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {
+                self.blocking.waiters.insert(id, (token, waiter));
+                continue;
+            };
+            let fed = self.propagator.fed();
+            let served = (waiter.serve)(self, &mut client, &waiter, key);
+            if self.propagator.fed() != fed {
+                // Its reply acknowledges the pop it propagated.
+                client.aof_needed = self.propagator.fed();
+            }
+            if served == Served::Yes {
+                self.blocking.unlink(id, &waiter);
+                self.finish_blocked(&mut client, &waiter);
+                self.put_back(token, client);
+            } else {
+                // Nothing there for it: it waits on where it was, and so
+                // does everyone behind it.
+                self.blocking.waiters.insert(id, (token, waiter));
+                self.put_back(token, client);
+                return;
+            }
+        }
+    }
+
+    /// After SWAPDB: keys waited on in `db` that exist there now are ready
+    /// (Redis's `scanDatabaseForReadyKeys`).
+    pub(crate) fn scan_for_ready_keys(&mut self, db: usize) {
+        for key in self.blocking.waited_keys(db) {
+            if self.key_exists(db, &key) {
+                self.signal_key_as_ready(db, &key);
+            }
+        }
+    }
+
+    /// A blocked command finished (served, timed out or unblocked): its
+    /// statistics count it once, with the time it waited, and the client
+    /// goes back to its pending input.
+    fn finish_blocked(&mut self, client: &mut Client, waiter: &Waiter) {
+        client.blocked = false;
+        let usec = waiter.blocked_at.elapsed().as_micros() as u64;
+        let stats = &mut self.stats.commands[waiter.cmd];
+        stats.calls += 1;
+        stats.usec += usec;
+        self.stats.latency[waiter.cmd].record(usec * 1000);
+        self.blocking.unblocked.push(client.token);
+    }
+
+    fn put_back(&mut self, token: usize, client: Box<Client>) {
+        let has_output = client.reply.pending_len() > 0;
+        if let Some(slot) = self.clients.get_mut(token) {
+            *slot = Some(client);
+        }
+        if has_output {
+            self.queue_write(token);
+        }
+    }
+
+    /// Times out blocked clients whose deadline has passed.
+    pub(crate) fn expire_blocked(&mut self) {
+        let now = self.clock.now_ms;
+        while let Some(&Reverse((when, id))) = self.blocking.timers.peek() {
+            if when > now {
+                break;
+            }
+            self.blocking.timers.pop();
+            let current = self.blocking.waiters.get(&id).map(|(_, w)| w.deadline_ms);
+            if current != Some(Some(when)) {
+                continue;
+            }
+            self.unblock(id, Unblock::Timeout);
+        }
+    }
+
+    /// Ends a client's wait without serving it: its command's timeout
+    /// reply, or the `-UNBLOCKED` error (CLIENT UNBLOCK … ERROR). Returns
+    /// whether the client was blocked.
+    pub fn unblock(&mut self, id: u64, how: Unblock) -> bool {
+        let Some((token, waiter)) = self.blocking.forget(id) else {
+            return false;
+        };
+        // A blocked client is never the one running a command, so it is
+        // in its slot.
+        if let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) {
+            self.reply_unblocked(&mut client, &waiter, how);
+            self.finish_blocked(&mut client, &waiter);
+            self.put_back(token, client);
+        }
+        true
+    }
+
+    fn reply_unblocked(&mut self, client: &mut Client, waiter: &Waiter, how: Unblock) {
+        match how {
+            Unblock::Timeout => (waiter.timed_out)(client, waiter),
+            Unblock::Error => {
+                let text = b"UNBLOCKED client unblocked via CLIENT UNBLOCK";
+                client.reply.error_line(text);
+                self.stats.count_error(text);
+            }
+        }
+    }
+
+    /// Forgets a disconnecting client's wait, leaving nothing behind.
+    pub(crate) fn forget_blocked(&mut self, id: u64) {
+        self.blocking.forget(id);
+    }
+}
+
+/// How a wait ends without being served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unblock {
+    Timeout,
+    Error,
+}
