@@ -79,7 +79,7 @@ pub fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if ttl < 0 {
         return Err(CmdError::InvalidTtl);
     }
-    let value = payload::restore(args.get(3)).map_err(|e| match e {
+    let value = payload::restore(args.get(3), srv.list_options()).map_err(|e| match e {
         PayloadError::VersionOrChecksum => CmdError::DumpPayload,
         PayloadError::BadData(_) => CmdError::BadDataFormat,
     })?;

@@ -43,10 +43,7 @@ fn list_mut(srv: &mut Server, db: usize, id: Id) -> Option<&mut Quicklist> {
 
 /// A new empty list with the options in force now.
 fn new_list(srv: &Server) -> Value {
-    Value::List(Box::new(Quicklist::new(
-        srv.config.list_max_listpack_size,
-        srv.config.list_compress_depth,
-    )))
+    Value::List(Box::new(Quicklist::with_options(srv.list_options())))
 }
 
 fn reply_entry(c: &mut Client, e: Entry<'_>) {
@@ -400,13 +397,13 @@ pub fn pop_for_client(
     match count {
         Some(count) => {
             let n = int_arg(count.min(len as u64) as i64);
-            srv.propagator.feed(db, [name, key, &n].into_iter());
+            srv.propagator.propagate(db, [name, key, &n].into_iter());
             c.reply.array_len(2);
             c.reply.bulk(key);
             pop_range(srv, c, (db, id), key, at, count);
         }
         None => {
-            srv.propagator.feed(db, [name, key].into_iter());
+            srv.propagator.propagate(db, [name, key].into_iter());
             c.reply.array_len(2);
             c.reply.bulk(key);
             if let Some(list) = list_mut(srv, db, id) {
@@ -440,10 +437,10 @@ pub fn move_for_client(
     if move_generic(srv, c, db, (src, dst), (from, to))? {
         if rpoplpush {
             srv.propagator
-                .feed(db, [&b"RPOPLPUSH"[..], src, dst].into_iter());
+                .propagate(db, [&b"RPOPLPUSH"[..], src, dst].into_iter());
         } else {
             let argv = [&b"LMOVE"[..], src, dst, where_word(from), where_word(to)];
-            srv.propagator.feed(db, argv.into_iter());
+            srv.propagator.propagate(db, argv.into_iter());
         }
         return Ok(true);
     }

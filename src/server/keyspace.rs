@@ -91,6 +91,15 @@ impl Server {
         (self.lfu_minutes() << 8) | counter
     }
 
+    /// The options new lists get: `list-max-listpack-size` and
+    /// `list-compress-depth` as configured now.
+    pub fn list_options(&self) -> crate::storage::quicklist::Options {
+        crate::storage::quicklist::Options {
+            fill: self.config.list_max_listpack_size,
+            depth: self.config.list_compress_depth,
+        }
+    }
+
     /// A database, for reading.
     pub fn db(&self, db: usize) -> &Db {
         &self.dbs[db]

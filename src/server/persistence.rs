@@ -387,6 +387,7 @@ impl Server {
             verify_checksum: self.config.rdbchecksum,
             replace_duplicates: merge,
             access: &access,
+            lists: self.list_options(),
         };
         let stats = read(dbs, &opts)?;
         log::info!(

@@ -235,6 +235,21 @@ fn allow_merge(a: Option<&Node>, b: Option<&Node>, fill: i32) -> bool {
     }
 }
 
+/// The options a list is created with: `list-max-listpack-size` and
+/// `list-compress-depth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub fill: i32,
+    pub depth: u32,
+}
+
+impl Default for Options {
+    /// Redis's defaults: 8 KB nodes, nothing compressed.
+    fn default() -> Self {
+        Options { fill: -2, depth: 0 }
+    }
+}
+
 /// A list: its nodes, element count and the options it was created with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quicklist {
@@ -279,6 +294,11 @@ impl Quicklist {
             fill: fill.clamp(-5, FILL_MAX),
             depth: depth.min(COMPRESS_MAX),
         }
+    }
+
+    /// An empty list with `opts`.
+    pub fn with_options(opts: Options) -> Self {
+        Self::new(opts.fill, opts.depth)
     }
 
     /// A copy as COPY makes it (`quicklistDup`): the same nodes, compressed

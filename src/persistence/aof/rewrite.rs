@@ -140,4 +140,22 @@ mod tests {
         assert!(text.contains("*3\r\n$9\r\nPEXPIREAT\r\n$1\r\nt\r\n$4\r\n5000\r\n"));
         assert!(!text.contains("old"));
     }
+
+    #[test]
+    fn lists_become_rpush_batches_of_64() {
+        let mut dbs = vec![Db::new()];
+        let mut list = Quicklist::new(-2, 0);
+        for i in 0..130 {
+            list.push(
+                i.to_string().as_bytes(),
+                crate::storage::quicklist::Where::Tail,
+            );
+        }
+        dbs[0].add(b"l", Value::List(Box::new(list)), 0);
+        let out = write_commands(Vec::new(), &dbs, 100, 0).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches("$5\r\nRPUSH\r\n").count(), 3);
+        assert_eq!(text.matches("*66\r\n").count(), 2);
+        assert!(text.contains("*4\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$3\r\n128\r\n$3\r\n129\r\n"));
+    }
 }

@@ -21,6 +21,7 @@ use std::path::Path;
 use super::crc64::Running;
 use super::{length, opcode, string, value, RdbError, Reader, MAGIC, RDB_VERSION};
 use crate::storage::db::Db;
+use crate::storage::quicklist::Options;
 use crate::storage::value::{Bytes, Value};
 
 /// The window's initial size; it doubles for items larger than that.
@@ -43,6 +44,8 @@ pub struct LoadOptions<'a> {
     pub replace_duplicates: bool,
     /// A key's access field from its saved idle seconds or LFU counter.
     pub access: &'a dyn Fn(Option<u64>, Option<u8>) -> u32,
+    /// The options loaded lists get (`list-max-listpack-size`, `list-compress-depth`).
+    pub lists: Options,
 }
 
 /// What a load did.
@@ -214,12 +217,14 @@ enum Item {
     SelectDb(u64),
     ResizeDb(u64),
     Key(Bytes, Value),
+    /// A key whose collection was empty: skipped, as Redis skips it.
+    EmptyKey(Bytes),
     Functions(u8),
     ModuleAux,
     Eof,
 }
 
-fn parse_item(r: &mut Reader) -> Result<Item, RdbError> {
+fn parse_item(r: &mut Reader, lists: Options) -> Result<Item, RdbError> {
     let t = r.u8()?;
     Ok(match t {
         opcode::EXPIRETIME_MS => Item::Expire(i64::from_le_bytes(r.array()?)),
@@ -241,7 +246,10 @@ fn parse_item(r: &mut Reader) -> Result<Item, RdbError> {
         opcode::EOF => Item::Eof,
         t => {
             let key = Bytes::new(&string::read(r)?);
-            Item::Key(key, value::read_body(t, r)?)
+            match value::read_body(t, r, lists) {
+                Err(RdbError::EmptyKey) => Item::EmptyKey(key),
+                v => Item::Key(key, v?),
+            }
         }
     })
 }
@@ -307,7 +315,7 @@ pub fn load<R: Read>(
     loop {
         let at = src.offset();
         let fail = |kind| Err(LoadError::at(at, kind));
-        match src.next(parse_item)? {
+        match src.next(|r| parse_item(r, opts.lists))? {
             Item::Expire(t) => expire = Some(t),
             Item::Idle(secs) => idle = Some(secs),
             Item::Freq(counter) => freq = Some(counter),
@@ -328,6 +336,12 @@ pub fn load<R: Read>(
             Item::Functions(op) => return fail(LoadErrorKind::Functions(op)),
             Item::ModuleAux => return fail(LoadErrorKind::ModuleAux),
             Item::Eof => break,
+            Item::EmptyKey(key) => {
+                expire = None;
+                idle = None;
+                freq = None;
+                log::info!("rdbLoadObject skipping empty key: {:?}", key);
+            }
             Item::Key(key, value) => {
                 let deadline = expire.take();
                 let access = (opts.access)(idle.take(), freq.take());
@@ -421,6 +435,7 @@ mod tests {
             verify_checksum: true,
             replace_duplicates: false,
             access: &no_access,
+            lists: Options::default(),
         };
         let stats = load(bytes, bytes.len() as u64, &mut dbs, &opts)?;
         Ok((dbs, stats))
@@ -633,6 +648,7 @@ mod tests {
                 verify_checksum: false,
                 replace_duplicates: false,
                 access: &no_access,
+                lists: Options::default(),
             };
             let _ = load(&bad[..], bad.len() as u64, &mut dbs, &opts);
             let _ = load_bytes(&bad, 16);

@@ -69,6 +69,15 @@ pub enum RdbError {
     BadLzf,
     /// A type byte this server cannot load.
     UnsupportedType(u8),
+    /// A collection with no elements, which Redis never saves: a snapshot
+    /// skips the key, RESTORE refuses it.
+    EmptyKey,
+    /// A quicklist node whose container is neither plain nor packed;
+    /// holds the offset of the node in the value's input.
+    BadContainer(usize, u64),
+    /// A listpack or ziplist that does not validate; holds the offset of
+    /// its string in the value's input and what is wrong inside it.
+    BadEncoding(usize, crate::storage::listpack::Corrupt),
 }
 
 impl fmt::Display for RdbError {
@@ -78,6 +87,11 @@ impl fmt::Display for RdbError {
             RdbError::UnknownLengthEncoding(b) => write!(f, "unknown length encoding {b:#04x}"),
             RdbError::UnknownStringEncoding(e) => write!(f, "unknown string encoding {e}"),
             RdbError::BadLzf => write!(f, "invalid LZF compressed string"),
+            RdbError::EmptyKey => write!(f, "empty collection"),
+            RdbError::BadContainer(at, c) => {
+                write!(f, "quicklist node at byte {at} has unknown container {c}")
+            }
+            RdbError::BadEncoding(at, e) => write!(f, "encoded string at byte {at}: {e}"),
             RdbError::UnsupportedType(t) => match value::type_name(*t) {
                 Some(name) => write!(f, "unsupported value type {t} ({name})"),
                 None => write!(f, "unknown value type {t}"),

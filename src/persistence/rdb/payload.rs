@@ -3,6 +3,7 @@
 //! bytes, little-endian).
 
 use super::{crc64::crc64, value, RdbError, Reader, RDB_VERSION};
+use crate::storage::quicklist::Options;
 use crate::storage::value::Value;
 
 /// Version and checksum.
@@ -27,8 +28,9 @@ pub fn dump(value: &Value, compress: bool) -> Vec<u8> {
     out
 }
 
-/// The value a payload holds, after checking its version and checksum.
-pub fn restore(payload: &[u8]) -> Result<Value, PayloadError> {
+/// The value a payload holds, after checking its version and checksum;
+/// a list gets the options `lists`.
+pub fn restore(payload: &[u8], lists: Options) -> Result<Value, PayloadError> {
     let body_len = payload
         .len()
         .checked_sub(FOOTER_LEN)
@@ -42,7 +44,7 @@ pub fn restore(payload: &[u8]) -> Result<Value, PayloadError> {
     // Redis decodes from the whole payload, footer included, so a value
     // that runs into the footer loads (with footer bytes in it) and bytes
     // left between the value and the footer are ignored.
-    value::read(&mut Reader::new(payload)).map_err(PayloadError::BadData)
+    value::read(&mut Reader::new(payload), lists).map_err(PayloadError::BadData)
 }
 
 #[cfg(test)]
@@ -77,7 +79,7 @@ mod tests {
     fn dump_matches_redis() {
         for &(v, want) in CAPTURED {
             assert_eq!(dump(&s(v), true), want, "{v:?}");
-            assert_eq!(restore(want), Ok(s(v)));
+            assert_eq!(restore(want, Options::default()), Ok(s(v)));
         }
         let long = s(&[b'a'; 78]);
         let packed = b"\x00\xc3\x09@N\x01aa\xe0A\x00\x01aa\x0a\x00\x11\xb6\xc8\xf1\x8f\"r-";
@@ -86,7 +88,7 @@ mod tests {
         plain.extend_from_slice(&[b'a'; 78]);
         plain.extend_from_slice(b"\x0a\x00V\xbd\xa0\xe8\x9d\x10\xbay");
         assert_eq!(dump(&long, false), plain);
-        assert_eq!(restore(&plain), Ok(long));
+        assert_eq!(restore(&plain, Options::default()), Ok(long));
     }
 
     /// A payload with `body` and a correct footer for `version`.
@@ -100,29 +102,50 @@ mod tests {
 
     #[test]
     fn versions_and_checksums() {
-        assert_eq!(restore(&sealed(b"\x00\x01x", 0)), Ok(s(b"x")));
-        assert_eq!(restore(&sealed(b"\x00\x01x", 10)), Ok(s(b"x")));
         assert_eq!(
-            restore(&sealed(b"\x00\x01x", 11)),
+            restore(&sealed(b"\x00\x01x", 0), Options::default()),
+            Ok(s(b"x"))
+        );
+        assert_eq!(
+            restore(&sealed(b"\x00\x01x", 10), Options::default()),
+            Ok(s(b"x"))
+        );
+        assert_eq!(
+            restore(&sealed(b"\x00\x01x", 11), Options::default()),
             Err(PayloadError::VersionOrChecksum)
         );
         let mut bad = sealed(b"\x00\x01x", 10);
         bad[2] = b'y';
-        assert_eq!(restore(&bad), Err(PayloadError::VersionOrChecksum));
+        assert_eq!(
+            restore(&bad, Options::default()),
+            Err(PayloadError::VersionOrChecksum)
+        );
         for short in [&b""[..], b"abc", &[0u8; 9]] {
-            assert_eq!(restore(short), Err(PayloadError::VersionOrChecksum));
+            assert_eq!(
+                restore(short, Options::default()),
+                Err(PayloadError::VersionOrChecksum)
+            );
         }
         // Ten zero bytes: version 0, and the CRC of two zero bytes is 0.
-        assert_eq!(restore(&[0u8; 10]), Ok(s(b"")));
+        assert_eq!(restore(&[0u8; 10], Options::default()), Ok(s(b"")));
     }
 
     #[test]
     fn values_are_read_as_redis_reads_them() {
         // Trailing bytes before the footer are ignored; a value may run
         // into the footer.
-        assert_eq!(restore(&sealed(b"\x00\x05hello junk", 10)), Ok(s(b"hello")));
-        assert_eq!(restore(&sealed(b"\x00\x05hel", 1)), Ok(s(b"hel\x01\x00")));
-        assert_eq!(restore(&sealed(b"\x00\xc0", 10)), Ok(s(b"10")));
+        assert_eq!(
+            restore(&sealed(b"\x00\x05hello junk", 10), Options::default()),
+            Ok(s(b"hello"))
+        );
+        assert_eq!(
+            restore(&sealed(b"\x00\x05hel", 1), Options::default()),
+            Ok(s(b"hel\x01\x00"))
+        );
+        assert_eq!(
+            restore(&sealed(b"\x00\xc0", 10), Options::default()),
+            Ok(s(b"10"))
+        );
         for (body, err) in [
             (&b""[..], RdbError::UnsupportedType(10)),
             (b"\x01\x05hello", RdbError::UnsupportedType(1)),
@@ -130,7 +153,10 @@ mod tests {
             (b"\x00\x82", RdbError::UnknownLengthEncoding(0x82)),
             (b"\x00\x3f", RdbError::Truncated),
         ] {
-            assert_eq!(restore(&sealed(body, 10)), Err(PayloadError::BadData(err)));
+            assert_eq!(
+                restore(&sealed(body, 10), Options::default()),
+                Err(PayloadError::BadData(err))
+            );
         }
     }
 }

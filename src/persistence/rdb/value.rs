@@ -8,6 +8,7 @@
 //! ([`type_of`] and [`write_body`], [`read_body`]).
 
 use super::{list, string, RdbError, Reader};
+use crate::storage::quicklist::Options;
 use crate::storage::value::Value;
 
 /// Type byte of a string value (`RDB_TYPE_STRING`).
@@ -68,16 +69,23 @@ pub fn write(out: &mut Vec<u8>, value: &Value, compress: bool) {
     write_body(out, value, compress);
 }
 
-/// Reads the value a type byte, already read, announces.
-pub fn read_body(t: u8, r: &mut Reader) -> Result<Value, RdbError> {
+/// Reads the value a type byte, already read, announces; lists are
+/// created with `lists`, as Redis creates them with its configuration.
+pub fn read_body(t: u8, r: &mut Reader, lists: Options) -> Result<Value, RdbError> {
     match t {
         TYPE_STRING => string::read_value(r).map(Value::Str),
+        list::TYPE_LIST
+        | list::TYPE_LIST_ZIPLIST
+        | list::TYPE_LIST_QUICKLIST
+        | list::TYPE_LIST_QUICKLIST_2 => {
+            list::read_value(t, r, lists).map(|l| Value::List(Box::new(l)))
+        }
         other => Err(RdbError::UnsupportedType(other)),
     }
 }
 
 /// Reads a type byte and the value it announces.
-pub fn read(r: &mut Reader) -> Result<Value, RdbError> {
+pub fn read(r: &mut Reader, lists: Options) -> Result<Value, RdbError> {
     let t = r.u8()?;
-    read_body(t, r)
+    read_body(t, r, lists)
 }
