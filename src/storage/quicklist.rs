@@ -603,6 +603,11 @@ impl Quicklist {
                 node.update_sz();
             }
         } else {
+            // The end node is full: give back what its buffer grew beyond
+            // it (up to half again, growing by doubling), once per node.
+            if let Some(lp) = self.nodes.get_mut(end).and_then(Node::lp_mut) {
+                lp.shrink_to_fit();
+            }
             let mut lp = Listpack::new();
             lp.push_front(value);
             self.insert_node(current, Node::packed(lp), after);
