@@ -315,7 +315,7 @@ fn broken_files_stop_start_up() {
     }
     let mut list = b"REDIS0010\xfe\x00".to_vec();
     list.extend_from_slice(b"\x12\x01k\x01\x02\x0b\x0b\x00\x00\x00\x01\x00\x81a\x02\xff\xff");
-    broken.push(("a list value".into(), list));
+    broken.push(("a corrupt list node".into(), list));
     for (what, bytes) in broken {
         let dir = Scratch(temp_dir("rdb-broken"));
         fs::write(dir.0.join("dump.rdb"), &bytes).unwrap();
@@ -329,8 +329,11 @@ fn broken_files_stop_start_up() {
             stderr.contains("dump.rdb") && stderr.contains("offset"),
             "{what}: the message must name the file and the offset:\n{stderr}"
         );
-        if what == "a list value" {
-            assert!(stderr.contains("type 18 (list"), "{stderr}");
+        if what == "a corrupt list node" {
+            assert!(
+                stderr.contains("list node at byte 4 of the value"),
+                "{stderr}"
+            );
         }
     }
 }

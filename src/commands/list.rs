@@ -419,8 +419,9 @@ pub fn pop_for_client(
 /// moves one element from `src` to `dst` in `db`, replies with it, emits
 /// the events and propagates `LMOVE src dst <from> <to>` (positions in
 /// lower case, as Redis writes them) or `RPOPLPUSH src dst`. Ok(false)
-/// when `src` holds no elements; WRONGTYPE, changing nothing, when `dst`
-/// holds another type (Redis then unblocks the client with that error).
+/// when `src` holds no list elements; WRONGTYPE, changing nothing, when
+/// `dst` holds another type (Redis then replies with that error and
+/// unblocks the client).
 pub fn move_for_client(
     srv: &mut Server,
     c: &mut Client,
@@ -429,8 +430,9 @@ pub fn move_for_client(
     (from, to): (Where, Where),
     rpoplpush: bool,
 ) -> Result<bool, CmdError> {
-    match srv.lookup_write_kind(db, src, Kind::List)? {
-        Some(id) if list_of(srv, db, id).is_some_and(|l| !l.is_empty()) => {}
+    // A source that is no list (any more) serves nobody, as in Redis.
+    match srv.lookup_write_kind(db, src, Kind::List) {
+        Ok(Some(id)) if list_of(srv, db, id).is_some_and(|l| !l.is_empty()) => {}
         _ => return Ok(false),
     }
     srv.lookup_write_kind(db, dst, Kind::List)?;

@@ -598,13 +598,13 @@ mod tests {
             kind(&bad_sum, 16),
             Some((_, LoadErrorKind::Checksum { .. }))
         ));
-        // A list (type 14) and a function library are refused by name.
-        let list = b"REDIS0010\xfe\x00\x0e\x01k\x00\xff";
-        let err = load_bytes(list, 16).err().unwrap();
+        // A stream (type 15) and a function library are refused by name.
+        let stream = b"REDIS0010\xfe\x00\x0f\x01k\x00\xff";
+        let err = load_bytes(stream, 16).err().unwrap();
         assert_eq!(err.offset, 11);
         assert_eq!(
             err.to_string(),
-            "unsupported value type 14 (list, quicklist) at offset 11"
+            "unsupported value type 15 (stream, listpacks) at offset 11"
         );
         assert!(matches!(
             kind(b"REDIS0010\xf5", 16),

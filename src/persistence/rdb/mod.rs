@@ -89,9 +89,12 @@ impl fmt::Display for RdbError {
             RdbError::BadLzf => write!(f, "invalid LZF compressed string"),
             RdbError::EmptyKey => write!(f, "empty collection"),
             RdbError::BadContainer(at, c) => {
-                write!(f, "quicklist node at byte {at} has unknown container {c}")
+                write!(
+                    f,
+                    "list node at byte {at} of the value: unknown container {c}"
+                )
             }
-            RdbError::BadEncoding(at, e) => write!(f, "encoded string at byte {at}: {e}"),
+            RdbError::BadEncoding(at, e) => write!(f, "list node at byte {at} of the value: {e}"),
             RdbError::UnsupportedType(t) => match value::type_name(*t) {
                 Some(name) => write!(f, "unsupported value type {t} ({name})"),
                 None => write!(f, "unknown value type {t}"),
