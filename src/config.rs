@@ -2413,7 +2413,7 @@ fn strtoll(s: &[u8]) -> (i64, bool) {
 /// Redis's `memtoull`: digits then an optional unit (b, k, kb, m, mb, g,
 /// gb, case-insensitive). Overflow of the digits saturates and the unit
 /// multiplication wraps, as in C.
-fn memtoull(s: &[u8]) -> Option<u64> {
+pub(crate) fn memtoull(s: &[u8]) -> Option<u64> {
     if s.first() == Some(&b'-') {
         return None;
     }

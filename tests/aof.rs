@@ -912,3 +912,50 @@ fn enabling_later_continues_the_manifest() {
         manifests[0]
     );
 }
+
+/// List writes reach the file in Redis's forms (LMPOP as LPOP/RPOP with
+/// the count popped, LMOVE and RPOPLPUSH as themselves, no-op writes not
+/// at all), and a rewrite without the RDB preamble writes a list as
+/// RPUSH batches of 64, byte for byte as Redis does.
+#[test]
+fn list_writes_and_rewrites_match_redis() {
+    let mut seen = Vec::new();
+    for flavor in [Flavor::Redis, Flavor::Ferrodis] {
+        let dir = Scratch(temp_dir("aof-lists"));
+        let extra = ["--appendfsync", "always", "--aof-use-rdb-preamble", "no"];
+        let server = start_in(flavor, &dir.0, &extra);
+        let mut c = server.conn();
+        let values: Vec<String> = (0..130).map(|i| format!("v{i}")).collect();
+        let mut push = vec!["RPUSH", "l"];
+        push.extend(values.iter().map(String::as_str));
+        c.call(&push);
+        for cmd in [
+            &["LPUSH", "m", "a", "b", "c"][..],
+            &["LMPOP", "2", "none", "m", "RIGHT", "COUNT", "10"],
+            &["LMPOP", "1", "none", "LEFT"],
+            &["LMOVE", "l", "m", "LEFT", "RIGHT"],
+            &["RPOPLPUSH", "l", "m"],
+            &["LTRIM", "l", "0", "-1"],
+            &["LTRIM", "l", "2", "-3"],
+            &["LREM", "l", "0", "nope"],
+            &["LREM", "l", "1", "v10"],
+            &["LINSERT", "l", "BEFORE", "nope", "x"],
+            &["LINSERT", "l", "BEFORE", "v20", "x"],
+            &["LSET", "l", "0", "first"],
+            &["LPOP", "l", "0"],
+            &["RPOP", "l", "2"],
+            &["LPUSHX", "none", "x"],
+        ] {
+            c.call(cmd);
+        }
+        let incr = fs::read(dir.0.join("appendonlydir/appendonly.aof.1.incr.aof")).unwrap();
+        c.call(&["DEL", "m"]);
+        rewrite(&mut c);
+        let base = fs::read(dir.0.join("appendonlydir/appendonly.aof.2.base.aof")).unwrap();
+        seen.push((
+            String::from_utf8_lossy(&incr).into_owned(),
+            String::from_utf8_lossy(&base).into_owned(),
+        ));
+    }
+    assert_eq!(seen[0], seen[1]);
+}

@@ -1,5 +1,5 @@
 //! Property-style differential test: a seeded pseudo-random generator draws
-//! a few thousand string, hash and key commands (valid and invalid options, wrong
+//! a few thousand string, hash, list and key commands (valid and invalid options, wrong
 //! arities, values that are and are not numbers) over ten keys in two
 //! databases, sends each to real Redis and to ferrodis in lockstep, and
 //! requires identical replies. The keyspace is small so that commands keep
@@ -108,7 +108,12 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
         }
     };
     let f = |rng: &mut Rng| rng.pick(FIELDS).to_string();
-    let mut cmd: Vec<String> = match rng.below(56) {
+    let side = |rng: &mut Rng| rng.pick(&["LEFT", "RIGHT", "left", "UP"]).to_string();
+    let index = |rng: &mut Rng| {
+        rng.pick(&["0", "1", "-1", "-2", "3", "100", "-100", "x"])
+            .to_string()
+    };
+    let mut cmd: Vec<String> = match rng.below(70) {
         0..=3 => vec!["GET".into(), k(rng)],
         4..=7 => {
             let mut c = vec!["SET".into(), k(rng), v(rng)];
@@ -295,12 +300,71 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
             rng.pick(&["0", "-0", "x", "1", "-1"]).into(),
         ],
         55 => vec!["COPY".into(), k(rng), k(rng), "REPLACE".into()],
-        42 => vec![
+        56 => vec![
             "SETRANGE".into(),
             k(rng),
             rng.pick(&["0", "3", "-1", "x", "536870912"]).into(),
             v(rng),
         ],
+        58 | 59 => {
+            let mut c = vec![
+                rng.pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]).into(),
+                k(rng),
+            ];
+            for _ in 0..1 + rng.below(4) {
+                c.push(v(rng));
+            }
+            c
+        }
+        60 => {
+            let mut c = vec![rng.pick(&["LPOP", "RPOP"]).into(), k(rng)];
+            if rng.chance(50) {
+                c.push(rng.pick(&["0", "1", "2", "10", "-1", "x"]).into());
+            }
+            c
+        }
+        61 => vec!["LRANGE".into(), k(rng), index(rng), index(rng)],
+        62 => vec![rng.pick(&["LLEN", "LINDEX"]).into(), k(rng), index(rng)],
+        63 => vec!["LSET".into(), k(rng), index(rng), v(rng)],
+        64 => vec![
+            "LINSERT".into(),
+            k(rng),
+            rng.pick(&["BEFORE", "AFTER", "after", "x"]).into(),
+            v(rng),
+            v(rng),
+        ],
+        65 => vec![
+            "LREM".into(),
+            k(rng),
+            rng.pick(&["0", "1", "-1", "2", "x"]).into(),
+            v(rng),
+        ],
+        66 => vec!["LTRIM".into(), k(rng), index(rng), index(rng)],
+        67 => {
+            let mut c = vec!["LPOS".into(), k(rng), v(rng)];
+            for _ in 0..rng.below(3) {
+                c.push(rng.pick(&["RANK", "COUNT", "MAXLEN", "BOGUS"]).into());
+                c.push(rng.pick(&["0", "1", "-1", "2", "x"]).into());
+            }
+            c
+        }
+        68 => match rng.below(2) {
+            0 => vec!["LMOVE".into(), k(rng), k(rng), side(rng), side(rng)],
+            _ => vec!["RPOPLPUSH".into(), k(rng), k(rng)],
+        },
+        69 => {
+            let n = 1 + rng.below(3);
+            let mut c = vec!["LMPOP".into(), n.to_string()];
+            for _ in 0..n {
+                c.push(k(rng));
+            }
+            c.push(side(rng));
+            if rng.chance(50) {
+                c.push("COUNT".into());
+                c.push(rng.pick(&["1", "3", "0", "x"]).into());
+            }
+            c
+        }
         _ => vec![
             "GETRANGE".into(),
             k(rng),

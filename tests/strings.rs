@@ -6,7 +6,8 @@
 //! the object encodings each kind of write leaves behind.
 //!
 //! WRONGTYPE from every string command against another type is covered in
-//! `hash.rs`, against a hash.
+//! `hash.rs` (against a hash) and `list.rs` (against a list, with MGET's nil
+//! and SETNX/MSETNX's plain existence check).
 
 use crate::util::keyspace::timed_case;
 use crate::util::*;

@@ -29,6 +29,8 @@ mod hash;
 mod keys;
 /// Memory bounds: big declared bulks, query and output buffer limits.
 mod limits;
+/// List commands: every option and error, node layout and DUMP bytes per fill and depth.
+mod list;
 /// Seeded random string/key commands sent to both servers in lockstep.
 mod property;
 /// Raw RESP: inline and multibulk parsing, pipelining, protocol errors.

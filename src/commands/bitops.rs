@@ -16,7 +16,7 @@ use super::{parse_int, Args, CmdError, CmdResult};
 use crate::server::client::Client;
 use crate::server::keyspace::event;
 use crate::server::Server;
-use crate::storage::value::{Str, Value};
+use crate::storage::value::{Kind, Str, Value};
 
 // ---------------------------------------------------------------------------
 // Key access
@@ -396,9 +396,11 @@ pub fn bitop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Err(CmdError::BitopNotSingleSource);
     }
     // Ids first (lookups may expire keys), then borrow every value at once.
-    let ids: Vec<_> = (3..args.len())
-        .map(|i| srv.lookup_read(c.db, args.get(i), c.no_touch))
-        .collect();
+    // A source of another type stops the command where Redis stops it.
+    let mut ids = Vec::with_capacity(args.len() - 3);
+    for i in 3..args.len() {
+        ids.push(srv.lookup_read_kind(c.db, args.get(i), c.no_touch, Kind::String)?);
+    }
     let db = srv.db(c.db);
     let values = ids
         .iter()

@@ -1,6 +1,6 @@
 //! `DEBUG`: the subcommands tests and operators rely on: OBJECT, SLEEP,
-//! SET-ACTIVE-EXPIRE, POPULATE, RELOAD, LOADAOF, LOG, DIGEST,
-//! DIGEST-VALUE and LISTPACK. Like Redis, the command is refused
+//! SET-ACTIVE-EXPIRE, POPULATE, RELOAD, LOADAOF, LOG, DIGEST, DIGEST-VALUE,
+//! LISTPACK, QUICKLIST and QUICKLIST-PACKED-THRESHOLD. Like Redis, the command is refused
 //! unless `enable-debug-command` allows it (dispatch checks that).
 
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
@@ -9,6 +9,7 @@ use crate::server::client::Client;
 use crate::server::Server;
 use crate::storage::digest;
 use crate::storage::hash::Hash;
+use crate::storage::quicklist;
 use crate::storage::value::{Bytes, Str, Value, EMBSTR_MAX};
 use std::io::Write;
 
@@ -45,10 +46,16 @@ const HELP: &[&str] = &[
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "LISTPACK <key>",
     "    Show low level info about the listpack encoding of <key>.",
+    "QUICKLIST <key> [<0|1>]",
+    "    Show low level info about the quicklist encoding of <key>.",
+    "    The optional argument (0 by default) sets the level of detail",
 ];
 
 /// `DEBUG <subcommand> ...`
@@ -90,6 +97,17 @@ pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         }
     } else if args.is(1, "listpack") && n == 3 {
         listpack(srv, c, args.get(2))?;
+    } else if args.is(1, "quicklist") && (n == 3 || n == 4) {
+        let full = n == 4 && leading_int(args.get(3)) != 0;
+        quicklist(srv, c, args.get(2), full)?;
+    } else if args.is(1, "quicklist-packed-threshold") && n == 3 {
+        let ok = crate::config::memtoull(args.get(2)).is_some_and(quicklist::set_packed_threshold);
+        if !ok {
+            return Err(CmdError::Message(
+                "ERR argument must be a memory value bigger than 1 and smaller than 4gb".into(),
+            ));
+        }
+        c.reply.ok();
     } else if args.is(1, "log") && n == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(args.get(2)));
         c.reply.ok();
@@ -111,18 +129,30 @@ fn object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
     // Redis reports the value's serialized size without its type byte.
     let serialized = encoded.len() - 1;
     let lru = db.lru(id);
-    let line = format!(
+    let mut line = format!(
         "Value at:{:p} refcount:{} encoding:{} serializedlength:{serialized} lru:{lru} lru_seconds_idle:{}",
         value as *const Value,
         value.refcount(super::keys::shares_integers(srv)),
         value.encoding(),
         srv.idle_secs(lru),
     );
+    if let Value::List(l) = value {
+        let st = l.stats();
+        let avg = st.count as f64 / st.nodes as f64;
+        line.push_str(&format!(
+            " ql_nodes:{} ql_avg_node:{avg:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
+            st.nodes,
+            st.fill,
+            u8::from(st.depth != 0),
+            st.uncompressed
+        ));
+    }
     c.reply.simple(line.as_bytes());
     Ok(())
 }
 
-/// `DEBUG LISTPACK key`: prints the listpack on standard output, as Redis does.
+/// `DEBUG LISTPACK key`: prints the listpack on standard output, as Redis
+/// does; in Redis 7.0 only small hashes are bare listpacks.
 fn listpack(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
     let id = srv
         .lookup_read(c.db, key, true)
@@ -142,6 +172,23 @@ fn listpack(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
     let _ = stdout.flush();
     c.reply.simple(b"Listpack structure printed on stdout");
     Ok(())
+}
+
+/// `DEBUG QUICKLIST key [0|1]`: prints the list's nodes on standard output.
+fn quicklist(srv: &mut Server, c: &mut Client, key: &[u8], full: bool) -> CmdResult {
+    let id = srv
+        .lookup_read(c.db, key, true)
+        .ok_or(CmdError::NoSuchKey)?;
+    match srv.db(c.db).value(id) {
+        Value::List(l) => {
+            print!("{}", l.repr(full));
+            c.reply.simple(b"Quicklist structure printed on stdout");
+            Ok(())
+        }
+        _ => Err(CmdError::Message(
+            "ERR Not a quicklist encoded object.".into(),
+        )),
+    }
 }
 
 /// `DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]`: save, empty the keyspace and

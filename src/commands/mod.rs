@@ -16,6 +16,7 @@ pub mod hash;
 pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod list;
 pub mod persistence;
 pub mod server;
 pub mod string;
@@ -176,6 +177,7 @@ pub enum Group {
     Generic,
     String,
     Bitmap,
+    List,
     Connection,
     Server,
     Hash,
@@ -187,6 +189,7 @@ impl Group {
             Group::Generic => "generic",
             Group::String => "string",
             Group::Bitmap => "bitmap",
+            Group::List => "list",
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Hash => "hash",

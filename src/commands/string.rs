@@ -609,8 +609,10 @@ pub fn incrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]`
 pub fn lcs(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut strings: [Vec<u8>; 2] = Default::default();
-    for (slot, key) in strings.iter_mut().zip([args.get(1), args.get(2)]) {
-        if let Some(id) = srv.lookup_read(c.db, key, c.no_touch) {
+    // Both keys are looked up before either is checked, as Redis does.
+    let ids = [args.get(1), args.get(2)].map(|key| srv.lookup_read(c.db, key, c.no_touch));
+    for (slot, id) in strings.iter_mut().zip(ids) {
+        if let Some(id) = id {
             match srv.db(c.db).value(id) {
                 Value::Str(s) => *slot = s.to_cow().into_owned(),
                 _ => {

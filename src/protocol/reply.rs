@@ -162,6 +162,11 @@ impl ReplyBuf {
         self.raw(if self.resp3 { b"_\r\n" } else { b"$-1\r\n" });
     }
 
+    /// The null array (`*-1` in RESP2, `_` in RESP3).
+    pub fn null_array(&mut self) {
+        self.raw(if self.resp3 { b"_\r\n" } else { b"*-1\r\n" });
+    }
+
     pub fn array_len(&mut self, n: usize) {
         self.len_header(b'*', n);
     }

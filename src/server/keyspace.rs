@@ -24,6 +24,7 @@ use crate::storage::value::{Bytes, Kind, Value};
 pub mod event {
     pub const GENERIC: u32 = 1 << 2;
     pub const STRING: u32 = 1 << 3;
+    pub const LIST: u32 = 1 << 4;
     pub const HASH: u32 = 1 << 6;
     pub const EXPIRED: u32 = 1 << 8;
     pub const NEW: u32 = 1 << 14;
@@ -89,6 +90,15 @@ impl Server {
             }
         }
         (self.lfu_minutes() << 8) | counter
+    }
+
+    /// The options new lists get: `list-max-listpack-size` and
+    /// `list-compress-depth` as configured now.
+    pub fn list_options(&self) -> crate::storage::quicklist::Options {
+        crate::storage::quicklist::Options {
+            fill: self.config.list_max_listpack_size,
+            depth: self.config.list_compress_depth,
+        }
     }
 
     /// A database, for reading.

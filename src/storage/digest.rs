@@ -37,6 +37,7 @@ pub fn mix(digest: &mut Digest, data: &[u8]) {
 fn type_number(kind: Kind) -> u32 {
     match kind {
         Kind::String => 0,
+        Kind::List => 1,
         Kind::Hash => 4,
     }
 }
@@ -50,6 +51,8 @@ pub fn value_digest(digest: &mut Digest, value: &Value, has_expire: bool) {
             let mut tmp = [0u8; 20];
             mix(digest, s.bytes(&mut tmp));
         }
+        // Elements in order, each mixed in (Redis's `mixStringObjectDigest`).
+        Value::List(l) => l.for_each(|e| mix(digest, e.as_bytes(&mut IntBuf::default()))),
         Value::Hash(h) => {
             for (field, value) in h.iter() {
                 let mut element = Digest::default();

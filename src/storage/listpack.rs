@@ -400,6 +400,26 @@ impl Listpack {
         Ok(Listpack { buf: bytes })
     }
 
+    /// Takes back bytes this crate encoded itself, as they left a valid
+    /// listpack (a quicklist node it compressed and now expands), without
+    /// validating them again. Reads stay bounds-checked whatever the bytes.
+    pub(crate) fn from_trusted(bytes: Vec<u8>) -> Self {
+        Listpack { buf: bytes }
+    }
+
+    /// Appends the entries of `other` (Redis's `lpMerge`): backlens describe
+    /// their own entry only, so the entries move unchanged; the count
+    /// saturates at [`COUNT_UNKNOWN`] as Redis's does.
+    pub fn append_listpack(&mut self, other: &Listpack) {
+        let count = self.len().saturating_add(other.len());
+        let end = self.eof_pos();
+        self.buf.truncate(end);
+        self.buf
+            .extend_from_slice(other.buf.get(HEADER_SIZE..).unwrap_or(&[EOF]));
+        self.set_header_count(count.min(usize::from(COUNT_UNKNOWN)) as u16);
+        self.sync_total();
+    }
+
     /// The encoded bytes, exactly what RDB and DUMP carry.
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf

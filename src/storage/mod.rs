@@ -9,5 +9,6 @@ pub mod float;
 pub mod glob;
 pub mod hash;
 pub mod listpack;
+pub mod quicklist;
 pub mod value;
 pub mod ziplist;

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 
 use super::dict::DictKey;
 use super::hash::Hash;
+use super::quicklist::Quicklist;
 
 /// Longest byte string kept inline.
 pub const INLINE_MAX: usize = 22;
@@ -204,6 +205,7 @@ impl Str {
 pub enum Value {
     Str(Str),
     Hash(Box<Hash>),
+    List(Box<Quicklist>),
 }
 
 /// The type of a value, as `TYPE` names it and WRONGTYPE checks compare.
@@ -211,6 +213,7 @@ pub enum Value {
 pub enum Kind {
     String,
     Hash,
+    List,
 }
 
 impl Value {
@@ -218,6 +221,7 @@ impl Value {
         match self {
             Value::Str(_) => Kind::String,
             Value::Hash(_) => Kind::Hash,
+            Value::List(_) => Kind::List,
         }
     }
 
@@ -226,6 +230,7 @@ impl Value {
         match self.kind() {
             Kind::String => "string",
             Kind::Hash => "hash",
+            Kind::List => "list",
         }
     }
 
@@ -234,6 +239,7 @@ impl Value {
         match self {
             Value::Str(s) => Value::Str(s.duplicate()),
             Value::Hash(h) => Value::Hash(Box::new(h.duplicate())),
+            Value::List(l) => Value::List(Box::new(l.duplicate())),
         }
     }
 
@@ -251,6 +257,7 @@ impl Value {
         match self {
             Value::Str(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
+            Value::List(_) => "quicklist",
         }
     }
 
@@ -258,6 +265,7 @@ impl Value {
         match self {
             Value::Str(s) => s.heap_size(),
             Value::Hash(h) => std::mem::size_of::<Hash>() + h.heap_size(),
+            Value::List(l) => std::mem::size_of::<Quicklist>() + l.heap_size(),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! A base file in command form (`aof-use-rdb-preamble no`): the commands
 //! that rebuild the keyspace, as Redis's `rewriteAppendOnlyFileRio` writes
 //! them: `SELECT` for each non-empty database, then one command per key
-//! and `PEXPIREAT` for keys with a deadline.
+//! (`RPUSH` batches of 64 elements for a list) and `PEXPIREAT` for keys
+//! with a deadline.
 //!
 //! With the preamble on (the default) the base is an RDB file written by
 //! `rdb/save.rs` instead; both are loaded by `reader.rs`.
@@ -9,10 +10,12 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use crate::protocol::reply::format_i64;
 use crate::server::propagate::{int_arg, write_command};
 use crate::storage::db::Db;
 use crate::storage::hash::Hash;
 use crate::storage::listpack::IntBuf;
+use crate::storage::quicklist::Quicklist;
 use crate::storage::value::Value;
 
 /// The annotation `aof-timestamp-enabled` writes before the commands of
@@ -78,6 +81,7 @@ pub fn write_commands<W: Write>(
                     write_command(&mut buf, [&b"SET"[..], key, &value].into_iter());
                 }
                 Value::Hash(h) => write_hash(&mut buf, key, h),
+                Value::List(l) => write_list(&mut out, &mut buf, key, l)?,
             }
             if let Some(t) = deadline {
                 let when = int_arg(t as i64);
@@ -94,6 +98,49 @@ pub fn write_commands<W: Write>(
     }
     out.write_all(&buf)?;
     Ok(out)
+}
+
+/// Appends `RPUSH key e1 .. e64` commands rebuilding `list`, as Redis's
+/// `rewriteListObject` batches them, flushing `buf` to `out` as it fills.
+fn write_list<W: Write>(
+    out: &mut W,
+    buf: &mut Vec<u8>,
+    key: &[u8],
+    list: &Quicklist,
+) -> io::Result<()> {
+    let mut left = list.len();
+    let mut in_cmd = 0;
+    let mut result = Ok(());
+    let mut tmp = [0u8; 20];
+    list.visit(0, false, |e| {
+        if in_cmd == 0 {
+            let args = 2 + left.min(ITEMS_PER_CMD);
+            buf.push(b'*');
+            buf.extend_from_slice(format_i64(args as i64, &mut tmp));
+            buf.extend_from_slice(b"\r\n");
+            bulk(buf, b"RPUSH");
+            bulk(buf, key);
+        }
+        let mut ibuf = [0u8; 20];
+        bulk(buf, e.as_bytes(&mut ibuf));
+        in_cmd = (in_cmd + 1) % ITEMS_PER_CMD;
+        left -= 1;
+        if buf.len() >= CHUNK {
+            result = out.write_all(buf);
+            buf.clear();
+        }
+        result.is_ok()
+    });
+    result
+}
+
+fn bulk(buf: &mut Vec<u8>, s: &[u8]) {
+    let mut tmp = [0u8; 20];
+    buf.push(b'$');
+    buf.extend_from_slice(format_i64(s.len() as i64, &mut tmp));
+    buf.extend_from_slice(b"\r\n");
+    buf.extend_from_slice(s);
+    buf.extend_from_slice(b"\r\n");
 }
 
 #[cfg(test)]
@@ -139,5 +186,23 @@ mod tests {
         assert_eq!(heads.len(), 3);
         assert_eq!(text.matches("*130\r\n$5\r\nHMSET").count(), 2);
         assert!(text.contains("*6\r\n$5\r\nHMSET\r\n$1\r\nh\r\n$4\r\nf128\r\n$1\r\n7\r\n"));
+    }
+
+    #[test]
+    fn lists_become_rpush_batches_of_64() {
+        let mut dbs = vec![Db::new()];
+        let mut list = Quicklist::new(-2, 0);
+        for i in 0..130 {
+            list.push(
+                i.to_string().as_bytes(),
+                crate::storage::quicklist::Where::Tail,
+            );
+        }
+        dbs[0].add(b"l", Value::List(Box::new(list)), 0);
+        let out = write_commands(Vec::new(), &dbs, 100, 0).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches("$5\r\nRPUSH\r\n").count(), 3);
+        assert_eq!(text.matches("*66\r\n").count(), 2);
+        assert!(text.contains("*4\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$3\r\n128\r\n$3\r\n129\r\n"));
     }
 }

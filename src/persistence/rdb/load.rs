@@ -220,6 +220,8 @@ enum Item {
     SelectDb(u64),
     ResizeDb(u64),
     Key(Bytes, Value),
+    /// A key whose collection was empty: skipped, as Redis skips it.
+    EmptyKey(Bytes),
     Functions(u8),
     ModuleAux,
     Eof,
@@ -247,11 +249,13 @@ fn parse_item(r: &mut Reader, limits: &value::Thresholds) -> Result<Item, RdbErr
         opcode::EOF => Item::Eof,
         t => {
             let key = Bytes::new(&string::read(r)?);
-            let value = value::read_body(t, r, limits).map_err(|e| match e {
-                RdbError::Corrupt(what) => RdbError::Corrupt(format!("{what} (key {:?})", key)),
-                other => other,
-            })?;
-            Item::Key(key, value)
+            match value::read_body(t, r, limits) {
+                Err(RdbError::EmptyKey) => Item::EmptyKey(key),
+                Err(RdbError::Corrupt(what)) => {
+                    return Err(RdbError::Corrupt(format!("{what} (key {:?})", key)))
+                }
+                v => Item::Key(key, v?),
+            }
         }
     })
 }
@@ -341,6 +345,12 @@ pub fn load<R: Read>(
             Item::Functions(op) => return fail(LoadErrorKind::Functions(op)),
             Item::ModuleAux => return fail(LoadErrorKind::ModuleAux),
             Item::Eof => break,
+            Item::EmptyKey(key) => {
+                expire = None;
+                idle = None;
+                freq = None;
+                log::info!("rdbLoadObject skipping empty key: {:?}", key);
+            }
             Item::Key(key, value) => {
                 let deadline = expire.take();
                 let access = (opts.access)(idle.take(), freq.take());
@@ -615,13 +625,13 @@ mod tests {
             kind(&bad_sum, 16),
             Some((_, LoadErrorKind::Checksum { .. }))
         ));
-        // A list (type 14) and a function library are refused by name.
-        let list = b"REDIS0010\xfe\x00\x0e\x01k\x00\xff";
-        let err = load_bytes(list, 16).err().unwrap();
+        // A stream (type 15) and a function library are refused by name.
+        let stream = b"REDIS0010\xfe\x00\x0f\x01k\x00\xff";
+        let err = load_bytes(stream, 16).err().unwrap();
         assert_eq!(err.offset, 11);
         assert_eq!(
             err.to_string(),
-            "unsupported value type 14 (list, quicklist) at offset 11"
+            "unsupported value type 15 (stream, listpacks) at offset 11"
         );
         assert!(matches!(
             kind(b"REDIS0010\xf5", 16),

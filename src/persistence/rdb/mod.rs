@@ -13,6 +13,7 @@
 pub mod crc64;
 pub mod hash;
 pub mod length;
+pub mod list;
 pub mod load;
 pub mod lzf;
 pub mod payload;
@@ -71,6 +72,15 @@ pub enum RdbError {
     UnsupportedType(u8),
     /// A value whose encoding is damaged or inconsistent; says what and where.
     Corrupt(String),
+    /// A collection with no elements, which Redis never saves: a snapshot
+    /// skips the key, RESTORE refuses it.
+    EmptyKey,
+    /// A quicklist node whose container is neither plain nor packed;
+    /// holds the offset of the node in the value's input.
+    BadContainer(usize, u64),
+    /// A listpack or ziplist that does not validate; holds the offset of
+    /// its string in the value's input and what is wrong inside it.
+    BadEncoding(usize, crate::storage::listpack::Corrupt),
 }
 
 impl fmt::Display for RdbError {
@@ -80,6 +90,14 @@ impl fmt::Display for RdbError {
             RdbError::UnknownLengthEncoding(b) => write!(f, "unknown length encoding {b:#04x}"),
             RdbError::UnknownStringEncoding(e) => write!(f, "unknown string encoding {e}"),
             RdbError::BadLzf => write!(f, "invalid LZF compressed string"),
+            RdbError::EmptyKey => write!(f, "empty collection"),
+            RdbError::BadContainer(at, c) => {
+                write!(
+                    f,
+                    "list node at byte {at} of the value: unknown container {c}"
+                )
+            }
+            RdbError::BadEncoding(at, e) => write!(f, "list node at byte {at} of the value: {e}"),
             RdbError::UnsupportedType(t) => match value::type_name(*t) {
                 Some(name) => write!(f, "unsupported value type {t} ({name})"),
                 None => write!(f, "unknown value type {t}"),

@@ -52,6 +52,7 @@ pub fn restore(payload: &[u8], limits: &value::Thresholds) -> Result<Value, Payl
 #[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::storage::listpack::Corrupt;
     use crate::storage::value::Str;
 
     fn s(v: &[u8]) -> Value {
@@ -152,8 +153,19 @@ mod tests {
             Ok(s(b"10"))
         );
         for (body, err) in [
-            (&b""[..], RdbError::UnsupportedType(10)),
-            (b"\x01\x05hello", RdbError::UnsupportedType(1)),
+            // The footer's version byte read as a type: a ziplist (10) of
+            // zero bytes.
+            (
+                &b""[..],
+                RdbError::BadEncoding(
+                    1,
+                    Corrupt {
+                        offset: 0,
+                        reason: "shorter than a header and end byte",
+                    },
+                ),
+            ),
+            (b"\x0f\x05hello", RdbError::UnsupportedType(15)),
             (b"\x00\xc4", RdbError::UnknownStringEncoding(4)),
             (b"\x00\x82", RdbError::UnknownLengthEncoding(0x82)),
             (b"\x00\x3f", RdbError::Truncated),

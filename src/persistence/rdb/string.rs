@@ -42,15 +42,21 @@ pub fn write(out: &mut Vec<u8>, s: &[u8], compress: bool) {
     }
     if compress && s.len() >= COMPRESS_MIN {
         if let Some(packed) = lzf::compress(s, s.len() - COMPRESS_SAVING) {
-            length::write_encoded(out, ENC_LZF);
-            length::write_len(out, packed.len() as u64);
-            length::write_len(out, s.len() as u64);
-            out.extend_from_slice(&packed);
+            write_lzf(out, &packed, s.len());
             return;
         }
     }
     length::write_len(out, s.len() as u64);
     out.extend_from_slice(s);
+}
+
+/// Appends LZF data that expands to `len` bytes, as a compressed string
+/// (`rdbSaveLzfBlob`).
+pub fn write_lzf(out: &mut Vec<u8>, packed: &[u8], len: usize) {
+    length::write_encoded(out, ENC_LZF);
+    length::write_len(out, packed.len() as u64);
+    length::write_len(out, len as u64);
+    out.extend_from_slice(packed);
 }
 
 /// Appends `v` in the smallest integer encoding, if it fits one.

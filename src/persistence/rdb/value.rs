@@ -9,7 +9,8 @@
 
 #![deny(clippy::indexing_slicing)]
 
-use super::{hash, string, RdbError, Reader};
+use super::{hash, list, string, RdbError, Reader};
+use crate::storage::quicklist::Options;
 use crate::storage::value::Value;
 
 /// The encoding thresholds loaded values are fitted to, as Redis fits
@@ -17,6 +18,7 @@ use crate::storage::value::Value;
 #[derive(Debug, Clone, Copy)]
 pub struct Thresholds {
     pub hash: crate::storage::hash::Limits,
+    pub list: Options,
 }
 
 impl Thresholds {
@@ -26,6 +28,7 @@ impl Thresholds {
             entries: 512,
             value: 64,
         },
+        list: Options { fill: -2, depth: 0 },
     };
 
     /// The thresholds `config` sets.
@@ -34,6 +37,10 @@ impl Thresholds {
             hash: crate::storage::hash::Limits {
                 entries: config.hash_max_listpack_entries,
                 value: config.hash_max_listpack_value,
+            },
+            list: Options {
+                fill: config.list_max_listpack_size,
+                depth: config.list_compress_depth,
             },
         }
     }
@@ -80,6 +87,7 @@ pub fn type_of(value: &Value) -> u8 {
     match value {
         Value::Str(_) => TYPE_STRING,
         Value::Hash(h) => hash::type_of(h),
+        Value::List(_) => list::TYPE_LIST_QUICKLIST_2,
     }
 }
 
@@ -88,6 +96,7 @@ pub fn write_body(out: &mut Vec<u8>, value: &Value, compress: bool) {
     match value {
         Value::Str(s) => string::write_value(out, s, compress),
         Value::Hash(h) => hash::write(out, h, compress),
+        Value::List(l) => list::write_value(out, l, compress),
     }
 }
 
@@ -97,7 +106,9 @@ pub fn write(out: &mut Vec<u8>, value: &Value, compress: bool) {
     write_body(out, value, compress);
 }
 
-/// Reads the value a type byte, already read, announces.
+/// Reads the value a type byte, already read, announces, in the encoding
+/// `limits` give it (lists are created with the configured fill and
+/// depth, as Redis creates them).
 pub fn read_body(t: u8, r: &mut Reader, limits: &Thresholds) -> Result<Value, RdbError> {
     match t {
         TYPE_STRING => string::read_value(r).map(Value::Str),
@@ -106,6 +117,12 @@ pub fn read_body(t: u8, r: &mut Reader, limits: &Thresholds) -> Result<Value, Rd
         | hash::TYPE_HASH_ZIPLIST
         | hash::TYPE_HASH_LISTPACK => {
             hash::read(t, r, limits.hash).map(|h| Value::Hash(Box::new(h)))
+        }
+        list::TYPE_LIST
+        | list::TYPE_LIST_ZIPLIST
+        | list::TYPE_LIST_QUICKLIST
+        | list::TYPE_LIST_QUICKLIST_2 => {
+            list::read_value(t, r, limits.list).map(|l| Value::List(Box::new(l)))
         }
         other => Err(RdbError::UnsupportedType(other)),
     }
