@@ -173,3 +173,42 @@ fn slow_reader_does_not_block_other_clients() {
         }
     });
 }
+
+#[test]
+fn a_worker_blocked_in_brpop_gets_jobs_pushed_by_another_connection() {
+    // The shape of every list-based job queue: workers wait in BRPOP, a
+    // producer LPUSHes jobs, and hashes hold each job's fields.
+    on_both(&[], |srv| {
+        let port = srv.port;
+        let worker = std::thread::spawn(move || {
+            let url = format!("redis://127.0.0.1:{port}/");
+            let mut con = redis::Client::open(url.as_str())
+                .and_then(|c| c.get_connection())
+                .expect("worker connection");
+            let mut done = Vec::new();
+            for _ in 0..3 {
+                let (_, id): (String, String) = con.brpop("lib:queue", 5.0).expect("a job");
+                let payload: String = con.hget(format!("lib:job:{id}"), "payload").expect("job");
+                done.push(payload);
+            }
+            let none: Option<(String, String)> = con.brpop("lib:queue", 0.1).expect("timeout");
+            (done, none)
+        });
+        let mut con = client(srv);
+        for id in 1..=3 {
+            let () = con
+                .hset_multiple(
+                    format!("lib:job:{id}"),
+                    &[("payload", format!("p{id}")), ("state", "new".into())],
+                )
+                .unwrap();
+            let _: i64 = con.lpush("lib:queue", id).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let (done, none) = worker.join().expect("worker");
+        assert_eq!(done, ["p1", "p2", "p3"]);
+        assert_eq!(none, None);
+        let fields: std::collections::HashMap<String, String> = con.hgetall("lib:job:2").unwrap();
+        assert_eq!(fields.get("state").map(String::as_str), Some("new"));
+    });
+}

@@ -9,6 +9,8 @@ mod aof;
 mod benchmark_tool;
 /// Bit commands: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD(_RO).
 mod bitops;
+/// Blocking pops over several connections: order, wake-ups, timeouts, UNBLOCK, AOF forms.
+mod blocking;
 /// The `redis` crate as an application would use it.
 mod client_lib;
 /// Connection commands: PING, SELECT, HELLO, AUTH, RESET, CLIENT, timeouts.

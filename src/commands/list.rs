@@ -15,7 +15,8 @@
 //! the reply, the keyspace events, and the propagation of the pop as its
 //! non-blocking form.
 
-use super::{parse_int, Args, CmdError, CmdResult};
+use super::{parse_int, parse_timeout, Args, CmdError, CmdResult};
+use crate::server::blocking::{BlockOp, Served, Waiter};
 use crate::server::client::Client;
 use crate::server::keyspace::event;
 use crate::server::propagate::int_arg;
@@ -271,15 +272,17 @@ pub fn rpop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     pop_generic(srv, c, args, Where::Tail)
 }
 
-/// `LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]`
-pub fn lmpop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let numkeys = parse_at_least(args.get(1), 1, "ERR numkeys should be greater than 0")?;
+/// Parses `numkeys key [key ...] LEFT|RIGHT [COUNT count]` starting at
+/// argument `at` (LMPOP, BLMPOP): the keys' argument range, the end, and
+/// the count (1 when not given), in Redis's order of checks.
+fn parse_mpop(args: &Args, at: usize) -> Result<(std::ops::Range<usize>, Where, u64), CmdError> {
+    let numkeys = parse_at_least(args.get(at), 1, "ERR numkeys should be greater than 0")?;
     let where_idx = usize::try_from(numkeys)
         .ok()
-        .and_then(|n| n.checked_add(2))
+        .and_then(|n| n.checked_add(at + 1))
         .filter(|&i| i < args.len())
         .ok_or(CmdError::Syntax)?;
-    let at = parse_where(args.get(where_idx))?;
+    let end = parse_where(args.get(where_idx))?;
     let mut count = None;
     let mut j = where_idx + 1;
     while j < args.len() {
@@ -292,24 +295,38 @@ pub fn lmpop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         }
         j += 1;
     }
-    let count = count.unwrap_or(1);
-    for key in args.iter().skip(2).take(where_idx - 2) {
-        let Some(id) = srv.lookup_write_kind(c.db, key, Kind::List)? else {
-            continue;
-        };
-        if list_of(srv, c.db, id).is_none_or(Quicklist::is_empty) {
+    Ok((at + 1..where_idx, end, count.unwrap_or(1)))
+}
+
+/// Pops from the first of the keys (arguments `keys`) that holds a list,
+/// replying and propagating as the pop Redis propagates; false when none
+/// does. A key of another type is WRONGTYPE, as soon as it is met.
+fn pop_first(
+    srv: &mut Server,
+    c: &mut Client,
+    args: &Args,
+    keys: std::ops::Range<usize>,
+    (at, count): (Where, Option<u64>),
+) -> Result<bool, CmdError> {
+    for i in keys {
+        let key = args.get(i);
+        if srv.lookup_write_kind(c.db, key, Kind::List)?.is_none() {
             continue;
         }
-        c.reply.array_len(2);
-        c.reply.bulk(key);
-        let popped = pop_range(srv, c, (c.db, id), key, at, count);
-        srv.propagator.rewrite_with(|| {
-            let name = if at == Where::Head { "LPOP" } else { "RPOP" };
-            vec![name.into(), key.to_vec(), int_arg(popped as i64)]
-        });
-        return Ok(());
+        if let Some(argv) = pop_for_client(srv, c, c.db, key, at, count) {
+            srv.propagator.rewrite_with(|| argv);
+            return Ok(true);
+        }
     }
-    c.reply.null_array();
+    Ok(false)
+}
+
+/// `LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]`
+pub fn lmpop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let (keys, at, count) = parse_mpop(args, 1)?;
+    if !pop_first(srv, c, args, keys, (at, Some(count)))? {
+        c.reply.null_array();
+    }
     Ok(())
 }
 
@@ -370,83 +387,227 @@ pub fn rpoplpush(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     move_generic(srv, c, c.db, keys, (Where::Tail, Where::Head)).map(drop)
 }
 
-// ---- serving blocked clients ------------------------------------------
+// ---- blocking pops ----------------------------------------------------
 
-/// Serves a client blocked in BLPOP/BRPOP (`count` None) or BLMPOP
-/// (`count` Some) on `key` in `db`: pops, writes the reply Redis writes
-/// (`[key, element]`, or `[key, [elements...]]` for BLMPOP), emits the
-/// events, deletes an emptied key, and propagates the pop as `LPOP key`,
-/// `RPOP key` or, for BLMPOP, `LPOP key n` / `RPOP key n` with the number
-/// actually popped. Returns false, doing nothing, when `key` holds no
-/// list elements (the client stays blocked).
-pub fn pop_for_client(
+/// Pops one element (`count` None: BLPOP, BRPOP) or up to `count`
+/// (BLMPOP) from the list at `key`, replying as those commands reply when
+/// they find data (`[key, element]`, or `[key, [elements...]]`), with the
+/// events, the deletion of an emptied key and the dirty count. Returns the
+/// command Redis propagates for it (`LPOP key`, or `LPOP key n` with the
+/// number popped), or `None`, changing nothing, when `key` holds no list.
+fn pop_for_client(
     srv: &mut Server,
     c: &mut Client,
     db: usize,
     key: &[u8],
     at: Where,
     count: Option<u64>,
-) -> bool {
-    let Ok(Some(id)) = srv.lookup_write_kind(db, key, Kind::List) else {
-        return false;
-    };
-    let Some(len) = list_of(srv, db, id).map(Quicklist::len).filter(|&n| n > 0) else {
-        return false;
-    };
+) -> Option<Vec<Vec<u8>>> {
+    let id = srv.lookup_write_kind(db, key, Kind::List).ok()??;
+    let len = list_of(srv, db, id)
+        .map(Quicklist::len)
+        .filter(|&n| n > 0)?;
     let name: &[u8] = if at == Where::Head { b"LPOP" } else { b"RPOP" };
+    c.reply.array_len(2);
+    c.reply.bulk(key);
     match count {
         Some(count) => {
-            let n = int_arg(count.min(len as u64) as i64);
-            srv.propagator.propagate(db, [name, key, &n].into_iter());
-            c.reply.array_len(2);
-            c.reply.bulk(key);
             pop_range(srv, c, (db, id), key, at, count);
+            let n = int_arg(count.min(len as u64) as i64);
+            Some(vec![name.to_vec(), key.to_vec(), n])
         }
         None => {
-            srv.propagator.propagate(db, [name, key].into_iter());
-            c.reply.array_len(2);
-            c.reply.bulk(key);
             if let Some(list) = list_mut(srv, db, id) {
                 list.pop_with(at, |e| reply_entry(c, e));
             }
             elements_removed(srv, db, id, key, at, 1);
+            Some(vec![name.to_vec(), key.to_vec()])
         }
     }
-    true
 }
 
-/// Serves a client blocked in BLMOVE (`rpoplpush` false) or BRPOPLPUSH:
-/// moves one element from `src` to `dst` in `db`, replies with it, emits
-/// the events and propagates `LMOVE src dst <from> <to>` (positions in
-/// lower case, as Redis writes them) or `RPOPLPUSH src dst`. Ok(false)
-/// when `src` holds no list elements; WRONGTYPE, changing nothing, when
-/// `dst` holds another type (Redis then replies with that error and
-/// unblocks the client).
-pub fn move_for_client(
+/// Moves one element from `src` to `dst` as BLMOVE and BRPOPLPUSH do when
+/// `src` has one, replying with it. Returns the command Redis propagates
+/// (`LMOVE src dst <from> <to>`, or `RPOPLPUSH src dst`), `None` when
+/// `src` holds no list, and WRONGTYPE, changing nothing, when `dst`
+/// holds another type.
+fn move_for_client(
     srv: &mut Server,
     c: &mut Client,
     db: usize,
     (src, dst): (&[u8], &[u8]),
     (from, to): (Where, Where),
     rpoplpush: bool,
-) -> Result<bool, CmdError> {
-    // A source that is no list (any more) serves nobody, as in Redis.
-    match srv.lookup_write_kind(db, src, Kind::List) {
-        Ok(Some(id)) if list_of(srv, db, id).is_some_and(|l| !l.is_empty()) => {}
-        _ => return Ok(false),
+) -> Result<Option<Vec<Vec<u8>>>, CmdError> {
+    match srv.lookup_write_kind(db, src, Kind::List)? {
+        Some(id) if list_of(srv, db, id).is_some_and(|l| !l.is_empty()) => {}
+        _ => return Ok(None),
     }
     srv.lookup_write_kind(db, dst, Kind::List)?;
-    if move_generic(srv, c, db, (src, dst), (from, to))? {
-        if rpoplpush {
-            srv.propagator
-                .propagate(db, [&b"RPOPLPUSH"[..], src, dst].into_iter());
-        } else {
-            let argv = [&b"LMOVE"[..], src, dst, where_word(from), where_word(to)];
-            srv.propagator.propagate(db, argv.into_iter());
-        }
-        return Ok(true);
+    if !move_generic(srv, c, db, (src, dst), (from, to))? {
+        return Ok(None);
     }
-    Ok(false)
+    Ok(Some(if rpoplpush {
+        vec![b"RPOPLPUSH".to_vec(), src.to_vec(), dst.to_vec()]
+    } else {
+        vec![
+            b"LMOVE".to_vec(),
+            src.to_vec(),
+            dst.to_vec(),
+            where_word(from).to_vec(),
+            where_word(to).to_vec(),
+        ]
+    }))
+}
+
+/// Serves a client blocked in BLPOP, BRPOP or BLMPOP on `key`.
+fn serve_pop(srv: &mut Server, c: &mut Client, w: &Waiter, key: &[u8]) -> Served {
+    let BlockOp::Pop { at, count } = w.op else {
+        return Served::No;
+    };
+    match pop_for_client(srv, c, w.db, key, at, count) {
+        Some(argv) => {
+            srv.propagator
+                .propagate(w.db, argv.iter().map(Vec::as_slice));
+            Served::Yes
+        }
+        None => Served::No,
+    }
+}
+
+/// Serves a client blocked in BLMOVE or BRPOPLPUSH on its source `key`; a
+/// destination of another type ends its wait with WRONGTYPE, as in Redis.
+fn serve_move(srv: &mut Server, c: &mut Client, w: &Waiter, key: &[u8]) -> Served {
+    let BlockOp::Move {
+        ref dst,
+        from,
+        to,
+        rpoplpush,
+    } = w.op
+    else {
+        return Served::No;
+    };
+    match move_for_client(srv, c, w.db, (key, dst), (from, to), rpoplpush) {
+        Ok(Some(argv)) => {
+            srv.propagator
+                .propagate(w.db, argv.iter().map(Vec::as_slice));
+            Served::Yes
+        }
+        Ok(None) => Served::No,
+        Err(e) => {
+            super::write_error(srv, c, &e);
+            Served::Yes
+        }
+    }
+}
+
+/// What a blocked list command answers when its time runs out: the null
+/// array, BLMOVE and BRPOPLPUSH included (Redis's timeout reply for lists).
+fn timed_out(c: &mut Client, _w: &Waiter) {
+    c.reply.null_array();
+}
+
+/// The shared body of BLPOP, BRPOP and BLMPOP (`blockingPopGenericCommand`):
+/// serves at once from the first key holding a list, in the order given,
+/// or blocks on all of them.
+fn blocking_pop(
+    srv: &mut Server,
+    c: &mut Client,
+    args: &Args,
+    keys: std::ops::Range<usize>,
+    timeout: &[u8],
+    (at, count): (Where, Option<u64>),
+) -> CmdResult {
+    let deadline = parse_timeout(timeout, srv.clock.now_ms)?;
+    if pop_first(srv, c, args, keys.clone(), (at, count))? {
+        return Ok(());
+    }
+    let waiter = Waiter {
+        db: c.db,
+        keys: keys.map(|i| args.get(i).to_vec()).collect(),
+        deadline_ms: deadline,
+        op: BlockOp::Pop { at, count },
+        serve: serve_pop,
+        timed_out,
+        cmd: c.last_cmd.unwrap_or_default(),
+        call_usec: 0,
+    };
+    srv.block_client(c, waiter);
+    Ok(())
+}
+
+/// `BLPOP key [key ...] timeout`
+pub fn blpop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let last = args.len() - 1;
+    blocking_pop(srv, c, args, 1..last, args.get(last), (Where::Head, None))
+}
+
+/// `BRPOP key [key ...] timeout`
+pub fn brpop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let last = args.len() - 1;
+    blocking_pop(srv, c, args, 1..last, args.get(last), (Where::Tail, None))
+}
+
+/// `BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]`
+pub fn blmpop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let (keys, at, count) = parse_mpop(args, 2)?;
+    blocking_pop(srv, c, args, keys, args.get(1), (at, Some(count)))
+}
+
+/// The shared body of BLMOVE and BRPOPLPUSH (`blmoveGenericCommand`).
+/// Served at once, BLMOVE propagates as LMOVE with the end words as the
+/// client wrote them (served later, in Redis's lower case).
+fn blocking_move(
+    srv: &mut Server,
+    c: &mut Client,
+    args: &Args,
+    (from, to): (Where, Where),
+    deadline: Option<u64>,
+    rpoplpush: bool,
+) -> CmdResult {
+    let (src, dst) = (args.get(1), args.get(2));
+    if srv.lookup_write_kind(c.db, src, Kind::List)?.is_some() {
+        if let Some(mut argv) = move_for_client(srv, c, c.db, (src, dst), (from, to), rpoplpush)? {
+            if !rpoplpush {
+                argv.truncate(3);
+                argv.extend([args.get(3).to_vec(), args.get(4).to_vec()]);
+            }
+            srv.propagator.rewrite_with(|| argv);
+        }
+        return Ok(());
+    }
+    let waiter = Waiter {
+        db: c.db,
+        keys: vec![src.to_vec()],
+        deadline_ms: deadline,
+        op: BlockOp::Move {
+            dst: dst.to_vec(),
+            from,
+            to,
+            rpoplpush,
+        },
+        serve: serve_move,
+        timed_out,
+        cmd: c.last_cmd.unwrap_or_default(),
+        call_usec: 0,
+    };
+    srv.block_client(c, waiter);
+    Ok(())
+}
+
+/// `BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout`
+pub fn blmove(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let from = parse_where(args.get(3))?;
+    let to = parse_where(args.get(4))?;
+    let deadline = parse_timeout(args.get(5), srv.clock.now_ms)?;
+    blocking_move(srv, c, args, (from, to), deadline, false)
+}
+
+/// `BRPOPLPUSH source destination timeout`
+pub fn brpoplpush(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let deadline = parse_timeout(args.get(3), srv.clock.now_ms)?;
+    let ends = (Where::Tail, Where::Head);
+    blocking_move(srv, c, args, ends, deadline, true)
 }
 
 // ---- reads -----------------------------------------------------------------

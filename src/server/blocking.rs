@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use super::client::Client;
 use super::Server;
+use crate::storage::quicklist::Where;
 
 /// What a blocked command does once a key it waits on is ready: take what
 /// it waited for and reply, or say it found nothing (the key went away or
@@ -57,14 +58,16 @@ pub struct Waiter {
 /// The options of a blocked command that its serve callback needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlockOp {
-    /// BLPOP, BRPOP, BLMPOP: pop from the ready key's head or tail;
-    /// `count` for BLMPOP.
-    Pop { head: bool, count: Option<usize> },
-    /// BLMOVE, BRPOPLPUSH: pop, then push onto `dst`.
+    /// BLPOP, BRPOP, BLMPOP: pop from the ready key's end `at`; `count`
+    /// for BLMPOP.
+    Pop { at: Where, count: Option<u64> },
+    /// BLMOVE, BRPOPLPUSH: pop from `from`, push onto `dst` at `to`;
+    /// `rpoplpush` for the reply and propagation of BRPOPLPUSH.
     Move {
         dst: Vec<u8>,
-        from_head: bool,
-        to_head: bool,
+        from: Where,
+        to: Where,
+        rpoplpush: bool,
     },
 }
 
