@@ -182,26 +182,25 @@ def pipe_in(server, payload):
                    capture_output=True, check=True)
 
 
-def collection_memory_run(ferrodis, redis):
-    """RSS after 1M hashes of 5 small fields, and after one list of 10M
-    short elements, each on an emptied server, filled with redis-cli --pipe."""
+def collection_memory_run():
+    """RSS growth after 1M hashes of 5 small fields, and after one list of
+    10M short elements, each on a fresh server (memory freed by FLUSHALL
+    stays in the process), filled with redis-cli --pipe."""
     fields = [x for i in range(5) for x in (f"f{i}", f"v{i}")]
     hashes = b"".join(resp("HSET", f"h:{i}", *fields) for i in range(1_000_000))
     batch = [f"e{i % 1000}" for i in range(1000)]
-    one = resp("RPUSH", "biglist", *batch)
-    lists = one * 10_000
-    out = {}
-    for s in (ferrodis, redis):
-        row = []
-        for payload in (hashes, lists):
-            s.cli("FLUSHALL")
-            time.sleep(0.5)
-            before = s.info("used_memory_rss")
-            pipe_in(s, payload)
-            time.sleep(0.5)
-            row.append((s.info("used_memory_rss") - before, s.info("used_memory")))
-        s.cli("FLUSHALL")
-        out[s.name] = row
+    lists = resp("RPUSH", "biglist", *batch) * 10_000
+    out = {"ferrodis": [], "redis": []}
+    for payload in (hashes, lists):
+        for name, binary in (("ferrodis", FERRODIS), ("redis", "redis-server")):
+            s = Server(name, binary)
+            try:
+                before = s.info("used_memory_rss")
+                pipe_in(s, payload)
+                time.sleep(0.5)
+                out[name].append((s.info("used_memory_rss") - before, s.info("used_memory")))
+            finally:
+                s.stop()
     return out
 
 
@@ -269,7 +268,7 @@ def main():
         # Memory first, on fresh servers: after the throughput runs, memory
         # the allocator has not returned to the OS would count as RSS.
         mem = memory_run(ferrodis, redis)
-        coll = None if QUICK else collection_memory_run(ferrodis, redis)
+        coll = None if QUICK else collection_memory_run()
         if coll:
             for i, what in enumerate(("1M hashes of 5 fields", "one list of 10M elements")):
                 f, r = coll["ferrodis"][i], coll["redis"][i]
@@ -344,7 +343,7 @@ def write_markdown(rows, mem, large, growth, coll):
         f"| used_memory bytes | {f[1]} | {r[1]} | {f[1] / r[1]:.2f} |",
     ]
     if coll:
-        lines += ["", "Collections, each on an emptied server, filled through `redis-cli --pipe`:", "",
+        lines += ["", "Collections, each on a fresh server, filled through `redis-cli --pipe`:", "",
                   "| | ferrodis RSS growth | redis RSS growth | ratio | ferrodis used_memory | redis used_memory |",
                   "|---|---:|---:|---:|---:|---:|"]
         for i, what in enumerate(("1M hashes of 5 small fields", "one list of 10M short elements")):

@@ -302,3 +302,31 @@ fn served_pops_reach_the_aof_as_their_plain_forms() {
         t.note("incremental files", text);
     });
 }
+
+#[test]
+fn a_blocking_pop_replayed_from_the_aof_does_not_block() {
+    // The client replaying the file has nobody to wait for it: BLPOP on an
+    // empty list answers at once there, and the replay goes on.
+    let mut seen = Vec::new();
+    for flavor in [Flavor::Redis, Flavor::Ferrodis] {
+        let dir = crate::util::server::temp_dir("aof-blpop");
+        let mut file = resp::encode_cmd(&["SELECT", "0"]);
+        file.extend(resp::encode_cmd(&["BLPOP", "empty", "0"]));
+        file.extend(resp::encode_cmd(&["BLMOVE", "empty", "d", "LEFT", "LEFT", "0"]));
+        file.extend(resp::encode_cmd(&["SET", "after", "v"]));
+        std::fs::write(dir.join("appendonly.aof"), file).expect("write the AOF");
+        let server = Builder::new(flavor)
+            .args(&["--dir", dir.to_str().unwrap_or_default(), "--appendonly", "yes"])
+            .start();
+        let mut c = server.conn();
+        seen.push((
+            c.call(&["GET", "after"]),
+            info_field(&mut c, "clients", "blocked_clients"),
+            info_field(&mut c, "stats", "total_commands_processed"),
+        ));
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[1].0, b"$1\r\nv\r\n");
+}

@@ -426,8 +426,8 @@ pub fn unpause(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: no command blocks yet, so nobody is
-/// ever blocked and the answer is 0 once the arguments are valid.
+/// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: ends a blocked client's wait with
+/// its timeout reply or the `-UNBLOCKED` error; 1 if it was blocked.
 pub fn unblock(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if args.len() > 4 {
         return Err(super::subcommand_syntax(args));

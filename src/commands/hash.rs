@@ -8,7 +8,7 @@
 //! an empty hash behind: every error after that needs an existing field.
 
 use super::keys::{parse_cursor, parse_scan_options};
-use super::{parse_int, Args, CmdError, CmdResult};
+use super::{parse_int, reply_entry, Args, CmdError, CmdResult};
 use crate::server::client::Client;
 use crate::server::keyspace::event;
 use crate::server::{next_random, Server};
@@ -71,14 +71,6 @@ fn modify(srv: &mut Server, db: usize, id: Id) -> Result<&mut Hash, CmdError> {
     match srv.modify(db, id) {
         Value::Hash(h) => Ok(h),
         _ => Err(CmdError::WrongType),
-    }
-}
-
-/// Appends one element as a bulk string.
-fn reply_entry(c: &mut Client, e: Entry<'_>) {
-    match e {
-        Entry::Str(s) => c.reply.bulk(s),
-        Entry::Int(v) => c.reply.bulk_int(v),
     }
 }
 

@@ -15,14 +15,13 @@
 //! the reply, the keyspace events, and the propagation of the pop as its
 //! non-blocking form.
 
-use super::{parse_int, parse_timeout, Args, CmdError, CmdResult};
+use super::{parse_int, parse_timeout, reply_entry, Args, CmdError, CmdResult};
 use crate::server::blocking::{BlockOp, Served, Waiter};
 use crate::server::client::Client;
 use crate::server::keyspace::event;
 use crate::server::propagate::int_arg;
 use crate::server::Server;
 use crate::storage::dict::Id;
-use crate::storage::listpack::Entry;
 use crate::storage::quicklist::{Quicklist, Where};
 use crate::storage::value::{Kind, Value};
 
@@ -45,13 +44,6 @@ fn list_mut(srv: &mut Server, db: usize, id: Id) -> Option<&mut Quicklist> {
 /// A new empty list with the options in force now.
 fn new_list(srv: &Server) -> Value {
     Value::List(Box::new(Quicklist::with_options(srv.list_options())))
-}
-
-fn reply_entry(c: &mut Client, e: Entry<'_>) {
-    match e {
-        Entry::Str(s) => c.reply.bulk(s),
-        Entry::Int(v) => c.reply.bulk_int(v),
-    }
 }
 
 fn push_event(at: Where) -> &'static str {
@@ -466,11 +458,10 @@ fn serve_pop(srv: &mut Server, c: &mut Client, w: &Waiter, key: &[u8]) -> Served
         return Served::No;
     };
     match pop_for_client(srv, c, w.db, key, at, count) {
-        Some(argv) => {
-            srv.propagator
-                .propagate(w.db, argv.iter().map(Vec::as_slice));
-            Served::Yes
-        }
+        Some(argv) => Served::Yes {
+            propagate: Some(argv),
+            failed: false,
+        },
         None => Served::No,
     }
 }
@@ -488,23 +479,19 @@ fn serve_move(srv: &mut Server, c: &mut Client, w: &Waiter, key: &[u8]) -> Serve
         return Served::No;
     };
     match move_for_client(srv, c, w.db, (key, dst), (from, to), rpoplpush) {
-        Ok(Some(argv)) => {
-            srv.propagator
-                .propagate(w.db, argv.iter().map(Vec::as_slice));
-            Served::Yes
-        }
+        Ok(Some(argv)) => Served::Yes {
+            propagate: Some(argv),
+            failed: false,
+        },
         Ok(None) => Served::No,
         Err(e) => {
             super::write_error(srv, c, &e);
-            Served::Yes
+            Served::Yes {
+                propagate: None,
+                failed: true,
+            }
         }
     }
-}
-
-/// What a blocked list command answers when its time runs out: the null
-/// array, BLMOVE and BRPOPLPUSH included (Redis's timeout reply for lists).
-fn timed_out(c: &mut Client, _w: &Waiter) {
-    c.reply.null_array();
 }
 
 /// The shared body of BLPOP, BRPOP and BLMPOP (`blockingPopGenericCommand`):
@@ -522,13 +509,16 @@ fn blocking_pop(
     if pop_first(srv, c, args, keys.clone(), (at, count))? {
         return Ok(());
     }
+    if c.denies_blocking() {
+        c.reply.null_array();
+        return Ok(());
+    }
     let waiter = Waiter {
         db: c.db,
         keys: keys.map(|i| args.get(i).to_vec()).collect(),
         deadline_ms: deadline,
         op: BlockOp::Pop { at, count },
         serve: serve_pop,
-        timed_out,
         cmd: c.last_cmd.unwrap_or_default(),
         call_usec: 0,
     };
@@ -576,6 +566,10 @@ fn blocking_move(
         }
         return Ok(());
     }
+    if c.denies_blocking() {
+        c.reply.null();
+        return Ok(());
+    }
     let waiter = Waiter {
         db: c.db,
         keys: vec![src.to_vec()],
@@ -587,7 +581,6 @@ fn blocking_move(
             rpoplpush,
         },
         serve: serve_move,
-        timed_out,
         cmd: c.last_cmd.unwrap_or_default(),
         call_usec: 0,
     };

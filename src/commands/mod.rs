@@ -325,6 +325,17 @@ impl<'a> Args<'a> {
     }
 }
 
+/// Replies with a listpack element as a bulk string (integers in decimal).
+pub(crate) fn reply_entry(
+    c: &mut crate::server::client::Client,
+    e: crate::storage::listpack::Entry<'_>,
+) {
+    match e {
+        crate::storage::listpack::Entry::Str(s) => c.reply.bulk(s),
+        crate::storage::listpack::Entry::Int(v) => c.reply.bulk_int(v),
+    }
+}
+
 /// Parses an argument as an integer the way Redis's `getLongLongFromObject` does.
 pub fn parse_int(arg: &[u8]) -> Result<i64, CmdError> {
     crate::protocol::parser::parse_i64_strict(arg).ok_or(CmdError::NotInteger)
@@ -645,7 +656,7 @@ fn propagate(
 }
 
 /// CLIENT REPLY OFF/SKIP: drop what the command just wrote.
-fn apply_reply_mode(client: &mut Client, mark: usize) {
+pub(crate) fn apply_reply_mode(client: &mut Client, mark: usize) {
     match client.reply_mode {
         ReplyMode::On => {}
         ReplyMode::Off => client.reply.discard_from(mark),

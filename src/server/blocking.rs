@@ -14,8 +14,7 @@
 //! by the callback its command left ([`Waiter`]), until the key runs out.
 //! A served or timed-out client goes back to reading its pending input.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
 use super::client::Client;
@@ -27,13 +26,15 @@ use crate::storage::quicklist::Where;
 /// holds another type again), so the client keeps waiting.
 pub type ServeFn = fn(&mut Server, &mut Client, &Waiter, &[u8]) -> Served;
 
-/// The reply a blocked command gives when its time runs out.
-pub type TimeoutFn = fn(&mut Client, &Waiter);
-
 /// Whether a ready key served a blocked client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Served {
-    Yes,
+    /// Served: the command to propagate for what it did (none when it
+    /// ended in an error), and whether it failed.
+    Yes {
+        propagate: Option<Vec<Vec<u8>>>,
+        failed: bool,
+    },
     /// Nothing there for this client; it stays blocked.
     No,
 }
@@ -47,7 +48,6 @@ pub struct Waiter {
     /// The command's parsed options, for the serve callback.
     pub op: BlockOp,
     pub serve: ServeFn,
-    pub timed_out: TimeoutFn,
     /// The command that blocked, for its statistics when it finishes.
     pub cmd: crate::commands::CommandId,
     /// How long the call that blocked took, in µs: what its statistics
@@ -81,9 +81,8 @@ pub struct Blocking {
     /// Keys written since the last serving pass that someone waits on.
     ready: Vec<(usize, Vec<u8>)>,
     ready_set: HashSet<(usize, Vec<u8>)>,
-    /// (deadline, client id); entries of clients no longer blocked are
-    /// skipped when they come up.
-    timers: BinaryHeap<Reverse<(u64, u64)>>,
+    /// (deadline, client id) of every blocked client that has one.
+    timers: BTreeSet<(u64, u64)>,
     /// Clients just unblocked whose pending input must be processed.
     pub(crate) unblocked: Vec<usize>,
 }
@@ -110,15 +109,12 @@ impl Blocking {
 
     /// Number of clients with a deadline (`clients_in_timeout_table`).
     pub fn with_deadline(&self) -> usize {
-        self.waiters
-            .values()
-            .filter(|(_, w)| w.deadline_ms.is_some())
-            .count()
+        self.timers.len()
     }
 
     /// The earliest deadline, for the poll timeout.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.timers.peek().map(|Reverse((when, _))| *when)
+        self.timers.first().map(|&(when, _)| when)
     }
 
     /// Keys of database `db` that someone waits on.
@@ -136,8 +132,11 @@ impl Blocking {
         Some((token, waiter))
     }
 
-    /// Takes `id` off the queues of the keys it waits on.
+    /// Takes `id` off the queues of the keys it waits on, and its deadline.
     fn unlink(&mut self, id: u64, waiter: &Waiter) {
+        if let Some(when) = waiter.deadline_ms {
+            self.timers.remove(&(when, id));
+        }
         for key in &waiter.keys {
             let slot = (waiter.db, key.clone());
             if let Some(queue) = self.by_key.get_mut(&slot) {
@@ -167,7 +166,7 @@ impl Server {
             }
         }
         if let Some(when) = waiter.deadline_ms {
-            self.blocking.timers.push(Reverse((when, id)));
+            self.blocking.timers.insert((when, id));
         }
         self.blocking.waiters.insert(id, (client.token, waiter));
     }
@@ -206,21 +205,36 @@ impl Server {
             let Some((token, waiter)) = self.blocking.waiters.remove(&id) else {
                 continue;
             };
-            let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {
+            // A client about to be closed (CLIENT KILL, output limits) is
+            // sent nothing more, so it must take nothing either.
+            let Some(mut client) = self
+                .clients
+                .get_mut(token)
+                .and_then(|slot| slot.take_if(|c| !c.close_asap))
+            else {
                 self.blocking.waiters.insert(id, (token, waiter));
                 continue;
             };
-            let fed = self.propagator.fed();
+            let mark = client.reply.mark();
             let started = Instant::now();
             let served = (waiter.serve)(self, &mut client, &waiter, key);
-            if self.propagator.fed() != fed {
-                // Its reply acknowledges the pop it propagated.
-                client.aof_needed = self.propagator.fed();
-            }
-            if served == Served::Yes {
+            if let Served::Yes { propagate, failed } = served {
+                // Deletions by expiry the serving caused go first, as
+                // after any command.
+                self.propagate_expired();
+                if let Some(argv) = propagate {
+                    self.propagator
+                        .propagate(waiter.db, argv.iter().map(Vec::as_slice));
+                    // Its reply acknowledges the write it propagated.
+                    client.aof_needed = self.propagator.fed();
+                }
                 self.blocking.unlink(id, &waiter);
                 let usec = started.elapsed().as_micros() as u64;
+                if failed {
+                    self.stats.commands[waiter.cmd].failed_calls += 1;
+                }
                 self.finish_blocked(&mut client, &waiter, Some(usec));
+                self.finish_reply(&mut client, mark);
                 self.put_back(token, client);
             } else {
                 // Nothing there for it: it waits on where it was, and so
@@ -266,6 +280,15 @@ impl Server {
         }
     }
 
+    /// What every command's reply gets once written: `CLIENT REPLY` modes,
+    /// and the output buffer limits.
+    fn finish_reply(&mut self, client: &mut Client, mark: usize) {
+        crate::commands::apply_reply_mode(client, mark);
+        if client.reply.overflow_len() > 0 {
+            self.enforce_output_limit(client);
+        }
+    }
+
     fn put_back(&mut self, token: usize, client: Box<Client>) {
         let has_output = client.reply.pending_len() > 0;
         if let Some(slot) = self.clients.get_mut(token) {
@@ -279,16 +302,13 @@ impl Server {
     /// Times out blocked clients whose deadline has passed.
     pub(crate) fn expire_blocked(&mut self) {
         let now = self.clock.now_ms;
-        while let Some(&Reverse((when, id))) = self.blocking.timers.peek() {
+        while let Some(&(when, id)) = self.blocking.timers.first() {
             if when > now {
                 break;
             }
-            self.blocking.timers.pop();
-            let current = self.blocking.waiters.get(&id).map(|(_, w)| w.deadline_ms);
-            if current != Some(Some(when)) {
-                continue;
+            if !self.unblock(id, Unblock::Timeout) {
+                self.blocking.timers.remove(&(when, id));
             }
-            self.unblock(id, Unblock::Timeout);
         }
     }
 
@@ -302,16 +322,23 @@ impl Server {
         // A blocked client is never the one running a command, so it is
         // in its slot.
         if let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) {
-            self.reply_unblocked(&mut client, &waiter, how);
+            let mark = client.reply.mark();
+            self.reply_unblocked(&mut client, how);
+            if how == Unblock::Error {
+                self.stats.commands[waiter.cmd].failed_calls += 1;
+            }
             self.finish_blocked(&mut client, &waiter, None);
+            self.finish_reply(&mut client, mark);
             self.put_back(token, client);
         }
         true
     }
 
-    fn reply_unblocked(&mut self, client: &mut Client, waiter: &Waiter, how: Unblock) {
+    /// The reply to a wait that ended unserved: for keys, the null array
+    /// (Redis's timeout reply for every type blocked on keys).
+    fn reply_unblocked(&mut self, client: &mut Client, how: Unblock) {
         match how {
-            Unblock::Timeout => (waiter.timed_out)(client, waiter),
+            Unblock::Timeout => client.reply.null_array(),
             Unblock::Error => {
                 let text = b"UNBLOCKED client unblocked via CLIENT UNBLOCK";
                 client.reply.error_line(text);

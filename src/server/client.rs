@@ -255,6 +255,13 @@ impl Client {
         self.stream.is_unix() || self.addr.starts_with("127.") || self.addr.starts_with("::1:")
     }
 
+    /// Whether a command must answer at once instead of blocking (Redis's
+    /// `CLIENT_DENY_BLOCKING`): the client replaying the append-only file
+    /// has nobody to wait for it.
+    pub fn denies_blocking(&self) -> bool {
+        matches!(self.stream, Stream::Fake)
+    }
+
     /// Protocol version the client speaks (2 or 3).
     pub fn resp(&self) -> u8 {
         if self.reply.is_resp3() {

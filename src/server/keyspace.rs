@@ -207,6 +207,7 @@ impl Server {
     pub fn db_add(&mut self, db: usize, key: &[u8], value: Value) -> Id {
         let clock = self.lru_clock();
         let id = self.dbs[db].add(key, value, clock);
+        self.signal_modified_key(db, key);
         self.signal_key_as_ready(db, key);
         self.notify_keyspace_event(event::NEW, "new", db, key);
         id
@@ -271,7 +272,6 @@ impl Server {
         if let Some(when) = expire {
             self.dbs[db].set_expire(id, when);
         }
-        self.signal_modified_key(db, key);
         id
     }
 

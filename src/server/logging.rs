@@ -95,15 +95,13 @@ pub fn init(level: LogLevel, logfile: &str) -> Result<(), String> {
         )
     });
     if !logfile.is_empty() {
-        let open = || {
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(logfile)
-                .map_err(|e| format!("Can't open the log file: {e}"))
-        };
-        let file = open()?;
-        HANDLER_FD.store(open()?.into_raw_fd(), Ordering::Relaxed);
+        let opened = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logfile)
+            .and_then(|file| Ok((file.try_clone()?, file)));
+        let (for_handler, file) = opened.map_err(|e| format!("Can't open the log file: {e}"))?;
+        HANDLER_FD.store(for_handler.into_raw_fd(), Ordering::Relaxed);
         builder.target(env_logger::Target::Pipe(Box::new(file)));
     } else {
         builder.target(env_logger::Target::Stdout);

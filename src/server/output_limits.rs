@@ -2,7 +2,8 @@
 //! class's hard limit, or stay above the soft limit for longer than the
 //! soft limit's seconds, is closed without being sent anything more, as
 //! Redis's `closeClientOnOutputBufferLimitReached` does. Only output beyond
-//! the first [`REPLY_CHUNK`] counts, as only Redis's reply list does.
+//! the first [`REPLY_CHUNK`](crate::protocol::reply::REPLY_CHUNK) counts,
+//! as only Redis's reply list does.
 //!
 //! Every client is of the `normal` class until pub/sub and replication
 //! give clients the other classes; the limits of all three are configured
@@ -10,7 +11,6 @@
 
 use super::client::Client;
 use super::Server;
-use crate::protocol::reply::REPLY_CHUNK;
 
 /// Index of the `normal` class in `client_output_buffer_limits`.
 const CLASS_NORMAL: usize = 0;
@@ -57,7 +57,7 @@ impl Server {
             .iter()
             .filter_map(|(token, c)| {
                 c.as_deref()
-                    .filter(|c| c.reply.pending_len() > REPLY_CHUNK)
+                    .filter(|c| c.reply.overflow_len() > 0)
                     .map(|_| token)
             })
             .collect();

@@ -16,8 +16,20 @@ static PENDING: AtomicI32 = AtomicI32::new(0);
 /// A shutdown signal arrived and that shutdown has not been given up.
 static SHUTDOWN_ASAP: AtomicBool = AtomicBool::new(false);
 
-/// Runs in signal context: only atomics, `write`, `unlink` and `_exit`.
+/// Runs in signal context: only atomics, `write`, `unlink` and `_exit`;
+/// `errno` is kept for the code the signal interrupted.
 extern "C" fn on_signal(sig: libc::c_int) {
+    // SAFETY: __errno_location returns this thread's errno, valid for reads
+    // and writes for the thread's lifetime.
+    let errno = unsafe { libc::__errno_location() };
+    // SAFETY: as above.
+    let saved = unsafe { *errno };
+    handle(sig);
+    // SAFETY: as above.
+    unsafe { *errno = saved };
+}
+
+fn handle(sig: libc::c_int) {
     if sig == libc::SIGINT && SHUTDOWN_ASAP.load(Ordering::SeqCst) {
         logging::log_from_handler(b"You insist... exiting now.");
         remove_own_temp_rdb();

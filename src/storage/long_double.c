@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,12 +80,14 @@ int ferrodis_ld_valid(const char *s, size_t len) {
 
 /* A blocking command's timeout in seconds, as Redis's
  * getTimeoutFromObjectOrReply reads it: parsed as a long double, times
- * 1000, converted to long long the way C converts (a value out of range
- * comes out as LLONG_MIN on x86-64, which Redis then calls negative).
+ * 1000, converted to long long. A value out of range is LLONG_MIN, what
+ * Redis's unchecked conversion gives on x86-64 and then calls negative;
+ * it is made explicit here, since that conversion is undefined in C.
  * Returns 0 when the text is not a float. */
 int ferrodis_ld_timeout_ms(const char *s, size_t len, long long *out) {
-    long double v;
+    long double v, ms;
     if (!parse(s, len, &v)) return 0;
-    *out = (long long)(v * 1000.0);
+    ms = v * 1000.0;
+    *out = (ms >= (long double)LLONG_MIN && ms < (long double)LLONG_MAX) ? (long long)ms : LLONG_MIN;
     return 1;
 }
