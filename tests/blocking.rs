@@ -312,11 +312,18 @@ fn a_blocking_pop_replayed_from_the_aof_does_not_block() {
         let dir = crate::util::server::temp_dir("aof-blpop");
         let mut file = resp::encode_cmd(&["SELECT", "0"]);
         file.extend(resp::encode_cmd(&["BLPOP", "empty", "0"]));
-        file.extend(resp::encode_cmd(&["BLMOVE", "empty", "d", "LEFT", "LEFT", "0"]));
+        file.extend(resp::encode_cmd(&[
+            "BLMOVE", "empty", "d", "LEFT", "LEFT", "0",
+        ]));
         file.extend(resp::encode_cmd(&["SET", "after", "v"]));
         std::fs::write(dir.join("appendonly.aof"), file).expect("write the AOF");
         let server = Builder::new(flavor)
-            .args(&["--dir", dir.to_str().unwrap_or_default(), "--appendonly", "yes"])
+            .args(&[
+                "--dir",
+                dir.to_str().unwrap_or_default(),
+                "--appendonly",
+                "yes",
+            ])
             .start();
         let mut c = server.conn();
         seen.push((
