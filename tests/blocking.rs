@@ -337,3 +337,61 @@ fn a_blocking_pop_replayed_from_the_aof_does_not_block() {
     assert_eq!(seen[0], seen[1]);
     assert_eq!(seen[1].0, b"$1\r\nv\r\n");
 }
+
+#[test]
+fn served_clients_keep_their_reply_mode() {
+    let mut pair = Pair::start();
+    pair.scenario("CLIENT REPLY OFF and SKIP while blocked", |srv, t| {
+        let mut admin = srv.conn();
+        let mut c = srv.conn();
+        c.cmd(&["CLIENT", "REPLY", "OFF"]);
+        block(&mut c, &["BLPOP", "rm", "0"]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["RPUSH", "rm", "a"]);
+        t.note("nothing for OFF", c.close_state(Duration::from_millis(100)));
+        c.cmd(&["CLIENT", "REPLY", "ON"]);
+        t.reply("back on", Mask::Exact, &c.read_reply());
+        c.cmd(&["CLIENT", "REPLY", "SKIP"]);
+        block(&mut c, &["BLPOP", "rm", "0.05"]);
+        t.call(&mut c, &["PING"]);
+        t.call(&mut admin, &["LLEN", "rm"]);
+    });
+}
+
+#[test]
+fn an_expired_destination_is_deleted_before_the_move_in_the_aof() {
+    let mut pair = Pair::start_with(&["--appendonly", "yes", "--appendfsync", "always"]);
+    pair.scenario("served BLMOVE onto a key that just expired", |srv, t| {
+        let mut admin = srv.conn();
+        let mut c = srv.conn();
+        admin.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        admin.call(&["RPUSH", "xd", "old"]);
+        admin.call(&["PEXPIRE", "xd", "50"]);
+        block(&mut c, &["BLMOVE", "xs", "xd", "LEFT", "RIGHT", "0"]);
+        until_blocked(&mut admin, 1);
+        std::thread::sleep(Duration::from_millis(100));
+        t.call(&mut admin, &["RPUSH", "xs", "new"]);
+        t.reply("served", Mask::Exact, &c.read_reply());
+        t.call(&mut admin, &["LRANGE", "xd", "0", "-1"]);
+        let dir = srv.dir().join("appendonlydir");
+        let mut incr: Vec<_> = std::fs::read_dir(&dir)
+            .expect("aof dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".incr.aof"))
+            .collect();
+        incr.sort();
+        let text: String = incr
+            .iter()
+            .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned())
+            .collect();
+        // The deadline differs between the two runs; the order is the point.
+        let marker = "PEXPIREAT\r\n$2\r\nxd\r\n$13\r\n";
+        let text = match text.split_once(marker) {
+            Some((head, tail)) => {
+                format!("{head}{marker}<deadline>{}", tail.get(13..).unwrap_or(""))
+            }
+            None => text,
+        };
+        t.note("incremental files", text);
+    });
+}

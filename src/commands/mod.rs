@@ -627,7 +627,11 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
         srv.stats.commands[id].failed_calls += 1;
         write_error(srv, client, &e);
     }
-    apply_reply_mode(client, reply_mark);
+    // A blocked command's reply comes when it is served or times out, and
+    // CLIENT REPLY SKIP applies to that reply (the serving applies it).
+    if !client.blocked {
+        apply_reply_mode(client, reply_mark);
+    }
 }
 
 /// Propagates a command that changed data, in the form its handler asked
