@@ -162,7 +162,7 @@ fn listpack(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
             "ERR Not a listpack encoded object.".into(),
         ));
     };
-    let Hash::Listpack(lp) = &**h else {
+    let Hash::Listpack(lp) = h else {
         return Err(CmdError::Message(
             "ERR Not a listpack encoded object.".into(),
         ));

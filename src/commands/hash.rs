@@ -51,19 +51,12 @@ fn lookup_read<'s>(
 }
 
 /// The hash at `key` to write to, created empty when absent (Redis's
-/// `hashTypeLookupWriteOrCreate`) with room for `room` bytes of
-/// elements; WRONGTYPE for another type.
-fn lookup_or_create(srv: &mut Server, db: usize, key: &[u8], room: usize) -> Result<Id, CmdError> {
+/// `hashTypeLookupWriteOrCreate`); WRONGTYPE for another type.
+fn lookup_or_create(srv: &mut Server, db: usize, key: &[u8]) -> Result<Id, CmdError> {
     match srv.lookup_write_kind(db, key, Kind::Hash)? {
         Some(id) => Ok(id),
-        None => Ok(srv.db_add(db, key, Value::Hash(Box::new(Hash::with_room(room))))),
+        None => Ok(srv.db_add(db, key, Value::Hash(Hash::new()))),
     }
-}
-
-/// Bytes `strings` take as listpack elements, or a little more (each has
-/// at most a few bytes of encoding and backlen when it is short).
-fn element_room<'a>(strings: impl Iterator<Item = &'a [u8]>) -> usize {
-    strings.map(|s| s.len() + 4).sum()
 }
 
 /// The hash at `id` to change in place; the caller has checked its type.
@@ -95,7 +88,7 @@ pub fn hset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Err(CmdError::WrongArity(if is_hset { "hset" } else { "hmset" }));
     }
     let key = args.get(1);
-    let id = lookup_or_create(srv, c.db, key, element_room(args.iter().skip(2)))?;
+    let id = lookup_or_create(srv, c.db, key)?;
     let limits = limits(srv);
     let h = modify(srv, c.db, id)?;
     h.convert_for(args.iter().skip(2), limits);
@@ -103,7 +96,6 @@ pub fn hset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     for pair in 1..args.len() / 2 {
         created += i64::from(h.set(args.get(2 * pair), args.get(2 * pair + 1), limits));
     }
-    h.trim();
     if is_hset {
         c.reply.int(created);
     } else {
@@ -118,7 +110,7 @@ pub fn hset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// `HSETNX key field value`
 pub fn hsetnx(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (key, field, value) = (args.get(1), args.get(2), args.get(3));
-    let id = lookup_or_create(srv, c.db, key, element_room([field, value].into_iter()))?;
+    let id = lookup_or_create(srv, c.db, key)?;
     if hash_at(srv, c.db, id).is_some_and(|h| h.contains(field)) {
         c.reply.int(0);
         return Ok(());
@@ -127,7 +119,6 @@ pub fn hsetnx(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let h = modify(srv, c.db, id)?;
     h.convert_for([field, value].into_iter(), limits);
     h.set(field, value, limits);
-    h.trim();
     c.reply.int(1);
     srv.notify_keyspace_event(event::HASH, "hset", c.db, key);
     srv.dirty += 1;
@@ -182,7 +173,6 @@ pub fn hdel(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
                 }
             }
         }
-        h.trim();
     }
     if emptied {
         srv.delete_id(c.db, id);
@@ -275,7 +265,7 @@ pub fn hgetall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 pub fn hincrby(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (key, field) = (args.get(1), args.get(2));
     let incr = parse_int(args.get(3))?;
-    let id = lookup_or_create(srv, c.db, key, 0)?;
+    let id = lookup_or_create(srv, c.db, key)?;
     let old = match hash_at(srv, c.db, id).and_then(|h| h.get(field)) {
         Some(Entry::Int(v)) => v,
         Some(Entry::Str(s)) => crate::protocol::parser::parse_i64_strict(s)
@@ -288,7 +278,6 @@ pub fn hincrby(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let text = crate::protocol::reply::format_i64(new, &mut tmp);
     let h = modify(srv, c.db, id)?;
     h.set(field, text, limits);
-    h.trim();
     c.reply.int(new);
     srv.notify_keyspace_event(event::HASH, "hincrby", c.db, key);
     srv.dirty += 1;
@@ -306,7 +295,7 @@ pub fn hincrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
     if ld_add(b"0", incr) == Err(AddError::NotFinite) {
         return Err(CmdError::Message("ERR value is NaN or Infinity".into()));
     }
-    let id = lookup_or_create(srv, c.db, key, 0)?;
+    let id = lookup_or_create(srv, c.db, key)?;
     let mut tmp = IntBuf::default();
     let current: &[u8] = match hash_at(srv, c.db, id).and_then(|h| h.get(field)) {
         Some(Entry::Int(v)) => crate::protocol::reply::format_i64(v, &mut tmp),
@@ -323,7 +312,6 @@ pub fn hincrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
     let limits = limits(srv);
     let h = modify(srv, c.db, id)?;
     h.set(field, &sum, limits);
-    h.trim();
     c.reply.bulk(&sum);
     srv.notify_keyspace_event(event::HASH, "hincrbyfloat", c.db, key);
     srv.dirty += 1;

@@ -118,7 +118,7 @@ mod tests {
         };
         h.set(b"f", b"1", limits);
         h.set(b"g", b"abc", limits);
-        let id = db.add(b"h", Value::Hash(Box::new(h)), 0);
+        let id = db.add(b"h", Value::Hash(h), 0);
         assert_eq!(
             hex(&key_digest(&db, Some(id))),
             "95b14e0fa6ef9eaca475067d39aa5c666380abf8"
@@ -129,7 +129,7 @@ mod tests {
         );
         let mut h2 = Hash::new();
         h2.set(b"a", b"b", limits);
-        let id = db.add(b"h2", Value::Hash(Box::new(h2)), 0);
+        let id = db.add(b"h2", Value::Hash(h2), 0);
         db.set_expire(id, u64::MAX / 2);
         assert_eq!(
             hex(&key_digest(&db, Some(id))),

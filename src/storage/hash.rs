@@ -13,7 +13,7 @@
 //! guarantees.
 
 use super::dict::{Dict, Id};
-use super::listpack::{Entry, Listpack, HEADER_SIZE};
+use super::listpack::{self, Entry, ExactListpack, Listpack};
 use super::value::Bytes;
 
 /// The thresholds that decide the encoding (`hash-max-listpack-*`).
@@ -30,8 +30,10 @@ pub type Table = Dict<Bytes, Bytes>;
 
 /// A hash value.
 pub enum Hash {
-    /// `listpack`: fields and values alternating, in insertion order.
-    Listpack(Listpack),
+    /// `listpack`: fields and values alternating, in insertion order. Held
+    /// in an exact-size box rather than behind one more pointer, so that a
+    /// small hash costs the keyspace a single allocation, as in Redis.
+    Listpack(ExactListpack),
     /// `hashtable`.
     Table(Box<Table>),
 }
@@ -80,13 +82,7 @@ impl Default for Hash {
 impl Hash {
     /// An empty hash, encoded as a listpack.
     pub fn new() -> Hash {
-        Hash::Listpack(Listpack::new())
-    }
-
-    /// An empty listpack with room for `bytes` bytes of elements, so the
-    /// first write does not grow it step by step.
-    pub fn with_room(bytes: usize) -> Hash {
-        Hash::Listpack(Listpack::with_capacity(HEADER_SIZE + 1 + bytes))
+        Hash::Listpack(Listpack::new().into_exact())
     }
 
     /// Number of fields.
@@ -110,7 +106,7 @@ impl Hash {
     }
 
     /// Position of `field`'s value in a listpack.
-    fn value_pos(lp: &Listpack, field: &[u8]) -> Option<usize> {
+    fn value_pos(lp: &ExactListpack, field: &[u8]) -> Option<usize> {
         let pos = lp.find(lp.first()?, field, 1)?;
         lp.next(pos)
     }
@@ -163,13 +159,20 @@ impl Hash {
             self.convert();
         }
         match self {
+            // Each edit reserves what it adds, so the bytes grow by one
+            // reallocation to their new exact size, as Redis's `lpInsert`.
             Hash::Listpack(lp) => {
                 if let Some(pos) = Self::value_pos(lp, field) {
-                    lp.replace(pos, value);
+                    let old = lp.entry_size(pos).unwrap_or(0);
+                    let room = listpack::element_size(value).saturating_sub(old);
+                    lp.edit(room, |lp| lp.replace(pos, value));
                     return false;
                 }
-                lp.push_back(field);
-                lp.push_back(value);
+                let room = listpack::element_size(field) + listpack::element_size(value);
+                lp.edit(room, |lp| {
+                    lp.push_back(field);
+                    lp.push_back(value);
+                });
                 if lp.len() / 2 > limits.entries {
                     self.convert();
                 }
@@ -200,7 +203,7 @@ impl Hash {
                 let Some(pos) = lp.first().and_then(|p| lp.find(p, field, 1)) else {
                     return false;
                 };
-                lp.delete_range_at(pos, 2);
+                lp.edit(0, |lp| lp.delete_range_at(pos, 2));
                 true
             }
             Hash::Table(t) => t.remove(field).is_some(),
@@ -224,17 +227,6 @@ impl Hash {
             );
         }
         *self = Hash::Table(Box::new(t));
-    }
-
-    /// Gives back the listpack's spare capacity after a command's writes:
-    /// millions of small hashes are the common case, and Redis's listpacks,
-    /// reallocated to their exact size on every write, keep none either.
-    pub fn trim(&mut self) {
-        if let Hash::Listpack(lp) = self {
-            if lp.allocated_bytes() > lp.total_bytes() {
-                lp.shrink_to_fit();
-            }
-        }
     }
 
     /// Fields and values, in the encoding's order.
@@ -279,7 +271,7 @@ impl Hash {
     /// Heap bytes owned beyond the value itself.
     pub fn heap_size(&self) -> usize {
         match self {
-            Hash::Listpack(lp) => lp.allocated_bytes(),
+            Hash::Listpack(lp) => lp.total_bytes(),
             Hash::Table(t) => {
                 let entries: usize = t.iter().map(|(f, v)| f.heap_size() + v.heap_size()).sum();
                 std::mem::size_of::<Table>() + t.buckets() * 4 + t.len() * 64 + entries
@@ -291,7 +283,7 @@ impl Hash {
 /// Uniform random picks of a hash's pairs (HRANDFIELD).
 pub enum Sampler<'a> {
     /// The listpack and the position of every field in it.
-    Listpack(&'a Listpack, Vec<usize>),
+    Listpack(&'a ExactListpack, Vec<usize>),
     Table(&'a Table),
 }
 

@@ -198,6 +198,12 @@ fn encode_element(s: &[u8]) -> Encoded<'_> {
     }
 }
 
+/// Bytes `s` takes as an element: encoding, data and backlen.
+pub fn element_size(s: &[u8]) -> usize {
+    let len = encode_element(s).len();
+    len + backlen_size(len)
+}
+
 /// Bytes the backlen of an entry of `l` encoded bytes takes. The boundaries
 /// are Redis's, including its `<` where `<=` would also fit (16383 and
 /// 2097151 take one byte more than needed): byte-exactness needs them.
@@ -363,11 +369,19 @@ pub fn validate_with(
     Ok(count)
 }
 
-/// An owned, always valid listpack.
+/// An owned, always valid listpack. The default, growable form holds a
+/// `Vec`; [`ExactListpack`] holds the same bytes in an exact-size box for
+/// values kept by the million, and has every read method but none that
+/// write (see [`ExactListpack::edit`]).
 #[derive(Clone, PartialEq, Eq)]
-pub struct Listpack {
-    buf: Vec<u8>,
+pub struct Listpack<B = Vec<u8>> {
+    buf: B,
 }
+
+/// A listpack in exactly as many heap bytes as its encoding: 8 bytes
+/// smaller than a [`Listpack`] and without spare capacity, as Redis
+/// reallocates its listpacks to their exact size on every write.
+pub type ExactListpack = Listpack<Box<[u8]>>;
 
 impl Default for Listpack {
     fn default() -> Self {
@@ -375,84 +389,32 @@ impl Default for Listpack {
     }
 }
 
-impl fmt::Debug for Listpack {
+impl<B: AsRef<[u8]>> fmt::Debug for Listpack<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }
 }
 
-impl Listpack {
-    /// An empty listpack (7 bytes).
-    pub fn new() -> Self {
-        Self::with_capacity(0)
-    }
-
-    /// An empty listpack with room for `capacity` bytes in all.
-    pub fn with_capacity(capacity: usize) -> Self {
-        let mut buf = Vec::with_capacity(capacity.max(HEADER_SIZE + 1));
-        buf.extend_from_slice(&[7, 0, 0, 0, 0, 0, EOF]);
-        Listpack { buf }
-    }
-
-    /// Takes `bytes` as a listpack after a deep [`validate`].
-    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, Corrupt> {
-        validate(&bytes)?;
-        Ok(Listpack { buf: bytes })
-    }
-
-    /// Takes back bytes this crate encoded itself, as they left a valid
-    /// listpack (a quicklist node it compressed and now expands), without
-    /// validating them again. Reads stay bounds-checked whatever the bytes.
-    pub(crate) fn from_trusted(bytes: Vec<u8>) -> Self {
-        Listpack { buf: bytes }
-    }
-
-    /// Appends the entries of `other` (Redis's `lpMerge`): backlens describe
-    /// their own entry only, so the entries move unchanged; the count
-    /// saturates at [`COUNT_UNKNOWN`] as Redis's does.
-    pub fn append_listpack(&mut self, other: &Listpack) {
-        let count = self.len().saturating_add(other.len());
-        let end = self.eof_pos();
-        self.buf.truncate(end);
-        self.buf
-            .extend_from_slice(other.buf.get(HEADER_SIZE..).unwrap_or(&[EOF]));
-        self.set_header_count(count.min(usize::from(COUNT_UNKNOWN)) as u16);
-        self.sync_total();
-    }
-
+/// Reads, for both forms.
+impl<B: AsRef<[u8]>> Listpack<B> {
     /// The encoded bytes, exactly what RDB and DUMP carry.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf
-    }
-
-    /// The encoded bytes, by value.
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.buf
+        self.buf.as_ref()
     }
 
     /// Size of the encoding in bytes (the header's total).
     pub fn total_bytes(&self) -> usize {
-        self.buf.len()
-    }
-
-    /// Bytes allocated for the encoding, for MEMORY USAGE.
-    pub fn allocated_bytes(&self) -> usize {
-        self.buf.capacity()
-    }
-
-    /// Gives back allocated bytes beyond the encoding.
-    pub fn shrink_to_fit(&mut self) {
-        self.buf.shrink_to_fit();
+        self.buf.as_ref().len()
     }
 
     /// Whether growing by `add` bytes stays within [`MAX_SAFETY_SIZE`].
     pub fn safe_to_add(&self, add: usize) -> bool {
-        self.buf.len().saturating_add(add) <= MAX_SAFETY_SIZE
+        self.buf.as_ref().len().saturating_add(add) <= MAX_SAFETY_SIZE
     }
 
     /// The element count in the header, [`COUNT_UNKNOWN`] if it is too big.
     pub fn header_count(&self) -> u16 {
-        read_le::<2>(&self.buf, 4).map_or(0, u16::from_le_bytes)
+        read_le::<2>(self.buf.as_ref(), 4).map_or(0, u16::from_le_bytes)
     }
 
     /// Number of elements, counting them when the header can't say.
@@ -463,57 +425,22 @@ impl Listpack {
         }
     }
 
-    /// [`Listpack::len`], also storing the count in the header when it fits
-    /// again, as `lpLength` does (deletions leave an unknown count unknown).
-    pub fn sync_len(&mut self) -> usize {
-        let n = self.len();
-        if n < usize::from(COUNT_UNKNOWN) {
-            self.set_header_count(n as u16);
-        }
-        n
-    }
-
     /// Whether there are no elements.
     pub fn is_empty(&self) -> bool {
-        self.buf.get(HEADER_SIZE) == Some(&EOF)
+        self.buf.as_ref().get(HEADER_SIZE) == Some(&EOF)
     }
 
     fn eof_pos(&self) -> usize {
-        self.buf.len().saturating_sub(1)
-    }
-
-    fn set_header_count(&mut self, n: u16) {
-        if let Some(dst) = self.buf.get_mut(4..6) {
-            dst.copy_from_slice(&n.to_le_bytes());
-        }
-    }
-
-    /// Moves a known count by `delta`; an unknown count stays unknown, and
-    /// reaching 65535 makes it unknown, as in `lpInsert`.
-    fn adjust_count(&mut self, delta: isize) {
-        let n = self.header_count();
-        if n != COUNT_UNKNOWN {
-            let new = (n as isize + delta).clamp(0, COUNT_UNKNOWN as isize);
-            self.set_header_count(new as u16);
-        }
-    }
-
-    fn sync_total(&mut self) {
-        // Callers keep under MAX_SAFETY_SIZE; saturating keeps a violation
-        // from wrapping into a plausible small size.
-        let total = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
-        if let Some(dst) = self.buf.get_mut(0..4) {
-            dst.copy_from_slice(&total.to_le_bytes());
-        }
+        self.buf.as_ref().len().saturating_sub(1)
     }
 
     /// Full size (encoding, data, backlen) of the entry at `pos`, if an entry
     /// starts there.
-    fn entry_size(&self, pos: usize) -> Option<usize> {
+    pub fn entry_size(&self, pos: usize) -> Option<usize> {
         if pos < HEADER_SIZE || pos >= self.eof_pos() {
             return None;
         }
-        let (_, enc) = decode(&self.buf, pos).ok()?;
+        let (_, enc) = decode(self.buf.as_ref(), pos).ok()?;
         Some(enc + backlen_size(enc))
     }
 
@@ -522,7 +449,7 @@ impl Listpack {
         if pos < HEADER_SIZE || pos >= self.eof_pos() {
             return None;
         }
-        decode(&self.buf, pos).ok().map(|(e, _)| e)
+        decode(self.buf.as_ref(), pos).ok().map(|(e, _)| e)
     }
 
     /// Position of the first element.
@@ -547,7 +474,7 @@ impl Listpack {
         if pos <= HEADER_SIZE || pos > self.eof_pos() {
             return None;
         }
-        let (enc, bl) = decode_backlen(&self.buf, pos, HEADER_SIZE)?;
+        let (enc, bl) = decode_backlen(self.buf.as_ref(), pos, HEADER_SIZE)?;
         pos.checked_sub(enc + bl).filter(|&p| p >= HEADER_SIZE)
     }
 
@@ -601,7 +528,7 @@ impl Listpack {
         let mut p = pos;
         let mut skipping = 0;
         while p >= HEADER_SIZE && p < eof {
-            let (entry, enc) = decode(&self.buf, p).ok()?;
+            let (entry, enc) = decode(self.buf.as_ref(), p).ok()?;
             if skipping == 0 {
                 let hit = match entry {
                     Entry::Str(v) => v == s,
@@ -622,7 +549,7 @@ impl Listpack {
     /// Elements front to back (`.rev()` for back to front).
     pub fn iter(&self) -> Iter<'_> {
         Iter {
-            buf: &self.buf,
+            buf: self.buf.as_ref(),
             front: HEADER_SIZE,
             back: self.eof_pos(),
         }
@@ -632,7 +559,7 @@ impl Listpack {
     pub fn iter_from(&self, pos: usize) -> Iter<'_> {
         let back = self.eof_pos();
         Iter {
-            buf: &self.buf,
+            buf: self.buf.as_ref(),
             front: pos.clamp(HEADER_SIZE, back),
             back,
         }
@@ -643,9 +570,108 @@ impl Listpack {
     pub fn iter_to(&self, pos: usize) -> Iter<'_> {
         let back = self.entry_size(pos).map_or(HEADER_SIZE, |size| pos + size);
         Iter {
-            buf: &self.buf,
+            buf: self.buf.as_ref(),
             front: HEADER_SIZE,
             back,
+        }
+    }
+}
+
+/// Writes, on the growable form only.
+impl Listpack {
+    /// An empty listpack (7 bytes).
+    pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// An empty listpack with room for `capacity` bytes in all.
+    pub fn with_capacity(capacity: usize) -> Self {
+        let mut buf = Vec::with_capacity(capacity.max(HEADER_SIZE + 1));
+        buf.extend_from_slice(&[7, 0, 0, 0, 0, 0, EOF]);
+        Listpack { buf }
+    }
+
+    /// Takes `bytes` as a listpack after a deep [`validate`].
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, Corrupt> {
+        validate(&bytes)?;
+        Ok(Listpack { buf: bytes })
+    }
+
+    /// Takes back bytes this crate encoded itself, as they left a valid
+    /// listpack (a quicklist node it compressed and now expands), without
+    /// validating them again. Reads stay bounds-checked whatever the bytes.
+    pub(crate) fn from_trusted(bytes: Vec<u8>) -> Self {
+        Listpack { buf: bytes }
+    }
+
+    /// Appends the entries of `other` (Redis's `lpMerge`): backlens describe
+    /// their own entry only, so the entries move unchanged; the count
+    /// saturates at [`COUNT_UNKNOWN`] as Redis's does.
+    pub fn append_listpack(&mut self, other: &Listpack) {
+        let count = self.len().saturating_add(other.len());
+        let end = self.eof_pos();
+        self.buf.truncate(end);
+        self.buf
+            .extend_from_slice(other.buf.get(HEADER_SIZE..).unwrap_or(&[EOF]));
+        self.set_header_count(count.min(usize::from(COUNT_UNKNOWN)) as u16);
+        self.sync_total();
+    }
+
+    /// The encoded bytes, by value.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
+
+    /// The same bytes in an exact-size box: free without spare capacity,
+    /// one shrinking reallocation otherwise.
+    pub fn into_exact(self) -> ExactListpack {
+        Listpack {
+            buf: self.buf.into_boxed_slice(),
+        }
+    }
+
+    /// Bytes allocated for the encoding, for MEMORY USAGE.
+    pub fn allocated_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Gives back allocated bytes beyond the encoding.
+    pub fn shrink_to_fit(&mut self) {
+        self.buf.shrink_to_fit();
+    }
+
+    /// [`Listpack::len`], also storing the count in the header when it fits
+    /// again, as `lpLength` does (deletions leave an unknown count unknown).
+    pub fn sync_len(&mut self) -> usize {
+        let n = self.len();
+        if n < usize::from(COUNT_UNKNOWN) {
+            self.set_header_count(n as u16);
+        }
+        n
+    }
+
+    fn set_header_count(&mut self, n: u16) {
+        if let Some(dst) = self.buf.get_mut(4..6) {
+            dst.copy_from_slice(&n.to_le_bytes());
+        }
+    }
+
+    /// Moves a known count by `delta`; an unknown count stays unknown, and
+    /// reaching 65535 makes it unknown, as in `lpInsert`.
+    fn adjust_count(&mut self, delta: isize) {
+        let n = self.header_count();
+        if n != COUNT_UNKNOWN {
+            let new = (n as isize + delta).clamp(0, COUNT_UNKNOWN as isize);
+            self.set_header_count(new as u16);
+        }
+    }
+
+    fn sync_total(&mut self) {
+        // Callers keep under MAX_SAFETY_SIZE; saturating keeps a violation
+        // from wrapping into a plausible small size.
+        let total = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
+        if let Some(dst) = self.buf.get_mut(0..4) {
+            dst.copy_from_slice(&total.to_le_bytes());
         }
     }
 
@@ -813,7 +839,24 @@ impl Listpack {
     }
 }
 
-impl Listpack {
+impl ExactListpack {
+    /// Runs the writes of `f` on the growable form, with `room` bytes
+    /// reserved beyond the encoding, then boxes the bytes back at their
+    /// exact size. A `room` covering what `f` adds makes that one growing
+    /// reallocation, which the boxing needs not follow with a shrinking one.
+    pub fn edit<R>(&mut self, room: usize, f: impl FnOnce(&mut Listpack) -> R) -> R {
+        // Taking leaves an empty box, which allocates nothing, until the
+        // edited bytes replace it.
+        let mut buf = std::mem::take(&mut self.buf).into_vec();
+        buf.reserve_exact(room);
+        let mut lp = Listpack { buf };
+        let out = f(&mut lp);
+        self.buf = lp.buf.into_boxed_slice();
+        out
+    }
+}
+
+impl<B: AsRef<[u8]>> Listpack<B> {
     /// The listpack entry by entry, as Redis's `lpRepr` prints it for
     /// `DEBUG LISTPACK`: position, sizes, bytes and (at most 40 bytes of)
     /// the element.
@@ -829,11 +872,11 @@ impl Listpack {
         let mut pos = self.first();
         let mut index = 0;
         while let Some(p) = pos {
-            let Ok((entry, enc)) = decode(&self.buf, p) else {
+            let Ok((entry, enc)) = decode(self.buf.as_ref(), p) else {
                 break;
             };
             let back = backlen_size(enc);
-            let header = match self.buf.get(p) {
+            let header = match self.buf.as_ref().get(p) {
                 Some(&b) if b & 0xF0 == ENC_12BIT_STR => 2,
                 Some(&ENC_32BIT_STR) => 5,
                 _ => 1,
@@ -843,11 +886,11 @@ impl Listpack {
                 "{{\n\taddr: 0x{:08x},\n\tindex: {index:2},\n\toffset: {p:1},\n\t\
                  hdr+entrylen+backlen: {:2},\n\thdrlen: {header:3},\n\tbacklen: {back:2},\n\t\
                  payload: {:1}\n\tbytes: ",
-                self.buf.as_ptr() as usize + p,
+                self.buf.as_ref().as_ptr() as usize + p,
                 enc + back,
                 enc - header,
             );
-            for b in self.buf.get(p..p + enc + back).unwrap_or(&[]) {
+            for b in self.buf.as_ref().get(p..p + enc + back).unwrap_or(&[]) {
                 let _ = write!(out, "{b:02x}|");
             }
             out.extend_from_slice(b"\n\t[str]");
@@ -1172,6 +1215,27 @@ pub(crate) mod tests {
         lp.delete_range(-10, 100);
         assert_eq!(lp.header_count(), 65490);
         assert_eq!(validate(lp.as_bytes()), Ok(65490));
+    }
+
+    /// `element_size` is what a push adds, so an edit reserving it leaves
+    /// the exact form the same bytes as the growable one.
+    #[test]
+    fn element_size_is_what_a_push_adds() {
+        let mut values = small_list_values();
+        values.extend([vec![b'x'; 127], vec![b'x'; 5000], vec![b'y'; 16380]]);
+        let mut lp = Listpack::new();
+        let mut exact = Listpack::new().into_exact();
+        for v in &values {
+            let before = lp.total_bytes();
+            lp.push_back(v);
+            assert_eq!(lp.total_bytes() - before, element_size(v), "{v:?}");
+            exact.edit(element_size(v), |e| e.push_back(v));
+        }
+        assert_eq!(exact.as_bytes(), lp.as_bytes());
+        let first = exact.first().unwrap_or(HEADER_SIZE);
+        exact.edit(0, |e| e.delete(first));
+        lp.delete(first);
+        assert_eq!(exact.as_bytes(), lp.as_bytes());
     }
 
     #[test]

@@ -199,12 +199,13 @@ impl Str {
     }
 }
 
-/// A value in the keyspace. Other types join as variants holding a box, so
-/// the value stays 24 bytes whatever the type.
+/// A value in the keyspace. Other types join as variants holding a box (or,
+/// like a hash, at most 16 bytes of their own), so the value stays 24 bytes
+/// whatever the type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     Str(Str),
-    Hash(Box<Hash>),
+    Hash(Hash),
     List(Box<Quicklist>),
 }
 
@@ -238,7 +239,7 @@ impl Value {
     pub fn duplicate(&self) -> Value {
         match self {
             Value::Str(s) => Value::Str(s.duplicate()),
-            Value::Hash(h) => Value::Hash(Box::new(h.duplicate())),
+            Value::Hash(h) => Value::Hash(h.duplicate()),
             Value::List(l) => Value::List(Box::new(l.duplicate())),
         }
     }
@@ -264,7 +265,7 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
-            Value::Hash(h) => std::mem::size_of::<Hash>() + h.heap_size(),
+            Value::Hash(h) => h.heap_size(),
             Value::List(l) => std::mem::size_of::<Quicklist>() + l.heap_size(),
         }
     }
@@ -278,6 +279,7 @@ mod tests {
     fn sizes() {
         assert_eq!(std::mem::size_of::<Bytes>(), 24);
         assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<Hash>(), 16);
     }
 
     #[test]

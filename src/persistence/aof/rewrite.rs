@@ -180,7 +180,7 @@ mod tests {
             h.set(format!("f{i}").as_bytes(), b"7", limits);
         }
         let mut dbs = vec![Db::new()];
-        dbs[0].add(b"h", Value::Hash(Box::new(h)), 0);
+        dbs[0].add(b"h", Value::Hash(h), 0);
         let text = String::from_utf8(write_commands(Vec::new(), &dbs, 0, 0).unwrap()).unwrap();
         let heads: Vec<&str> = text.matches("\r\n$5\r\nHMSET\r\n").collect();
         assert_eq!(heads.len(), 3);

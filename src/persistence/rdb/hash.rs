@@ -70,7 +70,11 @@ pub fn read(t: u8, r: &mut Reader, limits: Limits) -> Result<Hash, RdbError> {
                 "Hash listpack",
                 listpack::validate_with(&bytes, no_duplicate_fields()),
             )?;
-            Hash::Listpack(Listpack::from_bytes(bytes).map_err(|e| corrupt("Hash listpack", e))?)
+            Hash::Listpack(
+                Listpack::from_bytes(bytes)
+                    .map_err(|e| corrupt("Hash listpack", e))?
+                    .into_exact(),
+            )
         }
         TYPE_HASH_ZIPLIST => {
             let bytes = string::read(r)?;
@@ -79,12 +83,12 @@ pub fn read(t: u8, r: &mut Reader, limits: Limits) -> Result<Hash, RdbError> {
                 ziplist::validate_with(&bytes, no_duplicate_fields()),
             )?;
             let zl = Ziplist::new(&bytes).map_err(|e| corrupt("Hash ziplist", e))?;
-            Hash::Listpack(zl.to_listpack())
+            Hash::Listpack(zl.to_listpack().into_exact())
         }
         TYPE_HASH_ZIPMAP => {
             let bytes = string::read(r)?;
             let (lp, longest) = zipmap_to_listpack(&bytes)?;
-            let mut hash = Hash::Listpack(lp);
+            let mut hash = Hash::Listpack(lp.into_exact());
             if longest > limits.value {
                 hash.convert();
             }

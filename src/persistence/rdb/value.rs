@@ -115,9 +115,7 @@ pub fn read_body(t: u8, r: &mut Reader, limits: &Thresholds) -> Result<Value, Rd
         hash::TYPE_HASH
         | hash::TYPE_HASH_ZIPMAP
         | hash::TYPE_HASH_ZIPLIST
-        | hash::TYPE_HASH_LISTPACK => {
-            hash::read(t, r, limits.hash).map(|h| Value::Hash(Box::new(h)))
-        }
+        | hash::TYPE_HASH_LISTPACK => hash::read(t, r, limits.hash).map(Value::Hash),
         list::TYPE_LIST
         | list::TYPE_LIST_ZIPLIST
         | list::TYPE_LIST_QUICKLIST
