@@ -582,7 +582,7 @@ fn expired_keys_stay_during_client_pause() {
             t.call(&mut c, &["CONFIG", "RESETSTAT"]);
             t.call(&mut c, &["SET", "pe:k", "v", "PX", "100"]);
             t.call(&mut c, &["SET", "pe:live", "v"]);
-            t.call(&mut c, &["CLIENT", "PAUSE", "1000", "WRITE"]);
+            t.call(&mut c, &["CLIENT", "PAUSE", "3000", "WRITE"]);
             std::thread::sleep(Duration::from_millis(400));
             t.call(&mut c, &["DBSIZE"]);
             t.call(&mut c, &["GET", "pe:k"]);
