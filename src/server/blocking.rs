@@ -235,12 +235,12 @@ impl Server {
                 }
                 self.finish_blocked(&mut client, &waiter, Some(usec));
                 self.finish_reply(&mut client, mark);
-                self.put_back(token, client);
+                self.after_processing(token, client);
             } else {
                 // Nothing there for it: it waits on where it was, and so
                 // does everyone behind it.
                 self.blocking.waiters.insert(id, (token, waiter));
-                self.put_back(token, client);
+                self.after_processing(token, client);
                 return;
             }
         }
@@ -289,16 +289,6 @@ impl Server {
         }
     }
 
-    fn put_back(&mut self, token: usize, client: Box<Client>) {
-        let has_output = client.reply.pending_len() > 0;
-        if let Some(slot) = self.clients.get_mut(token) {
-            *slot = Some(client);
-        }
-        if has_output {
-            self.queue_write(token);
-        }
-    }
-
     /// Times out blocked clients whose deadline has passed.
     pub(crate) fn expire_blocked(&mut self) {
         let now = self.clock.now_ms;
@@ -329,7 +319,7 @@ impl Server {
             }
             self.finish_blocked(&mut client, &waiter, None);
             self.finish_reply(&mut client, mark);
-            self.put_back(token, client);
+            self.after_processing(token, client);
         }
         true
     }

@@ -266,12 +266,11 @@ impl Server {
     }
 
     /// Puts a client back in its slot and queues its output for writing.
-    fn after_processing(&mut self, token: usize, mut client: Box<Client>) {
+    pub(crate) fn after_processing(&mut self, token: usize, mut client: Box<Client>) {
         let has_work =
             client.reply.pending_len() > 0 || client.close_asap || client.close_after_reply;
-        if has_work && !client.queued_write {
-            client.queued_write = true;
-            self.pending_writes.push(token);
+        if has_work {
+            enqueue_write(&mut self.pending_writes, &mut client);
         }
         if let Some(slot) = self.clients.get_mut(token) {
             *slot = Some(client);
@@ -358,10 +357,7 @@ impl Server {
         // from `unfinished_reads`): `before_sleep` writes them once the AOF
         // holds what they acknowledge.
         if !self.replies_may_go(&client) {
-            if !client.queued_write {
-                client.queued_write = true;
-                self.pending_writes.push(token);
-            }
+            enqueue_write(&mut self.pending_writes, &mut client);
             if let Some(slot) = self.clients.get_mut(token) {
                 *slot = Some(client);
             }
@@ -477,20 +473,7 @@ impl Server {
     pub(crate) fn schedule_close(&mut self, token: usize) {
         if let Some(Some(c)) = self.clients.get_mut(token) {
             c.close_asap = true;
-            if !c.queued_write {
-                c.queued_write = true;
-                self.pending_writes.push(token);
-            }
-        }
-    }
-
-    /// Queues a client's output for the flush before the next poll.
-    pub(crate) fn queue_write(&mut self, token: usize) {
-        if let Some(Some(c)) = self.clients.get_mut(token) {
-            if !c.queued_write {
-                c.queued_write = true;
-                self.pending_writes.push(token);
-            }
+            enqueue_write(&mut self.pending_writes, c);
         }
     }
 
@@ -557,6 +540,14 @@ impl Server {
 /// `ip:port`, with IPv6 addresses unbracketed as Redis prints them.
 fn format_addr(a: &std::net::SocketAddr) -> String {
     format!("{}:{}", a.ip(), a.port())
+}
+
+/// Queues a client's output for the flush before the next poll, once.
+fn enqueue_write(pending: &mut Vec<usize>, client: &mut Client) {
+    if !client.queued_write {
+        client.queued_write = true;
+        pending.push(client.token);
+    }
 }
 
 /// Runs `f` on a client whose query buffer `process_input` holds apart,
