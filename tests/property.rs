@@ -390,8 +390,9 @@ fn mask_for(cmd: &[String]) -> Mask {
     match cmd[0].as_str() {
         "KEYS" | "HKEYS" | "HVALS" => Mask::Unordered,
         "HGETALL" => Mask::Pairs(&[]),
-        // One random field of a hash that has one, or an error.
-        "HRANDFIELD" if cmd.get(2).is_some_and(|c| c == "1" || c == "-1") => Mask::Type,
+        // One random field of a hash that has one, or an error; the arity
+        // step may have dropped the count, which also draws one field.
+        "HRANDFIELD" if cmd.get(2).is_none_or(|c| c == "1" || c == "-1") => Mask::Type,
         "TTL" | "PTTL" => TTL,
         _ => Mask::Exact,
     }
