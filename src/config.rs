@@ -1871,6 +1871,9 @@ impl Config {
             } else if name == b"rename-command" && argc == 3 {
                 self.rename_commands
                     .push((argv[1].clone(), argv[2].clone()));
+                if let Err(why) = crate::commands::resolve_renames(&self.rename_commands) {
+                    return Err(fatal(why));
+                }
             } else if name == b"user" && argc >= 2 {
                 self.users.push(argv[1..].to_vec());
             } else if name == b"loadmodule" && argc >= 2 {

@@ -209,3 +209,94 @@ fn unix_socket() {
         },
     );
 }
+
+/// `rename-command` as Redis applies it: the old name is unknown, the new
+/// one runs the command (help and errors name it as typed), `""` removes a
+/// command, and COMMAND reports commands under their own names.
+#[test]
+fn rename_command_renames_and_removes() {
+    let renames = [
+        "--rename-command", "flushall", "",
+        "--rename-command", "CONFIG", "myconfig",
+        "--rename-command", "get", "Fetch",
+    ];
+    diff_with(
+        &renames,
+        &[
+            case(
+                "removed and renamed",
+                &[
+                    &["FLUSHALL"],
+                    &["flushall", "sync"],
+                    &["CONFIG", "GET", "maxclients"],
+                    &["MYCONFIG", "GET", "maxclients"],
+                    &["myconfig", "nosuch"],
+                    &["MyConfig", "HELP"],
+                    &["SET", "k", "v"],
+                    &["GET", "k"],
+                    &["FETCH", "k"],
+                    &["fetch", "k", "extra"],
+                ],
+            ),
+            case(
+                "introspection",
+                &[
+                    &["COMMAND", "INFO", "fetch", "get", "flushall", "myconfig|get", "config|get"],
+                    &["COMMAND", "GETKEYS", "fetch", "k"],
+                    &["COMMAND", "GETKEYS", "get", "k"],
+                    &["COMMAND", "DOCS", "get", "flushall"],
+                ],
+            ),
+            Case::new("listed under their own names")
+                .masked(Mask::Unordered, &["COMMAND", "LIST", "FILTERBY", "PATTERN", "flush*"])
+                .masked(Mask::Unordered, &["COMMAND", "LIST", "FILTERBY", "PATTERN", "conf*"]),
+        ],
+    );
+    let plain = TestServer::start();
+    let renamed = TestServer::start_with(&renames);
+    let count = |s: &Server| s.conn().call(&["COMMAND", "COUNT"]);
+    let [before, after] = [count(&plain), count(&renamed)].map(|r| {
+        String::from_utf8_lossy(&r)
+            .trim_start_matches(':')
+            .trim()
+            .parse::<i64>()
+            .unwrap()
+    });
+    assert_eq!(after, before - 1, "COMMAND COUNT without the removed FLUSHALL");
+}
+
+#[test]
+fn bad_rename_command_is_fatal() {
+    assert_all_fatal_like_redis(&[
+        (&["--rename-command", "nosuch", "x"], "No such command in rename-command"),
+        (&["--rename-command", "get", "SET"], "Target command name already exists"),
+        (
+            &["--rename-command", "get", "x", "--rename-command", "GET", "y"],
+            "No such command in rename-command",
+        ),
+    ]);
+}
+
+/// An append-only file written before a command was renamed or removed
+/// still loads: its writes were acknowledged.
+#[test]
+fn renamed_commands_in_the_aof_still_load() {
+    let dir = server::temp_dir("rename-aof");
+    let d = dir.to_str().unwrap();
+    let aof = ["--dir", d, "--appendonly", "yes"];
+    let mut first = TestServer::start_with(&aof);
+    let mut c = first.conn();
+    c.call(&["SET", "k", "v"]);
+    c.call(&["RPUSH", "l", "a", "b"]);
+    c.send_raw(&resp::encode_cmd(&["SHUTDOWN"]));
+    first.wait_exit();
+    let mut args = aof.to_vec();
+    args.extend(["--rename-command", "set", "", "--rename-command", "rpush", "push"]);
+    let second = TestServer::start_with(&args);
+    let mut c = second.conn();
+    assert_eq!(c.call(&["GET", "k"]), b"$1\r\nv\r\n");
+    assert_eq!(c.call(&["LLEN", "l"]), b":2\r\n");
+    assert_eq!(c.call(&["PUSH", "l", "c"]), b":3\r\n");
+    drop(second);
+    let _ = std::fs::remove_dir_all(dir);
+}

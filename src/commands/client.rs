@@ -58,8 +58,8 @@ const HELP: &[&str] = &[
 ];
 
 /// `CLIENT HELP`
-pub fn help(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    reply_help(c, "CLIENT", HELP);
+pub fn help(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    reply_help(c, args, HELP);
     Ok(())
 }
 

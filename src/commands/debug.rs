@@ -62,7 +62,7 @@ const HELP: &[&str] = &[
 pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let n = args.len();
     if args.is(1, "help") && n == 2 {
-        reply_help(c, "DEBUG", HELP);
+        reply_help(c, args, HELP);
     } else if args.is(1, "object") && n == 3 {
         object(srv, c, args.get(2))?;
     } else if args.is(1, "sleep") && n == 3 {

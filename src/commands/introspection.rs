@@ -35,14 +35,14 @@ const HELP: &[&str] = &[
 ];
 
 /// `COMMAND HELP`
-pub fn help(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    reply_help(c, "COMMAND", HELP);
+pub fn help(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    reply_help(c, args, HELP);
     Ok(())
 }
 
 /// `COMMAND`: information on every command.
-pub fn command(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    let top = super::table::COMMANDS;
+pub fn command(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    let top: Vec<&CommandSpec> = srv.commands.reachable().collect();
     c.reply.array_len(top.len());
     for spec in top {
         reply_info(c, spec);
@@ -51,8 +51,8 @@ pub fn command(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
 }
 
 /// `COMMAND COUNT`
-pub fn count(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    c.reply.int(super::table::COMMANDS.len() as i64);
+pub fn count(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    c.reply.int(srv.commands.reachable().count() as i64);
     Ok(())
 }
 
@@ -185,7 +185,7 @@ fn status_set(c: &mut Client, names: &[&str]) {
 /// `COMMAND DOCS [command-name ...]`
 pub fn docs(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let specs: Vec<&'static CommandSpec> = if args.len() == 2 {
-        super::table::COMMANDS.iter().collect()
+        srv.commands.reachable().collect()
     } else {
         args.iter()
             .skip(2)
@@ -259,8 +259,7 @@ pub fn list(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     };
     let names: Vec<&str> = srv
         .commands
-        .all
-        .iter()
+        .reachable_all()
         .filter(|spec| match &filter {
             Filter::All => true,
             // No modules can be loaded, so no command belongs to one.

@@ -519,8 +519,8 @@ const OBJECT_HELP: &[&str] = &[
 ];
 
 /// `OBJECT HELP`
-pub fn object_help(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    reply_help(c, "OBJECT", OBJECT_HELP);
+pub fn object_help(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    reply_help(c, args, OBJECT_HELP);
     Ok(())
 }
 

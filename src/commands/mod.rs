@@ -376,6 +376,44 @@ pub struct CommandTable {
     top: Vec<u32>,
     /// Slots holding ids + 1 of subcommands, hashed with their container.
     sub: Vec<u32>,
+    /// Top-level commands `rename-command` gave another name (`None`: removed).
+    renamed: Vec<(CommandId, Option<Box<[u8]>>)>,
+}
+
+/// Replays `rename-command` directives over the top-level command names as
+/// Redis's command dictionary sees them: each directive finds its command
+/// by the name it has after the earlier ones (any case), and a new name may
+/// not be taken. Returns, per renamed command (index in
+/// [`table::COMMANDS`]), its final name or `None` when removed; the error is
+/// Redis's for the first directive that fails.
+pub fn resolve_renames(
+    renames: &[(Vec<u8>, Vec<u8>)],
+) -> Result<Vec<(usize, Option<Box<[u8]>>)>, &'static str> {
+    let mut names: Vec<Option<Vec<u8>>> = table::COMMANDS
+        .iter()
+        .map(|c| Some(c.name.as_bytes().to_vec()))
+        .collect();
+    let find = |names: &[Option<Vec<u8>>], name: &[u8]| {
+        names
+            .iter()
+            .position(|n| n.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+    };
+    for (old, new) in renames {
+        let i = find(&names, old).ok_or("No such command in rename-command")?;
+        names[i] = None;
+        if !new.is_empty() {
+            if find(&names, new).is_some() {
+                return Err("Target command name already exists");
+            }
+            names[i] = Some(new.clone());
+        }
+    }
+    Ok(names
+        .into_iter()
+        .enumerate()
+        .filter(|(i, n)| n.as_deref() != Some(table::COMMANDS[*i].name.as_bytes()))
+        .map(|(i, n)| (i, n.map(Vec::into_boxed_slice)))
+        .collect())
 }
 
 /// What a request names.
@@ -398,17 +436,31 @@ fn fold_hash(name: &[u8], seed: u64) -> u64 {
 
 impl CommandTable {
     pub fn new() -> Self {
+        Self::with_renames(&[])
+    }
+
+    /// The table with `rename-command` directives applied; they were
+    /// checked when the configuration was read, so a failing one is skipped.
+    pub fn with_renames(renames: &[(Vec<u8>, Vec<u8>)]) -> Self {
         let mut all: Vec<&'static CommandSpec> = Vec::new();
+        let mut top_ids = Vec::with_capacity(table::COMMANDS.len());
         for spec in table::COMMANDS {
+            top_ids.push(all.len());
             all.push(spec);
             all.extend(spec.subcommands.iter());
         }
+        let renamed = resolve_renames(renames)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(i, name)| (top_ids[i], name))
+            .collect();
         // At most half full, so probes stay short.
         let size = (all.len() * 2).next_power_of_two();
         let mut t = CommandTable {
             all,
             top: vec![0; size],
             sub: vec![0; size],
+            renamed,
         };
         let mut container = 0;
         for id in 0..t.all.len() {
@@ -424,6 +476,23 @@ impl CommandTable {
             }
         }
         t
+    }
+
+    /// Every command and subcommand clients can reach, in table order: a
+    /// command removed by `rename-command ""` takes its subcommands along.
+    pub fn reachable_all(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        let mut removed = false;
+        self.all.iter().enumerate().filter_map(move |(id, spec)| {
+            if !spec.name.contains('|') {
+                removed = self.renamed.iter().any(|(r, new)| *r == id && new.is_none());
+            }
+            (!removed).then_some(*spec)
+        })
+    }
+
+    /// The top-level commands clients can reach, in table order.
+    pub fn reachable(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        self.reachable_all().filter(|spec| !spec.name.contains('|'))
     }
 
     fn free_slot(&self, sub: bool, hash: u64) -> usize {
@@ -472,9 +541,37 @@ impl CommandTable {
 
     /// A top-level command by name, any case.
     pub fn find_top(&self, name: &[u8]) -> Option<CommandId> {
+        let id = self.find_original(name);
+        if self.renamed.is_empty() {
+            return id;
+        }
+        if let Some((id, _)) = self
+            .renamed
+            .iter()
+            .find(|(_, new)| new.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        {
+            return Some(*id);
+        }
+        id.filter(|id| self.renamed.iter().all(|(r, _)| r != id))
+    }
+
+    /// A top-level command by the name it has in the table, renames ignored.
+    fn find_original(&self, name: &[u8]) -> Option<CommandId> {
         self.probe(false, fold_hash(name, 0), |spec| {
             spec.name.as_bytes().eq_ignore_ascii_case(name)
         })
+    }
+
+    /// A request's command by the names in the table, renames ignored:
+    /// replaying an append-only file written before a `rename-command`, or
+    /// holding the forms ferrodis propagates itself, must not lose the
+    /// writes in it.
+    pub fn lookup_original(&self, args: &Args) -> Option<CommandId> {
+        let id = self.find_original(args.get(0))?;
+        if self.all[id].subcommands.is_empty() || args.len() < 2 {
+            return Some(id);
+        }
+        self.find_sub(id, args.get(1))
     }
 
     fn find_sub(&self, container: CommandId, name: &[u8]) -> Option<CommandId> {
@@ -530,8 +627,8 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
             reject(srv, client, None, CmdError::UnknownCommand(args.to_vecs()));
             return Outcome::Continue;
         }
-        Lookup::UnknownSubcommand(container) => {
-            let upper = srv.commands.all[container].name.to_ascii_uppercase();
+        Lookup::UnknownSubcommand(_) => {
+            let upper = String::from_utf8_lossy(args.get(0)).to_ascii_uppercase();
             reject(
                 srv,
                 client,
@@ -705,9 +802,12 @@ pub fn subcommand_syntax(args: &Args) -> CmdError {
     )
 }
 
-/// Writes a `HELP` reply: the usage line, the container's lines, then `HELP` itself.
-pub fn reply_help(client: &mut Client, container: &str, lines: &[&str]) {
+/// Writes a `HELP` reply: the usage line, the container's lines, then
+/// `HELP` itself. The container is named as the client typed it, which a
+/// `rename-command` may have changed.
+pub fn reply_help(client: &mut Client, args: &Args, lines: &[&str]) {
     client.reply.array_len(lines.len() + 3);
+    let container = String::from_utf8_lossy(args.get(0)).to_ascii_uppercase();
     let head = format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
     client.reply.simple(head.as_bytes());
     for line in lines {

@@ -130,8 +130,8 @@ const CONFIG_HELP: &[&str] = &[
 ];
 
 /// `CONFIG HELP`
-pub fn config_help(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    reply_help(c, "CONFIG", CONFIG_HELP);
+pub fn config_help(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    reply_help(c, args, CONFIG_HELP);
     Ok(())
 }
 

@@ -130,8 +130,13 @@ struct Loader<'a> {
 
 impl Replay for Loader<'_> {
     fn exec(&mut self, args: &Args) -> Result<(), UnknownCommand> {
-        let Lookup::Found(id) = self.srv.commands.lookup(args) else {
-            return Err(UnknownCommand);
+        let id = match self.srv.commands.lookup(args) {
+            Lookup::Found(id) => id,
+            _ => self
+                .srv
+                .commands
+                .lookup_original(args)
+                .ok_or(UnknownCommand)?,
         };
         // As in Redis, what guards clients (MISCONF after a failed save,
         // CLIENT PAUSE, authentication) does not apply to replayed writes;

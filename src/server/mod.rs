@@ -152,7 +152,7 @@ impl Server {
     pub fn new(config: Config) -> io::Result<Server> {
         let poll = Poll::new()?;
         let listeners = Listeners::bind(&config, poll.registry())?;
-        let commands = CommandTable::new();
+        let commands = CommandTable::with_renames(&config.rename_commands);
         let mut clock = Clock::default();
         clock.update();
         let dbs = (0..config.databases).map(|_| Db::new()).collect();
