@@ -928,6 +928,15 @@ enum LoadError {
     Log(String),
 }
 
+/// The `supervised` modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Supervised {
+    No,
+    Upstart,
+    Systemd,
+    Auto,
+}
+
 /// The whole server configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -966,6 +975,8 @@ pub struct Config {
     pub logfile: String,
     pub loglevel: LogLevel,
     pub daemonize: bool,
+    /// `supervised`: how to tell a supervisor the server is ready.
+    pub supervised: Supervised,
     /// Absolute working directory.
     pub dir: String,
     pub dbfilename: String,
@@ -1057,6 +1068,7 @@ impl Config {
             logfile: String::new(),
             loglevel: LogLevel::Notice,
             daemonize: false,
+            supervised: Supervised::No,
             dir: String::new(),
             dbfilename: String::new(),
             save_params: Vec::new(),
@@ -1522,6 +1534,12 @@ impl Config {
             _ => LogLevel::Notice,
         };
         self.daemonize = self.flag_or("daemonize");
+        self.supervised = match self.enum_value("supervised") {
+            1 => Supervised::Upstart,
+            2 => Supervised::Systemd,
+            3 => Supervised::Auto,
+            _ => Supervised::No,
+        };
         self.dir = current_dir_string();
         self.dbfilename = self.text("dbfilename");
         self.save_params = match self.value("save") {
@@ -1826,6 +1844,9 @@ impl Config {
                 Value::Percentiles(out)
             }
         };
+        if let Some(why) = unsupported(p.name, &new) {
+            return Err(why.to_string());
+        }
         if let Some(slot) = self.values.get_mut(idx) {
             *slot = new;
         }
@@ -1875,6 +1896,11 @@ impl Config {
                     return Err(fatal(why));
                 }
             } else if name == b"user" && argc >= 2 {
+                // Until ACL users exist, a user line accepted and ignored
+                // would leave the server open where the file closes it.
+                if !is_default_user_rule(&argv[1..]) {
+                    return Err(fatal("ACL users are not supported by this server"));
+                }
                 self.users.push(argv[1..].to_vec());
             } else if name == b"loadmodule" && argc >= 2 {
                 self.loadmodules.push(argv[1..].to_vec());
@@ -2984,6 +3010,37 @@ fn log_line(msg: &str) -> String {
         now.subsec_millis(),
         msg
     )
+}
+
+/// Values this server cannot honour, refused wherever they are set (file,
+/// command line, CONFIG SET) rather than accepted and ignored: a server
+/// started from such a config would silently be something else.
+fn unsupported(name: &str, value: &Value) -> Option<&'static str> {
+    match (name, value) {
+        ("cluster-enabled", Value::Bool(true)) => {
+            Some("Cluster mode is not supported by this server")
+        }
+        ("tls-port", Value::Num(n)) if *n != 0 => Some("TLS is not supported by this server"),
+        ("syslog-enabled", Value::Bool(true)) => Some("syslog is not supported by this server"),
+        ("aclfile", Value::Str(Some(path))) if !path.is_empty() => {
+            Some("ACL files are not supported by this server")
+        }
+        ("replicaof", Value::ReplicaOf(Some(_))) => {
+            Some("Replication is not supported by this server")
+        }
+        _ => None,
+    }
+}
+
+/// `user default on nopass ~* &* +@all` (rules in any case and order):
+/// what the default user already is.
+fn is_default_user_rule(args: &[Vec<u8>]) -> bool {
+    let Some((name, rules)) = args.split_first() else {
+        return false;
+    };
+    let mut rules: Vec<Vec<u8>> = rules.iter().map(|r| r.to_ascii_lowercase()).collect();
+    rules.sort();
+    name == b"default" && rules == [&b"&*"[..], b"+@all", b"nopass", b"on", b"~*"]
 }
 
 fn fatal_text(line: Option<(usize, &[u8])>, msg: &str) -> String {

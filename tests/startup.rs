@@ -216,9 +216,15 @@ fn unix_socket() {
 #[test]
 fn rename_command_renames_and_removes() {
     let renames = [
-        "--rename-command", "flushall", "",
-        "--rename-command", "CONFIG", "myconfig",
-        "--rename-command", "get", "Fetch",
+        "--rename-command",
+        "flushall",
+        "",
+        "--rename-command",
+        "CONFIG",
+        "myconfig",
+        "--rename-command",
+        "get",
+        "Fetch",
     ];
     diff_with(
         &renames,
@@ -241,15 +247,29 @@ fn rename_command_renames_and_removes() {
             case(
                 "introspection",
                 &[
-                    &["COMMAND", "INFO", "fetch", "get", "flushall", "myconfig|get", "config|get"],
+                    &[
+                        "COMMAND",
+                        "INFO",
+                        "fetch",
+                        "get",
+                        "flushall",
+                        "myconfig|get",
+                        "config|get",
+                    ],
                     &["COMMAND", "GETKEYS", "fetch", "k"],
                     &["COMMAND", "GETKEYS", "get", "k"],
                     &["COMMAND", "DOCS", "get", "flushall"],
                 ],
             ),
             Case::new("listed under their own names")
-                .masked(Mask::Unordered, &["COMMAND", "LIST", "FILTERBY", "PATTERN", "flush*"])
-                .masked(Mask::Unordered, &["COMMAND", "LIST", "FILTERBY", "PATTERN", "conf*"]),
+                .masked(
+                    Mask::Unordered,
+                    &["COMMAND", "LIST", "FILTERBY", "PATTERN", "flush*"],
+                )
+                .masked(
+                    Mask::Unordered,
+                    &["COMMAND", "LIST", "FILTERBY", "PATTERN", "conf*"],
+                ),
         ],
     );
     let plain = TestServer::start();
@@ -262,16 +282,33 @@ fn rename_command_renames_and_removes() {
             .parse::<i64>()
             .unwrap()
     });
-    assert_eq!(after, before - 1, "COMMAND COUNT without the removed FLUSHALL");
+    assert_eq!(
+        after,
+        before - 1,
+        "COMMAND COUNT without the removed FLUSHALL"
+    );
 }
 
 #[test]
 fn bad_rename_command_is_fatal() {
     assert_all_fatal_like_redis(&[
-        (&["--rename-command", "nosuch", "x"], "No such command in rename-command"),
-        (&["--rename-command", "get", "SET"], "Target command name already exists"),
         (
-            &["--rename-command", "get", "x", "--rename-command", "GET", "y"],
+            &["--rename-command", "nosuch", "x"],
+            "No such command in rename-command",
+        ),
+        (
+            &["--rename-command", "get", "SET"],
+            "Target command name already exists",
+        ),
+        (
+            &[
+                "--rename-command",
+                "get",
+                "x",
+                "--rename-command",
+                "GET",
+                "y",
+            ],
             "No such command in rename-command",
         ),
     ]);
@@ -291,7 +328,14 @@ fn renamed_commands_in_the_aof_still_load() {
     c.send_raw(&resp::encode_cmd(&["SHUTDOWN"]));
     first.wait_exit();
     let mut args = aof.to_vec();
-    args.extend(["--rename-command", "set", "", "--rename-command", "rpush", "push"]);
+    args.extend([
+        "--rename-command",
+        "set",
+        "",
+        "--rename-command",
+        "rpush",
+        "push",
+    ]);
     let second = TestServer::start_with(&args);
     let mut c = second.conn();
     assert_eq!(c.call(&["GET", "k"]), b"$1\r\nv\r\n");
@@ -299,4 +343,106 @@ fn renamed_commands_in_the_aof_still_load() {
     assert_eq!(c.call(&["PUSH", "l", "c"]), b":3\r\n");
     drop(second);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// What this server cannot do is refused where it is asked for, never
+/// accepted and ignored: each exits 1 naming the directive (Redis itself
+/// would start a cluster node, a TLS listener, a replica...).
+#[test]
+fn unsupported_directives_are_fatal() {
+    for (args, why) in [
+        (
+            &["--cluster-enabled", "yes"][..],
+            "Cluster mode is not supported by this server",
+        ),
+        (
+            &["--tls-port", "7000"],
+            "TLS is not supported by this server",
+        ),
+        (
+            &["--replicaof", "127.0.0.1", "7000"],
+            "Replication is not supported by this server",
+        ),
+        (
+            &["--slaveof", "127.0.0.1", "7000"],
+            "Replication is not supported by this server",
+        ),
+        (
+            &["--aclfile", "/tmp/users.acl"],
+            "ACL files are not supported by this server",
+        ),
+        (
+            &["--user", "alice", "on", ">secret", "+@all"],
+            "ACL users are not supported by this server",
+        ),
+        (
+            &["--syslog-enabled", "yes"],
+            "syslog is not supported by this server",
+        ),
+    ] {
+        let out = run_server_binary(Flavor::Ferrodis, args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("*** FATAL CONFIG FILE ERROR") && err.contains(why),
+            "{args:?}: {err}"
+        );
+    }
+    on_both(&[], |srv| {
+        let mut c = srv.conn();
+        let reply = c.call(&["CONFIG", "SET", "tls-port", "7000"]);
+        assert!(
+            reply.starts_with(b"-ERR CONFIG SET failed (possibly related to argument 'tls-port')"),
+            "{}",
+            escape(&reply)
+        );
+        assert_eq!(
+            c.call(&["CONFIG", "GET", "tls-port"]),
+            b"*2\r\n$8\r\ntls-port\r\n$1\r\n0\r\n"
+        );
+    });
+}
+
+/// A module that cannot be loaded stops start-up with Redis's two log lines.
+#[test]
+fn loadmodule_fails_start_up_as_redis_does() {
+    let lines = |out: &Output| -> Vec<String> {
+        text(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("odule"))
+            .map(|l| l.split_once(" # ").map_or(l, |(_, m)| m).to_string())
+            .collect()
+    };
+    let port = server::free_port().to_string();
+    let [(_, redis), (_, ferrodis)] =
+        run_both(&["--port", &port, "--loadmodule", "/nonexistent/m.so"]);
+    assert_eq!(redis.status.code(), Some(1));
+    assert_eq!(ferrodis.status.code(), Some(1));
+    assert_eq!(lines(&ferrodis), lines(&redis));
+    assert_eq!(lines(&redis).len(), 2, "{}", text(&redis.stdout));
+}
+
+/// Debian's stock configuration file starts the server unchanged, but for
+/// the paths the command line moves into the test's own directory.
+#[test]
+fn stock_debian_config_loads() {
+    let stock = std::path::Path::new("/etc/redis/redis.conf");
+    let config = std::fs::read_to_string(stock)
+        .expect("Debian's /etc/redis/redis.conf (redis-server package)");
+    on_builder(
+        TestServer::builder().config(&config).args(&[
+            "--daemonize",
+            "no",
+            "--pidfile",
+            "{dir}/redis.pid",
+        ]),
+        |srv| {
+            let mut c = srv.conn();
+            assert_eq!(c.call(&["SET", "k", "v"]), b"+OK\r\n");
+            assert_eq!(
+                c.call(&["CONFIG", "GET", "databases"]),
+                b"*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n"
+            );
+        },
+    );
 }

@@ -484,7 +484,10 @@ impl CommandTable {
         let mut removed = false;
         self.all.iter().enumerate().filter_map(move |(id, spec)| {
             if !spec.name.contains('|') {
-                removed = self.renamed.iter().any(|(r, new)| *r == id && new.is_none());
+                removed = self
+                    .renamed
+                    .iter()
+                    .any(|(r, new)| *r == id && new.is_none());
             }
             (!removed).then_some(*spec)
         })

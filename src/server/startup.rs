@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use super::{logging, signals, Server, REDIS_VERSION};
-use crate::config::Config;
+use crate::config::{Config, Supervised};
 
 /// Descriptors kept free for listeners, log and persistence files (Redis's `CONFIG_MIN_RESERVED_FDS`).
 const RESERVED_FDS: u64 = 32;
@@ -42,9 +42,11 @@ pub fn start(mut config: Config) -> Result<(), String> {
     log::info!("monotonic clock: POSIX clock_gettime");
     log::info!("Running mode=standalone, port={}.", srv.port());
     log::info!("Server initialized");
+    refuse_modules(&srv.config.loadmodules)?;
     srv.remove_dead_temp_files();
     srv.load_data_at_startup()?;
     log::info!("Ready to accept connections");
+    notify_supervisor(srv.config.supervised);
     srv.run().map_err(|e| format!("Event loop failed: {e}"))
 }
 
@@ -97,6 +99,72 @@ pub fn adjust_open_files(config: &mut Config) {
             log::warn!("Could not lower maxclients: {e}");
         }
     }
+}
+
+/// `loadmodule`: this server has no module API, so start-up fails as Redis
+/// fails on a module it cannot load, with the same two log lines.
+fn refuse_modules(modules: &[Vec<Vec<u8>>]) -> Result<(), String> {
+    let Some(path) = modules.first().and_then(|m| m.first()) else {
+        return Ok(());
+    };
+    let path = String::from_utf8_lossy(path);
+    let why = if std::path::Path::new(path.as_ref()).exists() {
+        "modules are not supported by this server".to_string()
+    } else {
+        format!("{path}: cannot open shared object file: No such file or directory")
+    };
+    log::warn!("Module {path} failed to load: {why}");
+    Err(format!("Can't load module from {path}: server aborting"))
+}
+
+/// Tells a supervisor the server is ready, as Redis does: systemd through
+/// the datagram socket in `NOTIFY_SOCKET`, upstart by stopping itself
+/// until the supervisor resumes it.
+fn notify_supervisor(mode: Supervised) {
+    let mode = match mode {
+        Supervised::Auto if std::env::var_os("UPSTART_JOB").is_some() => Supervised::Upstart,
+        Supervised::Auto if std::env::var_os("NOTIFY_SOCKET").is_some() => Supervised::Systemd,
+        other => other,
+    };
+    match mode {
+        Supervised::No | Supervised::Auto => {}
+        Supervised::Upstart => {
+            log::info!("supervised by upstart, will stop to signal readiness.");
+            // SAFETY: raising a signal at ourselves has no memory effects.
+            unsafe {
+                libc::raise(libc::SIGSTOP);
+            }
+        }
+        Supervised::Systemd => {
+            let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+                log::warn!(
+                    "systemd supervision requested or auto-detected, but NOTIFY_SOCKET environment variable is not set"
+                );
+                return;
+            };
+            log::info!("Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit.");
+            for msg in ["STATUS=Ready to accept connections\n", "READY=1\n"] {
+                if let Err(e) = systemd_notify(&path, msg.as_bytes()) {
+                    log::warn!("Can't send notification to systemd: {e}");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One `sd_notify` datagram; a leading `@` names an abstract socket.
+fn systemd_notify(path: &std::ffi::OsStr, msg: &[u8]) -> std::io::Result<()> {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::net::{SocketAddr, UnixDatagram};
+    let bytes = path.as_bytes();
+    let addr = match bytes.strip_prefix(b"@") {
+        Some(name) => SocketAddr::from_abstract_name(name)?,
+        None => SocketAddr::from_pathname(path)?,
+    };
+    UnixDatagram::unbound()?.send_to_addr(msg, &addr)?;
+    Ok(())
 }
 
 fn write_pidfile(path: &str) {
