@@ -377,8 +377,11 @@ pub struct CommandTable {
     /// Slots holding ids + 1 of subcommands, hashed with their container.
     sub: Vec<u32>,
     /// Top-level commands `rename-command` gave another name (`None`: removed).
-    renamed: Vec<(CommandId, Option<Box<[u8]>>)>,
+    renamed: Vec<Rename>,
 }
+
+/// A command and the name `rename-command` gave it (`None`: removed).
+pub type Rename = (CommandId, Option<Box<[u8]>>);
 
 /// Replays `rename-command` directives over the top-level command names as
 /// Redis's command dictionary sees them: each directive finds its command
@@ -386,9 +389,7 @@ pub struct CommandTable {
 /// not be taken. Returns, per renamed command (index in
 /// [`table::COMMANDS`]), its final name or `None` when removed; the error is
 /// Redis's for the first directive that fails.
-pub fn resolve_renames(
-    renames: &[(Vec<u8>, Vec<u8>)],
-) -> Result<Vec<(usize, Option<Box<[u8]>>)>, &'static str> {
+pub fn resolve_renames(renames: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<Rename>, &'static str> {
     let mut names: Vec<Option<Vec<u8>>> = table::COMMANDS
         .iter()
         .map(|c| Some(c.name.as_bytes().to_vec()))
