@@ -409,7 +409,7 @@ fn fuzzed_sketches() {
         let [redis, _] = pair.servers();
         let mut r = redis.conn();
         let mut out = Vec::new();
-        for n in [1, 3, 30, 300, 1000] {
+        for n in [1, 3, 30, 300, 1000, 5000] {
             r.call(&pfadd("seed", &elements("s", n, n)));
             out.push(bulk(&r.call(&["GET", "seed"])));
         }
@@ -419,11 +419,13 @@ fn fuzzed_sketches() {
     pair.scenario("fuzz", |srv, t| {
         let mut c = srv.conn();
         let mut rng = Rng::new(2024);
-        for round in 0..400 {
+        for round in 0..1200 {
             let mut s = seeds[round % seeds.len()].clone();
+            let dense = s[4] == 0;
             for _ in 0..rng.between(1, 4) {
                 let body = s.len() - 16;
-                match rng.below(4) {
+                // A dense sketch stays one only if its length does.
+                match if dense { 0 } else { rng.below(4) } {
                     0 if body > 0 => {
                         let at = 16 + rng.below(body);
                         s[at] = rng.next() as u8;

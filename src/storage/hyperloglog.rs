@@ -43,8 +43,9 @@ const VAL_MAX_VALUE: u8 = 32;
 const VAL_MAX_LEN: usize = 4;
 /// Longest run a `ZERO` opcode holds.
 const ZERO_MAX_LEN: usize = 64;
-/// `1 / (2 ln 2)`, the estimator's constant (`HLL_ALPHA_INF`).
-const ALPHA_INF: f64 = 0.721_347_520_444_481_703_680;
+/// `1 / (2 ln 2)`, the estimator's constant (`HLL_ALPHA_INF`): the double
+/// nearest Redis's literal 0.721347520444481703680.
+const ALPHA_INF: f64 = 0.721_347_520_444_481_7;
 
 /// A sparse HLL whose opcodes do not cover exactly the registers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
