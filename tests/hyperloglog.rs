@@ -39,12 +39,34 @@ fn bulk(raw: &[u8]) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// COMMAND DOCS without the argument lists, which the table does not carry.
+const DOCS: Mask = Mask::Custom(|r| {
+    let Some(pairs) = r.pairs() else {
+        return canon(r);
+    };
+    pairs
+        .iter()
+        .map(|(name, doc)| {
+            let fields: Vec<String> = doc
+                .pairs()
+                .unwrap_or_default()
+                .iter()
+                .filter(|(k, _)| k.text() != "arguments")
+                .map(|(k, v)| format!("{}: {}", canon(k), canon(v)))
+                .collect();
+            format!("{} => {}", canon(name), fields.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+});
+
 #[test]
 fn command_table_entries() {
     let mut info = Case::new("COMMAND INFO");
     for name in ["pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest"] {
         info = info
             .cmd(&["COMMAND", "INFO", name])
+            .masked(DOCS, &["COMMAND", "DOCS", name])
             .cmd(&["COMMAND", "GETKEYS", name, "k1", "k2", "k3"]);
     }
     diff(&[info

@@ -374,18 +374,17 @@ fn merge_vals(hll: &mut Vec<u8>, mut p: usize) {
     let mut budget = 5;
     while p < hll.len() && budget > 0 {
         budget -= 1;
-        let (Op::Val(v1, l1), Some(&next)) = (Op::at(hll, p), hll.get(p + 1)) else {
-            p += Op::at(hll, p).size();
+        let here = Op::at(hll, p);
+        let (Op::Val(v1, l1), true) = (here, p + 1 < hll.len()) else {
+            p += here.size();
             continue;
         };
-        if next & 0x80 != 0 {
-            if let Op::Val(v2, l2) = Op::at(hll, p + 1) {
-                if v1 == v2 && l1 + l2 <= VAL_MAX_LEN {
-                    hll[p + 1] = val(v1, l1 + l2);
-                    hll.remove(p);
-                    // The merged run may merge again with the one after it.
-                    continue;
-                }
+        if let Op::Val(v2, l2) = Op::at(hll, p + 1) {
+            if v1 == v2 && l1 + l2 <= VAL_MAX_LEN {
+                hll[p + 1] = val(v1, l1 + l2);
+                hll.remove(p);
+                // The merged run may merge again with the one after it.
+                continue;
             }
         }
         p += 1;
