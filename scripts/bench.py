@@ -36,6 +36,13 @@ TESTS = ["ping_mbulk", "set", "get", "incr", "mset"]
 # redis-benchmark fills the list each LRANGE test reads.
 COLLECTION_TESTS = ["lpush", "rpush", "lpop", "rpop", "lrange_100", "lrange_300", "lrange_600", "hset"]
 KEEP_DATA = {"lpop", "rpop"}
+# Commands redis-benchmark has no test for, run as custom commands with the
+# collection tests. PFCOUNT counts the sketch PFADD filled.
+CUSTOM_TESTS = {
+    "pfadd": ["PFADD", "hll", "__rand_int__"],
+    "pfcount": ["PFCOUNT", "hll"],
+}
+KEEP_DATA |= {"pfcount"}
 PIPELINES = [1, 16]
 SIZES = [3, 1024]
 CLIENTS = 50
@@ -110,9 +117,10 @@ class Server:
 
 def run_benchmark(server, test, pipeline, size, requests=REQUESTS, keyspace=KEYSPACE):
     """One redis-benchmark run; returns (ops/s, p50 ms, p99 ms, max ms, server CPU µs per request)."""
-    argv = ["redis-benchmark", "-p", str(server.port), "-t", test, "-n", str(requests),
+    argv = ["redis-benchmark", "-p", str(server.port), "-n", str(requests),
             "-c", str(CLIENTS), "-P", str(pipeline), "-d", str(size),
             "-r", str(keyspace), "--csv"]
+    argv += CUSTOM_TESTS.get(test, ["-t", test])
     cpu_before = server.cpu_seconds()
     out = subprocess.run(pinned(CLIENT_CORE, argv), capture_output=True, text=True, check=True).stdout
     cpu_us = (server.cpu_seconds() - cpu_before) * 1e6 / requests
@@ -140,7 +148,7 @@ def throughput_table(ferrodis, redis):
     tests = TESTS[:3] if QUICK else TESTS
     for size in SIZES[:1] if QUICK else SIZES:
         for pipeline in PIPELINES:
-            extra = COLLECTION_TESTS if size == SIZES[0] and not QUICK else []
+            extra = COLLECTION_TESTS + list(CUSTOM_TESTS) if size == SIZES[0] and not QUICK else []
             for test in tests + extra:
                 for s in (ferrodis, redis):
                     if test not in KEEP_DATA:
@@ -313,6 +321,8 @@ def write_markdown(rows, mem, large, growth, coll):
         f"- `redis-benchmark -t <test> -n {REQUESTS} -c {CLIENTS} -P <p> -d <size> -r {KEYSPACE} --csv`",
         "- the collection tests (LPUSH, RPUSH, LPOP, RPOP, LRANGE_*, HSET) run with `-d 3` only;",
         "  LPOP and RPOP take what the pushes before them left",
+        "- PFADD and PFCOUNT are custom commands (`PFADD hll __rand_int__`, `PFCOUNT hll`)",
+        "  run with the collection tests; PFCOUNT counts the sketch PFADD filled",
         "- both servers: `--save '' --appendonly no`",
         "- micro-benchmarks of the parser, reply encoding and keyspace: `cargo bench --bench micro`",
         "- profiling notes and what each change gave: `performance.md`",

@@ -1007,6 +1007,8 @@ pub struct Config {
     pub set_max_intset_entries: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    /// Longest sparse HyperLogLog string before it turns dense.
+    pub hll_sparse_max_bytes: usize,
     pub list_max_listpack_size: i32,
     pub list_compress_depth: u32,
     pub stream_node_max_bytes: usize,
@@ -1095,6 +1097,7 @@ impl Config {
             set_max_intset_entries: 0,
             zset_max_listpack_entries: 0,
             zset_max_listpack_value: 0,
+            hll_sparse_max_bytes: 0,
             list_max_listpack_size: 0,
             list_compress_depth: 0,
             stream_node_max_bytes: 0,
@@ -1596,6 +1599,7 @@ impl Config {
         self.set_max_intset_entries = self.num_or("set-max-intset-entries", 512) as usize;
         self.zset_max_listpack_entries = self.num_or("zset-max-listpack-entries", 128) as usize;
         self.zset_max_listpack_value = self.num_or("zset-max-listpack-value", 64) as usize;
+        self.hll_sparse_max_bytes = self.num_or("hll-sparse-max-bytes", 3000) as usize;
         self.list_max_listpack_size =
             i32::try_from(self.num_or("list-max-listpack-size", -2)).unwrap_or(-2);
         self.list_compress_depth = clamp_u32(self.num_or("list-compress-depth", 0));

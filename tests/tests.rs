@@ -27,6 +27,8 @@ mod fuzz;
 mod harness;
 /// Hashes: every command, both encodings, WRONGTYPE, DEBUG DIGEST, DUMP, RDB and AOF.
 mod hash;
+/// HyperLogLog: PFADD/PFCOUNT/PFMERGE/PFDEBUG, sketch bytes, damaged sketches, DUMP, AOF.
+mod hyperloglog;
 /// Generic key commands: DEL/EXISTS/KEYS/SCAN/RENAME/COPY/MOVE/EXPIRE/OBJECT/DEBUG.
 mod keys;
 /// Memory bounds: big declared bulks, query and output buffer limits.

@@ -13,6 +13,7 @@ pub mod debug;
 pub mod dump;
 pub mod error;
 pub mod hash;
+pub mod hyperloglog;
 pub mod info;
 pub mod introspection;
 pub mod keys;
@@ -181,6 +182,7 @@ pub enum Group {
     Connection,
     Server,
     Hash,
+    Hyperloglog,
 }
 
 impl Group {
@@ -193,6 +195,7 @@ impl Group {
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Hash => "hash",
+            Group::Hyperloglog => "hyperloglog",
         }
     }
 }

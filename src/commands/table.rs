@@ -7,8 +7,8 @@
 //! they would see on Redis. Entries are sorted by name.
 
 use super::{
-    acl, bitops, client, connection, debug, dump, flags, hash, info, introspection, keys, list,
-    persistence, server, string,
+    acl, bitops, client, connection, debug, dump, flags, hash, hyperloglog, info, introspection,
+    keys, list, persistence, server, string,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -1612,6 +1612,76 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Generic,
         complexity: "O(1)",
         handler: Some(keys::pexpiretime),
+        ..BASE
+    },
+    CommandSpec {
+        name: "pfadd",
+        arity: -2,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        acl: acl::HYPERLOGLOG,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RW", "insert"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        summary: "Adds the specified elements to the specified HyperLogLog.",
+        since: "2.8.9",
+        group: Group::Hyperloglog,
+        complexity: "O(1) to add every element.",
+        handler: Some(hyperloglog::pfadd),
+        ..BASE
+    },
+    CommandSpec {
+        name: "pfcount",
+        arity: -2,
+        flags: flags::READONLY | flags::MAY_REPLICATE,
+        acl: acl::HYPERLOGLOG,
+        keys: (1, -1, 1),
+        key_specs: &[KeySpec { notes: Some("RW because it may change the internal representation of the key, and propagate to replicas"), flags: &["RW", "access"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 } }],
+        summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
+        since: "2.8.9",
+        group: Group::Hyperloglog,
+        complexity: "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.",
+        handler: Some(hyperloglog::pfcount),
+        ..BASE
+    },
+    CommandSpec {
+        name: "pfdebug",
+        arity: 3,
+        flags: flags::WRITE | flags::DENYOOM | flags::ADMIN,
+        acl: acl::HYPERLOGLOG,
+        keys: (2, 2, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RW", "access"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        summary: "Internal commands for debugging HyperLogLog values",
+        since: "2.8.9",
+        group: Group::Hyperloglog,
+        complexity: "N/A",
+        doc_flags: &["syscmd"],
+        handler: Some(hyperloglog::pfdebug),
+        ..BASE
+    },
+    CommandSpec {
+        name: "pfmerge",
+        arity: -2,
+        flags: flags::WRITE | flags::DENYOOM,
+        acl: acl::HYPERLOGLOG,
+        keys: (1, -1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RW", "access", "insert"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }, KeySpec { notes: None, flags: &["RO", "access"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 } }],
+        summary: "Merge N different HyperLogLogs into a single one.",
+        since: "2.8.9",
+        group: Group::Hyperloglog,
+        complexity: "O(N) to merge N HyperLogLogs, but with high constant times.",
+        handler: Some(hyperloglog::pfmerge),
+        ..BASE
+    },
+    CommandSpec {
+        name: "pfselftest",
+        arity: 1,
+        flags: flags::ADMIN,
+        acl: acl::HYPERLOGLOG,
+        summary: "An internal command for testing HyperLogLog values",
+        since: "2.8.9",
+        group: Group::Hyperloglog,
+        complexity: "N/A",
+        doc_flags: &["syscmd"],
+        handler: Some(hyperloglog::pfselftest),
         ..BASE
     },
     CommandSpec {

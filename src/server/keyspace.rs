@@ -235,6 +235,18 @@ impl Server {
         self.dbs[db].value_mut(id)
     }
 
+    /// The bytes of a live string key, made `raw` to change in place, with
+    /// no signal (Redis's `dbUnshareStringValue`). For the changes Redis
+    /// makes to a string without counting the key as modified: an HLL's
+    /// encoding, and the step before a change whose caller signals it
+    /// (PFADD, PFCOUNT refreshing its cached cardinality).
+    pub fn unshare_string(&mut self, db: usize, id: Id) -> Result<&mut Vec<u8>, CmdError> {
+        match self.dbs[db].value_mut(id) {
+            Value::Str(s) => Ok(s.make_raw()),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
     /// Deletes a key if it is live; true if it was (Redis's `dbDelete`).
     pub fn db_delete(&mut self, db: usize, key: &[u8]) -> bool {
         match self.find_live(db, key) {

@@ -8,6 +8,7 @@ pub mod digest;
 pub mod float;
 pub mod glob;
 pub mod hash;
+pub mod hyperloglog;
 pub mod listpack;
 pub mod quicklist;
 pub mod value;
