@@ -19,6 +19,7 @@ pub mod keys;
 pub mod list;
 pub mod persistence;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod table;
 
@@ -181,6 +182,7 @@ pub enum Group {
     Connection,
     Server,
     Hash,
+    Set,
 }
 
 impl Group {
@@ -193,6 +195,7 @@ impl Group {
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Hash => "hash",
+            Group::Set => "set",
         }
     }
 }
@@ -648,6 +651,9 @@ fn propagate(
     }
     srv.propagate_expired();
     let rewrite = srv.propagator.take_rewrite();
+    if srv.propagator.take_replaced() {
+        return;
+    }
     if srv.dirty == dirty_before || !(spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)) {
         return;
     }
