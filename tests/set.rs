@@ -896,7 +896,7 @@ fn rdb_files_both_ways() {
 /// loading server's: big intsets become tables, in both servers alike.
 #[test]
 fn reload_fits_encodings_to_the_threshold() {
-    let mut pair = Pair::start_with(DEBUG_ON);
+    let pair = Pair::start_with(DEBUG_ON);
     pair.run(&[Case::new("debug reload")
         .cmd(&strs(&sadd("s10:a", ints(100))))
         .cmd(&strs(&sadd("s10:b", ints(10))))

@@ -177,10 +177,10 @@ impl Set {
     }
 
     /// Members, in the encoding's order (ascending for an intset).
-    pub fn iter(&self) -> Box<dyn Iterator<Item = Entry<'_>> + '_> {
+    pub fn iter(&self) -> Iter<'_> {
         match self {
-            Set::Intset(s) => Box::new(s.iter().map(Entry::Int)),
-            Set::Table(t) => Box::new(t.iter().map(|(m, _)| Entry::Str(m.as_slice()))),
+            Set::Intset(s) => Iter::Intset(s, 0),
+            Set::Table(t) => Iter::Table(Box::new(t.iter().map(|(m, _)| Entry::Str(m.as_slice())))),
         }
     }
 
@@ -233,6 +233,28 @@ impl Set {
                 let members: usize = t.iter().map(|(m, _)| m.heap_size()).sum();
                 std::mem::size_of::<Table>() + t.buckets() * 4 + t.len() * 64 + members
             }
+        }
+    }
+}
+
+/// Iterator over a set's members.
+pub enum Iter<'a> {
+    /// The intset and the next index.
+    Intset(&'a Intset, usize),
+    Table(Box<dyn Iterator<Item = Entry<'a>> + 'a>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = Entry<'a>;
+
+    fn next(&mut self) -> Option<Entry<'a>> {
+        match self {
+            Iter::Intset(s, i) => {
+                let v = s.get(*i)?;
+                *i += 1;
+                Some(Entry::Int(v))
+            }
+            Iter::Table(it) => it.next(),
         }
     }
 }
