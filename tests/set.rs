@@ -15,6 +15,7 @@
 use std::fs;
 
 use crate::hash::crc64;
+use crate::util::keyspace::DEBUG_OBJECT;
 use crate::util::server::temp_dir;
 use crate::util::*;
 
@@ -682,6 +683,8 @@ fn generic_key_commands_on_sets() {
         .cmd(&["TYPE", "s9:t"])
         .cmd(&["OBJECT", "ENCODING", "s9:i"])
         .cmd(&["OBJECT", "ENCODING", "s9:t"])
+        .masked(DEBUG_OBJECT, &["DEBUG", "OBJECT", "s9:i"])
+        .masked(DEBUG_OBJECT, &["DEBUG", "OBJECT", "s9:t"])
         .cmd(&["COPY", "s9:i", "s9:i2"])
         .cmd(&["COPY", "s9:t", "s9:t2"])
         .cmd(&["OBJECT", "ENCODING", "s9:t2"])

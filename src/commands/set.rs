@@ -19,6 +19,7 @@ use crate::server::keyspace::event;
 use crate::server::{next_random, Server};
 use crate::storage::dict::Id;
 use crate::storage::glob::glob_match;
+use crate::storage::intset::Intset;
 use crate::storage::listpack::{Entry, IntBuf};
 use crate::storage::set::Set;
 use crate::storage::value::{Kind, Value};
@@ -314,18 +315,21 @@ fn spop_count(srv: &mut Server, c: &mut Client, key: &[u8], count: u64) -> CmdRe
             let i = (rand() % slots.len() as u64) as usize;
             kept.insert(slots.swap_remove(i));
         }
-        let mut stays = match set {
-            Set::Intset(_) => Set::default(),
-            Set::Table(_) => Set::Table(Box::default()),
-        };
+        let mut stays = Set::Table(Box::default());
+        let mut kept_ints = Vec::new();
         for slot in set.slots() {
-            if let Some(m) = set.at(slot) {
-                if kept.contains(&slot) {
+            match set.at(slot) {
+                Some(Entry::Int(v)) if kept.contains(&slot) => kept_ints.push(v),
+                Some(m) if kept.contains(&slot) => {
                     stays.add_entry(m, usize::MAX);
-                } else {
-                    popped.push(m.to_vec());
                 }
+                Some(m) => popped.push(m.to_vec()),
+                None => {}
             }
+        }
+        // An intset's slots go in ascending order: what stays is built at once.
+        if let Set::Intset(_) = set {
+            stays = Set::Intset(Intset::from_sorted(&kept_ints));
         }
         *set = stays;
     }

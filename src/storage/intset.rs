@@ -83,6 +83,21 @@ impl Intset {
         }
     }
 
+    /// The intset holding `values`, which are ascending and distinct, at
+    /// the width adding them one by one would have reached.
+    pub fn from_sorted(values: &[i64]) -> Intset {
+        let width = values.iter().map(|&v| width_of(v)).max().unwrap_or(2);
+        let mut bytes = Vec::with_capacity(HEADER + values.len() * width);
+        bytes.extend_from_slice(&(width as u32).to_le_bytes());
+        bytes.extend_from_slice(&(values.len() as u32).to_le_bytes());
+        for v in values {
+            bytes.extend_from_slice(&v.to_le_bytes()[..width]);
+        }
+        Intset {
+            bytes: bytes.into_boxed_slice(),
+        }
+    }
+
     /// Takes bytes from a file or a client, checked as Redis's
     /// `intsetValidateIntegrity` checks them deeply; an empty one is refused.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Intset, Corrupt> {
@@ -277,6 +292,13 @@ mod tests {
         assert!(s.remove(-5_000_000_000) && !s.remove(-5_000_000_000));
         assert_eq!(s.as_bytes()[0], 8, "removal never narrows");
         assert!(s.contains(70000) && !s.contains(4) && !s.contains(i64::MIN));
+    }
+
+    #[test]
+    fn built_from_sorted_values_as_if_added() {
+        for values in [&[][..], &[1, 2, 3], &[-70000, 5, 9], &[1, i64::MAX]] {
+            assert_eq!(Intset::from_sorted(values), of(values));
+        }
     }
 
     #[test]
