@@ -900,7 +900,7 @@ fn seal(body: &[u8]) -> Vec<u8> {
 }
 
 /// Redis's CRC64 (Jones polynomial, reflected), bit by bit.
-fn crc64(data: &[u8]) -> u64 {
+pub(crate) fn crc64(data: &[u8]) -> u64 {
     const POLY: u64 = 0x95ac_9329_ac4b_c9b5;
     let mut crc = 0u64;
     for &b in data {

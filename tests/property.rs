@@ -1,5 +1,5 @@
 //! Property-style differential test: a seeded pseudo-random generator draws
-//! a few thousand string, hash, list and key commands (valid and invalid options, wrong
+//! a few thousand string, hash, list, set and key commands (valid and invalid options, wrong
 //! arities, values that are and are not numbers) over ten keys in two
 //! databases, sends each to real Redis and to ferrodis in lockstep, and
 //! requires identical replies. The keyspace is small so that commands keep
@@ -113,7 +113,12 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
         rng.pick(&["0", "1", "-1", "-2", "3", "100", "-100", "x"])
             .to_string()
     };
-    let mut cmd: Vec<String> = match rng.below(70) {
+    // Set members: small integers (intsets) and strings (tables).
+    let m = |rng: &mut Rng| {
+        rng.pick(&["1", "2", "3", "-5", "10", "70000", "a", "b", "01", ""])
+            .to_string()
+    };
+    let mut cmd: Vec<String> = match rng.below(76) {
         0..=3 => vec!["GET".into(), k(rng)],
         4..=7 => {
             let mut c = vec!["SET".into(), k(rng), v(rng)];
@@ -362,6 +367,23 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
             if rng.chance(50) {
                 c.push("COUNT".into());
                 c.push(rng.pick(&["1", "3", "0", "x"]).into());
+            }
+            c
+        }
+        70 | 71 => {
+            let mut c = vec![rng.pick(&["SADD", "SREM"]).into(), k(rng)];
+            for _ in 0..1 + rng.below(3) {
+                c.push(m(rng));
+            }
+            c
+        }
+        72 => vec!["SCARD".into(), k(rng)],
+        73 => vec!["SISMEMBER".into(), k(rng), m(rng)],
+        74 | 75 => {
+            let verb = rng.pick(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]);
+            let mut c = vec![verb.into(), k(rng)];
+            for _ in 0..1 + rng.below(3) {
+                c.push(k(rng));
             }
             c
         }

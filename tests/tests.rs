@@ -45,6 +45,8 @@ mod rdb;
 mod redis_cli;
 /// Server commands: GET/SET, errors, TIME, CONFIG, INFO, COMMAND, SHUTDOWN.
 mod server_cmds;
+/// Sets: every command, both encodings, WRONGTYPE, DEBUG DIGEST, DUMP, RDB and AOF.
+mod set;
 /// Signals: SIGHUP ignored, a second SIGINT during the final save.
 mod signals;
 /// Startup: options, config files, fatal config errors, pid/log files, unix socket.

@@ -7,7 +7,7 @@
 //! create the key first (`hashTypeLookupWriteOrCreate`), which can't leave
 //! an empty hash behind: every error after that needs an existing field.
 
-use super::keys::{parse_cursor, parse_scan_options};
+use super::keys::{parse_cursor, parse_scan_options, scan_dict};
 use super::{parse_int, reply_entry, Args, CmdError, CmdResult};
 use crate::server::client::Client;
 use crate::server::keyspace::event;
@@ -372,7 +372,7 @@ fn random_one(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
 }
 
 /// Picks made between two checks of the client's output limit.
-const PICKS_PER_BATCH: u64 = 1000;
+pub(crate) const PICKS_PER_BATCH: u64 = 1000;
 
 /// `count` fields picked independently (a negative count, or 1). The
 /// reply can be far bigger than the hash, so the client's output limit is
@@ -487,16 +487,9 @@ pub fn hscan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             cursor = 0;
         }
         Hash::Table(t) => {
-            let mut ids: Vec<Id> = Vec::new();
-            let mut budget = opts.count.saturating_mul(10);
-            loop {
-                cursor = t.scan(cursor, |id| ids.push(id));
-                // Redis counts fields and values alike against COUNT.
-                if cursor == 0 || budget == 0 || ids.len() * 2 >= opts.count {
-                    break;
-                }
-                budget -= 1;
-            }
+            // Redis counts fields and values alike against COUNT.
+            let (next, ids) = scan_dict(t, cursor, opts.count, 2);
+            cursor = next;
             found.extend(
                 ids.into_iter()
                     .map(|id| table_pair(t, id))

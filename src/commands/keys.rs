@@ -8,7 +8,7 @@ use crate::server::client::Client;
 use crate::server::keyspace::event;
 use crate::server::propagate::int_arg;
 use crate::server::Server;
-use crate::storage::dict::Id;
+use crate::storage::dict::{Dict, DictKey, Id};
 use crate::storage::glob::glob_match;
 
 /// `DEL key [key ...]` and `UNLINK key [key ...]` (memory is freed at once
@@ -147,6 +147,29 @@ pub fn parse_scan_options<'a>(
         i += 2;
     }
     Ok(o)
+}
+
+/// One call's worth of a collection's table scan, as Redis's
+/// `scanGenericCommand` takes it: buckets are visited until the entries
+/// found make `count` items (an entry counts as `per_entry` of them: a
+/// hash field with its value as two), the cursor returns to 0, or ten
+/// times COUNT buckets were visited. Returns the next cursor and the ids.
+pub fn scan_dict<K: DictKey, V>(
+    t: &Dict<K, V>,
+    mut cursor: u64,
+    count: usize,
+    per_entry: usize,
+) -> (u64, Vec<Id>) {
+    let mut ids: Vec<Id> = Vec::new();
+    let mut budget = count.saturating_mul(10);
+    loop {
+        cursor = t.scan(cursor, |id| ids.push(id));
+        if cursor == 0 || budget == 0 || ids.len() * per_entry >= count {
+            break;
+        }
+        budget -= 1;
+    }
+    (cursor, ids)
 }
 
 /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`

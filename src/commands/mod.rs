@@ -20,6 +20,7 @@ pub mod keys;
 pub mod list;
 pub mod persistence;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod table;
 
@@ -183,6 +184,7 @@ pub enum Group {
     Server,
     Hash,
     Hyperloglog,
+    Set,
 }
 
 impl Group {
@@ -196,6 +198,7 @@ impl Group {
             Group::Server => "server",
             Group::Hash => "hash",
             Group::Hyperloglog => "hyperloglog",
+            Group::Set => "set",
         }
     }
 }
@@ -752,6 +755,9 @@ fn propagate(
     }
     srv.propagate_expired();
     let rewrite = srv.propagator.take_rewrite();
+    if srv.propagator.take_replaced() {
+        return;
+    }
     if srv.dirty == dirty_before || !(spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)) {
         return;
     }

@@ -25,6 +25,7 @@ pub mod event {
     pub const GENERIC: u32 = 1 << 2;
     pub const STRING: u32 = 1 << 3;
     pub const LIST: u32 = 1 << 4;
+    pub const SET: u32 = 1 << 5;
     pub const HASH: u32 = 1 << 6;
     pub const EXPIRED: u32 = 1 << 8;
     pub const NEW: u32 = 1 << 14;

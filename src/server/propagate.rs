@@ -35,6 +35,8 @@ pub struct Propagator {
     depth: u32,
     /// Commands collected for the running top-level call: (db, argv).
     pending: Vec<(usize, Vec<Vec<u8>>)>,
+    /// The running command propagated other commands in its place.
+    replaced: bool,
 }
 
 impl Propagator {
@@ -45,6 +47,7 @@ impl Propagator {
             self.taken += self.out.len() as u64;
             self.out = Vec::new();
             self.rewrite = None;
+            self.replaced = false;
             self.selected = None;
             self.pending.clear();
         }
@@ -109,6 +112,23 @@ impl Propagator {
         if self.enabled {
             self.pending.push((db, argv));
         }
+    }
+
+    /// Propagates `argv` as one of the commands that stand for the running
+    /// one, which is then not propagated itself (Redis's `alsoPropagate`
+    /// followed by `preventCommandPropagation`): SPOP with a count becomes
+    /// one SREM per member, in MULTI/EXEC when more than one.
+    pub fn propagate_instead(&mut self, db: usize, argv: Vec<Vec<u8>>) {
+        if self.enabled {
+            self.replaced = true;
+            self.pending.push((db, argv));
+        }
+    }
+
+    /// Whether the running command was replaced by
+    /// [`propagate_instead`](Self::propagate_instead); resets it.
+    pub(crate) fn take_replaced(&mut self) -> bool {
+        std::mem::take(&mut self.replaced)
     }
 
     /// Makes the next command start with a `SELECT` (a new file begins).

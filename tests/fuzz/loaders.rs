@@ -28,6 +28,7 @@ use ferrodis::persistence::rdb::payload::{dump, restore};
 use ferrodis::persistence::rdb::save::{self, Access, SaveOptions, Snapshot};
 use ferrodis::persistence::rdb::value::Thresholds;
 use ferrodis::storage::db::Db;
+use ferrodis::storage::set::Set;
 use ferrodis::storage::value::{Str, Value};
 
 use super::engine::{Run, IN_PROCESS};
@@ -149,6 +150,28 @@ pub(super) fn value(rng: &mut Rng) -> Vec<u8> {
             rng.bytes(len, &[])
         }
     }
+}
+
+/// A set of random members: mostly integers (an intset, of any width,
+/// unless the limit drawn makes it a table), some strings.
+fn random_set(rng: &mut Rng) -> Set {
+    let max_intset = rng.pick(&[512, 512, 2]);
+    let member = |rng: &mut Rng| {
+        if rng.chance(80) {
+            (rng.next() as i64 >> rng.below(64))
+                .to_string()
+                .into_bytes()
+        } else {
+            value(rng)
+        }
+    };
+    let first = member(rng);
+    let mut set = Set::for_member(&first);
+    set.add(&first, max_intset);
+    for _ in 0..rng.below(20) {
+        set.add(&member(rng), max_intset);
+    }
+    set
 }
 
 /// Databases holding a few random keys, some with deadlines (past ones too).
@@ -358,7 +381,11 @@ fn dump_payloads() {
                 None,
             )
         } else {
-            let v = Value::Str(Str::from_bytes(&value(rng)));
+            let v = if rng.chance(30) {
+                Value::Set(random_set(rng))
+            } else {
+                Value::Str(Str::from_bytes(&value(rng)))
+            };
             (dump(&v, rng.chance(70)), Some(v))
         };
         match restore(&valid, &Thresholds::DEFAULT) {

@@ -1,8 +1,8 @@
 //! A base file in command form (`aof-use-rdb-preamble no`): the commands
 //! that rebuild the keyspace, as Redis's `rewriteAppendOnlyFileRio` writes
 //! them: `SELECT` for each non-empty database, then one command per key
-//! (`RPUSH` batches of 64 elements for a list) and `PEXPIREAT` for keys
-//! with a deadline.
+//! (`RPUSH` batches of 64 elements for a list, `SADD` batches of 64
+//! members for a set) and `PEXPIREAT` for keys with a deadline.
 //!
 //! With the preamble on (the default) the base is an RDB file written by
 //! `rdb/save.rs` instead; both are loaded by `reader.rs`.
@@ -16,6 +16,7 @@ use crate::storage::db::Db;
 use crate::storage::hash::Hash;
 use crate::storage::listpack::IntBuf;
 use crate::storage::quicklist::Quicklist;
+use crate::storage::set::Set;
 use crate::storage::value::Value;
 
 /// The annotation `aof-timestamp-enabled` writes before the commands of
@@ -53,6 +54,25 @@ fn write_hash(buf: &mut Vec<u8>, key: &[u8], h: &Hash) {
     }
 }
 
+/// `SADD key member ...` commands rebuilding `set`, 64 members each (Redis's
+/// `rewriteSetObject`).
+fn write_set(buf: &mut Vec<u8>, key: &[u8], set: &Set) {
+    let mut left = set.len();
+    let mut tmp = [0u8; 20];
+    for (i, member) in set.iter().enumerate() {
+        if i % ITEMS_PER_CMD == 0 {
+            let args = 2 + left.min(ITEMS_PER_CMD);
+            buf.push(b'*');
+            buf.extend_from_slice(format_i64(args as i64, &mut tmp));
+            buf.extend_from_slice(b"\r\n");
+            bulk(buf, b"SADD");
+            bulk(buf, key);
+        }
+        bulk(buf, member.as_bytes(&mut IntBuf::default()));
+        left -= 1;
+    }
+}
+
 /// Writes the commands rebuilding `dbs` to `out`. Keys whose deadline is
 /// before `now_ms` are left out: loading them would only delete them.
 /// `key_delay_us` is `rdb-key-save-delay` (tests slow rewrites with it).
@@ -82,6 +102,7 @@ pub fn write_commands<W: Write>(
                 }
                 Value::Hash(h) => write_hash(&mut buf, key, h),
                 Value::List(l) => write_list(&mut out, &mut buf, key, l)?,
+                Value::Set(set) => write_set(&mut buf, key, set),
             }
             if let Some(t) = deadline {
                 let when = int_arg(t as i64);
@@ -186,6 +207,20 @@ mod tests {
         assert_eq!(heads.len(), 3);
         assert_eq!(text.matches("*130\r\n$5\r\nHMSET").count(), 2);
         assert!(text.contains("*6\r\n$5\r\nHMSET\r\n$1\r\nh\r\n$4\r\nf128\r\n$1\r\n7\r\n"));
+    }
+
+    #[test]
+    fn sets_become_sadd_batches_of_64() {
+        let mut dbs = vec![Db::new()];
+        let mut set = Set::default();
+        for i in 0..130 {
+            set.add(i.to_string().as_bytes(), 512);
+        }
+        dbs[0].add(b"s", Value::Set(set), 0);
+        let text = String::from_utf8(write_commands(Vec::new(), &dbs, 0, 0).unwrap()).unwrap();
+        assert_eq!(text.matches("$4\r\nSADD\r\n").count(), 3);
+        assert_eq!(text.matches("*66\r\n$4\r\nSADD").count(), 2);
+        assert!(text.contains("*4\r\n$4\r\nSADD\r\n$1\r\ns\r\n$3\r\n128\r\n$3\r\n129\r\n"));
     }
 
     #[test]

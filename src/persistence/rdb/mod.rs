@@ -18,6 +18,7 @@ pub mod load;
 pub mod lzf;
 pub mod payload;
 pub mod save;
+pub mod set;
 pub mod string;
 pub mod value;
 

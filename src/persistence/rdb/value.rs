@@ -9,7 +9,7 @@
 
 #![deny(clippy::indexing_slicing)]
 
-use super::{hash, list, string, RdbError, Reader};
+use super::{hash, list, set, string, RdbError, Reader};
 use crate::storage::quicklist::Options;
 use crate::storage::value::Value;
 
@@ -19,6 +19,8 @@ use crate::storage::value::Value;
 pub struct Thresholds {
     pub hash: crate::storage::hash::Limits,
     pub list: Options,
+    /// `set-max-intset-entries`.
+    pub set_intset: usize,
 }
 
 impl Thresholds {
@@ -29,6 +31,7 @@ impl Thresholds {
             value: 64,
         },
         list: Options { fill: -2, depth: 0 },
+        set_intset: 512,
     };
 
     /// The thresholds `config` sets.
@@ -42,6 +45,7 @@ impl Thresholds {
                 fill: config.list_max_listpack_size,
                 depth: config.list_compress_depth,
             },
+            set_intset: config.set_max_intset_entries,
         }
     }
 }
@@ -88,6 +92,7 @@ pub fn type_of(value: &Value) -> u8 {
         Value::Str(_) => TYPE_STRING,
         Value::Hash(h) => hash::type_of(h),
         Value::List(_) => list::TYPE_LIST_QUICKLIST_2,
+        Value::Set(s) => set::type_of(s),
     }
 }
 
@@ -97,6 +102,7 @@ pub fn write_body(out: &mut Vec<u8>, value: &Value, compress: bool) {
         Value::Str(s) => string::write_value(out, s, compress),
         Value::Hash(h) => hash::write(out, h, compress),
         Value::List(l) => list::write_value(out, l, compress),
+        Value::Set(s) => set::write(out, s, compress),
     }
 }
 
@@ -122,6 +128,7 @@ pub fn read_body(t: u8, r: &mut Reader, limits: &Thresholds) -> Result<Value, Rd
         | list::TYPE_LIST_QUICKLIST_2 => {
             list::read_value(t, r, limits.list).map(|l| Value::List(Box::new(l)))
         }
+        set::TYPE_SET | set::TYPE_SET_INTSET => set::read(t, r, limits.set_intset).map(Value::Set),
         other => Err(RdbError::UnsupportedType(other)),
     }
 }
