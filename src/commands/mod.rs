@@ -18,6 +18,7 @@ pub mod introspection;
 pub mod keys;
 pub mod list;
 pub mod persistence;
+pub mod pubsub;
 pub mod server;
 pub mod string;
 pub mod table;
@@ -181,6 +182,7 @@ pub enum Group {
     Connection,
     Server,
     Hash,
+    Pubsub,
 }
 
 impl Group {
@@ -193,6 +195,7 @@ impl Group {
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Hash => "hash",
+            Group::Pubsub => "pubsub",
         }
     }
 }
@@ -574,6 +577,13 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
             return Outcome::Continue;
         }
     }
+    if client.pubsub && !client.reply.is_resp3() && !pubsub::allowed_in_resp2_context(spec) {
+        reject(srv, client, Some(id), CmdError::Message(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            spec.name
+        ).into()));
+        return Outcome::Continue;
+    }
     if srv.pause.blocks(spec, srv.clock.now_ms) {
         return Outcome::Postpone;
     }
@@ -631,6 +641,10 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     // CLIENT REPLY SKIP applies to that reply (the serving applies it).
     if !client.blocked {
         apply_reply_mode(client, reply_mark);
+    }
+    // Messages the command published to its own client come before its reply.
+    if srv.pubsub.has_detached() {
+        srv.deliver_detached(client, reply_mark);
     }
 }
 

@@ -185,6 +185,19 @@ impl ReplyBuf {
         self.len_header(if self.resp3 { b'~' } else { b'*' }, n);
     }
 
+    /// An out-of-band push of `n` elements (pub/sub messages): `>n` in
+    /// RESP3, an array in RESP2.
+    pub fn push_len(&mut self, n: usize) {
+        self.len_header(if self.resp3 { b'>' } else { b'*' }, n);
+    }
+
+    /// Inserts `bytes` at `at` (a [`mark`](Self::mark) taken earlier), for
+    /// output that belongs before what was written since.
+    pub fn insert_at(&mut self, at: usize, bytes: &[u8]) {
+        let at = at.clamp(self.sent, self.buf.len());
+        self.buf.splice(at..at, bytes.iter().copied());
+    }
+
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     pub fn boolean(&mut self, v: bool) {
         if self.resp3 {

@@ -19,6 +19,7 @@ pub mod net;
 pub mod output_limits;
 pub mod persistence;
 pub mod propagate;
+pub mod pubsub;
 pub mod signals;
 pub mod startup;
 pub mod stats;
@@ -133,6 +134,8 @@ pub struct Server {
     pub expire: expire::ExpireState,
     /// Clients blocked on keys, and the keys and deadlines they wait on.
     pub blocking: blocking::Blocking,
+    /// Pub/sub subscriptions of every client.
+    pub pubsub: pubsub::PubSub,
     /// State of the sampling random generator (RANDOMKEY, expiry, LFU).
     pub random_state: u64,
     /// Heap bytes in use once start-up finished (`used_memory_startup`).
@@ -178,6 +181,7 @@ impl Server {
             aof: aof::AofState::default(),
             expire: expire::ExpireState::default(),
             blocking: blocking::Blocking::default(),
+            pubsub: pubsub::PubSub::default(),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
             poll,
