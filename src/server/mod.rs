@@ -161,7 +161,7 @@ impl Server {
         let dbs = (0..config.databases).map(|_| Db::new()).collect();
         let stats = Stats::new(commands.all.len());
         let hz = config.hz;
-        Ok(Server {
+        let mut server = Server {
             dbs,
             clients: Slab::new(),
             stats,
@@ -191,7 +191,9 @@ impl Server {
             paused_clients: Vec::new(),
             commands,
             config,
-        })
+        };
+        server.sync_expired_events();
+        Ok(server)
     }
 
     /// Whether clients must authenticate before running commands.
@@ -221,6 +223,7 @@ impl Server {
         match name {
             "loglevel" => log::set_max_level(logging::filter(self.config.loglevel)),
             "hz" => self.hz = self.config.hz,
+            "notify-keyspace-events" => self.sync_expired_events(),
             "appendfsync" => self.set_aof_fsync(self.config.appendfsync),
             "aof-disable-auto-gc" if self.config.flag(name) == Some(false) => {
                 self.delete_history_files();
