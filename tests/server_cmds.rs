@@ -14,6 +14,9 @@ const CONFIG: Mask = Mask::Pairs(CONFIG_VOLATILE);
 const IN_SCOPE: &[&str] = &[
     "auth", "client", "command", "config", "dbsize", "echo", "flushall", "flushdb", "get", "hello",
     "info", "lastsave", "ping", "quit", "reset", "select", "set", "shutdown", "swapdb", "time",
+    // pub/sub
+    "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
+    "publish", "spublish", "pubsub",
 ];
 
 #[test]

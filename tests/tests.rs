@@ -33,6 +33,8 @@ mod keys;
 mod limits;
 /// List commands: every option and error, node layout and DUMP bytes per fill and depth.
 mod list;
+/// Pub/sub: confirmations, delivery order, RESP2 context, RESP3 pushes, introspection, limits.
+mod pubsub;
 /// Seeded random string/key commands sent to both servers in lockstep.
 mod property;
 /// Raw RESP: inline and multibulk parsing, pipelining, protocol errors.
