@@ -140,6 +140,16 @@ impl Server {
     /// A live key for reading: counts a keyspace hit or miss and, unless the
     /// client asked for `CLIENT NO-TOUCH`, records the access.
     pub fn lookup_read(&mut self, db: usize, key: &[u8], no_touch: bool) -> Option<Id> {
+        let id = self.lookup_read_no_notify(db, key, no_touch);
+        if id.is_none() {
+            self.notify_keyspace_event(NOTIFY_KEY_MISS, "keymiss", db, key);
+        }
+        id
+    }
+
+    /// [`lookup_read`](Self::lookup_read) without the `keymiss` event, as
+    /// OBJECT looks keys up.
+    pub fn lookup_read_no_notify(&mut self, db: usize, key: &[u8], no_touch: bool) -> Option<Id> {
         match self.find_live(db, key) {
             Some(id) => {
                 if !no_touch {
@@ -150,7 +160,6 @@ impl Server {
             }
             None => {
                 self.stats.keyspace_misses += 1;
-                self.notify_keyspace_event(NOTIFY_KEY_MISS, "keymiss", db, key);
                 None
             }
         }
