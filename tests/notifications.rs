@@ -299,7 +299,12 @@ fn served_blocked_pops_restore_and_databases() {
             info_field(&mut w, "clients", "blocked_clients").as_deref() == Some("1")
         });
         t.note("blocked again", ready);
-        events_of(t, &mut w, &mut sub, &["LMOVE", "src", "other", "LEFT", "LEFT"]);
+        events_of(
+            t,
+            &mut w,
+            &mut sub,
+            &["LMOVE", "src", "other", "LEFT", "LEFT"],
+        );
         t.reply("served", Mask::Exact, &blocked.read_reply());
     });
     pair.scenario("RESTORE and other databases", |srv, t| {
@@ -348,7 +353,11 @@ fn a_resp3_client_sees_its_own_events_before_the_reply() {
             c.cmd(cmd);
             let n = if cmd[0] == "MSET" { 3 } else { 2 };
             for i in 0..n {
-                t.reply(&format!("{} [{i}]", cmd.join(" ")), Mask::Exact, &c.read_reply());
+                t.reply(
+                    &format!("{} [{i}]", cmd.join(" ")),
+                    Mask::Exact,
+                    &c.read_reply(),
+                );
             }
         }
         // A pipeline: each command's events come before its own reply.
@@ -373,7 +382,20 @@ const ONE_OF_EACH: &[&[&str]] = &[
 fn each_class_alone() {
     let mut pair = Pair::start();
     for classes in [
-        "", "K", "E", "KA", "K$", "Eg", "Kl", "Eh", "Ex", "KEn", "Km", "A", "g$lshzxetd", "KEA",
+        "",
+        "K",
+        "E",
+        "KA",
+        "K$",
+        "Eg",
+        "Kl",
+        "Eh",
+        "Ex",
+        "KEn",
+        "Km",
+        "A",
+        "g$lshzxetd",
+        "KEA",
         "KEAnm",
     ] {
         pair.scenario(&format!("classes {classes:?}"), |srv, t| {

@@ -212,10 +212,18 @@ fn introspection_info_and_disconnect_cleanup() {
             Mask::Fields(CLIENT_VOLATILE),
             &["CLIENT", "LIST", "TYPE", "normal"],
         );
-        t.call_masked(&mut admin, Mask::Fields(CLIENT_VOLATILE), &["CLIENT", "LIST"]);
+        t.call_masked(
+            &mut admin,
+            Mask::Fields(CLIENT_VOLATILE),
+            &["CLIENT", "LIST"],
+        );
         drop(a);
         let gone = wait_until(Duration::from_secs(5), || {
-            admin.call_parsed(&["PUBSUB", "NUMSUB", "ch2"]).items().get(1) == Some(&Reply::Int(0))
+            admin
+                .call_parsed(&["PUBSUB", "NUMSUB", "ch2"])
+                .items()
+                .get(1)
+                == Some(&Reply::Int(0))
         });
         t.note("a's subscriptions went with it", gone);
         t.call(&mut admin, &["PUBSUB", "NUMSUB", "ch1", "ch2", "other"]);
@@ -235,19 +243,38 @@ fn introspection_info_and_disconnect_cleanup() {
     });
 }
 
-/// COMMAND INFO and DOCS of these commands are compared with the rest
-/// in `server_cmds`; shard channels are declared `not_key`, so not keys.
+/// COMMAND INFO and DOCS as `server_cmds` compares them; shard channels
+/// are declared `not_key`, so GETKEYS finds no keys.
 #[test]
-fn shard_channels_are_not_keys() {
-    diff(&[case(
-        "getkeys",
-        &[
-            &["COMMAND", "GETKEYS", "SPUBLISH", "ch", "m"],
-            &["COMMAND", "GETKEYS", "SSUBSCRIBE", "a", "b"],
-            &["COMMAND", "GETKEYS", "PUBLISH", "ch", "m"],
-            &["COMMAND", "GETKEYSANDFLAGS", "SUNSUBSCRIBE", "a"],
-        ],
-    )]);
+fn command_table_entries() {
+    let mut table = Case::new("COMMAND INFO and DOCS");
+    for name in [
+        "subscribe",
+        "unsubscribe",
+        "psubscribe",
+        "punsubscribe",
+        "ssubscribe",
+        "sunsubscribe",
+        "publish",
+        "spublish",
+        "pubsub",
+    ] {
+        table = table
+            .masked(crate::server_cmds::COMMAND_INFO, &["COMMAND", "INFO", name])
+            .masked(crate::server_cmds::COMMAND_DOCS, &["COMMAND", "DOCS", name]);
+    }
+    diff(&[
+        table,
+        case(
+            "getkeys",
+            &[
+                &["COMMAND", "GETKEYS", "SPUBLISH", "ch", "m"],
+                &["COMMAND", "GETKEYS", "SSUBSCRIBE", "a", "b"],
+                &["COMMAND", "GETKEYS", "PUBLISH", "ch", "m"],
+                &["COMMAND", "GETKEYSANDFLAGS", "SUNSUBSCRIBE", "a"],
+            ],
+        ),
+    ]);
 }
 
 /// A socket that never reads, with a small receive buffer, so published
@@ -282,7 +309,10 @@ fn a_subscriber_that_stops_reading_is_dropped_at_the_pubsub_limit() {
             slow.write_all(b"*2\r\n$9\r\nSUBSCRIBE\r\n$5\r\nflood\r\n")
                 .expect("send");
             let subscribed = wait_until(Duration::from_secs(5), || {
-                admin.call_parsed(&["PUBSUB", "NUMSUB", "flood"]).items().get(1)
+                admin
+                    .call_parsed(&["PUBSUB", "NUMSUB", "flood"])
+                    .items()
+                    .get(1)
                     == Some(&Reply::Int(1))
             });
             assert!(subscribed);

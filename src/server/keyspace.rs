@@ -360,7 +360,13 @@ impl Server {
     /// `__keyspace@<db>__:<key>`, then as the key to
     /// `__keyevent@<db>__:<event>`, as the configured classes ask. Every
     /// write calls it, so the configured-off case is one test.
-    pub fn notify_keyspace_event(&mut self, class: u32, event: &'static str, db: usize, key: &[u8]) {
+    pub fn notify_keyspace_event(
+        &mut self,
+        class: u32,
+        event: &'static str,
+        db: usize,
+        key: &[u8],
+    ) {
         let flags = self.config.notify_keyspace_events;
         if flags & class == 0 {
             return;
