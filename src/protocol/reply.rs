@@ -293,6 +293,21 @@ mod tests {
     }
 
     #[test]
+    fn pushes_and_insertions() {
+        let mut r = ReplyBuf::new();
+        r.push_len(2);
+        assert_eq!(r.pending(), b"*2\r\n", "RESP2 has no push type");
+        r.set_resp3(true);
+        let mark = r.mark();
+        r.ok();
+        r.insert_at(mark, b">1\r\n");
+        assert_eq!(r.pending(), b"*2\r\n>1\r\n+OK\r\n");
+        r.advance(4);
+        r.insert_at(0, b"x");
+        assert_eq!(r.pending(), b"x>1\r\n+OK\r\n", "never before what was sent");
+    }
+
+    #[test]
     fn error_lines_stay_one_line() {
         let mut r = ReplyBuf::new();
         r.error_line(b"ERR Unsupported option a\r\nb");

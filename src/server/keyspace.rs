@@ -470,6 +470,15 @@ mod tests {
         }
     }
 
+    #[test]
+    fn event_channels() {
+        let mut out = b"left over".to_vec();
+        event_channel(&mut out, b"__keyspace@", 12, b"my key");
+        assert_eq!(out, b"__keyspace@12__:my key");
+        event_channel(&mut out, b"__keyevent@", 0, b"del");
+        assert_eq!(out, b"__keyevent@0__:del");
+    }
+
     /// Values observed on redis-server 7.0.15 with its clock at 77340.
     #[test]
     fn idle_time_matches_redis() {

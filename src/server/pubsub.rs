@@ -161,11 +161,11 @@ impl PubSub {
             .collect()
     }
 
-    /// Subscribes a client; false if it already was.
-    pub fn subscribe(&mut self, client: &Client, kind: Kind, name: &[u8]) -> bool {
+    /// Subscribes a client, unless it already is.
+    pub fn subscribe(&mut self, client: &Client, kind: Kind, name: &[u8]) {
         let subs = self.clients.entry(client.id).or_default();
         if subs.of(kind).contains_key(name) {
-            return false;
+            return;
         }
         let seq = subs.next_seq;
         subs.next_seq += 1;
@@ -183,22 +183,20 @@ impl PubSub {
                 None => self.patterns.push((name.to_vec(), vec![who])),
             },
         }
-        true
     }
 
-    /// Unsubscribes a client; false if it was not subscribed.
-    pub fn unsubscribe(&mut self, id: u64, kind: Kind, name: &[u8]) -> bool {
+    /// Unsubscribes a client, if it is subscribed.
+    pub fn unsubscribe(&mut self, id: u64, kind: Kind, name: &[u8]) {
         let Some(subs) = self.clients.get_mut(&id) else {
-            return false;
+            return;
         };
         if subs.of(kind).remove(name).is_none() {
-            return false;
+            return;
         }
         if subs.total() == 0 {
             self.clients.remove(&id);
         }
         self.remove_subscriber(id, kind, name);
-        true
     }
 
     /// Takes a client out of one channel's or pattern's subscriber list,
@@ -395,10 +393,9 @@ impl Server {
 
     /// Unsubscribes `client` from one name; the flag goes with its last
     /// subscription of any kind.
-    pub fn pubsub_unsubscribe(&mut self, client: &mut Client, kind: Kind, name: &[u8]) -> bool {
-        let was = self.pubsub.unsubscribe(client.id, kind, name);
+    pub fn pubsub_unsubscribe(&mut self, client: &mut Client, kind: Kind, name: &[u8]) {
+        self.pubsub.unsubscribe(client.id, kind, name);
         client.pubsub = self.pubsub.clients.contains_key(&client.id);
-        was
     }
 
     /// Drops every subscription of a client, without telling it (for
@@ -437,4 +434,88 @@ fn deliver(
     write_message(&mut c.reply, pattern, shard, channel, message);
     super::event_loop::enqueue_write(pending, c);
     c.reply.overflow_len() > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::client::Stream;
+
+    fn client(id: u64) -> Client {
+        Client::new(
+            id,
+            id as usize,
+            Stream::Fake,
+            String::new(),
+            String::new(),
+            0,
+        )
+    }
+
+    #[test]
+    fn counts_follow_subscriptions() {
+        let (a, b) = (client(1), client(2));
+        let mut ps = PubSub::default();
+        ps.subscribe(&a, Kind::Channel, b"ch");
+        ps.subscribe(&a, Kind::Channel, b"ch");
+        ps.subscribe(&b, Kind::Channel, b"ch");
+        ps.subscribe(&a, Kind::Pattern, b"c*");
+        ps.subscribe(&b, Kind::Pattern, b"c*");
+        ps.subscribe(&b, Kind::Shard, b"ch");
+        assert_eq!(ps.counts(1), (1, 1, 0));
+        assert_eq!(ps.reply_count(2, Kind::Channel), 2);
+        assert_eq!(ps.reply_count(2, Kind::Shard), 1);
+        assert_eq!(ps.subscribers(false, b"ch"), 2);
+        assert_eq!(ps.subscribers(true, b"ch"), 1);
+        assert_eq!(ps.pattern_count(), 1, "a pattern counts once");
+        ps.unsubscribe(1, Kind::Pattern, b"c*");
+        assert_eq!(ps.pattern_count(), 1);
+        ps.unsubscribe(2, Kind::Pattern, b"c*");
+        assert_eq!(ps.pattern_count(), 0);
+        ps.unsubscribe(1, Kind::Channel, b"nope");
+        ps.unsubscribe(1, Kind::Channel, b"ch");
+        assert_eq!(ps.counts(1), (0, 0, 0));
+        assert!(
+            !ps.clients.contains_key(&1),
+            "nothing is kept for a client with none"
+        );
+        assert_eq!(ps.channel_count(), 1);
+    }
+
+    #[test]
+    fn subscriptions_are_listed_in_the_order_made() {
+        let a = client(1);
+        let mut ps = PubSub::default();
+        for name in [&b"z"[..], b"a", b"m", b"a"] {
+            ps.subscribe(&a, Kind::Channel, name);
+        }
+        assert_eq!(
+            ps.subscribed(1, Kind::Channel),
+            [b"z".to_vec(), b"a".to_vec(), b"m".to_vec()]
+        );
+        let mut active = ps.active_channels(false, Some(b"[am]"));
+        active.sort();
+        assert_eq!(active, [&b"a"[..], b"m"]);
+    }
+
+    #[test]
+    fn messages_in_both_protocols() {
+        let mut r = ReplyBuf::new();
+        write_message(&mut r, None, false, b"ch", b"hi");
+        write_message(&mut r, Some(b"c*"), false, b"ch", b"");
+        write_message(&mut r, None, true, b"s", b"x");
+        assert_eq!(
+            r.pending(),
+            &b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n\
+               *4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\nch\r\n$0\r\n\r\n\
+               *3\r\n$8\r\nsmessage\r\n$1\r\ns\r\n$1\r\nx\r\n"[..]
+        );
+        let mut r = ReplyBuf::new();
+        r.set_resp3(true);
+        write_message(&mut r, None, false, b"ch", b"hi");
+        assert_eq!(
+            r.pending(),
+            b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n"
+        );
+    }
 }
