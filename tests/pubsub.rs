@@ -94,6 +94,29 @@ fn confirmations_and_the_resp2_subscribed_context() {
 }
 
 #[test]
+fn confirmations_and_messages_are_pushes_client_reply_does_not_silence() {
+    let mut pair = Pair::start();
+    pair.scenario("CLIENT REPLY OFF and SKIP", |srv, t| {
+        let mut s = srv.conn();
+        let mut p = srv.conn();
+        s.cmd(&["CLIENT", "REPLY", "OFF"]);
+        call_n(t, &mut s, &["SUBSCRIBE", "x"], 1);
+        t.call(&mut p, &["PUBLISH", "x", "m"]);
+        read_n(t, &mut s, "message", 1);
+        s.cmd(&["PING"]);
+        call_n(t, &mut s, &["UNSUBSCRIBE", "x"], 1);
+        call_n(t, &mut s, &["UNSUBSCRIBE"], 1);
+        s.cmd(&["CLIENT", "REPLY", "ON"]);
+        t.call(&mut s, &["PING"]);
+        s.cmd(&["CLIENT", "REPLY", "SKIP"]);
+        call_n(t, &mut s, &["PSUBSCRIBE", "y*"], 1);
+        s.cmd(&["PING"]);
+        s.cmd(&["CLIENT", "REPLY", "ON"]);
+        nothing_more(t, &mut s, "replies stay off in the subscribed context");
+    });
+}
+
+#[test]
 fn delivery_order_and_receiver_counts() {
     let mut pair = Pair::start();
     pair.scenario("channels, patterns, shard channels", |srv, t| {

@@ -640,7 +640,14 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     // A blocked command's reply comes when it is served or times out, and
     // CLIENT REPLY SKIP applies to that reply (the serving applies it).
     if !client.blocked {
-        apply_reply_mode(client, reply_mark);
+        // Subscription confirmations are pushes, which CLIENT REPLY does
+        // not silence; the command still uses up a SKIP.
+        let keep_from = if pubsub::confirms_with_pushes(spec) {
+            client.reply.mark()
+        } else {
+            reply_mark
+        };
+        apply_reply_mode(client, keep_from);
     }
     // Messages the command published to its own client come before its reply.
     if srv.pubsub.has_detached() {

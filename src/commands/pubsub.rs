@@ -26,6 +26,15 @@ pub fn allowed_in_resp2_context(spec: &CommandSpec) -> bool {
     )
 }
 
+/// Whether a command answers with subscription confirmations, which are
+/// pushes: sent even to a client that turned its replies off.
+pub fn confirms_with_pushes(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.name,
+        "subscribe" | "ssubscribe" | "psubscribe" | "unsubscribe" | "sunsubscribe" | "punsubscribe"
+    )
+}
+
 /// One subscribe or unsubscribe confirmation: verb, name (nil when
 /// unsubscribing from nothing), and the count the kind reports.
 fn confirm(srv: &Server, c: &mut Client, verb: &[u8], kind: Kind, name: Option<&[u8]>) {
