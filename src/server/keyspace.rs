@@ -371,7 +371,7 @@ impl Server {
         if flags & class == 0 {
             return;
         }
-        let mut channel = Vec::with_capacity(16 + key.len().max(event.len()));
+        let mut channel = std::mem::take(&mut self.pubsub.event_channel);
         if flags & NOTIFY_KEYSPACE != 0 {
             event_channel(&mut channel, b"__keyspace@", db, key);
             self.publish(false, &channel, event.as_bytes());
@@ -380,6 +380,7 @@ impl Server {
             event_channel(&mut channel, b"__keyevent@", db, event.as_bytes());
             self.publish(false, &channel, key);
         }
+        self.pubsub.event_channel = channel;
     }
 
     /// Raises `expired` for the keys expiry deleted since the last call.

@@ -97,6 +97,8 @@ pub struct PubSub {
     /// Subscribers a publish reached whose output outgrew the reply chunk,
     /// to check against their limit; kept to reuse its allocation.
     grown: Vec<usize>,
+    /// Where keyspace events build their channel names, kept for the same reason.
+    pub(super) event_channel: Vec<u8>,
 }
 
 impl PubSub {
