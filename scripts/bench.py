@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -223,6 +224,55 @@ def large_value_run(ferrodis, redis):
     return rows
 
 
+def pubsub_run(ferrodis, redis, fanouts=((1, 200000), (50, 20000))):
+    """PUBLISH to 1 and to 50 subscribers: messages delivered per second,
+    from the first publish until every subscriber has read every message.
+    redis-benchmark publishes (-c 50 -P 16); one thread per subscriber
+    drains its socket and counts bytes, every message being the same size."""
+    payload = "x" * 16
+    # A delivered message is the same frame as a command of those three words.
+    frame = len(resp("message", "bench", payload))
+    confirmation = b"*3\r\n$9\r\nsubscribe\r\n$5\r\nbench\r\n:1\r\n"
+    rows = []
+    for subscribers, publishes in fanouts:
+        per_server = {}
+        for s in (ferrodis, redis):
+            socks = []
+            for _ in range(subscribers):
+                sock = socket.create_connection(("127.0.0.1", s.port))
+                sock.sendall(resp("SUBSCRIBE", "bench"))
+                got = b""
+                while len(got) < len(confirmation):
+                    got += sock.recv(len(confirmation) - len(got))
+                socks.append(sock)
+            expected = publishes * frame
+
+            def drain(sock):
+                seen = 0
+                while seen < expected:
+                    chunk = sock.recv(1 << 16)
+                    if not chunk:
+                        break
+                    seen += len(chunk)
+            threads = [threading.Thread(target=drain, args=(k,)) for k in socks]
+            for t in threads:
+                t.start()
+            start = time.perf_counter()
+            subprocess.run(pinned(CLIENT_CORE, [
+                "redis-benchmark", "-p", str(s.port), "-n", str(publishes), "-c", str(CLIENTS),
+                "-P", "16", "-q", "PUBLISH", "bench", payload]),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            for t in threads:
+                t.join()
+            elapsed = time.perf_counter() - start
+            for k in socks:
+                k.close()
+            per_server[s.name] = publishes * subscribers / elapsed
+        f, r = per_server["ferrodis"], per_server["redis"]
+        rows.append((f"PUBLISH to {subscribers}", f, r, f / r))
+    return rows
+
+
 def probe_latencies(port, stop, rate_hz=1000):
     """Sends GET at a fixed rate until `stop()` is true; returns latencies in ms."""
     sock = socket.create_connection(("127.0.0.1", port))
@@ -290,17 +340,20 @@ def main():
         large = [] if QUICK else large_value_run(ferrodis, redis)
         for row in large:
             print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x".format(*row), flush=True)
+        pubsub = pubsub_run(ferrodis, redis)
+        for row in pubsub:
+            print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x  messages delivered/s".format(*row), flush=True)
         growth = growth_run(ferrodis, redis) if LONG else None
         if growth:
             for name, (probes, p999, worst, n) in growth.items():
                 print(f"growth to {n} keys, {name}: {probes} probes, p99.9 {p999:.3f} ms, max {worst:.3f} ms", flush=True)
-        write_markdown(rows, mem, large, growth, coll)
+        write_markdown(rows, mem, large, growth, coll, pubsub)
     finally:
         ferrodis.stop()
         redis.stop()
 
 
-def write_markdown(rows, mem, large, growth, coll):
+def write_markdown(rows, mem, large, growth, coll, pubsub):
     cpu = "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -364,6 +417,13 @@ def write_markdown(rows, mem, large, growth, coll):
         lines += ["", "## Large values (100 KB)", "", "| benchmark | ferrodis ops/s | redis ops/s | ratio |",
                   "|---|---:|---:|---:|"]
         lines += [f"| {n} | {fo:.0f} | {ro:.0f} | {ra:.2f} |" for n, fo, ro, ra in large]
+    if pubsub:
+        lines += ["", "## Pub/sub fan-out", "",
+                  "`redis-benchmark -c 50 -P 16 PUBLISH bench <16 bytes>` to a channel with 1 or 50",
+                  "subscribers, each drained by its own thread: messages delivered per second, from the",
+                  "first publish until every subscriber has read every message.", "",
+                  "| benchmark | ferrodis msgs/s | redis msgs/s | ratio |", "|---|---:|---:|---:|"]
+        lines += [f"| {n} | {fo:.0f} | {ro:.0f} | {ra:.2f} |" for n, fo, ro, ra in pubsub]
     if growth:
         lines += ["", "## Latency while growing to 10M keys", "",
                   "A filler (`redis-benchmark -t set -c 4 -P 16 -r 10000000000`) adds ~10M new keys",

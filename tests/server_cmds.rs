@@ -282,7 +282,7 @@ const KNOWN_SUBCOMMAND_DIFFERENCES: &[&str] =
 /// `COMMAND DOCS` fields ferrodis does not generate yet (docs/compatibility.md).
 const DOCS_FIELDS_NOT_GENERATED: &[&str] = &["arguments", "history"];
 
-const COMMAND_INFO: Mask = Mask::Custom(|reply| {
+pub(crate) const COMMAND_INFO: Mask = Mask::Custom(|reply| {
     fn entry(e: &Reply) -> String {
         match e {
             Reply::Array(fields) if fields.len() == 10 => {
@@ -311,7 +311,7 @@ const COMMAND_INFO: Mask = Mask::Custom(|reply| {
 });
 
 /// COMMAND DOCS: same problem, the "subcommands" map is in dict order.
-const COMMAND_DOCS: Mask = Mask::Custom(|reply| {
+pub(crate) const COMMAND_DOCS: Mask = Mask::Custom(|reply| {
     fn doc(d: &Reply) -> String {
         let Some(pairs) = d.pairs() else {
             return canon(d);

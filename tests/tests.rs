@@ -35,10 +35,14 @@ mod keys;
 mod limits;
 /// List commands: every option and error, node layout and DUMP bytes per fill and depth.
 mod list;
+/// Keyspace notifications: every command's events byte for byte, expiry, classes, config.
+mod notifications;
 /// Seeded random string/key commands sent to both servers in lockstep.
 mod property;
 /// Raw RESP: inline and multibulk parsing, pipelining, protocol errors.
 mod protocol;
+/// Pub/sub: confirmations, delivery order, RESP2 context, RESP3 pushes, introspection, limits.
+mod pubsub;
 /// RDB snapshots: files to and from real Redis, SAVE/BGSAVE, MISCONF, shutdown saves.
 mod rdb;
 /// The real redis-cli, with commands as arguments and on stdin.

@@ -140,9 +140,10 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
     let tot_mem =
         c.query.data.len() + c.reply.capacity() + c.argv_mem + std::mem::size_of::<Client>();
     let cmd = c.last_cmd.map_or("NULL", |id| srv.commands.all[id].name);
+    let (sub, psub, ssub) = srv.pubsub.counts(c.id);
     let _ = write!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={sub} psub={psub} ssub={ssub} multi=-1 \
          qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={} multi-mem=0 rbs={rbs} rbp={rbs} obl={obl} oll={oll} omem={omem} \
          tot-mem={tot_mem} events={} cmd={cmd} user=default redir=-1 resp={}",
         c.id,
@@ -195,6 +196,15 @@ fn client_type(name: &[u8]) -> Result<ClientType, CmdError> {
     Ok(t)
 }
 
+/// A client's class as Redis's `getClientType` tells it.
+fn type_of(cl: &Client) -> ClientType {
+    if cl.pubsub {
+        ClientType::Pubsub
+    } else {
+        ClientType::Normal
+    }
+}
+
 /// Redis prints client-supplied words with `%s`, which stops at a NUL byte.
 fn until_nul(s: &[u8]) -> &[u8] {
     &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())]
@@ -212,8 +222,8 @@ pub fn list(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut out = String::new();
     if args.len() == 4 && args.is(2, "type") {
         let t = client_type(args.get(3))?;
-        if t == ClientType::Normal {
-            for cl in all_clients(srv, c) {
+        for cl in all_clients(srv, c) {
+            if type_of(cl) == t {
                 describe(srv, cl, &mut out);
                 out.push('\n');
             }
@@ -255,7 +265,7 @@ struct KillFilter {
 impl KillFilter {
     fn matches(&self, cl: &Client) -> bool {
         self.id.is_none_or(|id| cl.id == id)
-            && self.ctype.is_none_or(|t| t == ClientType::Normal)
+            && self.ctype.is_none_or(|t| t == type_of(cl))
             && self.addr.as_deref().is_none_or(|a| a == cl.addr.as_bytes())
             && self
                 .laddr

@@ -5,9 +5,15 @@ use crate::protocol::reply::shared;
 use crate::server::client::{Client, ReplyMode};
 use crate::server::{Server, REDIS_VERSION};
 
-/// `PING [message]`
+/// `PING [message]`; a subscribed RESP2 client gets `pong` and the
+/// message (empty without one) as an array, like a published message.
 pub fn ping(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     match args.len() {
+        1 | 2 if c.pubsub && !c.reply.is_resp3() => {
+            c.reply.array_len(2);
+            c.reply.bulk(b"pong");
+            c.reply.bulk(args.get(1));
+        }
         1 => c.reply.raw(shared::PONG),
         2 => c.reply.bulk(args.get(1)),
         _ => return Err(CmdError::WrongArity("ping")),

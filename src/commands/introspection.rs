@@ -287,7 +287,7 @@ pub fn keys_from_specs(spec: &CommandSpec, args: &Args) -> Result<Vec<KeyRef>, C
     }
     let argc = args.len() as i64;
     let mut keys = Vec::new();
-    for ks in spec.key_specs {
+    for ks in spec.key_specs.iter().filter(|ks| !is_not_key(ks)) {
         let first = match ks.begin {
             BeginSearch::Index(pos) => i64::from(pos),
             BeginSearch::Keyword { keyword, startfrom } => {
@@ -370,6 +370,10 @@ pub fn keys_from_specs(spec: &CommandSpec, args: &Args) -> Result<Vec<KeyRef>, C
     Ok(keys)
 }
 
+fn is_not_key(ks: &super::KeySpec) -> bool {
+    ks.flags.contains(&"not_key")
+}
+
 /// Shared body of GETKEYS and GETKEYSANDFLAGS.
 fn getkeys_impl(srv: &mut Server, c: &mut Client, args: &Args, with_flags: bool) -> CmdResult {
     let ranges_start = 2;
@@ -379,7 +383,9 @@ fn getkeys_impl(srv: &mut Server, c: &mut Client, args: &Args, with_flags: bool)
         _ => return Err(CmdError::InvalidCommandSpecified),
     };
     let spec = srv.commands.all[id];
-    if spec.key_specs.is_empty() && spec.getkeys.is_none() {
+    // Shard channels are declared as key specs marked `not_key`: they
+    // route in a cluster but are not keys.
+    if spec.key_specs.iter().all(is_not_key) && spec.getkeys.is_none() {
         return Err(CmdError::CommandHasNoKeys);
     }
     if !spec.arity_ok(sub.len()) {

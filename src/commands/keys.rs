@@ -549,7 +549,7 @@ pub fn object_help(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
 
 /// Looks a key up for OBJECT, replying nil when it is absent.
 fn object_lookup(srv: &mut Server, c: &mut Client, args: &Args) -> Option<Id> {
-    let id = srv.lookup_read(c.db, args.get(2), true);
+    let id = srv.lookup_read_no_notify(c.db, args.get(2), true);
     if id.is_none() {
         c.reply.null();
     }

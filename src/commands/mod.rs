@@ -19,6 +19,7 @@ pub mod introspection;
 pub mod keys;
 pub mod list;
 pub mod persistence;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -185,6 +186,7 @@ pub enum Group {
     Hash,
     Hyperloglog,
     Set,
+    Pubsub,
 }
 
 impl Group {
@@ -199,6 +201,7 @@ impl Group {
             Group::Hash => "hash",
             Group::Hyperloglog => "hyperloglog",
             Group::Set => "set",
+            Group::Pubsub => "pubsub",
         }
     }
 }
@@ -681,6 +684,13 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
             return Outcome::Continue;
         }
     }
+    if client.pubsub && !client.reply.is_resp3() && !pubsub::allowed_in_resp2_context(spec) {
+        reject(srv, client, Some(id), CmdError::Message(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            spec.name
+        ).into()));
+        return Outcome::Continue;
+    }
     if srv.pause.blocks(spec, srv.clock.now_ms) {
         return Outcome::Postpone;
     }
@@ -737,7 +747,18 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     // A blocked command's reply comes when it is served or times out, and
     // CLIENT REPLY SKIP applies to that reply (the serving applies it).
     if !client.blocked {
-        apply_reply_mode(client, reply_mark);
+        // Subscription confirmations are pushes, which CLIENT REPLY does
+        // not silence; the command still uses up a SKIP.
+        let keep_from = if pubsub::confirms_with_pushes(spec) {
+            client.reply.mark()
+        } else {
+            reply_mark
+        };
+        apply_reply_mode(client, keep_from);
+    }
+    // Messages the command published to its own client come before its reply.
+    if srv.pubsub.has_detached() {
+        srv.deliver_detached(client, reply_mark);
     }
 }
 

@@ -8,7 +8,7 @@
 
 use super::{
     acl, bitops, client, connection, debug, dump, flags, hash, hyperloglog, info, introspection,
-    keys, list, persistence, server, set, string,
+    keys, list, persistence, pubsub, server, set, string,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -1712,6 +1712,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "psubscribe",
+        arity: -2,
+        flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        acl: 0,
+        summary: "Listen for messages published to channels matching the given patterns",
+        since: "2.0.0",
+        group: Group::Pubsub,
+        complexity: "O(N) where N is the number of patterns the client is already subscribed to.",
+        handler: Some(pubsub::psubscribe),
+        ..BASE
+    },
+    CommandSpec {
         name: "pttl",
         arity: 2,
         flags: flags::READONLY | flags::FAST,
@@ -1724,6 +1736,115 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Generic,
         complexity: "O(1)",
         handler: Some(keys::pttl),
+        ..BASE
+    },
+    CommandSpec {
+        name: "publish",
+        arity: 3,
+        flags: flags::PUBSUB | flags::LOADING | flags::STALE | flags::FAST | flags::MAY_REPLICATE,
+        acl: 0,
+        summary: "Post a message to a channel",
+        since: "2.0.0",
+        group: Group::Pubsub,
+        complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
+        handler: Some(pubsub::publish),
+        ..BASE
+    },
+    CommandSpec {
+        name: "pubsub",
+        arity: -2,
+        flags: 0,
+        acl: 0,
+        summary: "A container for Pub/Sub commands",
+        since: "2.8.0",
+        group: Group::Pubsub,
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            CommandSpec {
+                name: "pubsub|channels",
+                arity: -2,
+                flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+                acl: 0,
+                summary: "List active channels",
+                since: "2.8.0",
+                group: Group::Pubsub,
+                complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
+                handler: Some(pubsub::channels),
+                ..BASE
+            },
+            CommandSpec {
+                name: "pubsub|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                acl: 0,
+                summary: "Show helpful text about the different subcommands",
+                since: "6.2.0",
+                group: Group::Pubsub,
+                complexity: "O(1)",
+                handler: Some(pubsub::help),
+                ..BASE
+            },
+            CommandSpec {
+                name: "pubsub|numpat",
+                arity: 2,
+                flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+                acl: 0,
+                summary: "Get the count of unique patterns pattern subscriptions",
+                since: "2.8.0",
+                group: Group::Pubsub,
+                complexity: "O(1)",
+                handler: Some(pubsub::numpat),
+                ..BASE
+            },
+            CommandSpec {
+                name: "pubsub|numsub",
+                arity: -2,
+                flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+                acl: 0,
+                summary: "Get the count of subscribers for channels",
+                since: "2.8.0",
+                group: Group::Pubsub,
+                complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+                handler: Some(pubsub::numsub),
+                ..BASE
+            },
+            CommandSpec {
+                name: "pubsub|shardchannels",
+                arity: -2,
+                flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+                acl: 0,
+                summary: "List active shard channels",
+                since: "7.0.0",
+                group: Group::Pubsub,
+                complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
+                handler: Some(pubsub::shardchannels),
+                ..BASE
+            },
+            CommandSpec {
+                name: "pubsub|shardnumsub",
+                arity: -2,
+                flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+                acl: 0,
+                summary: "Get the count of subscribers for shard channels",
+                since: "7.0.0",
+                group: Group::Pubsub,
+                complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
+                handler: Some(pubsub::shardnumsub),
+                ..BASE
+            },
+        ],
+        ..BASE
+    },
+    CommandSpec {
+        name: "punsubscribe",
+        arity: -1,
+        flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        acl: 0,
+        summary: "Stop listening for messages posted to channels matching the given patterns",
+        since: "2.0.0",
+        group: Group::Pubsub,
+        complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
+        handler: Some(pubsub::punsubscribe),
         ..BASE
     },
     CommandSpec {
@@ -2153,6 +2274,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "spublish",
+        arity: 3,
+        flags: flags::PUBSUB | flags::LOADING | flags::STALE | flags::FAST | flags::MAY_REPLICATE,
+        acl: 0,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["not_key"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        summary: "Post a message to a shard channel",
+        since: "7.0.0",
+        group: Group::Pubsub,
+        complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel.",
+        handler: Some(pubsub::spublish),
+        ..BASE
+    },
+    CommandSpec {
         name: "srandmember",
         arity: -2,
         flags: flags::READONLY,
@@ -2197,6 +2332,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "ssubscribe",
+        arity: -2,
+        flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        acl: 0,
+        keys: (1, -1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["not_key"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 } }],
+        summary: "Listen for messages published to the given shard channels",
+        since: "7.0.0",
+        group: Group::Pubsub,
+        complexity: "O(N) where N is the number of shard channels to subscribe to.",
+        handler: Some(pubsub::ssubscribe),
+        ..BASE
+    },
+    CommandSpec {
         name: "strlen",
         arity: 2,
         flags: flags::READONLY | flags::FAST,
@@ -2208,6 +2357,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::String,
         complexity: "O(1)",
         handler: Some(string::strlen),
+        ..BASE
+    },
+    CommandSpec {
+        name: "subscribe",
+        arity: -2,
+        flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        acl: 0,
+        summary: "Listen for messages published to the given channels",
+        since: "2.0.0",
+        group: Group::Pubsub,
+        complexity: "O(N) where N is the number of channels to subscribe to.",
+        handler: Some(pubsub::subscribe),
         ..BASE
     },
     CommandSpec {
@@ -2251,6 +2412,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Set,
         complexity: "O(N) where N is the total number of elements in all given sets.",
         handler: Some(set::sunionstore),
+        ..BASE
+    },
+    CommandSpec {
+        name: "sunsubscribe",
+        arity: -1,
+        flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        acl: 0,
+        keys: (1, -1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["not_key"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 } }],
+        summary: "Stop listening for messages posted to the given shard channels",
+        since: "7.0.0",
+        group: Group::Pubsub,
+        complexity: "O(N) where N is the number of clients already subscribed to a shard channel.",
+        handler: Some(pubsub::sunsubscribe),
         ..BASE
     },
     CommandSpec {
@@ -2335,6 +2510,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Generic,
         complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
         handler: Some(keys::del),
+        ..BASE
+    },
+    CommandSpec {
+        name: "unsubscribe",
+        arity: -1,
+        flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        acl: 0,
+        summary: "Stop listening for messages posted to the given channels",
+        since: "2.0.0",
+        group: Group::Pubsub,
+        complexity: "O(N) where N is the number of clients already subscribed to a channel.",
+        handler: Some(pubsub::unsubscribe),
         ..BASE
     },
     CommandSpec {

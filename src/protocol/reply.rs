@@ -185,6 +185,19 @@ impl ReplyBuf {
         self.len_header(if self.resp3 { b'~' } else { b'*' }, n);
     }
 
+    /// An out-of-band push of `n` elements (pub/sub messages): `>n` in
+    /// RESP3, an array in RESP2.
+    pub fn push_len(&mut self, n: usize) {
+        self.len_header(if self.resp3 { b'>' } else { b'*' }, n);
+    }
+
+    /// Inserts `bytes` at `at` (a [`mark`](Self::mark) taken earlier), for
+    /// output that belongs before what was written since.
+    pub fn insert_at(&mut self, at: usize, bytes: &[u8]) {
+        let at = at.clamp(self.sent, self.buf.len());
+        self.buf.splice(at..at, bytes.iter().copied());
+    }
+
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     pub fn boolean(&mut self, v: bool) {
         if self.resp3 {
@@ -277,6 +290,21 @@ mod tests {
         r.advance(3);
         assert_eq!(r.pending_len(), 0);
         assert_eq!(r.mark(), 0);
+    }
+
+    #[test]
+    fn pushes_and_insertions() {
+        let mut r = ReplyBuf::new();
+        r.push_len(2);
+        assert_eq!(r.pending(), b"*2\r\n", "RESP2 has no push type");
+        r.set_resp3(true);
+        let mark = r.mark();
+        r.ok();
+        r.insert_at(mark, b">1\r\n");
+        assert_eq!(r.pending(), b"*2\r\n>1\r\n+OK\r\n");
+        r.advance(4);
+        r.insert_at(0, b"x");
+        assert_eq!(r.pending(), b"x>1\r\n+OK\r\n", "never before what was sent");
     }
 
     #[test]

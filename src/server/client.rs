@@ -192,6 +192,9 @@ pub struct Client {
     pub paused: bool,
     /// Waiting on keys (BLPOP and friends); its input waits too.
     pub blocked: bool,
+    /// Holds at least one pub/sub subscription (Redis's `CLIENT_PUBSUB`);
+    /// the subscriptions themselves are in `Server::pubsub`.
+    pub pubsub: bool,
     /// Registered for WRITABLE events because output is pending.
     pub want_write: bool,
     /// Already queued for a flush in `before_sleep`.
@@ -242,6 +245,7 @@ impl Client {
             argv_mem: 0,
             paused: false,
             blocked: false,
+            pubsub: false,
             want_write: false,
             queued_write: false,
             obuf_soft_since: 0,
@@ -293,6 +297,9 @@ impl Client {
     /// Letters of `CLIENT LIST`'s `flags=` field.
     pub fn flag_letters(&self) -> String {
         let mut f = String::new();
+        if self.pubsub {
+            f.push('P');
+        }
         if self.blocked {
             f.push('b');
         }

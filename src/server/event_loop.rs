@@ -267,6 +267,10 @@ impl Server {
 
     /// Puts a client back in its slot and queues its output for writing.
     pub(crate) fn after_processing(&mut self, token: usize, mut client: Box<Client>) {
+        if self.pubsub.has_detached() {
+            let end = client.reply.mark();
+            self.deliver_detached(&mut client, end);
+        }
         let has_work =
             client.reply.pending_len() > 0 || client.close_asap || client.close_after_reply;
         if has_work {
@@ -462,6 +466,7 @@ impl Server {
         if client.blocked {
             self.forget_blocked(client.id);
         }
+        self.pubsub_drop_client(&mut client);
         let _ = self.poll.registry().deregister(&mut client.stream);
         if self.clients.contains(client.token) {
             self.clients.remove(client.token);
@@ -543,7 +548,7 @@ fn format_addr(a: &std::net::SocketAddr) -> String {
 }
 
 /// Queues a client's output for the flush before the next poll, once.
-fn enqueue_write(pending: &mut Vec<usize>, client: &mut Client) {
+pub(crate) fn enqueue_write(pending: &mut Vec<usize>, client: &mut Client) {
     if !client.queued_write {
         client.queued_write = true;
         pending.push(client.token);

@@ -82,6 +82,7 @@ impl Server {
                 let state = &mut self.random_state;
                 let pass =
                     self.dbs[db].active_expire(now, keys_per_loop, &mut || next_random(state));
+                self.notify_expired(db);
                 sampled_total += pass.sampled;
                 expired_total += pass.expired;
                 rounds += 1;

@@ -16,6 +16,8 @@
 
 use super::Server;
 use crate::commands::CmdError;
+use crate::config::{NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_KEY_MISS};
+use crate::protocol::reply::format_i64;
 use crate::storage::db::Db;
 use crate::storage::dict::Id;
 use crate::storage::value::{Bytes, Kind, Value};
@@ -29,6 +31,16 @@ pub mod event {
     pub const HASH: u32 = 1 << 6;
     pub const EXPIRED: u32 = 1 << 8;
     pub const NEW: u32 = 1 << 14;
+}
+
+/// `__keyspace@<db>__:<name>` (or `__keyevent@`), rebuilt in `out`.
+fn event_channel(out: &mut Vec<u8>, prefix: &[u8], db: usize, name: &[u8]) {
+    let mut tmp = [0u8; 20];
+    out.clear();
+    out.extend_from_slice(prefix);
+    out.extend_from_slice(format_i64(db as i64, &mut tmp));
+    out.extend_from_slice(b"__:");
+    out.extend_from_slice(name);
 }
 
 /// Resolution of the access clock, in ms (Redis's `LRU_CLOCK_RESOLUTION`).
@@ -121,12 +133,24 @@ impl Server {
     /// A live key, expired ones hidden and deleted when that is allowed.
     fn find_live(&mut self, db: usize, key: &[u8]) -> Option<Id> {
         let (now, delete) = (self.clock.now_ms, self.may_delete_expired());
-        self.dbs[db].find_live(key, now, delete)
+        let found = self.dbs[db].find_live(key, now, delete);
+        self.notify_expired(db);
+        found
     }
 
     /// A live key for reading: counts a keyspace hit or miss and, unless the
     /// client asked for `CLIENT NO-TOUCH`, records the access.
     pub fn lookup_read(&mut self, db: usize, key: &[u8], no_touch: bool) -> Option<Id> {
+        let id = self.lookup_read_no_notify(db, key, no_touch);
+        if id.is_none() {
+            self.notify_keyspace_event(NOTIFY_KEY_MISS, "keymiss", db, key);
+        }
+        id
+    }
+
+    /// [`lookup_read`](Self::lookup_read) without the `keymiss` event, as
+    /// OBJECT looks keys up.
+    pub fn lookup_read_no_notify(&mut self, db: usize, key: &[u8], no_touch: bool) -> Option<Id> {
         match self.find_live(db, key) {
             Some(id) => {
                 if !no_touch {
@@ -190,7 +214,9 @@ impl Server {
     pub fn random_key(&mut self, db: usize) -> Option<Id> {
         let (now, delete) = (self.clock.now_ms, self.may_delete_expired());
         let state = &mut self.random_state;
-        self.dbs[db].random_key(now, delete, &mut || super::next_random(state))
+        let found = self.dbs[db].random_key(now, delete, &mut || super::next_random(state));
+        self.notify_expired(db);
+        found
     }
 
     // ---- the write layer ----------------------------------------------
@@ -201,6 +227,7 @@ impl Server {
         if self.may_delete_expired() {
             self.signal_modified_id(db, id);
             self.dbs[db].expire_entry(id);
+            self.notify_expired(db);
         }
     }
 
@@ -221,6 +248,7 @@ impl Server {
         // Writes never run while clients are paused, so an expired key
         // in the way may always be deleted here.
         let (id, added) = self.dbs[db].upsert(key, value, keep_ttl, now, clock);
+        self.notify_expired(db);
         if added {
             self.signal_key_as_ready(db, key);
             self.notify_keyspace_event(event::NEW, "new", db, key);
@@ -341,14 +369,57 @@ impl Server {
     pub fn signal_flushed_db(&self, _db: usize) {}
 
     /// A keyspace event of `class` named `event` happened to `key`
-    /// (Redis's `notifyKeyspaceEvent`).
+    /// (Redis's `notifyKeyspaceEvent`): published as the event to
+    /// `__keyspace@<db>__:<key>`, then as the key to
+    /// `__keyevent@<db>__:<event>`, as the configured classes ask. Every
+    /// write calls it, so the configured-off case is one test.
     pub fn notify_keyspace_event(
-        &self,
-        _class: u32,
-        _event: &'static str,
-        _db: usize,
-        _key: &[u8],
+        &mut self,
+        class: u32,
+        event: &'static str,
+        db: usize,
+        key: &[u8],
     ) {
+        let flags = self.config.notify_keyspace_events;
+        if flags & class == 0 {
+            return;
+        }
+        let mut channel = std::mem::take(&mut self.pubsub.event_channel);
+        if flags & NOTIFY_KEYSPACE != 0 {
+            event_channel(&mut channel, b"__keyspace@", db, key);
+            self.publish(false, &channel, event.as_bytes());
+        }
+        if flags & NOTIFY_KEYEVENT != 0 {
+            event_channel(&mut channel, b"__keyevent@", db, event.as_bytes());
+            self.publish(false, &channel, key);
+        }
+        self.pubsub.event_channel = channel;
+    }
+
+    /// Raises `expired` for the keys expiry deleted since the last call.
+    /// Storage records them only while the class is on (see
+    /// [`sync_expired_events`](Self::sync_expired_events)), so this is one
+    /// test of an empty list otherwise.
+    pub(super) fn notify_expired(&mut self, db: usize) {
+        if self.dbs[db].expired_events.is_empty() {
+            return;
+        }
+        for key in std::mem::take(&mut self.dbs[db].expired_events) {
+            self.notify_keyspace_event(event::EXPIRED, "expired", db, key.as_slice());
+        }
+    }
+
+    /// Tells every database whether to record the keys expiry deletes
+    /// for `expired` events, after `notify-keyspace-events` changed.
+    pub fn sync_expired_events(&mut self) {
+        let flags = self.config.notify_keyspace_events;
+        let on = flags & event::EXPIRED != 0 && flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) != 0;
+        for db in &mut self.dbs {
+            db.record_expired_events = on;
+            if !on {
+                db.expired_events.clear();
+            }
+        }
     }
 
     /// Records an access to an entry.
@@ -411,6 +482,15 @@ mod tests {
         } else {
             now + (LRU_CLOCK_MAX - lru)
         }
+    }
+
+    #[test]
+    fn event_channels() {
+        let mut out = b"left over".to_vec();
+        event_channel(&mut out, b"__keyspace@", 12, b"my key");
+        assert_eq!(out, b"__keyspace@12__:my key");
+        event_channel(&mut out, b"__keyevent@", 0, b"del");
+        assert_eq!(out, b"__keyevent@0__:del");
     }
 
     /// Values observed on redis-server 7.0.15 with its clock at 77340.

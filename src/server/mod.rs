@@ -19,6 +19,7 @@ pub mod net;
 pub mod output_limits;
 pub mod persistence;
 pub mod propagate;
+pub mod pubsub;
 pub mod signals;
 pub mod startup;
 pub mod stats;
@@ -133,6 +134,8 @@ pub struct Server {
     pub expire: expire::ExpireState,
     /// Clients blocked on keys, and the keys and deadlines they wait on.
     pub blocking: blocking::Blocking,
+    /// Pub/sub subscriptions of every client.
+    pub pubsub: pubsub::PubSub,
     /// State of the sampling random generator (RANDOMKEY, expiry, LFU).
     pub random_state: u64,
     /// Heap bytes in use once start-up finished (`used_memory_startup`).
@@ -158,7 +161,7 @@ impl Server {
         let dbs = (0..config.databases).map(|_| Db::new()).collect();
         let stats = Stats::new(commands.all.len());
         let hz = config.hz;
-        Ok(Server {
+        let mut server = Server {
             dbs,
             clients: Slab::new(),
             stats,
@@ -178,6 +181,7 @@ impl Server {
             aof: aof::AofState::default(),
             expire: expire::ExpireState::default(),
             blocking: blocking::Blocking::default(),
+            pubsub: pubsub::PubSub::default(),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
             poll,
@@ -187,7 +191,9 @@ impl Server {
             paused_clients: Vec::new(),
             commands,
             config,
-        })
+        };
+        server.sync_expired_events();
+        Ok(server)
     }
 
     /// Whether clients must authenticate before running commands.
@@ -217,6 +223,7 @@ impl Server {
         match name {
             "loglevel" => log::set_max_level(logging::filter(self.config.loglevel)),
             "hz" => self.hz = self.config.hz,
+            "notify-keyspace-events" => self.sync_expired_events(),
             "appendfsync" => self.set_aof_fsync(self.config.appendfsync),
             "aof-disable-auto-gc" if self.config.flag(name) == Some(false) => {
                 self.delete_history_files();

@@ -5,15 +5,16 @@
 //! the first [`REPLY_CHUNK`](crate::protocol::reply::REPLY_CHUNK) counts,
 //! as only Redis's reply list does.
 //!
-//! Every client is of the `normal` class until pub/sub and replication
-//! give clients the other classes; the limits of all three are configured
-//! and shown by `CONFIG GET`.
+//! A client's class is Redis's `getClientType`: `pubsub` while it holds a
+//! subscription, else `normal` (replicas do not exist yet); the limits of
+//! all three are configured and shown by `CONFIG GET`.
 
 use super::client::Client;
 use super::Server;
 
-/// Index of the `normal` class in `client_output_buffer_limits`.
+/// Indexes of the classes in `client_output_buffer_limits`.
 const CLASS_NORMAL: usize = 0;
+const CLASS_PUBSUB: usize = 2;
 
 impl Server {
     /// Checks `client` after replies were added to its output. Returns true
@@ -24,7 +25,12 @@ impl Server {
         if used == 0 || client.close_asap || client.fd < 0 {
             return false;
         }
-        let limit = self.config.client_output_buffer_limits[CLASS_NORMAL];
+        let class = if client.pubsub {
+            CLASS_PUBSUB
+        } else {
+            CLASS_NORMAL
+        };
+        let limit = self.config.client_output_buffer_limits[class];
         let hard = limit.hard_limit_bytes != 0 && used >= limit.hard_limit_bytes;
         let mut soft = limit.soft_limit_bytes != 0 && used >= limit.soft_limit_bytes;
         let now_s = self.clock.now_ms / 1000;

@@ -26,6 +26,11 @@ pub struct Db {
     pub log_expired: bool,
     /// Keys deleted by expiry since the log was last drained.
     pub expired_log: Vec<Bytes>,
+    /// Whether keys deleted by expiry are recorded in `expired_events`,
+    /// for keyspace notifications.
+    pub record_expired_events: bool,
+    /// Keys deleted by expiry whose `expired` event is not raised yet.
+    pub expired_events: Vec<Bytes>,
     /// Running estimate of the mean TTL left, in ms, as Redis reports `avg_ttl`.
     avg_ttl: u64,
 }
@@ -103,6 +108,9 @@ impl Db {
     pub fn expire_entry(&mut self, id: Id) {
         let (key, _, _) = self.take(id);
         self.expired += 1;
+        if self.record_expired_events {
+            self.expired_events.push(key.clone());
+        }
         if self.log_expired {
             self.expired_log.push(key);
         }
