@@ -1938,14 +1938,6 @@ impl Config {
                 )));
             }
         }
-        if self.flag_or("cluster-enabled")
-            && matches!(self.value("replicaof"), Some(Value::ReplicaOf(Some(_))))
-        {
-            return Err(LoadError::Fatal(fatal_text(
-                None,
-                "replicaof directive not allowed in cluster mode",
-            )));
-        }
         self.clamp_hz();
         state.reading_file = false;
         Ok(())
@@ -3552,18 +3544,10 @@ mod tests {
         assert!(e.ends_with("argument couldn't be parsed as an octal number\n"));
         let e = Config::from_args(&args(&["--unixsocketperm", "1000"])).unwrap_err();
         assert!(e.ends_with("argument must be between 0 and 777 inclusive\n"));
-        let e = Config::from_args(&args(&[
-            "--cluster-enabled",
-            "yes",
-            "--replicaof",
-            "h",
-            "5",
-        ]))
-        .unwrap_err();
-        assert_eq!(
-            e,
-            "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nreplicaof directive not allowed in cluster mode\n"
-        );
+        let e = Config::from_args(&args(&["--cluster-enabled", "yes"])).unwrap_err();
+        assert!(e.ends_with(
+            ">>> 'cluster-enabled \"yes\"'\nCluster mode is not supported by this server\n"
+        ));
         let path = temp_file("bad", "port 7000\n\n  # c\nsave \"a\n");
         let p = path.to_string_lossy().into_owned();
         let e = Config::from_args(&args(&[&p, "--port", "1"])).unwrap_err();
@@ -3582,7 +3566,7 @@ mod tests {
         let main = temp_file(
             "main",
             &format!(
-                "save 100 1\ninclude {}\nsave 300 3\nsave 400 4\nrename-command flushall \"\"\nuser alice on >pw\n",
+                "save 100 1\ninclude {}\nsave 300 3\nsave 400 4\nrename-command flushall \"\"\nuser default on nopass ~* &* +@all\n",
                 inc.display()
             ),
         );
@@ -3593,7 +3577,9 @@ mod tests {
         assert_eq!(c.rename_commands, vec![(b"flushall".to_vec(), Vec::new())]);
         assert_eq!(
             c.users,
-            vec![vec![b"alice".to_vec(), b"on".to_vec(), b">pw".to_vec()]]
+            vec![["default", "on", "nopass", "~*", "&*", "+@all"]
+                .map(|w| w.as_bytes().to_vec())
+                .to_vec()]
         );
         let _ = fs::remove_file(inc);
         let _ = fs::remove_file(main);
