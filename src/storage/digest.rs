@@ -10,6 +10,7 @@
 
 use super::db::Db;
 use super::dict::Id;
+use super::float::{format_g17, G17_MAX};
 use super::listpack::IntBuf;
 use super::value::{Kind, Value};
 
@@ -38,6 +39,7 @@ fn type_number(kind: Kind) -> u32 {
     match kind {
         Kind::String => 0,
         Kind::List => 1,
+        Kind::ZSet => 3,
         Kind::Hash => 4,
     }
 }
@@ -58,6 +60,16 @@ pub fn value_digest(digest: &mut Digest, value: &Value, has_expire: bool) {
                 let mut element = Digest::default();
                 mix(&mut element, field.as_bytes(&mut IntBuf::default()));
                 mix(&mut element, value.as_bytes(&mut IntBuf::default()));
+                xor(digest, &element);
+            }
+        }
+        // Each member with its score as `%.17g` text, in any order.
+        Value::ZSet(z) => {
+            for (member, score) in z.iter() {
+                let mut element = Digest::default();
+                mix(&mut element, member.as_bytes(&mut IntBuf::default()));
+                let mut text = [0u8; G17_MAX];
+                mix(&mut element, format_g17(score, &mut text));
                 xor(digest, &element);
             }
         }
@@ -139,5 +151,37 @@ mod tests {
             hex(&dataset_digest([&db].into_iter())),
             "c7d6476074013e755d10d952c8b90cd49e99dfe3"
         );
+    }
+
+    /// DEBUG DIGEST-VALUE on redis-server 7.0.15 after `ZADD z 1 a 2.5 b
+    /// 0.1 c -0 d`, `ZADD w -0 d` and `ZADD x 0.1 c`, in both encodings.
+    #[test]
+    fn sorted_sets_match_redis() {
+        use crate::storage::zset::{AddFlags, Limits, ZSet};
+        let limits = Limits {
+            entries: 128,
+            value: 64,
+        };
+        let cases: [(&[(&str, f64)], &str); 3] = [
+            (
+                &[("a", 1.0), ("b", 2.5), ("c", 0.1), ("d", -0.0)],
+                "945644ed52fc362edbd1a7274ff843b44a43d859",
+            ),
+            (&[("d", -0.0)], "baebd57bc339c2d9a156cb2911ecf2234f499b86"),
+            (&[("c", 0.1)], "eae1ca938b0890f074d9bda717872cc640f2451a"),
+        ];
+        for (members, want) in cases {
+            let mut z = ZSet::new();
+            for (m, s) in members {
+                z.add(m.as_bytes(), *s, AddFlags::default(), limits)
+                    .unwrap();
+            }
+            let mut db = Db::new();
+            let id = db.add(b"z", Value::ZSet(z.clone()), 0);
+            assert_eq!(hex(&key_digest(&db, Some(id))), want);
+            z.convert();
+            let id = db.add(b"z2", Value::ZSet(z), 0);
+            assert_eq!(hex(&key_digest(&db, Some(id))), want);
+        }
     }
 }

@@ -10,5 +10,7 @@ pub mod glob;
 pub mod hash;
 pub mod listpack;
 pub mod quicklist;
+pub mod skiplist;
 pub mod value;
 pub mod ziplist;
+pub mod zset;

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use super::dict::DictKey;
 use super::hash::Hash;
 use super::quicklist::Quicklist;
+use super::zset::ZSet;
 
 /// Longest byte string kept inline.
 pub const INLINE_MAX: usize = 22;
@@ -207,6 +208,7 @@ pub enum Value {
     Str(Str),
     Hash(Hash),
     List(Box<Quicklist>),
+    ZSet(ZSet),
 }
 
 /// The type of a value, as `TYPE` names it and WRONGTYPE checks compare.
@@ -215,6 +217,7 @@ pub enum Kind {
     String,
     Hash,
     List,
+    ZSet,
 }
 
 impl Value {
@@ -223,6 +226,7 @@ impl Value {
             Value::Str(_) => Kind::String,
             Value::Hash(_) => Kind::Hash,
             Value::List(_) => Kind::List,
+            Value::ZSet(_) => Kind::ZSet,
         }
     }
 
@@ -232,6 +236,7 @@ impl Value {
             Kind::String => "string",
             Kind::Hash => "hash",
             Kind::List => "list",
+            Kind::ZSet => "zset",
         }
     }
 
@@ -241,6 +246,7 @@ impl Value {
             Value::Str(s) => Value::Str(s.duplicate()),
             Value::Hash(h) => Value::Hash(h.duplicate()),
             Value::List(l) => Value::List(Box::new(l.duplicate())),
+            Value::ZSet(z) => Value::ZSet(z.duplicate()),
         }
     }
 
@@ -259,6 +265,7 @@ impl Value {
             Value::Str(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
             Value::List(_) => "quicklist",
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -267,6 +274,7 @@ impl Value {
             Value::Str(s) => s.heap_size(),
             Value::Hash(h) => h.heap_size(),
             Value::List(l) => std::mem::size_of::<Quicklist>() + l.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
         }
     }
 }
@@ -280,6 +288,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<Bytes>(), 24);
         assert_eq!(std::mem::size_of::<Value>(), 24);
         assert_eq!(std::mem::size_of::<Hash>(), 16);
+        assert_eq!(std::mem::size_of::<ZSet>(), 16);
     }
 
     #[test]

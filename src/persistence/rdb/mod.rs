@@ -20,6 +20,7 @@ pub mod payload;
 pub mod save;
 pub mod string;
 pub mod value;
+pub mod zset;
 
 use std::fmt;
 

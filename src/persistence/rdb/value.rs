@@ -9,7 +9,7 @@
 
 #![deny(clippy::indexing_slicing)]
 
-use super::{hash, list, string, RdbError, Reader};
+use super::{hash, list, string, zset, RdbError, Reader};
 use crate::storage::quicklist::Options;
 use crate::storage::value::Value;
 
@@ -19,6 +19,7 @@ use crate::storage::value::Value;
 pub struct Thresholds {
     pub hash: crate::storage::hash::Limits,
     pub list: Options,
+    pub zset: crate::storage::zset::Limits,
 }
 
 impl Thresholds {
@@ -29,6 +30,10 @@ impl Thresholds {
             value: 64,
         },
         list: Options { fill: -2, depth: 0 },
+        zset: crate::storage::zset::Limits {
+            entries: 128,
+            value: 64,
+        },
     };
 
     /// The thresholds `config` sets.
@@ -41,6 +46,10 @@ impl Thresholds {
             list: Options {
                 fill: config.list_max_listpack_size,
                 depth: config.list_compress_depth,
+            },
+            zset: crate::storage::zset::Limits {
+                entries: config.zset_max_listpack_entries,
+                value: config.zset_max_listpack_value,
             },
         }
     }
@@ -88,6 +97,7 @@ pub fn type_of(value: &Value) -> u8 {
         Value::Str(_) => TYPE_STRING,
         Value::Hash(h) => hash::type_of(h),
         Value::List(_) => list::TYPE_LIST_QUICKLIST_2,
+        Value::ZSet(z) => zset::type_of(z),
     }
 }
 
@@ -97,6 +107,7 @@ pub fn write_body(out: &mut Vec<u8>, value: &Value, compress: bool) {
         Value::Str(s) => string::write_value(out, s, compress),
         Value::Hash(h) => hash::write(out, h, compress),
         Value::List(l) => list::write_value(out, l, compress),
+        Value::ZSet(z) => zset::write(out, z, compress),
     }
 }
 
@@ -122,6 +133,10 @@ pub fn read_body(t: u8, r: &mut Reader, limits: &Thresholds) -> Result<Value, Rd
         | list::TYPE_LIST_QUICKLIST_2 => {
             list::read_value(t, r, limits.list).map(|l| Value::List(Box::new(l)))
         }
+        zset::TYPE_ZSET
+        | zset::TYPE_ZSET_2
+        | zset::TYPE_ZSET_ZIPLIST
+        | zset::TYPE_ZSET_LISTPACK => zset::read(t, r, limits.zset).map(Value::ZSet),
         other => Err(RdbError::UnsupportedType(other)),
     }
 }
