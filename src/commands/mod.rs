@@ -21,6 +21,7 @@ pub mod persistence;
 pub mod server;
 pub mod string;
 pub mod table;
+pub mod zset;
 
 use std::ops::Range;
 use std::time::Instant;
@@ -181,6 +182,7 @@ pub enum Group {
     Connection,
     Server,
     Hash,
+    SortedSet,
 }
 
 impl Group {
@@ -193,6 +195,7 @@ impl Group {
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Hash => "hash",
+            Group::SortedSet => "sorted_set",
         }
     }
 }

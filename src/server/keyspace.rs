@@ -26,6 +26,7 @@ pub mod event {
     pub const STRING: u32 = 1 << 3;
     pub const LIST: u32 = 1 << 4;
     pub const HASH: u32 = 1 << 6;
+    pub const ZSET: u32 = 1 << 7;
     pub const EXPIRED: u32 = 1 << 8;
     pub const NEW: u32 = 1 << 14;
 }
