@@ -375,10 +375,33 @@ fn rank_bounds(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
     Some((start as usize, end.min(len - 1) as usize))
 }
 
+/// Whether a score or lex range can hold anything of `z` at all: it is
+/// not empty, the last element is past its start and the first before
+/// its end (Redis's `zslIsInRange`/`zslIsInLexRange`). Lex ranges assume
+/// equal scores; on others this check decides, as in Redis.
+fn overlaps(z: &ZSet, range: &Range) -> bool {
+    let (Some(first), Some(last)) = (z.first(), z.last()) else {
+        return false;
+    };
+    let (lo, hi) = (z.get(first), z.get(last));
+    match range {
+        Range::Rank(..) => true,
+        Range::Score(r) => !r.is_empty() && r.gte_min(hi.1) && r.lte_max(lo.1),
+        Range::Lex(r) => {
+            !r.is_empty()
+                && r.gte_min(hi.0.as_bytes(&mut IntBuf::default()))
+                && r.lte_max(lo.0.as_bytes(&mut IntBuf::default()))
+        }
+    }
+}
+
 /// The elements `range` selects, in reply order; `offset` and `limit`
 /// (negative for none) apply to score and lex ranges, as LIMIT does.
 fn select(z: &ZSet, range: &Range, rev: bool, offset: i64, limit: i64) -> Vec<Pos> {
     let mut out = Vec::new();
+    if !overlaps(z, range) {
+        return out;
+    }
     let (mut pos, in_range): (Option<Pos>, Box<dyn Fn(f64, &[u8]) -> bool + '_>) = match range {
         Range::Rank(start, end) => {
             let Some((start, end)) = rank_bounds(*start, *end, z.len()) else {
@@ -654,6 +677,9 @@ fn count_range(srv: &mut Server, c: &mut Client, args: &Args, range: Range) -> C
 
 /// Elements in a score or lex range: by rank difference in a skiplist.
 fn count_in(z: &ZSet, range: &Range) -> usize {
+    if !overlaps(z, range) {
+        return 0;
+    }
     let (first, last) = match range {
         Range::Score(r) => (
             z.first_where(|s, _| r.gte_min(s))
@@ -892,14 +918,16 @@ fn pop_first(
         let Some(id) = srv.lookup_write_kind(c.db, key, Kind::ZSet)? else {
             continue;
         };
-        pop_and_reply(srv, c, (id, key), max, count.unwrap_or(1), shape)?;
-        srv.propagator.rewrite_with(|| pop_argv(max, key, count));
+        let popped = pop_and_reply(srv, c, (id, key), max, count.unwrap_or(1), shape)?;
+        srv.propagator
+            .rewrite_with(|| pop_argv(max, key, count.map(|_| popped as u64)));
         return Ok(true);
     }
     Ok(false)
 }
 
-/// The ZPOPMIN/ZPOPMAX a pop propagates as, with COUNT for the M forms.
+/// The ZPOPMIN/ZPOPMAX a pop propagates as, with the number popped as
+/// COUNT for the M forms.
 fn pop_argv(max: bool, key: &[u8], count: Option<u64>) -> Vec<Vec<u8>> {
     let mut argv = vec![pop_name(max).to_vec(), key.to_vec()];
     if let Some(n) = count {
@@ -938,8 +966,8 @@ fn serve_pop(srv: &mut Server, c: &mut Client, w: &Waiter, key: &[u8]) -> Served
     let popped = pop_and_reply(srv, c, (id, key), max, count.unwrap_or(1), shape);
     c.db = db;
     match popped {
-        Ok(_) => Served::Yes {
-            propagate: Some(pop_argv(max, key, count)),
+        Ok(n) => Served::Yes {
+            propagate: Some(pop_argv(max, key, count.map(|_| n as u64))),
             failed: false,
         },
         Err(_) => Served::No,
@@ -1422,10 +1450,12 @@ fn random_unique(srv: &mut Server, c: &mut Client, id: Id, count: u64, scores: b
     let n = count.min(size);
     reply_elements_len(c, n, scores);
     let nested = c.reply.is_resp3();
-    // The whole set, in order.
+    // The whole set, from the highest score, as Redis sends it.
     if count >= size {
-        for e in z.iter() {
-            reply_element(c, e, scores, nested);
+        let mut pos = z.last();
+        while let Some(p) = pos {
+            reply_element(c, z.get(p), scores, nested);
+            pos = z.prev(p);
         }
         return;
     }

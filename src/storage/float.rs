@@ -108,6 +108,23 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     Some(v)
 }
 
+/// A range bound as Redis's `zslParseRange` reads it: plain `strtod`,
+/// which takes leading space, an empty text (0), and overflow (±inf);
+/// the number must run to the end of the text or to a NUL byte, and not
+/// be NaN.
+pub fn parse_f64_bound(s: &[u8]) -> Option<f64> {
+    let s = &s[..s.len().min(D_MAX_CHARS - 1)];
+    let mut buf = [0u8; D_MAX_CHARS];
+    buf[..s.len()].copy_from_slice(s);
+    let mut end: *mut std::os::raw::c_char = std::ptr::null_mut();
+    // SAFETY: as in `parse_f64`: `buf` is NUL-terminated and only read.
+    let (v, consumed) = unsafe {
+        let v = libc::strtod(buf.as_ptr().cast(), &mut end);
+        (v, end.offset_from(buf.as_ptr().cast()) as usize)
+    };
+    (buf[consumed] == 0 && !v.is_nan()).then_some(v)
+}
+
 /// A score as a listpack holds it (Redis's `zzlStrtod`): no checks, since
 /// only valid scores are ever written.
 pub fn parse_f64_lenient(s: &[u8]) -> f64 {
@@ -176,6 +193,12 @@ mod tests {
         for bad in [&b"nan"[..], b"", b" 1", b"1 ", b"abc", b"1\0"] {
             assert_eq!(parse_f64(bad), None, "{bad:?}");
         }
+        assert_eq!(parse_f64_bound(b""), Some(0.0));
+        assert_eq!(parse_f64_bound(b" 1"), Some(1.0));
+        assert_eq!(parse_f64_bound(b"1e400"), Some(f64::INFINITY));
+        assert_eq!(parse_f64_bound(b"1\0x"), Some(1.0));
+        assert_eq!(parse_f64_bound(b"1 "), None);
+        assert_eq!(parse_f64_bound(b"nan"), None);
         assert_eq!(double_to_i64(-0.0), Some(0));
         assert_eq!(double_to_i64(1.5), None);
         assert_eq!(double_to_i64(1e20), None);

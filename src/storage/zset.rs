@@ -16,7 +16,7 @@
 //! first element past a bound, forwards or backwards.
 
 use super::dict::Dict;
-use super::float::{double_to_i64, format_g17, parse_f64_lenient, G17_MAX};
+use super::float::{double_to_i64, format_g17, parse_f64_bound, parse_f64_lenient, G17_MAX};
 use super::listpack::{element_size, Entry, ExactListpack, IntBuf, Listpack};
 use super::skiplist::{Skiplist, NIL};
 use super::value::Bytes;
@@ -544,8 +544,8 @@ impl ScoreRange {
     pub fn parse(min: &[u8], max: &[u8]) -> Option<ScoreRange> {
         let bound = |b: &[u8]| -> Option<(f64, bool)> {
             match b.split_first() {
-                Some((b'(', rest)) => Some((super::float::parse_f64(rest)?, true)),
-                _ => Some((super::float::parse_f64(b)?, false)),
+                Some((b'(', rest)) => Some((parse_f64_bound(rest)?, true)),
+                _ => Some((parse_f64_bound(b)?, false)),
             }
         };
         let (min, min_ex) = bound(min)?;
@@ -798,6 +798,10 @@ mod tests {
         assert!(ScoreRange::parse(b"(1", b"1").unwrap().is_empty());
         assert!(ScoreRange::parse(b"x", b"1").is_none());
         assert!(ScoreRange::parse(b"nan", b"1").is_none());
+        assert_eq!(
+            ScoreRange::parse(b"(", b"1").map(|r| (r.min, r.min_ex)),
+            Some((0.0, true))
+        );
         let l = LexRange::parse(b"[b", b"(d").unwrap();
         assert!(l.gte_min(b"b") && !l.gte_min(b"a") && l.lte_max(b"c") && !l.lte_max(b"d"));
         assert!(LexRange::parse(b"b", b"+").is_none());
