@@ -32,10 +32,11 @@ LONG = os.environ.get("LONG") == "1"
 # Commands of the default matrix and the redis-benchmark test names they map to.
 TESTS = ["ping_mbulk", "set", "get", "incr", "mset"]
 # Collection commands, run with the smallest value size only. The pops
-# take what the pushes before them left (no FLUSHALL in between), and
-# redis-benchmark fills the list each LRANGE test reads.
-COLLECTION_TESTS = ["lpush", "rpush", "lpop", "rpop", "lrange_100", "lrange_300", "lrange_600", "hset"]
-KEEP_DATA = {"lpop", "rpop"}
+# take what the pushes (and ZPOPMIN what ZADD) before them left (no
+# FLUSHALL in between), and redis-benchmark fills the list each LRANGE
+# test reads.
+COLLECTION_TESTS = ["lpush", "rpush", "lpop", "rpop", "lrange_100", "lrange_300", "lrange_600", "hset", "zadd", "zpopmin"]
+KEEP_DATA = {"lpop", "rpop", "zpopmin"}
 PIPELINES = [1, 16]
 SIZES = [3, 1024]
 CLIENTS = 50

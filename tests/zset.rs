@@ -578,6 +578,7 @@ fn wrongtype_both_ways() {
         ZREMRANGEBYSCORE s 0 1
         ZREMRANGEBYLEX s - +
         ZPOPMIN s
+        ZPOPMIN s 0
         ZPOPMAX h 2
         ZMPOP 2 nokey s MIN
         ZUNION 2 nokey s

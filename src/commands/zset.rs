@@ -162,17 +162,28 @@ pub fn zincrby(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     add_pairs(srv, c, args.get(1), &[(incr, args.get(3))], flags, false)
 }
 
-/// Whether adding (score, member) with `flags` to `z` would change it.
-fn would_change(z: &ZSet, (score, member): (f64, &[u8]), flags: AddFlags) -> bool {
+/// Whether adding (score, member) with `flags` to `z` would change it;
+/// an increment to NaN is the error it would end in.
+fn would_change(
+    z: &ZSet,
+    (score, member): (f64, &[u8]),
+    flags: AddFlags,
+) -> Result<bool, CmdError> {
     match z.score(member) {
-        None => !flags.xx,
-        Some(_) if flags.nx => false,
+        None => Ok(!flags.xx),
+        Some(_) if flags.nx => Ok(false),
         Some(cur) => {
             let new = if flags.incr { cur + score } else { score };
-            // A NaN sum is an error the write must report.
-            new.is_nan() || (new != cur && !(flags.lt && new >= cur) && !(flags.gt && new <= cur))
+            if new.is_nan() {
+                return Err(nan_score());
+            }
+            Ok(new != cur && !(flags.lt && new >= cur) && !(flags.gt && new <= cur))
         }
     }
+}
+
+fn nan_score() -> CmdError {
+    CmdError::Message("ERR resulting score is not a number (NaN)".into())
 }
 
 /// The body of ZADD and ZINCRBY (Redis's `zaddGenericCommand`).
@@ -186,8 +197,12 @@ fn add_pairs(
 ) -> CmdResult {
     let id = match srv.lookup_write_kind(c.db, key, Kind::ZSet)? {
         Some(id) => {
-            let changes = zset_at(srv, c.db, id)
-                .is_some_and(|z| pairs.iter().any(|&p| would_change(z, p, flags)));
+            let mut changes = false;
+            if let Some(z) = zset_at(srv, c.db, id) {
+                for &p in pairs {
+                    changes |= would_change(z, p, flags)?;
+                }
+            }
             if !changes {
                 match (flags.incr, zset_at(srv, c.db, id)) {
                     (true, Some(z)) => match z.score(pairs[0].1) {
@@ -239,9 +254,7 @@ fn add_pairs(
         srv.dirty += (added + updated) as u64;
     }
     if nan {
-        return Err(CmdError::Message(
-            "ERR resulting score is not a number (NaN)".into(),
-        ));
+        return Err(nan_score());
     }
     if flags.incr {
         match last {
@@ -837,10 +850,6 @@ fn zpop(srv: &mut Server, c: &mut Client, args: &Args, max: bool) -> CmdResult {
             .ok_or(CmdError::Message(
                 "ERR value is out of range, must be positive".into(),
             ))?;
-        if n == 0 {
-            c.reply.array_len(0);
-            return Ok(());
-        }
         Some(n as u64)
     } else {
         None
@@ -850,6 +859,11 @@ fn zpop(srv: &mut Server, c: &mut Client, args: &Args, max: bool) -> CmdResult {
         c.reply.array_len(0);
         return Ok(());
     };
+    // A count of 0 answers after the type check, and touches nothing.
+    if count == Some(0) {
+        c.reply.array_len(0);
+        return Ok(());
+    }
     let nested = c.reply.is_resp3() && count.is_some();
     pop_and_reply(
         srv,
