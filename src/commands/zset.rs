@@ -135,7 +135,7 @@ pub fn zadd(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             "ERR XX and NX options at the same time are not compatible".into(),
         ));
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
+    if (flags.nx && (flags.gt || flags.lt)) || (flags.gt && flags.lt) {
         return Err(CmdError::Message(
             "ERR GT, LT, and/or NX options at the same time are not compatible".into(),
         ));
@@ -408,6 +408,25 @@ fn overlaps(z: &ZSet, range: &Range) -> bool {
     }
 }
 
+/// Whether an element still lies within a score or lex range, checked
+/// at the end a walk in direction `rev` heads for.
+fn before_end(range: &Range, rev: bool, (member, score): (Entry<'_>, f64)) -> bool {
+    match range {
+        Range::Rank(..) => true,
+        Range::Score(r) if rev => r.gte_min(score),
+        Range::Score(r) => r.lte_max(score),
+        Range::Lex(r) => {
+            let mut buf = IntBuf::default();
+            let m = member.as_bytes(&mut buf);
+            if rev {
+                r.gte_min(m)
+            } else {
+                r.lte_max(m)
+            }
+        }
+    }
+}
+
 /// The elements `range` selects, in reply order; `offset` and `limit`
 /// (negative for none) apply to score and lex ranges, as LIMIT does.
 fn select(z: &ZSet, range: &Range, rev: bool, offset: i64, limit: i64) -> Vec<Pos> {
@@ -415,7 +434,7 @@ fn select(z: &ZSet, range: &Range, rev: bool, offset: i64, limit: i64) -> Vec<Po
     if !overlaps(z, range) {
         return out;
     }
-    let (mut pos, in_range): (Option<Pos>, Box<dyn Fn(f64, &[u8]) -> bool + '_>) = match range {
+    let mut pos = match range {
         Range::Rank(start, end) => {
             let Some((start, end)) = rank_bounds(*start, *end, z.len()) else {
                 return out;
@@ -430,28 +449,10 @@ fn select(z: &ZSet, range: &Range, rev: bool, offset: i64, limit: i64) -> Vec<Po
             }
             return out;
         }
-        Range::Score(r) => {
-            let pos = if rev {
-                z.last_where(|s, _| r.lte_max(s))
-            } else {
-                z.first_where(|s, _| r.gte_min(s))
-            };
-            (
-                pos,
-                Box::new(move |s, _| if rev { r.gte_min(s) } else { r.lte_max(s) }),
-            )
-        }
-        Range::Lex(r) => {
-            let pos = if rev {
-                z.last_where(|_, m| r.lte_max(m))
-            } else {
-                z.first_where(|_, m| r.gte_min(m))
-            };
-            (
-                pos,
-                Box::new(move |_, m| if rev { r.gte_min(m) } else { r.lte_max(m) }),
-            )
-        }
+        Range::Score(r) if rev => z.last_where(|s, _| r.lte_max(s)),
+        Range::Score(r) => z.first_where(|s, _| r.gte_min(s)),
+        Range::Lex(r) if rev => z.last_where(|_, m| r.lte_max(m)),
+        Range::Lex(r) => z.first_where(|_, m| r.gte_min(m)),
     };
     // Redis counts the offset down while it is non-zero: a negative one
     // walks off the end.
@@ -463,11 +464,7 @@ fn select(z: &ZSet, range: &Range, rev: bool, offset: i64, limit: i64) -> Vec<Po
     }
     let mut left = limit;
     while let Some(p) = pos {
-        if left == 0 {
-            break;
-        }
-        let (m, s) = z.get(p);
-        if !in_range(s, m.as_bytes(&mut IntBuf::default())) {
+        if left == 0 || !before_end(range, rev, z.get(p)) {
             break;
         }
         out.push(p);
@@ -964,10 +961,11 @@ fn serve_pop(srv: &mut Server, c: &mut Client, w: &Waiter, key: &[u8]) -> Served
     let BlockOp::ZPop { max, count } = w.op else {
         return Served::No;
     };
-    let Ok(Some(id)) = srv.lookup_write_kind(w.db, key, Kind::ZSet) else {
+    // A blocked client sends no SELECT: its database is the one it waits in.
+    let Ok(Some(id)) = srv.lookup_write_kind(c.db, key, Kind::ZSet) else {
         return Served::No;
     };
-    if zset_at(srv, w.db, id).is_none_or(ZSet::is_empty) {
+    if zset_at(srv, c.db, id).is_none_or(ZSet::is_empty) {
         return Served::No;
     }
     let shape = if count.is_some() {
@@ -975,11 +973,7 @@ fn serve_pop(srv: &mut Server, c: &mut Client, w: &Waiter, key: &[u8]) -> Served
     } else {
         PopShape::WithKey
     };
-    let db = c.db;
-    c.db = w.db;
-    let popped = pop_and_reply(srv, c, (id, key), max, count.unwrap_or(1), shape);
-    c.db = db;
-    match popped {
+    match pop_and_reply(srv, c, (id, key), max, count.unwrap_or(1), shape) {
         Ok(n) => Served::Yes {
             propagate: Some(pop_argv(max, key, count.map(|_| n as u64))),
             failed: false,

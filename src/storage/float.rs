@@ -83,6 +83,35 @@ const D_MAX_CHARS: usize = 5 * 1024;
 /// Capacity a `%.17g` form needs (sign, 17 digits, point, exponent).
 pub const G17_MAX: usize = 32;
 
+/// Inputs up to this length are copied to the stack for `strtod`.
+const SHORT: usize = 64;
+
+/// What C's `strtod` makes of `s`: the value, how many bytes it read,
+/// whether it set `ERANGE`, and whether it stopped at the end of the text
+/// or at a NUL byte in it.
+fn strtod(s: &[u8]) -> (f64, usize, bool, bool) {
+    let mut short = [0u8; SHORT + 1];
+    let mut long = Vec::new();
+    let buf: &mut [u8] = if s.len() <= SHORT {
+        &mut short[..]
+    } else {
+        long.resize(s.len() + 1, 0);
+        &mut long[..]
+    };
+    buf[..s.len()].copy_from_slice(s);
+    let mut end: *mut std::os::raw::c_char = std::ptr::null_mut();
+    // SAFETY: `buf` is longer than `s` and zeroed past it, so it is
+    // NUL-terminated; strtod only reads it and sets `end` inside it. errno
+    // is this thread's, cleared first as strtod only sets it on failure.
+    let (v, consumed, erange) = unsafe {
+        *libc::__errno_location() = 0;
+        let v = libc::strtod(buf.as_ptr().cast(), &mut end);
+        let consumed = end.offset_from(buf.as_ptr().cast()) as usize;
+        (v, consumed, *libc::__errno_location() == libc::ERANGE)
+    };
+    (v, consumed, erange, buf.get(consumed) == Some(&0))
+}
+
 /// A `double` as Redis's `getDoubleFromObject` reads one: `strtod` over
 /// the whole text, no leading space, no NaN, nothing that overflows or
 /// underflows to zero.
@@ -90,18 +119,7 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     if s.is_empty() || s.len() >= D_MAX_CHARS || s[0].is_ascii_whitespace() || s[0] == 0x0b {
         return None;
     }
-    let mut buf = [0u8; D_MAX_CHARS];
-    buf[..s.len()].copy_from_slice(s);
-    let mut end: *mut std::os::raw::c_char = std::ptr::null_mut();
-    // SAFETY: `buf` is NUL-terminated (it is longer than `s` and zeroed);
-    // strtod only reads it and sets `end` inside it. errno is this
-    // thread's, cleared first as strtod only sets it on failure.
-    let (v, consumed, erange) = unsafe {
-        *libc::__errno_location() = 0;
-        let v = libc::strtod(buf.as_ptr().cast(), &mut end);
-        let consumed = end.offset_from(buf.as_ptr().cast()) as usize;
-        (v, consumed, *libc::__errno_location() == libc::ERANGE)
-    };
+    let (v, consumed, erange, _) = strtod(s);
     if consumed != s.len() || v.is_nan() || (erange && (v.is_infinite() || v == 0.0)) {
         return None;
     }
@@ -113,16 +131,8 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
 /// the number must run to the end of the text or to a NUL byte, and not
 /// be NaN.
 pub fn parse_f64_bound(s: &[u8]) -> Option<f64> {
-    let s = &s[..s.len().min(D_MAX_CHARS - 1)];
-    let mut buf = [0u8; D_MAX_CHARS];
-    buf[..s.len()].copy_from_slice(s);
-    let mut end: *mut std::os::raw::c_char = std::ptr::null_mut();
-    // SAFETY: as in `parse_f64`: `buf` is NUL-terminated and only read.
-    let (v, consumed) = unsafe {
-        let v = libc::strtod(buf.as_ptr().cast(), &mut end);
-        (v, end.offset_from(buf.as_ptr().cast()) as usize)
-    };
-    (buf[consumed] == 0 && !v.is_nan()).then_some(v)
+    let (v, _, _, at_end) = strtod(s);
+    (at_end && !v.is_nan()).then_some(v)
 }
 
 /// A score as a listpack holds it (Redis's `zzlStrtod`): no checks, since

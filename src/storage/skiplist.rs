@@ -130,7 +130,7 @@ impl Skiplist {
             self.rng ^= self.rng << 25;
             self.rng ^= self.rng >> 27;
             let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
-            if level >= MAX_LEVEL || (r >> 32) % LEVEL_ODDS != 0 {
+            if level >= MAX_LEVEL || !(r >> 32).is_multiple_of(LEVEL_ODDS) {
                 return level;
             }
             level += 1;
@@ -206,8 +206,8 @@ impl Skiplist {
                 span: (rank[0] - rank[i]) + 1,
             };
         }
-        for i in level..self.level {
-            self.node_mut(update[i]).links[i].span += 1;
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(level) {
+            self.node_mut(u).links[i].span += 1;
         }
         self.node_mut(id).backward = if update[0] == HEAD { NIL } else { update[0] };
         let next = self.next(id);

@@ -137,9 +137,7 @@ impl PartialEq for ZSet {
         self.len() == other.len()
             && self.iter().all(|(m, s)| {
                 let mut buf = IntBuf::default();
-                other
-                    .score(m.as_bytes(&mut buf))
-                    .is_some_and(|o| o.to_bits() == s.to_bits() || o == s)
+                other.score(m.as_bytes(&mut buf)).is_some_and(|o| o == s)
             })
     }
 }
