@@ -209,6 +209,66 @@ fn score_and_rank_ranges() {
     )]);
 }
 
+/// Range bounds are read with plain `strtod` (leading space, empty text,
+/// overflow), scores strictly; weights of 0 and inf meet in NaN, which
+/// becomes 0 or is skipped by MIN/MAX.
+#[test]
+fn bound_and_weight_quirks() {
+    zdiff(&[Case::new("quirks")
+        .cmd(&["ZADD", "e", "5", "x", "7", "y"])
+        .cmd(&["ZRANGEBYSCORE", "e", " 5", "+inf"])
+        .cmd(&["ZRANGEBYSCORE", "e", "", "+inf"])
+        .cmd(&["ZRANGEBYSCORE", "e", "( 5", "1e400"])
+        .cmd(&["ZRANGEBYSCORE", "e", "5abc", "+inf"])
+        .cmd(&["ZRANGEBYSCORE", "e", "(nan", "+inf"])
+        .cmd(&["ZCOUNT", "e", "-1e400", "(7"])
+        .cmd(&["ZADD", "e", " 5", "x"])
+        .cmd(&["ZADD", "e", "", "x"])
+        .cmd(&["ZADD", "e", "0x1p3", "hex"])
+        .cmd(&["ZSCORE", "e", "hex"])
+        .cmd(&["ZADD", "d", "1", "x"])
+        .cmd(&["ZADD", "d", "INCR", "-inf", "x"])
+        .cmd(&["ZADD", "d", "INCR", "inf", "x"])
+        .cmd(&["ZSCORE", "d", "x"])
+        .cmd(&[
+            "ZINTERSTORE",
+            "out",
+            "2",
+            "e",
+            "e",
+            "AGGREGATE",
+            "MIN",
+            "WEIGHTS",
+            "0",
+            "inf",
+        ])
+        .cmd(&["ZRANGE", "out", "0", "-1", "WITHSCORES"])
+        .cmd(&["ZUNION", "2", "e", "e", "WEIGHTS", "0", "inf", "WITHSCORES"])
+        .cmd(&["ZINTER", "2", "e", "e", "WEIGHTS", "0", "inf", "WITHSCORES"])
+        .cmd(&[
+            "ZINTER",
+            "2",
+            "e",
+            "e",
+            "WEIGHTS",
+            "0",
+            "inf",
+            "AGGREGATE",
+            "MAX",
+            "WITHSCORES",
+        ])
+        .cmd(&["ZADD", "a", "1", &"a".repeat(41), "2", "b"])
+        .cmd(&["CONFIG", "SET", "zset-max-listpack-value", "5"])
+        .cmd(&["DEBUG", "RELOAD"])
+        .cmd(&["OBJECT", "ENCODING", "a"])
+        .cmd(&["ZUNIONSTORE", "c", "1", "a"])
+        .cmd(&["OBJECT", "ENCODING", "c"])
+        .cmd(&["CONFIG", "SET", "zset-max-listpack-value", "64"])
+        .cmd(&["CONFIG", "SET", "zset-max-listpack-entries", "1"])
+        .cmd(&["DEBUG", "RELOAD"])
+        .cmd(&["OBJECT", "ENCODING", "e"])])
+}
+
 #[test]
 fn lex_ranges() {
     zdiff(&[script(
@@ -1120,6 +1180,26 @@ fn blocked_clients_are_served_in_order() {
         t.reply("served", Mask::Exact, &c.read_reply());
         t.call(&mut admin, &["ZRANGE", "k3", "0", "-1", "WITHSCORES"]);
     });
+    pair.scenario(
+        "keys made by stores, renames and ZINCRBY serve",
+        |srv, t| {
+            let mut admin = srv.conn();
+            let mut c = srv.conn();
+            t.call(&mut admin, &["ZADD", "src", "1", "a", "2", "b"]);
+            for (key, cmd) in [
+                ("s1", &["ZUNIONSTORE", "s1", "1", "src"][..]),
+                ("s2", &["ZRANGESTORE", "s2", "src", "0", "0"]),
+                ("s3", &["ZINCRBY", "s3", "1.5", "m"]),
+                ("s4", &["COPY", "src", "s4"]),
+                ("s5", &["RENAME", "s4", "s5"]),
+            ] {
+                c.cmd(&["BZPOPMAX", key, "0"]);
+                until_blocked(&mut admin, 1);
+                t.call(&mut admin, cmd);
+                t.reply(key, Mask::Exact, &c.read_reply());
+            }
+        },
+    );
     pair.scenario("timeouts in RESP2 and RESP3", |srv, t| {
         let mut c = srv.conn();
         t.call(&mut c, &["BZPOPMIN", "none", "0.05"]);
