@@ -223,6 +223,71 @@ mod tests {
         ));
     }
 
+    /// Damaged payloads of every type (bytes flipped, dropped, cut) load
+    /// or are refused, never panic; what loads reads back whole.
+    #[test]
+    fn damaged_payloads_never_panic() {
+        let mut small = sample();
+        small
+            .add(b"12345", 1e20, AddFlags::default(), LIMITS)
+            .unwrap();
+        let mut big = small.clone();
+        big.convert();
+        let text = vec![2, 1, b'a', 3, b'1', b'.', b'5', 1, b'b', 254];
+        let zl = {
+            let mut zl = Vec::new();
+            let entries = [
+                0u8, 0x01, b'a', 3, 0xF2, 2, 0x01, b'b', 3, 0x03, b'2', b'.', b'5',
+            ];
+            let total = 10 + entries.len() + 1;
+            zl.extend_from_slice(&(total as u32).to_le_bytes());
+            zl.extend_from_slice(&((total - 6) as u32).to_le_bytes());
+            zl.extend_from_slice(&4u16.to_le_bytes());
+            zl.extend_from_slice(&entries);
+            zl.push(0xFF);
+            let mut body = Vec::new();
+            string::write(&mut body, &zl, false);
+            body
+        };
+        assert!(load(TYPE_ZSET_ZIPLIST, &zl).is_ok());
+        let seeds = [
+            (TYPE_ZSET_LISTPACK, saved(&small)),
+            (TYPE_ZSET_2, saved(&big)),
+            (TYPE_ZSET, text),
+            (TYPE_ZSET_ZIPLIST, zl),
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut rand = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n.max(1) as u64) as usize
+        };
+        for round in 0..20_000 {
+            let (t, good) = &seeds[round % seeds.len()];
+            let mut bad = good.clone();
+            for _ in 0..1 + rand(3) {
+                let i = rand(bad.len());
+                match rand(3) {
+                    0 => bad[i] = rand(256) as u8,
+                    1 => {
+                        bad.remove(i);
+                    }
+                    _ => bad.truncate(i),
+                }
+                if bad.is_empty() {
+                    break;
+                }
+            }
+            if let Ok(z) = load(*t, &bad) {
+                let n = z.iter().count();
+                assert_eq!(n, z.len(), "{bad:?}");
+                let back = load(type_of(&z), &saved(&z)).unwrap();
+                assert_eq!(back.len(), n);
+            }
+        }
+    }
+
     #[test]
     fn corrupt_sets_are_errors() {
         let mut dup = vec![2, 1, b'a'];
