@@ -4,10 +4,11 @@
 //! element's rank and the element at a rank are found in O(log n).
 //!
 //! Nodes live in one vector and link by index, with a free list for
-//! reuse, so there is no unsafe pointer juggling and no allocation per
-//! link. Index 0 is the header, which holds no element.
-
-use super::value::Bytes;
+//! reuse, so there is no unsafe pointer juggling. A node holds its
+//! member's id in the sorted set's dictionary, not the member: the bytes
+//! are stored once, as Redis shares one string between its dict and
+//! skiplist, and every method that compares members is handed `key`, the
+//! lookup from id to bytes. Index 0 is the header, which holds no element.
 
 /// Most levels a node may have (`ZSKIPLIST_MAXLEVEL`).
 const MAX_LEVEL: usize = 32;
@@ -26,10 +27,11 @@ struct Link {
 
 #[derive(Debug, Clone)]
 struct Node {
-    member: Bytes,
     score: f64,
+    /// The member's id in the dictionary.
+    elem: u32,
     backward: u32,
-    links: Vec<Link>,
+    links: Box<[Link]>,
 }
 
 /// A skiplist of (score, member) pairs; members are unique (the caller's
@@ -59,8 +61,8 @@ impl Skiplist {
     pub fn new() -> Skiplist {
         Skiplist {
             nodes: vec![Node {
-                member: Bytes::new(b""),
                 score: 0.0,
+                elem: 0,
                 backward: NIL,
                 links: vec![
                     Link {
@@ -68,7 +70,8 @@ impl Skiplist {
                         span: 0
                     };
                     MAX_LEVEL
-                ],
+                ]
+                .into_boxed_slice(),
             }],
             free: Vec::new(),
             tail: NIL,
@@ -98,8 +101,9 @@ impl Skiplist {
         self.node(id).score
     }
 
-    pub fn member(&self, id: u32) -> &[u8] {
-        self.node(id).member.as_slice()
+    /// The dictionary id of the node's member.
+    pub fn elem(&self, id: u32) -> u32 {
+        self.node(id).elem
     }
 
     /// The node after `id`, `NIL` at the end.
@@ -138,7 +142,12 @@ impl Skiplist {
     }
 
     /// For each level, the last node before (score, member) and its rank.
-    fn path(&self, score: f64, member: &[u8]) -> ([u32; MAX_LEVEL], [usize; MAX_LEVEL]) {
+    fn path<'k>(
+        &self,
+        score: f64,
+        member: &[u8],
+        key: &impl Fn(u32) -> &'k [u8],
+    ) -> ([u32; MAX_LEVEL], [usize; MAX_LEVEL]) {
         let mut update = [HEAD; MAX_LEVEL];
         let mut rank = [0usize; MAX_LEVEL];
         let mut x = HEAD;
@@ -150,7 +159,7 @@ impl Skiplist {
                     break;
                 }
                 let f = self.node(link.forward);
-                if !less(f.score, f.member.as_slice(), score, member) {
+                if !less(f.score, key(f.elem), score, member) {
                     break;
                 }
                 rank[i] += link.span;
@@ -161,9 +170,10 @@ impl Skiplist {
         (update, rank)
     }
 
-    /// Inserts a pair known to be absent; returns its node.
-    pub fn insert(&mut self, score: f64, member: Bytes) -> u32 {
-        let (mut update, mut rank) = self.path(score, member.as_slice());
+    /// Inserts the member with dictionary id `elem`, known to be absent;
+    /// returns its node.
+    pub fn insert<'k>(&mut self, score: f64, elem: u32, key: impl Fn(u32) -> &'k [u8]) -> u32 {
+        let (mut update, mut rank) = self.path(score, key(elem), &key);
         let level = self.random_level();
         if level > self.level {
             for i in self.level..level {
@@ -174,8 +184,8 @@ impl Skiplist {
             self.level = level;
         }
         let node = Node {
-            member,
             score,
+            elem,
             backward: NIL,
             links: vec![
                 Link {
@@ -183,7 +193,8 @@ impl Skiplist {
                     span: 0
                 };
                 level
-            ],
+            ]
+            .into_boxed_slice(),
         };
         let id = match self.free.pop() {
             Some(id) => {
@@ -220,17 +231,19 @@ impl Skiplist {
         id
     }
 
-    /// Removes the pair; returns its member if it was there.
-    pub fn remove(&mut self, score: f64, member: &[u8]) -> Option<Bytes> {
-        let (update, _) = self.path(score, member);
+    /// Removes the member with dictionary id `elem` and `score`; whether
+    /// it was there.
+    pub fn remove<'k>(&mut self, score: f64, elem: u32, key: impl Fn(u32) -> &'k [u8]) -> bool {
+        let (update, _) = self.path(score, key(elem), &key);
         let x = self.node(update[0]).links[0].forward;
-        if x == NIL || self.score(x) != score || self.member(x) != member {
-            return None;
+        if x == NIL || self.score(x) != score || self.elem(x) != elem {
+            return false;
         }
-        Some(self.unlink(x, &update))
+        self.unlink(x, &update);
+        true
     }
 
-    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> Bytes {
+    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
         for (i, &u) in update.iter().enumerate().take(self.level) {
             let link = self.node(u).links[i];
             if link.forward == x {
@@ -254,13 +267,13 @@ impl Skiplist {
         }
         self.len -= 1;
         self.free.push(x);
-        let node = self.node_mut(x);
-        node.links = Vec::new();
-        std::mem::replace(&mut node.member, Bytes::new(b""))
+        self.node_mut(x).links = Box::new([]);
     }
 
-    /// 1-based rank of the pair, 0 when absent (Redis's `zslGetRank`).
-    pub fn rank(&self, score: f64, member: &[u8]) -> usize {
+    /// 1-based rank of the member with dictionary id `elem`, 0 when
+    /// absent (Redis's `zslGetRank`).
+    pub fn rank<'k>(&self, score: f64, elem: u32, key: impl Fn(u32) -> &'k [u8]) -> usize {
+        let member = key(elem);
         let mut rank = 0;
         let mut x = HEAD;
         for i in (0..self.level).rev() {
@@ -270,13 +283,13 @@ impl Skiplist {
                     break;
                 }
                 let f = self.node(link.forward);
-                if less(score, member, f.score, f.member.as_slice()) {
+                if less(score, member, f.score, key(f.elem)) {
                     break;
                 }
                 rank += link.span;
                 x = link.forward;
             }
-            if x != HEAD && self.member(x) == member {
+            if x != HEAD && self.elem(x) == elem {
                 return rank;
             }
         }
@@ -303,14 +316,15 @@ impl Skiplist {
         NIL
     }
 
-    /// The first node for which `after_start` holds (a predicate that is
-    /// false then true along the list), `NIL` if none.
-    pub fn first_where(&self, after_start: impl Fn(f64, &[u8]) -> bool) -> u32 {
+    /// The first node for which `after_start` holds (a predicate on the
+    /// score and member id that is false then true along the list), `NIL`
+    /// if none.
+    pub fn first_where(&self, after_start: impl Fn(f64, u32) -> bool) -> u32 {
         let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
                 let f = self.node(x).links[i].forward;
-                if f == NIL || after_start(self.score(f), self.member(f)) {
+                if f == NIL || after_start(self.score(f), self.elem(f)) {
                     break;
                 }
                 x = f;
@@ -321,12 +335,12 @@ impl Skiplist {
 
     /// The last node for which `before_end` holds (true then false along
     /// the list), `NIL` if none.
-    pub fn last_where(&self, before_end: impl Fn(f64, &[u8]) -> bool) -> u32 {
+    pub fn last_where(&self, before_end: impl Fn(f64, u32) -> bool) -> u32 {
         let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
                 let f = self.node(x).links[i].forward;
-                if f == NIL || !before_end(self.score(f), self.member(f)) {
+                if f == NIL || !before_end(self.score(f), self.elem(f)) {
                     break;
                 }
                 x = f;
@@ -343,12 +357,9 @@ impl Skiplist {
     pub fn heap_size(&self) -> usize {
         self.nodes
             .iter()
-            .map(|n| {
-                std::mem::size_of::<Node>()
-                    + n.links.capacity() * std::mem::size_of::<Link>()
-                    + n.member.heap_size()
-            })
-            .sum()
+            .map(|n| std::mem::size_of::<Node>() + std::mem::size_of_val(&*n.links))
+            .sum::<usize>()
+            + self.free.capacity() * 4
     }
 }
 
@@ -356,11 +367,11 @@ impl Skiplist {
 mod tests {
     use super::*;
 
-    fn members(sl: &Skiplist) -> Vec<(f64, Vec<u8>)> {
+    fn members(sl: &Skiplist, names: &[Vec<u8>]) -> Vec<(f64, Vec<u8>)> {
         let mut out = Vec::new();
         let mut x = sl.first();
         while x != NIL {
-            out.push((sl.score(x), sl.member(x).to_vec()));
+            out.push((sl.score(x), names[sl.elem(x) as usize].clone()));
             x = sl.next(x);
         }
         out
@@ -368,48 +379,48 @@ mod tests {
 
     #[test]
     fn ranks_follow_the_order_through_inserts_and_removals() {
+        // Member ids index `names`, as the dictionary's ids would.
+        let names: Vec<Vec<u8>> = (0..400).map(|i| format!("m{i}").into_bytes()).collect();
+        let key = |id: u32| names[id as usize].as_slice();
         let mut sl = Skiplist::new();
-        let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
+        let mut model: Vec<(f64, u32)> = Vec::new();
         let mut seed = 7u64;
         for round in 0..3000u64 {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             let score = ((seed >> 33) % 50) as f64;
-            let member = format!("m{}", (seed >> 40) % 400).into_bytes();
-            if let Some(i) = model.iter().position(|(_, m)| *m == member) {
-                let (s, m) = model.remove(i);
-                assert!(sl.remove(s, &m).is_some());
+            let elem = ((seed >> 40) % 400) as u32;
+            if let Some(i) = model.iter().position(|&(_, e)| e == elem) {
+                let (s, e) = model.remove(i);
+                assert!(sl.remove(s, e, key));
+                assert!(!sl.remove(s, e, key));
             } else if round % 3 != 0 {
-                model.push((score, member.clone()));
-                sl.insert(score, Bytes::new(&member));
+                model.push((score, elem));
+                sl.insert(score, elem, key);
             }
         }
-        model.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-        assert_eq!(members(&sl), model);
+        model.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| key(a.1).cmp(key(b.1))));
+        let want: Vec<(f64, Vec<u8>)> = model.iter().map(|&(s, e)| (s, key(e).to_vec())).collect();
+        assert_eq!(members(&sl, &names), want);
         assert_eq!(sl.len(), model.len());
-        for (i, (s, m)) in model.iter().enumerate() {
-            assert_eq!(sl.rank(*s, m), i + 1);
-            let at = sl.at_rank(i + 1);
-            assert_eq!(sl.member(at), &m[..]);
+        for (i, &(s, e)) in model.iter().enumerate() {
+            assert_eq!(sl.rank(s, e, key), i + 1);
+            assert_eq!(sl.elem(sl.at_rank(i + 1)), e);
         }
         assert_eq!(sl.at_rank(model.len() + 1), NIL);
-        assert_eq!(sl.rank(1000.0, b"zz"), 0);
-        let back = {
-            let mut out = Vec::new();
-            let mut x = sl.last();
-            while x != NIL {
-                out.push(sl.member(x).to_vec());
-                x = sl.prev(x);
-            }
-            out.reverse();
-            out
-        };
-        assert_eq!(back, model.iter().map(|p| p.1.clone()).collect::<Vec<_>>());
+        assert_eq!(sl.rank(1000.0, 0, key), 0);
+        let mut back = Vec::new();
+        let mut x = sl.last();
+        while x != NIL {
+            back.push(sl.elem(x));
+            x = sl.prev(x);
+        }
+        back.reverse();
+        assert_eq!(back, model.iter().map(|p| p.1).collect::<Vec<_>>());
         let first = sl.first_where(|s, _| s >= 10.0);
-        assert!(
-            sl.score(first) >= 10.0 && (sl.prev(first) == NIL || sl.score(sl.prev(first)) < 10.0)
-        );
+        assert!(sl.score(first) >= 10.0);
+        assert!(sl.prev(first) == NIL || sl.score(sl.prev(first)) < 10.0);
         let last = sl.last_where(|s, _| s <= 10.0);
         assert!(sl.score(last) <= 10.0);
     }

@@ -15,7 +15,7 @@
 //! Commands walk either encoding with [`Pos`] cursors: by rank, from the
 //! first element past a bound, forwards or backwards.
 
-use super::dict::Dict;
+use super::dict::{Dict, Meta};
 use super::float::{double_to_i64, format_g17, parse_f64_bound, parse_f64_lenient, G17_MAX};
 use super::listpack::{element_size, Entry, ExactListpack, IntBuf, Listpack};
 use super::skiplist::{Skiplist, NIL};
@@ -30,11 +30,36 @@ pub struct Limits {
     pub value: usize,
 }
 
-/// The skiplist form: members to scores, and the order.
+/// The skiplist form: members to scores, and the order. The skiplist
+/// refers to members by their dictionary ids, so each is stored once.
 #[derive(Default)]
 pub struct Big {
     pub dict: Dict<Bytes, f64>,
     pub list: Skiplist,
+}
+
+impl Big {
+    /// Adds a member known to be absent.
+    fn add_new(&mut self, member: &[u8], score: f64) {
+        let id = self.dict.add(Bytes::new(member), score, Meta::default());
+        let dict = &self.dict;
+        self.list.insert(score, id, |i| dict.key(i).as_slice());
+    }
+
+    /// Removes `member`; its score if it was there.
+    fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        let id = self.dict.find(member)?;
+        let score = *self.dict.value(id);
+        let dict = &self.dict;
+        self.list.remove(score, id, |i| dict.key(i).as_slice());
+        self.dict.remove_id(id);
+        Some(score)
+    }
+
+    /// The member at skiplist node `node`.
+    pub fn member(&self, node: u32) -> &[u8] {
+        self.dict.key(self.list.elem(node)).as_slice()
+    }
 }
 
 /// A sorted-set value.
@@ -175,8 +200,7 @@ impl ZSet {
         let mut big = Big::default();
         big.dict.reserve(elems.len());
         for (m, s) in elems {
-            big.dict.insert(Bytes::new(m), *s);
-            big.list.insert(*s, Bytes::new(m));
+            big.add_new(m, *s);
         }
         ZSet::Skiplist(Box::new(big))
     }
@@ -270,7 +294,7 @@ impl ZSet {
                 lp.get(p).unwrap_or(Entry::Str(b"")),
                 lp_score(lp.next(p).and_then(|s| lp.get(s))),
             ),
-            (ZSet::Skiplist(b), Pos::Sl(n)) => (Entry::Str(b.list.member(n)), b.list.score(n)),
+            (ZSet::Skiplist(b), Pos::Sl(n)) => (Entry::Str(b.member(n)), b.list.score(n)),
             _ => (Entry::Str(b""), 0.0),
         }
     }
@@ -305,8 +329,9 @@ impl ZSet {
                 None
             }
             ZSet::Skiplist(b) => {
-                let score = *b.dict.get(member)?;
-                let rank = b.list.rank(score, member);
+                let id = b.dict.find(member)?;
+                let score = *b.dict.value(id);
+                let rank = b.list.rank(score, id, |i| b.dict.key(i).as_slice());
                 Some((rank.checked_sub(1)?, score))
             }
         }
@@ -327,9 +352,12 @@ impl ZSet {
                 }
                 None
             }
-            ZSet::Skiplist(b) => Some(b.list.first_where(past_start))
-                .filter(|&n| n != NIL)
-                .map(Pos::Sl),
+            ZSet::Skiplist(b) => Some(
+                b.list
+                    .first_where(|s, e| past_start(s, b.dict.key(e).as_slice())),
+            )
+            .filter(|&n| n != NIL)
+            .map(Pos::Sl),
         }
     }
 
@@ -350,9 +378,12 @@ impl ZSet {
                 }
                 found
             }
-            ZSet::Skiplist(b) => Some(b.list.last_where(before_end))
-                .filter(|&n| n != NIL)
-                .map(Pos::Sl),
+            ZSet::Skiplist(b) => Some(
+                b.list
+                    .last_where(|s, e| before_end(s, b.dict.key(e).as_slice())),
+            )
+            .filter(|&n| n != NIL)
+            .map(Pos::Sl),
         }
     }
 
@@ -431,10 +462,7 @@ impl ZSet {
                     }
                 });
             }
-            ZSet::Skiplist(b) => {
-                b.dict.insert(Bytes::new(member), score);
-                b.list.insert(score, Bytes::new(member));
-            }
+            ZSet::Skiplist(b) => b.add_new(member, score),
         }
     }
 
@@ -447,11 +475,7 @@ impl ZSet {
                 lp.edit(0, |lp| lp.delete_range_at(pos, 2));
                 Some(score)
             }
-            ZSet::Skiplist(b) => {
-                let (_, score, _) = b.dict.remove(member)?;
-                b.list.remove(score, member);
-                Some(score)
-            }
+            ZSet::Skiplist(b) => b.remove(member),
         }
     }
 
@@ -462,9 +486,7 @@ impl ZSet {
             big.dict.reserve(self.len());
             for (m, s) in self.iter() {
                 let mut buf = IntBuf::default();
-                let m = m.as_bytes(&mut buf);
-                big.dict.insert(Bytes::new(m), s);
-                big.list.insert(s, Bytes::new(m));
+                big.add_new(m.as_bytes(&mut buf), s);
             }
             *self = ZSet::Skiplist(Box::new(big));
         }
@@ -486,9 +508,7 @@ impl ZSet {
                 let mut copy = Big::default();
                 copy.dict.reserve(b.dict.len());
                 for (m, s) in self.iter() {
-                    let m = m.as_bytes(&mut IntBuf::default()).to_vec();
-                    copy.dict.insert(Bytes::new(&m), s);
-                    copy.list.insert(s, Bytes::new(&m));
+                    copy.add_new(m.as_bytes(&mut IntBuf::default()), s);
                 }
                 ZSet::Skiplist(Box::new(copy))
             }
