@@ -1200,6 +1200,20 @@ fn blocked_clients_are_served_in_order() {
             }
         },
     );
+    pair.scenario("CLIENT UNBLOCK, with and without ERROR", |srv, t| {
+        let mut admin = srv.conn();
+        let mut c = srv.conn();
+        let id = c.call_parsed(&["CLIENT", "ID"]).int().unwrap_or_default();
+        let id = id.to_string();
+        for how in [&[][..], &["ERROR"]] {
+            c.cmd(&["BZMPOP", "0", "1", "never", "MIN"]);
+            until_blocked(&mut admin, 1);
+            let mut cmd = vec!["CLIENT", "UNBLOCK", id.as_str()];
+            cmd.extend_from_slice(how);
+            t.call(&mut admin, &cmd);
+            t.reply("unblocked", Mask::Exact, &c.read_reply());
+        }
+    });
     pair.scenario("timeouts in RESP2 and RESP3", |srv, t| {
         let mut c = srv.conn();
         t.call(&mut c, &["BZPOPMIN", "none", "0.05"]);
