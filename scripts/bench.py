@@ -33,11 +33,12 @@ LONG = os.environ.get("LONG") == "1"
 # Commands of the default matrix and the redis-benchmark test names they map to.
 TESTS = ["ping_mbulk", "set", "get", "incr", "mset"]
 # Collection commands, run with the smallest value size only. The pops
-# take what the pushes before them left (no FLUSHALL in between), and
-# redis-benchmark fills the list each LRANGE test reads.
+# take what the pushes (and ZPOPMIN what ZADD) before them left (no
+# FLUSHALL in between), and redis-benchmark fills the list each LRANGE
+# test reads.
 COLLECTION_TESTS = ["lpush", "rpush", "lpop", "rpop", "lrange_100", "lrange_300", "lrange_600", "hset", "sadd",
-                    "spop"]
-KEEP_DATA = {"lpop", "rpop", "spop"}
+                    "spop", "zadd", "zpopmin"]
+KEEP_DATA = {"lpop", "rpop", "spop", "zpopmin"}
 # Commands redis-benchmark has no test for, run as custom commands with the
 # collection tests. PFCOUNT counts the sketch PFADD filled.
 CUSTOM_TESTS = {

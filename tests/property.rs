@@ -1,5 +1,5 @@
 //! Property-style differential test: a seeded pseudo-random generator draws
-//! a few thousand string, hash, list, set and key commands (valid and invalid options, wrong
+//! a few thousand string, hash, list, set, sorted-set and key commands (valid and invalid options, wrong
 //! arities, values that are and are not numbers) over ten keys in two
 //! databases, sends each to real Redis and to ferrodis in lockstep, and
 //! requires identical replies. The keyspace is small so that commands keep
@@ -94,6 +94,12 @@ const MILLIS_AT: &[&str] = &[
 /// Hash fields: a few names, integers and an empty one.
 const FIELDS: &[&str] = &["f0", "f1", "f2", "12", "", "-1"];
 
+/// Scores for sorted-set members: integers, fractions, infinities, junk.
+const SCORES: &[&str] = &["1", "2", "0", "-1", "1.5", "0.1", "inf", "-inf", "-0", "x"];
+
+/// Score range bounds.
+const BOUNDS: &[&str] = &["0", "1", "(1", "2", "-inf", "+inf", "(0.1", "x", "(-inf"];
+
 /// Relative times that cannot leave a countdown behind: non-positive ones
 /// delete or are rejected, the rest are invalid.
 const RELATIVE: &[&str] = &["0", "-1", "-100", "abc", "9223372036854775807", ""];
@@ -108,6 +114,8 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
         }
     };
     let f = |rng: &mut Rng| rng.pick(FIELDS).to_string();
+    let score = |rng: &mut Rng| rng.pick(SCORES).to_string();
+    let bound = |rng: &mut Rng| rng.pick(BOUNDS).to_string();
     let side = |rng: &mut Rng| rng.pick(&["LEFT", "RIGHT", "left", "UP"]).to_string();
     let index = |rng: &mut Rng| {
         rng.pick(&["0", "1", "-1", "-2", "3", "100", "-100", "x"])
@@ -118,7 +126,7 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
         rng.pick(&["1", "2", "3", "-5", "10", "70000", "a", "b", "01", ""])
             .to_string()
     };
-    let mut cmd: Vec<String> = match rng.below(76) {
+    let mut cmd: Vec<String> = match rng.below(84) {
         0..=3 => vec!["GET".into(), k(rng)],
         4..=7 => {
             let mut c = vec!["SET".into(), k(rng), v(rng)];
@@ -384,6 +392,53 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
             let mut c = vec![verb.into(), k(rng)];
             for _ in 0..1 + rng.below(3) {
                 c.push(k(rng));
+            }
+            c
+        }
+        76 | 77 => {
+            let mut c = vec!["ZADD".into(), k(rng)];
+            for _ in 0..rng.below(2) {
+                c.push(rng.pick(&["NX", "XX", "GT", "LT", "CH", "INCR"]).into());
+            }
+            for _ in 0..1 + rng.below(3) {
+                c.extend([score(rng), f(rng)]);
+            }
+            c
+        }
+        78 => vec!["ZINCRBY".into(), k(rng), score(rng), f(rng)],
+        79 => vec!["ZREM".into(), k(rng), f(rng), f(rng)],
+        80 => {
+            let mut c = vec!["ZRANGE".into(), k(rng), index(rng), index(rng)];
+            if rng.chance(30) {
+                c.push("REV".into());
+            }
+            if rng.chance(50) {
+                c.push("WITHSCORES".into());
+            }
+            c
+        }
+        81 => {
+            let mut c = vec![
+                rng.pick(&["ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZCOUNT"])
+                    .into(),
+                k(rng),
+                bound(rng),
+                bound(rng),
+            ];
+            if c[0] != "ZCOUNT" && rng.chance(50) {
+                c.push("WITHSCORES".into());
+            }
+            c
+        }
+        82 => vec![
+            rng.pick(&["ZRANK", "ZREVRANK", "ZSCORE"]).into(),
+            k(rng),
+            f(rng),
+        ],
+        83 => {
+            let mut c = vec!["ZPOPMIN".into(), k(rng)];
+            if rng.chance(50) {
+                c.push(rng.pick(&["0", "1", "2", "10", "-1", "x"]).into());
             }
             c
         }

@@ -57,3 +57,5 @@ mod signals;
 mod startup;
 /// String commands: every option, conflict, boundary and encoding.
 mod strings;
+/// Sorted sets: every command, both encodings, blocking pops, DUMP, RDB and AOF.
+mod zset;

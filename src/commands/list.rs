@@ -81,7 +81,7 @@ fn where_word(at: Where) -> &'static [u8] {
 
 /// A number Redis reads with `getRangeLongFromObjectOrReply` and a
 /// message of its own for anything out of `min..`.
-fn parse_at_least(arg: &[u8], min: i64, msg: &'static str) -> Result<i64, CmdError> {
+pub(super) fn parse_at_least(arg: &[u8], min: i64, msg: &'static str) -> Result<i64, CmdError> {
     match parse_int(arg) {
         Ok(v) if v >= min => Ok(v),
         _ => Err(CmdError::Message(msg.into())),

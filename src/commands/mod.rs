@@ -24,6 +24,7 @@ pub mod server;
 pub mod set;
 pub mod string;
 pub mod table;
+pub mod zset;
 
 use std::ops::Range;
 use std::time::Instant;
@@ -187,6 +188,7 @@ pub enum Group {
     Hyperloglog,
     Set,
     Pubsub,
+    SortedSet,
 }
 
 impl Group {
@@ -202,6 +204,7 @@ impl Group {
             Group::Hyperloglog => "hyperloglog",
             Group::Set => "set",
             Group::Pubsub => "pubsub",
+            Group::SortedSet => "sorted_set",
         }
     }
 }

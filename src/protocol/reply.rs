@@ -157,6 +157,21 @@ impl ReplyBuf {
         }
     }
 
+    /// A double as Redis 7.0 replies with one (`addReplyDouble`): `%.17g`
+    /// text, `inf`/`-inf` for the infinities, as a bulk string in RESP2
+    /// and a `,` double in RESP3.
+    pub fn double(&mut self, d: f64) {
+        let mut buf = [0u8; crate::storage::float::G17_MAX];
+        let text = crate::storage::float::format_g17(d, &mut buf);
+        if self.resp3 {
+            self.buf.push(b',');
+            self.buf.extend_from_slice(text);
+            self.crlf();
+        } else {
+            self.bulk(text);
+        }
+    }
+
     /// The null bulk string (`$-1` in RESP2, `_` in RESP3).
     pub fn null(&mut self) {
         self.raw(if self.resp3 { b"_\r\n" } else { b"$-1\r\n" });

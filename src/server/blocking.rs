@@ -69,6 +69,9 @@ pub enum BlockOp {
         to: Where,
         rpoplpush: bool,
     },
+    /// BZPOPMIN, BZPOPMAX, BZMPOP: pop the lowest or, when `max`, the
+    /// highest scores; `count` for BZMPOP.
+    ZPop { max: bool, count: Option<u64> },
 }
 
 /// Every blocked client, and the keys and deadlines they wait on.

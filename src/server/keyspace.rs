@@ -29,6 +29,7 @@ pub mod event {
     pub const LIST: u32 = 1 << 4;
     pub const SET: u32 = 1 << 5;
     pub const HASH: u32 = 1 << 6;
+    pub const ZSET: u32 = 1 << 7;
     pub const EXPIRED: u32 = 1 << 8;
     pub const NEW: u32 = 1 << 14;
 }

@@ -10,6 +10,7 @@
 
 use super::db::Db;
 use super::dict::Id;
+use super::float::{format_g17, G17_MAX};
 use super::listpack::IntBuf;
 use super::value::{Kind, Value};
 
@@ -39,6 +40,7 @@ fn type_number(kind: Kind) -> u32 {
         Kind::String => 0,
         Kind::List => 1,
         Kind::Set => 2,
+        Kind::ZSet => 3,
         Kind::Hash => 4,
     }
 }
@@ -66,6 +68,16 @@ pub fn value_digest(digest: &mut Digest, value: &Value, has_expire: bool) {
         Value::Set(set) => {
             for member in set.iter() {
                 xor(digest, member.as_bytes(&mut IntBuf::default()));
+            }
+        }
+        // Each member with its score as `%.17g` text, in any order.
+        Value::ZSet(z) => {
+            for (member, score) in z.iter() {
+                let mut element = Digest::default();
+                mix(&mut element, member.as_bytes(&mut IntBuf::default()));
+                let mut text = [0u8; G17_MAX];
+                mix(&mut element, format_g17(score, &mut text));
+                xor(digest, &element);
             }
         }
     }
@@ -177,5 +189,37 @@ mod tests {
             hex(&dataset_digest([&db].into_iter())),
             "9a42a7a7447ea9b556782ca0abb9c229114b7f5d"
         );
+    }
+
+    /// DEBUG DIGEST-VALUE on redis-server 7.0.15 after `ZADD z 1 a 2.5 b
+    /// 0.1 c -0 d`, `ZADD w -0 d` and `ZADD x 0.1 c`, in both encodings.
+    #[test]
+    fn sorted_sets_match_redis() {
+        use crate::storage::zset::{AddFlags, Limits, ZSet};
+        let limits = Limits {
+            entries: 128,
+            value: 64,
+        };
+        let cases: [(&[(&str, f64)], &str); 3] = [
+            (
+                &[("a", 1.0), ("b", 2.5), ("c", 0.1), ("d", -0.0)],
+                "945644ed52fc362edbd1a7274ff843b44a43d859",
+            ),
+            (&[("d", -0.0)], "baebd57bc339c2d9a156cb2911ecf2234f499b86"),
+            (&[("c", 0.1)], "eae1ca938b0890f074d9bda717872cc640f2451a"),
+        ];
+        for (members, want) in cases {
+            let mut z = ZSet::new();
+            for (m, s) in members {
+                z.add(m.as_bytes(), *s, AddFlags::default(), limits)
+                    .unwrap();
+            }
+            let mut db = Db::new();
+            let id = db.add(b"z", Value::ZSet(z.clone()), 0);
+            assert_eq!(hex(&key_digest(&db, Some(id))), want);
+            z.convert();
+            let id = db.add(b"z2", Value::ZSet(z), 0);
+            assert_eq!(hex(&key_digest(&db, Some(id))), want);
+        }
     }
 }

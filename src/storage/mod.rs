@@ -13,5 +13,7 @@ pub mod intset;
 pub mod listpack;
 pub mod quicklist;
 pub mod set;
+pub mod skiplist;
 pub mod value;
 pub mod ziplist;
+pub mod zset;

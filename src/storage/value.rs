@@ -14,6 +14,7 @@ use super::dict::DictKey;
 use super::hash::Hash;
 use super::quicklist::Quicklist;
 use super::set::Set;
+use super::zset::ZSet;
 
 /// Longest byte string kept inline.
 pub const INLINE_MAX: usize = 22;
@@ -209,6 +210,7 @@ pub enum Value {
     Hash(Hash),
     List(Box<Quicklist>),
     Set(Set),
+    ZSet(ZSet),
 }
 
 /// The type of a value, as `TYPE` names it and WRONGTYPE checks compare.
@@ -218,6 +220,7 @@ pub enum Kind {
     Hash,
     List,
     Set,
+    ZSet,
 }
 
 impl Value {
@@ -227,6 +230,7 @@ impl Value {
             Value::Hash(_) => Kind::Hash,
             Value::List(_) => Kind::List,
             Value::Set(_) => Kind::Set,
+            Value::ZSet(_) => Kind::ZSet,
         }
     }
 
@@ -237,6 +241,7 @@ impl Value {
             Kind::Hash => "hash",
             Kind::List => "list",
             Kind::Set => "set",
+            Kind::ZSet => "zset",
         }
     }
 
@@ -247,6 +252,7 @@ impl Value {
             Value::Hash(h) => Value::Hash(h.duplicate()),
             Value::List(l) => Value::List(Box::new(l.duplicate())),
             Value::Set(s) => Value::Set(s.duplicate()),
+            Value::ZSet(z) => Value::ZSet(z.duplicate()),
         }
     }
 
@@ -266,6 +272,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::List(_) => "quicklist",
             Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -275,6 +282,7 @@ impl Value {
             Value::Hash(h) => h.heap_size(),
             Value::List(l) => std::mem::size_of::<Quicklist>() + l.heap_size(),
             Value::Set(s) => s.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
         }
     }
 }
@@ -289,6 +297,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<Value>(), 24);
         assert_eq!(std::mem::size_of::<Hash>(), 16);
         assert_eq!(std::mem::size_of::<Set>(), 16);
+        assert_eq!(std::mem::size_of::<ZSet>(), 16);
     }
 
     #[test]

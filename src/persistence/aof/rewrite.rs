@@ -2,7 +2,8 @@
 //! that rebuild the keyspace, as Redis's `rewriteAppendOnlyFileRio` writes
 //! them: `SELECT` for each non-empty database, then one command per key
 //! (`RPUSH` batches of 64 elements for a list, `SADD` batches of 64
-//! members for a set) and `PEXPIREAT` for keys with a deadline.
+//! members for a set, `ZADD` batches of 64 score-member pairs for a sorted
+//! set) and `PEXPIREAT` for keys with a deadline.
 //!
 //! With the preamble on (the default) the base is an RDB file written by
 //! `rdb/save.rs` instead; both are loaded by `reader.rs`.
@@ -13,11 +14,13 @@ use std::time::Duration;
 use crate::protocol::reply::format_i64;
 use crate::server::propagate::{int_arg, write_command};
 use crate::storage::db::Db;
+use crate::storage::float::{format_g17, G17_MAX};
 use crate::storage::hash::Hash;
 use crate::storage::listpack::IntBuf;
 use crate::storage::quicklist::Quicklist;
 use crate::storage::set::Set;
 use crate::storage::value::Value;
+use crate::storage::zset::ZSet;
 
 /// The annotation `aof-timestamp-enabled` writes before the commands of
 /// a new second (and at the top of a base in command form); loaders skip it.
@@ -73,6 +76,30 @@ fn write_set(buf: &mut Vec<u8>, key: &[u8], set: &Set) {
     }
 }
 
+/// `ZADD key score member ...` commands rebuilding `z`, 64 pairs each,
+/// scores as `%.17g` text (Redis's `rewriteSortedSetObject`).
+fn write_zset(buf: &mut Vec<u8>, key: &[u8], z: &ZSet) {
+    let mut text = Vec::new();
+    let mut ends = Vec::with_capacity(2 * ITEMS_PER_CMD);
+    let mut it = z.iter().peekable();
+    while it.peek().is_some() {
+        text.clear();
+        ends.clear();
+        for (member, score) in it.by_ref().take(ITEMS_PER_CMD) {
+            let mut g = [0u8; G17_MAX];
+            text.extend_from_slice(format_g17(score, &mut g));
+            ends.push(text.len());
+            text.extend_from_slice(member.as_bytes(&mut IntBuf::default()));
+            ends.push(text.len());
+        }
+        let starts = std::iter::once(0).chain(ends.iter().copied());
+        let elements = starts.zip(ends.iter()).map(|(a, &b)| &text[a..b]);
+        let head = [&b"ZADD"[..], key];
+        let argv: Vec<&[u8]> = head.into_iter().chain(elements).collect();
+        write_command(buf, argv.into_iter());
+    }
+}
+
 /// Writes the commands rebuilding `dbs` to `out`. Keys whose deadline is
 /// before `now_ms` are left out: loading them would only delete them.
 /// `key_delay_us` is `rdb-key-save-delay` (tests slow rewrites with it).
@@ -103,6 +130,7 @@ pub fn write_commands<W: Write>(
                 Value::Hash(h) => write_hash(&mut buf, key, h),
                 Value::List(l) => write_list(&mut out, &mut buf, key, l)?,
                 Value::Set(set) => write_set(&mut buf, key, set),
+                Value::ZSet(z) => write_zset(&mut buf, key, z),
             }
             if let Some(t) = deadline {
                 let when = int_arg(t as i64);
@@ -207,6 +235,32 @@ mod tests {
         assert_eq!(heads.len(), 3);
         assert_eq!(text.matches("*130\r\n$5\r\nHMSET").count(), 2);
         assert!(text.contains("*6\r\n$5\r\nHMSET\r\n$1\r\nh\r\n$4\r\nf128\r\n$1\r\n7\r\n"));
+    }
+
+    /// Sorted sets rebuild with ZADD, at most 64 pairs per command.
+    #[test]
+    fn sorted_sets_in_batches_of_64_pairs() {
+        use crate::storage::zset::{AddFlags, Limits};
+        let mut z = ZSet::new();
+        let limits = Limits {
+            entries: 128,
+            value: 64,
+        };
+        for i in 0..130 {
+            let score = f64::from(i) + 0.5;
+            z.add(
+                format!("m{i}").as_bytes(),
+                score,
+                AddFlags::default(),
+                limits,
+            )
+            .unwrap();
+        }
+        let mut dbs = vec![Db::new()];
+        dbs[0].add(b"z", Value::ZSet(z), 0);
+        let text = String::from_utf8(write_commands(Vec::new(), &dbs, 0, 0).unwrap()).unwrap();
+        assert_eq!(text.matches("*130\r\n$4\r\nZADD").count(), 2);
+        assert!(text.contains("*6\r\n$4\r\nZADD\r\n$1\r\nz\r\n$5\r\n128.5\r\n$4\r\nm128\r\n"));
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod save;
 pub mod set;
 pub mod string;
 pub mod value;
+pub mod zset;
 
 use std::fmt;
 

@@ -9,7 +9,7 @@
 
 #![deny(clippy::indexing_slicing)]
 
-use super::{hash, list, set, string, RdbError, Reader};
+use super::{hash, list, set, string, zset, RdbError, Reader};
 use crate::storage::quicklist::Options;
 use crate::storage::value::Value;
 
@@ -21,6 +21,7 @@ pub struct Thresholds {
     pub list: Options,
     /// `set-max-intset-entries`.
     pub set_intset: usize,
+    pub zset: crate::storage::zset::Limits,
 }
 
 impl Thresholds {
@@ -32,6 +33,10 @@ impl Thresholds {
         },
         list: Options { fill: -2, depth: 0 },
         set_intset: 512,
+        zset: crate::storage::zset::Limits {
+            entries: 128,
+            value: 64,
+        },
     };
 
     /// The thresholds `config` sets.
@@ -46,6 +51,10 @@ impl Thresholds {
                 depth: config.list_compress_depth,
             },
             set_intset: config.set_max_intset_entries,
+            zset: crate::storage::zset::Limits {
+                entries: config.zset_max_listpack_entries,
+                value: config.zset_max_listpack_value,
+            },
         }
     }
 }
@@ -93,6 +102,7 @@ pub fn type_of(value: &Value) -> u8 {
         Value::Hash(h) => hash::type_of(h),
         Value::List(_) => list::TYPE_LIST_QUICKLIST_2,
         Value::Set(s) => set::type_of(s),
+        Value::ZSet(z) => zset::type_of(z),
     }
 }
 
@@ -103,6 +113,7 @@ pub fn write_body(out: &mut Vec<u8>, value: &Value, compress: bool) {
         Value::Hash(h) => hash::write(out, h, compress),
         Value::List(l) => list::write_value(out, l, compress),
         Value::Set(s) => set::write(out, s, compress),
+        Value::ZSet(z) => zset::write(out, z, compress),
     }
 }
 
@@ -129,6 +140,10 @@ pub fn read_body(t: u8, r: &mut Reader, limits: &Thresholds) -> Result<Value, Rd
             list::read_value(t, r, limits.list).map(|l| Value::List(Box::new(l)))
         }
         set::TYPE_SET | set::TYPE_SET_INTSET => set::read(t, r, limits.set_intset).map(Value::Set),
+        zset::TYPE_ZSET
+        | zset::TYPE_ZSET_2
+        | zset::TYPE_ZSET_ZIPLIST
+        | zset::TYPE_ZSET_LISTPACK => zset::read(t, r, limits.zset).map(Value::ZSet),
         other => Err(RdbError::UnsupportedType(other)),
     }
 }
