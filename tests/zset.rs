@@ -409,9 +409,10 @@ fn resp3_shapes() {
 
 #[test]
 fn set_operations() {
-    zdiff(&[script(
-        "zunion zinter zdiff and their stores",
-        "
+    zdiff(&[
+        script(
+            "zunion zinter zdiff and their stores",
+            "
         ZADD a 1 x 2 y 3 z
         ZADD b 10 y 20 z 30 w
         ZADD c 100 z
@@ -475,7 +476,34 @@ fn set_operations() {
         ZUNIONSTORE fl 2 fl fl
         ZRANGE fl 0 -1 WITHSCORES
         ",
-    )]);
+        ),
+        script(
+            "plain sets count as members of score 1",
+            "
+        ZADD a 1 x 2 y 3 z
+        SADD s y z q
+        SADD ints 1 2 3
+        ZADD nums 5 1 6 4
+        ZUNION 2 a s WITHSCORES
+        ZUNION 2 s s WEIGHTS 2 3 WITHSCORES
+        ZINTER 2 a s WITHSCORES
+        ZINTER 2 s a AGGREGATE MAX WITHSCORES
+        ZDIFF 2 a s WITHSCORES
+        ZDIFF 2 s a WITHSCORES
+        ZINTERCARD 2 a s
+        ZINTER 2 ints nums WITHSCORES
+        ZUNION 2 ints nums WITHSCORES
+        ZUNIONSTORE d 2 s ints
+        ZRANGE d 0 -1 WITHSCORES
+        OBJECT ENCODING d
+        ZINTERSTORE d 1 s
+        ZRANGE d 0 -1 WITHSCORES
+        LPUSH l x
+        ZUNION 2 a l
+        ZINTERCARD 2 s l
+        ",
+        ),
+    ]);
 }
 
 #[test]

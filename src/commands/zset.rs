@@ -1043,6 +1043,8 @@ pub fn bzmpop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 enum Source<'a> {
     Missing,
     ZSet(&'a ZSet),
+    /// A plain set: each member with score 1, as Redis reads one.
+    Set(&'a crate::storage::set::Set),
 }
 
 impl Source<'_> {
@@ -1050,6 +1052,7 @@ impl Source<'_> {
         match self {
             Source::Missing => 0,
             Source::ZSet(z) => z.len(),
+            Source::Set(set) => set.len(),
         }
     }
 
@@ -1057,13 +1060,22 @@ impl Source<'_> {
         match self {
             Source::Missing => None,
             Source::ZSet(z) => z.score(member),
+            Source::Set(set) => set.contains(member).then_some(1.0),
         }
     }
 
     fn for_each(&self, mut f: impl FnMut(&[u8], f64)) {
-        if let Source::ZSet(z) = self {
-            for (m, s) in z.iter() {
-                f(m.as_bytes(&mut IntBuf::default()), s);
+        match self {
+            Source::Missing => {}
+            Source::ZSet(z) => {
+                for (m, s) in z.iter() {
+                    f(m.as_bytes(&mut IntBuf::default()), s);
+                }
+            }
+            Source::Set(set) => {
+                for m in set.iter() {
+                    f(m.as_bytes(&mut IntBuf::default()), 1.0);
+                }
             }
         }
     }
@@ -1071,7 +1083,7 @@ impl Source<'_> {
 
 /// Whether a value can be an input of a set operation.
 fn is_source(value: &Value) -> bool {
-    value.kind() == Kind::ZSet
+    matches!(value.kind(), Kind::ZSet | Kind::Set)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -1204,6 +1216,7 @@ fn sources<'a>(
         .map(|(id, &w)| {
             let s = match id.map(|id| srv.db(db).value(id)) {
                 Some(Value::ZSet(z)) => Source::ZSet(z),
+                Some(Value::Set(set)) => Source::Set(set),
                 _ => Source::Missing,
             };
             (s, w)
