@@ -17,6 +17,8 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod list;
+pub mod monitor;
+pub mod multi;
 pub mod persistence;
 pub mod server;
 pub mod string;
@@ -181,6 +183,7 @@ pub enum Group {
     Connection,
     Server,
     Hash,
+    Transactions,
 }
 
 impl Group {
@@ -193,6 +196,7 @@ impl Group {
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Hash => "hash",
+            Group::Transactions => "transactions",
         }
     }
 }
@@ -322,6 +326,46 @@ impl<'a> Args<'a> {
 
     pub fn to_vecs(&self) -> Vec<Vec<u8>> {
         self.iter().map(<[u8]>::to_vec).collect()
+    }
+}
+
+/// A request's arguments held apart from the query buffer: one byte
+/// buffer and the ranges into it, as a queued transaction keeps them.
+#[derive(Debug)]
+pub struct OwnedArgs {
+    data: Box<[u8]>,
+    ranges: Box<[Range<usize>]>,
+}
+
+impl OwnedArgs {
+    pub fn new(args: &Args) -> Self {
+        let mut data = Vec::with_capacity(args.bytes());
+        let mut ranges = Vec::with_capacity(args.len());
+        for arg in args.iter() {
+            ranges.push(data.len()..data.len() + arg.len());
+            data.extend_from_slice(arg);
+        }
+        OwnedArgs {
+            data: data.into_boxed_slice(),
+            ranges: ranges.into_boxed_slice(),
+        }
+    }
+
+    pub fn args(&self) -> Args<'_> {
+        Args::new(&self.data, &self.ranges)
+    }
+
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Total bytes of the arguments.
+    pub fn bytes(&self) -> usize {
+        self.data.len()
     }
 }
 
@@ -522,6 +566,9 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     if args.is(0, "quit") {
         client.reply.ok();
         client.close_after_reply = true;
+        if let Some(id) = srv.commands.find_top(b"quit") {
+            srv.feed_monitors(client, srv.commands.all[id], args);
+        }
         return Outcome::Continue;
     }
     let id = match srv.commands.lookup(args) {
@@ -560,8 +607,19 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
         reject(srv, client, Some(id), CmdError::NoAuth);
         return Outcome::Continue;
     }
+    if client.multi.is_some() && spec.has(flags::NO_MULTI) {
+        reject(srv, client, Some(id), CmdError::Message(
+            "ERR Command not allowed inside a transaction".into(),
+        ));
+        return Outcome::Continue;
+    }
+    // EXEC counts as what it will run: a write when a queued command is.
+    let cmd_flags = match &client.multi {
+        Some(m) if spec.name == "exec" => spec.flags | m.flags,
+        _ => spec.flags,
+    };
     // Redis refuses PING too, so monitoring notices the broken persistence.
-    if spec.has(flags::WRITE) || spec.name == "ping" {
+    if cmd_flags & flags::WRITE != 0 || spec.name == "ping" {
         let denied = if srv.writes_denied() {
             Some(CmdError::Misconf)
         } else {
@@ -574,8 +632,12 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
             return Outcome::Continue;
         }
     }
-    if srv.pause.blocks(spec, srv.clock.now_ms) {
+    if srv.pause.blocks(cmd_flags, srv.clock.now_ms) {
         return Outcome::Postpone;
+    }
+    if client.multi.is_some() && !multi::runs_in_multi(spec) {
+        multi::queue(srv, client, id, args);
+        return Outcome::Continue;
     }
     call(srv, client, id, args);
     Outcome::Continue
@@ -632,6 +694,7 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     if !client.blocked {
         apply_reply_mode(client, reply_mark);
     }
+    srv.feed_monitors(client, spec, args);
 }
 
 /// Propagates a command that changed data, in the form its handler asked
@@ -643,10 +706,12 @@ fn propagate(
     args: &Args,
     dirty_before: u64,
 ) {
+    // Deletions by expiry also break watches, so they are handled even
+    // while nothing is propagated.
+    srv.propagate_expired();
     if !srv.propagator.is_enabled() {
         return;
     }
-    srv.propagate_expired();
     let rewrite = srv.propagator.take_rewrite();
     if srv.dirty == dirty_before || !(spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)) {
         return;
@@ -672,11 +737,13 @@ pub(crate) fn apply_reply_mode(client: &mut Client, mark: usize) {
     }
 }
 
-/// Refuses a request before it runs; counted as a rejected call.
+/// Refuses a request before it runs; counted as a rejected call. Inside
+/// a transaction the refusal dooms it, and a refused EXEC discards it.
 fn reject(srv: &mut Server, client: &mut Client, id: Option<CommandId>, err: CmdError) {
     if let Some(id) = id {
         srv.stats.commands[id].rejected_calls += 1;
     }
+    let err = multi::refused_in_multi(srv, client, id, err);
     let mark = client.reply.mark();
     write_error(srv, client, &err);
     if client.reply_mode != ReplyMode::On {

@@ -8,7 +8,7 @@
 
 use super::{
     acl, bitops, client, connection, debug, dump, flags, hash, info, introspection, keys, list,
-    persistence, server, string,
+    monitor, multi, persistence, server, string,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -703,6 +703,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "discard",
+        arity: 1,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+        acl: acl::TRANSACTION,
+        summary: "Discard all commands issued after MULTI",
+        since: "2.0.0",
+        group: Group::Transactions,
+        complexity: "O(N), when N is the number of queued commands",
+        handler: Some(multi::discard),
+        ..BASE
+    },
+    CommandSpec {
         name: "dump",
         arity: 2,
         flags: flags::READONLY,
@@ -727,6 +739,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Connection,
         complexity: "O(1)",
         handler: Some(connection::echo),
+        ..BASE
+    },
+    CommandSpec {
+        name: "exec",
+        arity: 1,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::SKIP_SLOWLOG,
+        acl: acl::TRANSACTION,
+        summary: "Execute all commands issued after MULTI",
+        since: "1.2.0",
+        group: Group::Transactions,
+        complexity: "Depends on commands in the transaction",
+        handler: Some(multi::exec),
         ..BASE
     },
     CommandSpec {
@@ -1430,6 +1454,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "monitor",
+        arity: 1,
+        flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        acl: 0,
+        summary: "Listen for all requests received by the server in real time",
+        since: "1.0.0",
+        group: Group::Server,
+        complexity: "",
+        handler: Some(monitor::monitor),
+        ..BASE
+    },
+    CommandSpec {
         name: "move",
         arity: 3,
         flags: flags::WRITE | flags::FAST,
@@ -1471,6 +1507,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::String,
         complexity: "O(N) where N is the number of keys to set.",
         handler: Some(string::msetnx),
+        ..BASE
+    },
+    CommandSpec {
+        name: "multi",
+        arity: 1,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+        acl: acl::TRANSACTION,
+        summary: "Mark the start of a transaction block",
+        since: "1.2.0",
+        group: Group::Transactions,
+        complexity: "O(1)",
+        handler: Some(multi::multi),
         ..BASE
     },
     CommandSpec {
@@ -2023,6 +2071,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "unwatch",
+        arity: 1,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+        acl: acl::TRANSACTION,
+        summary: "Forget about all watched keys",
+        since: "2.2.0",
+        group: Group::Transactions,
+        complexity: "O(1)",
+        handler: Some(multi::unwatch),
+        ..BASE
+    },
+    CommandSpec {
         name: "wait",
         arity: 3,
         flags: flags::NOSCRIPT,
@@ -2033,6 +2093,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Generic,
         complexity: "O(1)",
         handler: Some(keys::wait),
+        ..BASE
+    },
+    CommandSpec {
+        name: "watch",
+        arity: -2,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+        acl: acl::TRANSACTION,
+        keys: (1, -1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 } }],
+        summary: "Watch the given keys to determine execution of the MULTI/EXEC block",
+        since: "2.2.0",
+        group: Group::Transactions,
+        complexity: "O(1) for every key.",
+        handler: Some(multi::watch),
         ..BASE
     },
 ];

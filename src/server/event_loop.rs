@@ -462,6 +462,8 @@ impl Server {
         if client.blocked {
             self.forget_blocked(client.id);
         }
+        self.unwatch_all(client.id);
+        self.remove_monitor(&mut client);
         let _ = self.poll.registry().deregister(&mut client.stream);
         if self.clients.contains(client.token) {
             self.clients.remove(client.token);
@@ -543,7 +545,7 @@ fn format_addr(a: &std::net::SocketAddr) -> String {
 }
 
 /// Queues a client's output for the flush before the next poll, once.
-fn enqueue_write(pending: &mut Vec<usize>, client: &mut Client) {
+pub(crate) fn enqueue_write(pending: &mut Vec<usize>, client: &mut Client) {
     if !client.queued_write {
         client.queued_write = true;
         pending.push(client.token);
