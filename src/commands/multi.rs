@@ -75,30 +75,36 @@ pub fn multi(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
 /// `EXEC`: runs the queue, unless it was doomed (EXECABORT) or a watched
 /// key changed or expired (a null reply).
 pub fn exec(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    let Some(state) = c.multi.take() else {
+    let Some(state) = c.multi.as_mut() else {
         return Err(message("ERR EXEC without MULTI"));
     };
-    if state.aborted {
-        srv.unwatch_all(c.id);
+    let aborted = state.aborted;
+    // The client stays in its transaction while the queue runs, as CLIENT
+    // LIST shows it (flag `x`, `multi=`); nothing queued can begin one.
+    let commands = std::mem::take(&mut state.commands);
+    let watch_broken = srv.watches.is_dirty(c.id) || srv.watched_key_expired(c.id);
+    srv.unwatch_all(c.id);
+    if aborted {
+        c.multi = None;
         return Err(message(
             "EXECABORT Transaction discarded because of previous errors.",
         ));
     }
-    let watch_broken = srv.watches.is_dirty(c.id) || srv.watched_key_expired(c.id);
-    srv.unwatch_all(c.id);
     if watch_broken {
+        c.multi = None;
         c.reply.null_array();
         return Ok(());
     }
-    c.reply.array_len(state.commands.len());
+    c.reply.array_len(commands.len());
     // What CLIENT LIST shows while EXEC runs is EXEC's own arguments.
     let argv_mem = c.argv_mem;
     c.in_exec = true;
-    for (id, argv) in &state.commands {
+    for (id, argv) in &commands {
         call(srv, c, *id, &argv.args());
     }
     c.in_exec = false;
     c.argv_mem = argv_mem;
+    c.multi = None;
     Ok(())
 }
 

@@ -1,0 +1,670 @@
+//! Transactions, MONITOR and RESET, each run on real Redis and on ferrodis
+//! with the replies compared: queueing and the errors that doom a
+//! transaction, runtime errors inside EXEC, WATCH broken by other clients,
+//! by the watcher itself, by expiry (lazy, active, and keys already
+//! expired when watched), by flushes and SWAPDB; what a transaction writes
+//! to the append-only file; commandstats; the MONITOR stream with its
+//! clock and ports masked; and what RESET undoes.
+
+use std::time::Duration;
+
+use crate::util::keyspace::{info_field, wait_until};
+use crate::util::*;
+
+const DEBUG_ON: &[&str] = &["--enable-debug-command", "yes"];
+
+/// `CLIENT LIST`/`CLIENT INFO` with per-connection values masked.
+const CLIENT_FIELDS: Mask = Mask::Fields(CLIENT_VOLATILE);
+
+#[test]
+fn queueing_and_errors() {
+    diff(&[
+        case(
+            "a transaction replies with an array of its replies",
+            &[
+                &["MULTI"],
+                &["SET", "t:a", "1"],
+                &["INCR", "t:a"],
+                &["LPUSH", "t:a", "x"],
+                &["GET", "t:a"],
+                &["EXEC"],
+                &["GET", "t:a"],
+                &["MULTI"],
+                &["EXEC"],
+            ],
+        ),
+        case(
+            "errors at queue time abort the transaction",
+            &[
+                &["MULTI"],
+                &["SET", "t:b", "1"],
+                &["NOSUCH", "x"],
+                &["SET", "t:b", "2"],
+                &["EXEC"],
+                &["GET", "t:b"],
+                &["MULTI"],
+                &["GET"],
+                &["EXEC"],
+                &["MULTI"],
+                &["CLIENT", "NOSUCH"],
+                &["EXEC"],
+                &["MULTI"],
+                &["SAVE"],
+                &["EXEC"],
+                &["MULTI"],
+                &["SHUTDOWN"],
+                &["EXEC"],
+            ],
+        ),
+        case(
+            "errors that do not abort",
+            &[
+                &["MULTI"],
+                &["MULTI"],
+                &["WATCH", "t:c"],
+                &["SET", "t:c", "v"],
+                &["EXEC"],
+                &["EXEC"],
+                &["DISCARD"],
+                &["MULTI"],
+                &["MONITOR"],
+                &["EXEC"],
+            ],
+        ),
+        case(
+            "DISCARD, UNWATCH queued, SELECT inside",
+            &[
+                &["MULTI"],
+                &["SET", "t:d", "1"],
+                &["DISCARD"],
+                &["GET", "t:d"],
+                &["MULTI"],
+                &["UNWATCH"],
+                &["SELECT", "3"],
+                &["SET", "t:d", "3"],
+                &["SELECT", "99"],
+                &["EXEC"],
+                &["GET", "t:d"],
+                &["SELECT", "0"],
+                &["GET", "t:d"],
+            ],
+        ),
+        case(
+            "blocking commands inside MULTI answer at once",
+            &[
+                &["MULTI"],
+                &["BLPOP", "t:empty", "0"],
+                &["BRPOP", "t:empty", "1"],
+                &["BLMOVE", "t:empty", "t:dst", "LEFT", "LEFT", "0"],
+                &["BLMPOP", "0", "1", "t:empty", "LEFT"],
+                &["RPUSH", "t:l", "a"],
+                &["BLPOP", "t:l", "0"],
+                &["EXEC"],
+            ],
+        ),
+        Case::new("RESP3 replies inside EXEC, a null EXEC, QUIT inside MULTI")
+            .masked(Mask::Pairs(&["id"]), &["HELLO", "3"])
+            .cmd(&["MULTI"])
+            .cmd(&["HSET", "t:h", "f", "v"])
+            .cmd(&["HGETALL", "t:h"])
+            .cmd(&["GET", "t:h"])
+            .cmd(&["EXEC"])
+            .cmd(&["WATCH", "t:h"])
+            .cmd(&["DEL", "t:h"])
+            .cmd(&["MULTI"])
+            .cmd(&["PING"])
+            .cmd(&["EXEC"])
+            .cmd(&["MULTI"])
+            .cmd(&["QUIT"]),
+    ]);
+}
+
+#[test]
+fn client_list_shows_the_transaction() {
+    let mut pair = Pair::start();
+    pair.scenario("flags x and d, multi=", |srv, t| {
+        let mut a = srv.conn();
+        let mut b = srv.conn();
+        let id = a.call_parsed(&["CLIENT", "ID"]).int().unwrap_or(0).to_string();
+        let show = |b: &mut Conn, t: &mut Transcript| {
+            t.call_masked(b, CLIENT_FIELDS, &["CLIENT", "LIST", "ID", &id]);
+        };
+        t.call(&mut a, &["MULTI"]);
+        show(&mut b, t);
+        t.call(&mut a, &["SET", "k", "v"]);
+        t.call(&mut a, &["SET", "k", "w"]);
+        show(&mut b, t);
+        t.call(&mut a, &["CLIENT", "INFO"]);
+        let exec = a.call_parsed(&["EXEC"]);
+        let info = exec.items().get(2).map(Reply::text).unwrap_or_default();
+        t.note("flags inside EXEC", field(&info, "flags"));
+        t.note("multi inside EXEC", field(&info, "multi"));
+        show(&mut b, t);
+        t.call(&mut a, &["WATCH", "k"]);
+        t.call(&mut b, &["SET", "k", "x"]);
+        show(&mut b, t);
+        t.call(&mut a, &["UNWATCH"]);
+        show(&mut b, t);
+    });
+}
+
+/// One `name=value` field of a CLIENT LIST line.
+fn field(line: &str, name: &str) -> String {
+    line.split(' ')
+        .find_map(|f| f.strip_prefix(&format!("{name}=")))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn multi_mem_counts_the_queued_arguments() {
+    let mut pair = Pair::start();
+    pair.scenario("multi-mem", |srv, t| {
+        let mut a = srv.conn();
+        let mut b = srv.conn();
+        let id = a.call_parsed(&["CLIENT", "ID"]).int().unwrap_or(0).to_string();
+        a.call(&["MULTI"]);
+        let big = "v".repeat(300);
+        for args in [&["SET", "a", "b"][..], &["SET", "key", &big], &["PING"]] {
+            a.call(args);
+            let line = b.call_parsed(&["CLIENT", "LIST", "ID", &id]).text();
+            t.note("multi-mem", field(&line, "multi-mem"));
+        }
+    });
+}
+
+#[test]
+fn watch_broken_by_writes() {
+    let mut pair = Pair::start();
+    pair.scenario("another client's write", |srv, t| {
+        let mut a = srv.conn();
+        let mut b = srv.conn();
+        t.call(&mut a, &["SET", "w", "1"]);
+        t.call(&mut a, &["WATCH", "w", "other"]);
+        t.call(&mut b, &["GET", "w"]);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["INCR", "w"]);
+        t.call(&mut a, &["EXEC"]);
+        t.call(&mut a, &["WATCH", "w"]);
+        t.call(&mut b, &["INCR", "w"]);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["INCR", "w"]);
+        t.call(&mut a, &["EXEC"]);
+        t.call(&mut a, &["GET", "w"]);
+        // A write that changes nothing (DEL of a missing key) breaks nothing.
+        t.call(&mut a, &["WATCH", "gone"]);
+        t.call(&mut b, &["DEL", "gone"]);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["PING"]);
+        t.call(&mut a, &["EXEC"]);
+        // Creating a watched key does.
+        t.call(&mut a, &["WATCH", "gone"]);
+        t.call(&mut b, &["SET", "gone", "now"]);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["PING"]);
+        t.call(&mut a, &["EXEC"]);
+        // A write in another database to the same name does not.
+        t.call(&mut a, &["WATCH", "w"]);
+        t.call(&mut b, &["SELECT", "1"]);
+        t.call(&mut b, &["SET", "w", "elsewhere"]);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["PING"]);
+        t.call(&mut a, &["EXEC"]);
+    });
+    pair.scenario("the watcher's own write outside MULTI", |srv, t| {
+        let mut a = srv.conn();
+        t.call(&mut a, &["WATCH", "own"]);
+        t.call(&mut a, &["SET", "own", "1"]);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["GET", "own"]);
+        t.call(&mut a, &["EXEC"]);
+        // EXEC forgot the watch, so the next transaction runs.
+        t.call(&mut a, &["SET", "own", "2"]);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["GET", "own"]);
+        t.call(&mut a, &["EXEC"]);
+    });
+    pair.scenario("UNWATCH, DISCARD and RESET forget watches", |srv, t| {
+        let mut a = srv.conn();
+        let mut b = srv.conn();
+        for undo in [&["UNWATCH"][..], &["MULTI"], &["RESET"]] {
+            t.call(&mut a, &["WATCH", "u"]);
+            t.call(&mut b, &["SET", "u", "x"]);
+            t.call(&mut a, undo);
+            if undo[0] == "MULTI" {
+                t.call(&mut a, &["DISCARD"]);
+            }
+            t.call(&mut a, &["MULTI"]);
+            t.call(&mut a, &["GET", "u"]);
+            t.call(&mut a, &["EXEC"]);
+        }
+    });
+    pair.scenario("key commands touching watched keys", |srv, t| {
+        let mut a = srv.conn();
+        let mut b = srv.conn();
+        t.call(&mut b, &["SET", "src", "v"]);
+        let dump = b.call_parsed(&["DUMP", "src"]);
+        let payload = dump.bytes().unwrap_or_default().to_vec();
+        let steps: Vec<(&str, Vec<Vec<u8>>)> = vec![
+            ("dst", cmd(&["RENAME", "src", "dst"])),
+            ("dst", cmd(&["RENAME", "dst", "src"])),
+            ("src", cmd(&["MOVE", "src", "2"])),
+            ("cp", cmd(&["COPY", "dst2", "cp"])),
+            ("rs", {
+                let mut v = cmd(&["RESTORE", "rs", "0"]);
+                v.push(payload.clone());
+                v
+            }),
+            ("src", cmd(&["EXPIRE", "src", "100"])),
+            ("src", cmd(&["PERSIST", "src"])),
+        ];
+        b.call(&["SET", "dst2", "c"]);
+        for (key, write) in steps {
+            t.call(&mut a, &["WATCH", key]);
+            b.cmd(&write);
+            t.reply("write", Mask::Exact, &b.read_reply());
+            t.call(&mut a, &["MULTI"]);
+            t.call(&mut a, &["PING"]);
+            t.call(&mut a, &["EXEC"]);
+            b.call(&["SELECT", "0"]);
+            b.call(&["SET", "src", "v"]);
+        }
+    });
+}
+
+fn cmd(words: &[&str]) -> Vec<Vec<u8>> {
+    words.iter().map(|w| w.as_bytes().to_vec()).collect()
+}
+
+#[test]
+fn watch_broken_by_flushes() {
+    let mut pair = Pair::start();
+    pair.scenario("FLUSHDB, FLUSHALL and SWAPDB", |srv, t| {
+        let mut a = srv.conn();
+        let mut b = srv.conn();
+        let round = |a: &mut Conn, t: &mut Transcript| {
+            t.call(a, &["MULTI"]);
+            t.call(a, &["PING"]);
+            t.call(a, &["EXEC"]);
+        };
+        // A flush of a database without the key changes nothing.
+        t.call(&mut a, &["WATCH", "f"]);
+        t.call(&mut b, &["FLUSHDB"]);
+        round(&mut a, t);
+        t.call(&mut b, &["SET", "f", "1"]);
+        t.call(&mut a, &["WATCH", "f"]);
+        t.call(&mut b, &["FLUSHALL"]);
+        round(&mut a, t);
+        t.call(&mut b, &["SET", "f", "1"]);
+        t.call(&mut a, &["WATCH", "f"]);
+        t.call(&mut b, &["FLUSHDB"]);
+        round(&mut a, t);
+        t.call(&mut b, &["SET", "f", "1"]);
+        t.call(&mut a, &["WATCH", "f"]);
+        t.call(&mut b, &["SELECT", "5"]);
+        t.call(&mut b, &["FLUSHDB"]);
+        round(&mut a, t);
+        // SWAPDB: the key arriving from the other database, or leaving.
+        t.call(&mut b, &["SET", "s", "in 5"]);
+        t.call(&mut a, &["WATCH", "s"]);
+        t.call(&mut b, &["SWAPDB", "0", "5"]);
+        round(&mut a, t);
+        t.call(&mut a, &["WATCH", "s"]);
+        t.call(&mut b, &["SWAPDB", "0", "5"]);
+        round(&mut a, t);
+        t.call(&mut a, &["WATCH", "none"]);
+        t.call(&mut b, &["SWAPDB", "0", "5"]);
+        round(&mut a, t);
+    });
+}
+
+#[test]
+fn watch_and_expiry() {
+    let mut pair = Pair::start_with(DEBUG_ON);
+    pair.scenario("a watched key expiring breaks the watch", |srv, t| {
+        let mut a = srv.conn();
+        let mut b = srv.conn();
+        t.call(&mut b, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        // Expired and not yet deleted.
+        t.call(&mut b, &["SET", "x", "1", "PX", "20"]);
+        t.call(&mut a, &["WATCH", "x"]);
+        std::thread::sleep(Duration::from_millis(40));
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["PING"]);
+        t.call(&mut a, &["EXEC"]);
+        // Deleted by another client's read (lazy expiry).
+        t.call(&mut b, &["SET", "x", "1", "PX", "20"]);
+        t.call(&mut a, &["WATCH", "x"]);
+        std::thread::sleep(Duration::from_millis(40));
+        t.call(&mut b, &["GET", "x"]);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["PING"]);
+        t.call(&mut a, &["EXEC"]);
+        // Deleted by active expiry.
+        t.call(&mut b, &["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+        t.call(&mut b, &["SET", "x", "1", "PX", "20"]);
+        t.call(&mut a, &["WATCH", "x"]);
+        let mut admin = srv.conn();
+        let gone = wait_until(Duration::from_secs(5), || {
+            info_field(&mut admin, "keyspace", "db0").is_none()
+        });
+        t.note("deleted by active expiry", gone);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["PING"]);
+        t.call(&mut a, &["EXEC"]);
+    });
+    pair.scenario("keys already expired when watched", |srv, t| {
+        let mut a = srv.conn();
+        let mut b = srv.conn();
+        t.call(&mut b, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        let stale = |b: &mut Conn, t: &mut Transcript, db: &str| {
+            t.call(b, &["SELECT", db]);
+            t.call(b, &["SET", "st", "1"]);
+            t.call(b, &["PEXPIRE", "st", "1"]);
+            t.call(b, &["SELECT", "0"]);
+        };
+        let round = |a: &mut Conn, t: &mut Transcript| {
+            t.call(a, &["MULTI"]);
+            t.call(a, &["PING"]);
+            t.call(a, &["EXEC"]);
+        };
+        // Watched stale, then nothing: EXEC runs.
+        stale(&mut b, t, "0");
+        std::thread::sleep(Duration::from_millis(5));
+        t.call(&mut a, &["WATCH", "st"]);
+        round(&mut a, t);
+        // Watched stale, then deleted by expiry (a read, a DEL): no change.
+        stale(&mut b, t, "0");
+        std::thread::sleep(Duration::from_millis(5));
+        t.call(&mut a, &["WATCH", "st"]);
+        t.call(&mut b, &["GET", "st"]);
+        round(&mut a, t);
+        stale(&mut b, t, "0");
+        std::thread::sleep(Duration::from_millis(5));
+        t.call(&mut a, &["WATCH", "st"]);
+        t.call(&mut b, &["DEL", "st"]);
+        round(&mut a, t);
+        // Watched stale, then written: a change.
+        stale(&mut b, t, "0");
+        std::thread::sleep(Duration::from_millis(5));
+        t.call(&mut a, &["WATCH", "st"]);
+        t.call(&mut b, &["SET", "st", "2"]);
+        round(&mut a, t);
+        // Watched stale, then the database flushed: no change.
+        stale(&mut b, t, "0");
+        std::thread::sleep(Duration::from_millis(5));
+        t.call(&mut a, &["WATCH", "st"]);
+        t.call(&mut b, &["FLUSHDB"]);
+        round(&mut a, t);
+        // SWAPDB: stale replaced by stale, missing replaced by stale, stale
+        // replaced by live.
+        stale(&mut b, t, "0");
+        stale(&mut b, t, "1");
+        std::thread::sleep(Duration::from_millis(5));
+        t.call(&mut a, &["WATCH", "st"]);
+        t.call(&mut b, &["SWAPDB", "0", "1"]);
+        round(&mut a, t);
+        t.call(&mut b, &["FLUSHALL"]);
+        stale(&mut b, t, "1");
+        std::thread::sleep(Duration::from_millis(5));
+        t.call(&mut a, &["WATCH", "st"]);
+        t.call(&mut b, &["SWAPDB", "0", "1"]);
+        round(&mut a, t);
+        t.call(&mut b, &["FLUSHALL"]);
+        stale(&mut b, t, "0");
+        t.call(&mut b, &["SELECT", "1"]);
+        t.call(&mut b, &["SET", "st", "live"]);
+        std::thread::sleep(Duration::from_millis(5));
+        t.call(&mut a, &["WATCH", "st"]);
+        t.call(&mut b, &["SWAPDB", "0", "1"]);
+        round(&mut a, t);
+    });
+}
+
+#[test]
+fn commandstats_after_transactions() {
+    let mut pair = Pair::start();
+    pair.scenario("calls, failures and errors", |srv, t| {
+        let mut a = srv.conn();
+        a.call(&["CONFIG", "RESETSTAT"]);
+        for words in [
+            &["MULTI"][..],
+            &["SET", "cs", "1"],
+            &["INCR", "cs"],
+            &["NOSUCH"],
+            &["EXEC"],
+            &["MULTI"],
+            &["SET", "cs", "a"],
+            &["INCR", "cs"],
+            &["LPUSH", "cs", "x"],
+            &["EXEC"],
+            &["EXEC"],
+            &["WATCH", "cs"],
+            &["SET", "cs", "b"],
+            &["MULTI"],
+            &["GET", "cs"],
+            &["EXEC"],
+        ] {
+            t.call(&mut a, words);
+        }
+        let stats = a.call_parsed(&["INFO", "commandstats"]).text();
+        let mut lines: Vec<String> = stats
+            .lines()
+            .filter(|l| l.starts_with("cmdstat_") && !l.contains("config|resetstat"))
+            .map(|l| {
+                let (name, rest) = l.split_once(':').unwrap_or((l, ""));
+                let keep: Vec<&str> = rest
+                    .split(',')
+                    .filter(|f| !f.starts_with("usec"))
+                    .collect();
+                format!("{name}:{}", keep.join(","))
+            })
+            .collect();
+        lines.sort();
+        t.note("commandstats", lines);
+        let errors = a.call_parsed(&["INFO", "errorstats"]).text();
+        let mut errors: Vec<&str> = errors.lines().filter(|l| l.starts_with("errorstat_")).collect();
+        errors.sort_unstable();
+        t.note("errorstats", errors);
+        t.note(
+            "total_commands_processed",
+            info_field(&mut a, "stats", "total_commands_processed"),
+        );
+    });
+}
+
+/// The server's incremental AOF files, oldest first, as one text.
+fn incremental_aof(srv: &Server) -> String {
+    let dir = srv.dir().join("appendonlydir");
+    let mut incr: Vec<_> = std::fs::read_dir(&dir)
+        .expect("aof dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".incr.aof"))
+        .collect();
+    incr.sort();
+    incr.iter()
+        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned())
+        .collect()
+}
+
+#[test]
+fn transactions_in_the_aof() {
+    let mut pair = Pair::start_with(&["--appendonly", "yes", "--appendfsync", "always"]);
+    pair.scenario("what transactions write", |srv, t| {
+        let mut c = srv.conn();
+        let script: &[&[&str]] = &[
+            // One write and a read: the write alone, unwrapped.
+            &["SELECT", "3"],
+            &["MULTI"],
+            &["SET", "a", "1"],
+            &["GET", "a"],
+            &["EXEC"],
+            // Reads only: nothing.
+            &["MULTI"],
+            &["GET", "a"],
+            &["EXEC"],
+            // Several writes over two databases.
+            &["MULTI"],
+            &["SET", "b", "2"],
+            &["SELECT", "0"],
+            &["INCR", "n"],
+            &["EXPIRE", "n", "100"],
+            &["EXEC"],
+            // Begins in another database than the last written: SELECT first.
+            &["SELECT", "5"],
+            &["MULTI"],
+            &["SET", "x", "1"],
+            &["SET", "y", "2"],
+            &["EXEC"],
+            // A failing write among them is left out.
+            &["MULTI"],
+            &["SET", "s", "x"],
+            &["INCR", "s"],
+            &["EXEC"],
+            // Blocking commands run as their plain forms.
+            &["MULTI"],
+            &["LPUSH", "l", "a", "b"],
+            &["BLPOP", "l", "0"],
+            &["BRPOPLPUSH", "l", "m", "0"],
+            &["BLPOP", "l", "0"],
+            &["EXEC"],
+            // Aborted and discarded transactions: nothing.
+            &["MULTI"],
+            &["SET", "z", "1"],
+            &["NOSUCH"],
+            &["EXEC"],
+            &["MULTI"],
+            &["SET", "z", "1"],
+            &["DISCARD"],
+        ];
+        for words in script {
+            t.call(&mut c, words);
+        }
+        t.note("incremental files", mask_deadlines(&incremental_aof(srv)));
+    });
+}
+
+/// The AOF text with PEXPIREAT's absolute deadlines (13 digits) masked.
+fn mask_deadlines(aof: &str) -> String {
+    let mut out = String::new();
+    let mut rest = aof;
+    while let Some(at) = rest.find("$13\r\n") {
+        out.push_str(&rest[..at + 5]);
+        rest = &rest[at + 5..];
+        if rest.len() >= 13 && rest.as_bytes()[..13].iter().all(u8::is_ascii_digit) {
+            out.push_str("<deadline>");
+            rest = &rest[13..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A MONITOR line with its clock and the client's port masked.
+fn monitor_line(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw).into_owned();
+    let Some((_, rest)) = text.split_once(' ') else {
+        return text;
+    };
+    match rest.split_once("] ") {
+        Some((origin, args)) => {
+            let origin = origin.rsplit_once(':').map_or(origin, |(head, _)| head);
+            format!("{origin}] {args}")
+        }
+        None => rest.to_string(),
+    }
+}
+
+#[test]
+fn monitor_streams_commands() {
+    let mut pair = Pair::start();
+    pair.scenario("what MONITOR shows", |srv, t| {
+        let mut m = srv.conn();
+        t.call(&mut m, &["MONITOR"]);
+        let mut a = srv.conn();
+        let mut b = srv.conn();
+        let requests: &[&[&str]] = &[
+            &["SET", "k", "a b\"c\n\u{1}\\ \u{7f}"],
+            &["GET", ""],
+            &["AUTH", "secret"],
+            &["AUTH", "user", "secret"],
+            &["HELLO", "2", "AUTH", "default", "pw", "SETNAME", "n"],
+            &["HELLO", "2", "SETNAME", "auth"],
+            &["HELLO", "3"],
+            &["HELLO", "2"],
+            &["MULTI"],
+            &["SET", "x", "1"],
+            &["INCR", "x"],
+            &["EXEC"],
+            &["MULTI"],
+            &["NOSUCH"],
+            &["EXEC"],
+            &["CONFIG", "GET", "port"],
+            &["SELECT", "2"],
+            &["PING"],
+            &["NOSUCH"],
+            &["GET"],
+            &["CLIENT", "ID"],
+            &["EXEC"],
+        ];
+        for words in requests {
+            a.call(words);
+        }
+        // A command that blocks is shown when it runs, not when served.
+        // (Waiting by polling INFO would show the polls.)
+        b.cmd(&["BLPOP", "bl", "0"]);
+        std::thread::sleep(Duration::from_millis(200));
+        a.call(&["SELECT", "0"]);
+        a.call(&["RPUSH", "bl", "x"]);
+        b.read_reply();
+        a.call(&["QUIT"]);
+        m.set_timeout(Duration::from_millis(300));
+        let mut lines = Vec::new();
+        while let Ok(raw) = m.try_read_reply() {
+            lines.push(monitor_line(&raw));
+            if lines.len() > 40 {
+                break;
+            }
+        }
+        t.note("lines", lines);
+    });
+    pair.scenario("a monitor in CLIENT LIST, and RESET ends it", |srv, t| {
+        let mut m = srv.conn();
+        t.call(&mut m, &["MONITOR"]);
+        let mut a = srv.conn();
+        t.call_masked(&mut a, CLIENT_FIELDS, &["CLIENT", "LIST"]);
+        t.call(&mut m, &["RESET"]);
+        a.call(&["SET", "after", "reset"]);
+        t.note("no more lines", m.close_state(Duration::from_millis(100)));
+        t.call_masked(&mut a, CLIENT_FIELDS, &["CLIENT", "LIST"]);
+    });
+}
+
+#[test]
+fn reset_undoes_connection_state() {
+    let mut pair = Pair::start();
+    pair.scenario("RESET in and after a transaction", |srv, t| {
+        let mut a = srv.conn();
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["SET", "r", "1"]);
+        t.call(&mut a, &["RESET"]);
+        t.call(&mut a, &["EXEC"]);
+        t.call(&mut a, &["GET", "r"]);
+        t.call(&mut a, &["SELECT", "4"]);
+        t.call(&mut a, &["CLIENT", "SETNAME", "named"]);
+        t.call_masked(&mut a, Mask::Pairs(&["id"]), &["HELLO", "3"]);
+        t.call(&mut a, &["WATCH", "r"]);
+        t.call(&mut a, &["RESET"]);
+        t.call_masked(&mut a, CLIENT_FIELDS, &["CLIENT", "INFO"]);
+    });
+    let mut protected = Pair::start_with(&["--requirepass", "pw"]);
+    protected.scenario("RESET forgets authentication", |srv, t| {
+        let mut a = srv.conn();
+        t.call(&mut a, &["AUTH", "pw"]);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["RESET"]);
+        t.call(&mut a, &["GET", "k"]);
+        t.call(&mut a, &["MULTI"]);
+    });
+}
