@@ -97,6 +97,7 @@ fn queueing_and_errors() {
                 &["BRPOP", "t:empty", "1"],
                 &["BLMOVE", "t:empty", "t:dst", "LEFT", "LEFT", "0"],
                 &["BLMPOP", "0", "1", "t:empty", "LEFT"],
+                &["WAIT", "0", "0"],
                 &["RPUSH", "t:l", "a"],
                 &["BLPOP", "t:l", "0"],
                 &["EXEC"],
@@ -423,6 +424,54 @@ fn watch_and_expiry() {
 }
 
 #[test]
+fn watch_broken_by_debug_reload() {
+    let mut pair = Pair::start_with(DEBUG_ON);
+    pair.scenario("DEBUG RELOAD touches existing watched keys", |srv, t| {
+        let mut a = srv.conn();
+        let mut b = srv.conn();
+        t.call(&mut b, &["SET", "kept", "1"]);
+        t.call(&mut a, &["WATCH", "missing"]);
+        t.call(&mut b, &["DEBUG", "RELOAD"]);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["PING"]);
+        t.call(&mut a, &["EXEC"]);
+        t.call(&mut a, &["WATCH", "kept"]);
+        t.call(&mut b, &["DEBUG", "RELOAD"]);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["PING"]);
+        t.call(&mut a, &["EXEC"]);
+    });
+}
+
+#[test]
+fn client_pause_write_holds_queued_writes_and_exec() {
+    let mut pair = Pair::start();
+    pair.scenario("CLIENT PAUSE WRITE", |srv, t| {
+        let mut a = srv.conn();
+        let mut admin = srv.conn();
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["GET", "p"]);
+        t.call(&mut admin, &["CLIENT", "PAUSE", "300", "WRITE"]);
+        // Reads are queued at once, writes wait for the pause to end.
+        t.call(&mut a, &["GET", "p"]);
+        a.cmd(&["SET", "p", "1"]);
+        t.note("write held", a.close_state(Duration::from_millis(100)));
+        t.reply("write queued after the pause", Mask::Exact, &a.read_reply());
+        // An EXEC of writes counts as a write.
+        t.call(&mut admin, &["CLIENT", "PAUSE", "300", "WRITE"]);
+        a.cmd(&["EXEC"]);
+        t.note("exec held", a.close_state(Duration::from_millis(100)));
+        t.reply("exec after the pause", Mask::Exact, &a.read_reply());
+        // One of reads only does not.
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["GET", "p"]);
+        t.call(&mut admin, &["CLIENT", "PAUSE", "300", "WRITE"]);
+        t.call(&mut a, &["EXEC"]);
+        t.call(&mut admin, &["CLIENT", "UNPAUSE"]);
+    });
+}
+
+#[test]
 fn commandstats_after_transactions() {
     let mut pair = Pair::start();
     pair.scenario("calls, failures and errors", |srv, t| {
@@ -666,5 +715,91 @@ fn reset_undoes_connection_state() {
         t.call(&mut a, &["RESET"]);
         t.call(&mut a, &["GET", "k"]);
         t.call(&mut a, &["MULTI"]);
+    });
+}
+
+/// A connection of the `redis` crate, as an application opens one.
+fn library_client(srv: &Server) -> redis::Connection {
+    let url = format!("redis://127.0.0.1:{}/", srv.port);
+    let con = redis::Client::open(url.as_str())
+        .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(5)))
+        .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+    con.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    con
+}
+
+#[test]
+fn client_library_transactions() {
+    on_both(&[], |srv| {
+        let mut con = library_client(srv);
+        // An atomic pipeline is MULTI ... EXEC; the library unpacks EXEC's array.
+        let (set, n, list): (String, i64, Vec<String>) = redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg("lib:n")
+            .arg(1)
+            .cmd("INCRBY")
+            .arg("lib:n")
+            .arg(41)
+            .cmd("RPUSH")
+            .arg("lib:l")
+            .arg("a")
+            .ignore()
+            .cmd("LRANGE")
+            .arg("lib:l")
+            .arg(0)
+            .arg(-1)
+            .query(&mut con)
+            .expect("atomic pipeline");
+        assert_eq!((set.as_str(), n, list), ("OK", 42, vec!["a".to_string()]));
+        // A runtime error inside is reported, the rest still ran.
+        let err = redis::pipe()
+            .atomic()
+            .cmd("INCR")
+            .arg("lib:l")
+            .cmd("SET")
+            .arg("lib:after")
+            .arg("yes")
+            .query::<(i64, String)>(&mut con)
+            .expect_err("INCR of a list fails");
+        assert!(err.to_string().contains("WRONGTYPE"), "{err}");
+        let after: String = redis::cmd("GET").arg("lib:after").query(&mut con).unwrap();
+        assert_eq!(after, "yes");
+    });
+}
+
+#[test]
+fn client_library_optimistic_lock() {
+    on_both(&[], |srv| {
+        const WORKERS: usize = 3;
+        const ROUNDS: i64 = 50;
+        let handles: Vec<_> = (0..WORKERS)
+            .map(|_| {
+                let mut con = library_client(srv);
+                std::thread::spawn(move || {
+                    for _ in 0..ROUNDS {
+                        // WATCH, read, then write in MULTI/EXEC; a null EXEC
+                        // (someone wrote in between) makes the library retry.
+                        let _: () = redis::transaction(&mut con, &["lib:counter"], |con, pipe| {
+                            let v: Option<i64> =
+                                redis::cmd("GET").arg("lib:counter").query(con)?;
+                            pipe.cmd("SET")
+                                .arg("lib:counter")
+                                .arg(v.unwrap_or(0) + 1)
+                                .ignore()
+                                .query(con)
+                        })
+                        .expect("transaction");
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("worker");
+        }
+        let mut con = library_client(srv);
+        let total: i64 = redis::cmd("GET").arg("lib:counter").query(&mut con).unwrap();
+        assert_eq!(total, WORKERS as i64 * ROUNDS, "no increment lost");
     });
 }
