@@ -126,7 +126,11 @@ fn client_list_shows_the_transaction() {
     pair.scenario("flags x and d, multi=", |srv, t| {
         let mut a = srv.conn();
         let mut b = srv.conn();
-        let id = a.call_parsed(&["CLIENT", "ID"]).int().unwrap_or(0).to_string();
+        let id = a
+            .call_parsed(&["CLIENT", "ID"])
+            .int()
+            .unwrap_or(0)
+            .to_string();
         let show = |b: &mut Conn, t: &mut Transcript| {
             t.call_masked(b, CLIENT_FIELDS, &["CLIENT", "LIST", "ID", &id]);
         };
@@ -164,7 +168,11 @@ fn multi_mem_counts_the_queued_arguments() {
     pair.scenario("multi-mem", |srv, t| {
         let mut a = srv.conn();
         let mut b = srv.conn();
-        let id = a.call_parsed(&["CLIENT", "ID"]).int().unwrap_or(0).to_string();
+        let id = a
+            .call_parsed(&["CLIENT", "ID"])
+            .int()
+            .unwrap_or(0)
+            .to_string();
         a.call(&["MULTI"]);
         let big = "v".repeat(300);
         for args in [&["SET", "a", "b"][..], &["SET", "key", &big], &["PING"]] {
@@ -503,17 +511,17 @@ fn commandstats_after_transactions() {
             .filter(|l| l.starts_with("cmdstat_") && !l.contains("config|resetstat"))
             .map(|l| {
                 let (name, rest) = l.split_once(':').unwrap_or((l, ""));
-                let keep: Vec<&str> = rest
-                    .split(',')
-                    .filter(|f| !f.starts_with("usec"))
-                    .collect();
+                let keep: Vec<&str> = rest.split(',').filter(|f| !f.starts_with("usec")).collect();
                 format!("{name}:{}", keep.join(","))
             })
             .collect();
         lines.sort();
         t.note("commandstats", lines);
         let errors = a.call_parsed(&["INFO", "errorstats"]).text();
-        let mut errors: Vec<&str> = errors.lines().filter(|l| l.starts_with("errorstat_")).collect();
+        let mut errors: Vec<&str> = errors
+            .lines()
+            .filter(|l| l.starts_with("errorstat_"))
+            .collect();
         errors.sort_unstable();
         t.note("errorstats", errors);
         t.note(
@@ -782,8 +790,7 @@ fn client_library_optimistic_lock() {
                         // WATCH, read, then write in MULTI/EXEC; a null EXEC
                         // (someone wrote in between) makes the library retry.
                         let _: () = redis::transaction(&mut con, &["lib:counter"], |con, pipe| {
-                            let v: Option<i64> =
-                                redis::cmd("GET").arg("lib:counter").query(con)?;
+                            let v: Option<i64> = redis::cmd("GET").arg("lib:counter").query(con)?;
                             pipe.cmd("SET")
                                 .arg("lib:counter")
                                 .arg(v.unwrap_or(0) + 1)
@@ -799,7 +806,10 @@ fn client_library_optimistic_lock() {
             h.join().expect("worker");
         }
         let mut con = library_client(srv);
-        let total: i64 = redis::cmd("GET").arg("lib:counter").query(&mut con).unwrap();
+        let total: i64 = redis::cmd("GET")
+            .arg("lib:counter")
+            .query(&mut con)
+            .unwrap();
         assert_eq!(total, WORKERS as i64 * ROUNDS, "no increment lost");
     });
 }

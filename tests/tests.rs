@@ -29,12 +29,12 @@ mod harness;
 mod hash;
 /// Generic key commands: DEL/EXISTS/KEYS/SCAN/RENAME/COPY/MOVE/EXPIRE/OBJECT/DEBUG.
 mod keys;
-/// Transactions (MULTI/EXEC/WATCH), MONITOR and RESET, over several connections.
-mod multi;
 /// Memory bounds: big declared bulks, query and output buffer limits.
 mod limits;
 /// List commands: every option and error, node layout and DUMP bytes per fill and depth.
 mod list;
+/// Transactions (MULTI/EXEC/WATCH), MONITOR and RESET, over several connections.
+mod multi;
 /// Seeded random string/key commands sent to both servers in lockstep.
 mod property;
 /// Raw RESP: inline and multibulk parsing, pipelining, protocol errors.

@@ -137,7 +137,10 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
     let omem = c.reply.overflow_len();
     let obl = c.reply.pending_len() - omem;
     let oll = omem.div_ceil(REPLY_CHUNK);
-    let (multi, multi_mem) = c.multi.as_ref().map_or((-1, 0), |m| (m.count as i64, m.mem));
+    let (multi, multi_mem) = c
+        .multi
+        .as_ref()
+        .map_or((-1, 0), |m| (m.count as i64, m.mem));
     let tot_mem = c.query.data.len()
         + c.reply.capacity()
         + c.argv_mem

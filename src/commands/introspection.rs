@@ -206,9 +206,8 @@ fn reply_doc(c: &mut Client, spec: &CommandSpec) {
     let has_flags = !spec.doc_flags.is_empty();
     // Redis leaves out a complexity its docs do not give (MONITOR).
     let has_complexity = !spec.complexity.is_empty();
-    c.reply.map_len(
-        3 + usize::from(has_complexity) + usize::from(has_flags) + usize::from(has_subs),
-    );
+    c.reply
+        .map_len(3 + usize::from(has_complexity) + usize::from(has_flags) + usize::from(has_subs));
     for (k, v) in [
         ("summary", spec.summary),
         ("since", spec.since),

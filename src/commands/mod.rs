@@ -608,9 +608,12 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
         return Outcome::Continue;
     }
     if client.multi.is_some() && spec.has(flags::NO_MULTI) {
-        reject(srv, client, Some(id), CmdError::Message(
-            "ERR Command not allowed inside a transaction".into(),
-        ));
+        reject(
+            srv,
+            client,
+            Some(id),
+            CmdError::Message("ERR Command not allowed inside a transaction".into()),
+        );
         return Outcome::Continue;
     }
     // EXEC counts as what it will run: a write when a queued command is.

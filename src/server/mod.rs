@@ -281,6 +281,10 @@ impl Server {
     /// `propagateDeletion` with lazyfree off), inside the running call's
     /// propagation when there is one, as in a transaction.
     pub fn propagate_expired(&mut self) {
+        // Nothing is logged then (see `sync_expired_log`).
+        if !self.propagator.is_enabled() && self.watches.is_empty() {
+            return;
+        }
         let verb = self.expiry_deletion();
         for db in 0..self.dbs.len() {
             if self.dbs[db].expired_log.is_empty() {

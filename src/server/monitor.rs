@@ -76,7 +76,11 @@ fn monitor_line(now_us: u64, client: &Client, spec: &CommandSpec, args: &Args) -
     let mut line = head.into_bytes();
     for (i, arg) in args.iter().enumerate() {
         line.push(b' ');
-        let shown = if redacted(spec, args, i) { REDACTED } else { arg };
+        let shown = if redacted(spec, args, i) {
+            REDACTED
+        } else {
+            arg
+        };
         line.extend_from_slice(&crate::config::repr(shown));
     }
     line
