@@ -57,6 +57,22 @@ fn queueing_and_errors() {
             ],
         ),
         case(
+            "arity errors of the transaction commands",
+            &[
+                &["MULTI"],
+                &["EXEC", "x"],
+                &["EXEC"],
+                &["MULTI"],
+                &["MULTI", "x"],
+                &["EXEC"],
+                &["MULTI"],
+                &["DISCARD", "x"],
+                &["EXEC"],
+                &["MULTI", "x"],
+                &["WATCH"],
+            ],
+        ),
+        case(
             "errors that do not abort",
             &[
                 &["MULTI"],
@@ -689,8 +705,22 @@ fn monitor_streams_commands() {
     pair.scenario("a monitor in CLIENT LIST, and RESET ends it", |srv, t| {
         let mut m = srv.conn();
         t.call(&mut m, &["MONITOR"]);
+        // Asking again gets no reply at all.
+        m.cmd(&["MONITOR"]);
+        t.note("again", m.close_state(Duration::from_millis(100)));
         let mut a = srv.conn();
         t.call_masked(&mut a, CLIENT_FIELDS, &["CLIENT", "LIST"]);
+        // A monitor sees its own commands, and may not touch the keyspace.
+        t.call(&mut m, &["PING"]);
+        t.reply("own line", Mask::Custom(|r| monitor_line(r.text().as_bytes())), &m.read_reply());
+        t.call(&mut m, &["GET", "k"]);
+        // A refused EXEC is shown although it did not run.
+        a.call(&["MULTI"]);
+        t.reply("MULTI", Mask::Custom(|r| monitor_line(r.text().as_bytes())), &m.read_reply());
+        a.call(&["EXEC", "x"]);
+        t.reply("refused EXEC", Mask::Custom(|r| monitor_line(r.text().as_bytes())), &m.read_reply());
+        a.call(&["EXEC"]);
+        t.reply("EXEC without MULTI", Mask::Custom(|r| monitor_line(r.text().as_bytes())), &m.read_reply());
         t.call(&mut m, &["RESET"]);
         a.call(&["SET", "after", "reset"]);
         t.note("no more lines", m.close_state(Duration::from_millis(100)));

@@ -574,7 +574,7 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     let id = match srv.commands.lookup(args) {
         Lookup::Found(id) => id,
         Lookup::UnknownCommand => {
-            reject(srv, client, None, CmdError::UnknownCommand(args.to_vecs()));
+            reject(srv, client, args, None, CmdError::UnknownCommand(args.to_vecs()));
             return Outcome::Continue;
         }
         Lookup::UnknownSubcommand(container) => {
@@ -582,6 +582,7 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
             reject(
                 srv,
                 client,
+                args,
                 None,
                 CmdError::UnknownSubcommand(args.get(1).to_vec(), upper),
             );
@@ -591,11 +592,11 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     let spec = srv.commands.all[id];
     client.last_cmd = Some(id);
     if !spec.arity_ok(args.len()) {
-        reject(srv, client, Some(id), CmdError::WrongArity(spec.name));
+        reject(srv, client, args, Some(id), CmdError::WrongArity(spec.name));
         return Outcome::Continue;
     }
     if spec.has(flags::PROTECTED) && !protected_allowed(srv, client) {
-        reject(srv, client, Some(id), CmdError::Message(
+        reject(srv, client, args, Some(id), CmdError::Message(
             "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", \
              you can run it from a local connection, otherwise you need to set this option in the \
              configuration file, and then restart the server."
@@ -604,13 +605,14 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
         return Outcome::Continue;
     }
     if !client.authenticated && srv.auth_required() && !spec.has(flags::NO_AUTH) {
-        reject(srv, client, Some(id), CmdError::NoAuth);
+        reject(srv, client, args, Some(id), CmdError::NoAuth);
         return Outcome::Continue;
     }
     if client.multi.is_some() && spec.has(flags::NO_MULTI) {
         reject(
             srv,
             client,
+            args,
             Some(id),
             CmdError::Message("ERR Command not allowed inside a transaction".into()),
         );
@@ -631,9 +633,17 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
             })
         };
         if let Some(err) = denied {
-            reject(srv, client, Some(id), err);
+            reject(srv, client, args, Some(id), err);
             return Outcome::Continue;
         }
+    }
+    // A monitor counts as a replica, which Redis keeps off the keyspace.
+    let keyspace = flags::WRITE | flags::READONLY | flags::MAY_REPLICATE;
+    if client.monitor && cmd_flags & keyspace != 0 {
+        reject(srv, client, args, Some(id), CmdError::Message(
+            "ERR Replica can't interact with the keyspace".into(),
+        ));
+        return Outcome::Continue;
     }
     if srv.pause.blocks(cmd_flags, srv.clock.now_ms) {
         return Outcome::Postpone;
@@ -742,11 +752,17 @@ pub(crate) fn apply_reply_mode(client: &mut Client, mark: usize) {
 
 /// Refuses a request before it runs; counted as a rejected call. Inside
 /// a transaction the refusal dooms it, and a refused EXEC discards it.
-fn reject(srv: &mut Server, client: &mut Client, id: Option<CommandId>, err: CmdError) {
+fn reject(
+    srv: &mut Server,
+    client: &mut Client,
+    args: &Args,
+    id: Option<CommandId>,
+    err: CmdError,
+) {
     if let Some(id) = id {
         srv.stats.commands[id].rejected_calls += 1;
     }
-    let err = multi::refused_in_multi(srv, client, id, err);
+    let err = multi::refused_in_multi(srv, client, args, id, err);
     let mark = client.reply.mark();
     write_error(srv, client, &err);
     if client.reply_mode != ReplyMode::On {

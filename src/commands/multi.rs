@@ -38,22 +38,30 @@ pub(crate) fn queue(srv: &mut Server, c: &mut Client, id: CommandId, args: &Args
 
 /// A request dispatch refused while `c` is in a transaction: EXEC itself
 /// refused discards the transaction and says why; anything else dooms it.
+/// Returns the error to reply with.
 pub(crate) fn refused_in_multi(
     srv: &mut Server,
     c: &mut Client,
+    args: &Args,
     id: Option<CommandId>,
     err: CmdError,
 ) -> CmdError {
     let Some(m) = c.multi.as_mut() else {
         return err;
     };
-    if id.is_some_and(|id| srv.commands.all[id].name == "exec") {
+    if let Some(id) = id.filter(|&id| srv.commands.all[id].name == "exec") {
         c.multi = None;
         srv.unwatch_all(c.id);
+        // Monitors see the EXEC although it never ran, as in Redis.
+        srv.feed_monitors(c, srv.commands.all[id], args);
+        // Redis quotes the reason without the generic `ERR` code; other
+        // codes (NOAUTH, MISCONF) stay.
+        let text = err.text();
+        let reason = text.strip_prefix(b"ERR ").unwrap_or(&text);
         return CmdError::Message(
             format!(
                 "EXECABORT Transaction discarded because of: {}",
-                String::from_utf8_lossy(&err.text())
+                String::from_utf8_lossy(reason)
             )
             .into(),
         );

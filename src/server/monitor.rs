@@ -33,7 +33,7 @@ impl Server {
 
     /// Copies a command `client` just ran to the monitors, unless it is
     /// one Redis hides (administrative ones, and those flagged so).
-    pub(crate) fn feed_monitors(&mut self, client: &Client, spec: &CommandSpec, args: &Args) {
+    pub(crate) fn feed_monitors(&mut self, client: &mut Client, spec: &CommandSpec, args: &Args) {
         if self.monitors.is_empty() || spec.has(flags::ADMIN | flags::SKIP_MONITOR) {
             return;
         }
@@ -53,6 +53,11 @@ impl Server {
             if let Some(slot) = self.clients.get_mut(token) {
                 *slot = Some(m);
             }
+        }
+        // The running client is out of its slot; a monitor sees its own
+        // commands too.
+        if client.monitor {
+            client.reply.simple(&line);
         }
     }
 }
