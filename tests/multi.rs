@@ -634,6 +634,39 @@ fn mask_deadlines(aof: &str) -> String {
     out
 }
 
+#[test]
+fn deletions_by_expiry_in_the_aof() {
+    let mut pair = Pair::start_with(&[
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--enable-debug-command",
+        "yes",
+    ]);
+    pair.scenario(
+        "expired keys met by writes, reads and transactions",
+        |srv, t| {
+            let mut c = srv.conn();
+            t.call(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+            for key in ["ea", "eb", "ec"] {
+                t.call(&mut c, &["SET", key, "1", "PX", "1"]);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            // A write on an expired key: its DEL and the write in one block.
+            t.call(&mut c, &["LPUSH", "ea", "x"]);
+            // A read: the DEL alone.
+            t.call(&mut c, &["GET", "eb"]);
+            // Inside a transaction: the DEL joins the block.
+            t.call(&mut c, &["MULTI"]);
+            t.call(&mut c, &["LPUSH", "ec", "y"]);
+            t.call(&mut c, &["INCR", "en"]);
+            t.call(&mut c, &["EXEC"]);
+            t.note("incremental files", mask_deadlines(&incremental_aof(srv)));
+        },
+    );
+}
+
 /// A MONITOR line with its clock and the client's port masked.
 fn monitor_line(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw).into_owned();
@@ -712,15 +745,31 @@ fn monitor_streams_commands() {
         t.call_masked(&mut a, CLIENT_FIELDS, &["CLIENT", "LIST"]);
         // A monitor sees its own commands, and may not touch the keyspace.
         t.call(&mut m, &["PING"]);
-        t.reply("own line", Mask::Custom(|r| monitor_line(r.text().as_bytes())), &m.read_reply());
+        t.reply(
+            "own line",
+            Mask::Custom(|r| monitor_line(r.text().as_bytes())),
+            &m.read_reply(),
+        );
         t.call(&mut m, &["GET", "k"]);
         // A refused EXEC is shown although it did not run.
         a.call(&["MULTI"]);
-        t.reply("MULTI", Mask::Custom(|r| monitor_line(r.text().as_bytes())), &m.read_reply());
+        t.reply(
+            "MULTI",
+            Mask::Custom(|r| monitor_line(r.text().as_bytes())),
+            &m.read_reply(),
+        );
         a.call(&["EXEC", "x"]);
-        t.reply("refused EXEC", Mask::Custom(|r| monitor_line(r.text().as_bytes())), &m.read_reply());
+        t.reply(
+            "refused EXEC",
+            Mask::Custom(|r| monitor_line(r.text().as_bytes())),
+            &m.read_reply(),
+        );
         a.call(&["EXEC"]);
-        t.reply("EXEC without MULTI", Mask::Custom(|r| monitor_line(r.text().as_bytes())), &m.read_reply());
+        t.reply(
+            "EXEC without MULTI",
+            Mask::Custom(|r| monitor_line(r.text().as_bytes())),
+            &m.read_reply(),
+        );
         t.call(&mut m, &["RESET"]);
         a.call(&["SET", "after", "reset"]);
         t.note("no more lines", m.close_state(Duration::from_millis(100)));

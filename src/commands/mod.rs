@@ -354,19 +354,6 @@ impl OwnedArgs {
     pub fn args(&self) -> Args<'_> {
         Args::new(&self.data, &self.ranges)
     }
-
-    pub fn len(&self) -> usize {
-        self.ranges.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ranges.is_empty()
-    }
-
-    /// Total bytes of the arguments.
-    pub fn bytes(&self) -> usize {
-        self.data.len()
-    }
 }
 
 /// Replies with a listpack element as a bulk string (integers in decimal).
@@ -574,7 +561,13 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     let id = match srv.commands.lookup(args) {
         Lookup::Found(id) => id,
         Lookup::UnknownCommand => {
-            reject(srv, client, args, None, CmdError::UnknownCommand(args.to_vecs()));
+            reject(
+                srv,
+                client,
+                args,
+                None,
+                CmdError::UnknownCommand(args.to_vecs()),
+            );
             return Outcome::Continue;
         }
         Lookup::UnknownSubcommand(container) => {
@@ -640,9 +633,13 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     // A monitor counts as a replica, which Redis keeps off the keyspace.
     let keyspace = flags::WRITE | flags::READONLY | flags::MAY_REPLICATE;
     if client.monitor && cmd_flags & keyspace != 0 {
-        reject(srv, client, args, Some(id), CmdError::Message(
-            "ERR Replica can't interact with the keyspace".into(),
-        ));
+        reject(
+            srv,
+            client,
+            args,
+            Some(id),
+            CmdError::Message("ERR Replica can't interact with the keyspace".into()),
+        );
         return Outcome::Continue;
     }
     if srv.pause.blocks(cmd_flags, srv.clock.now_ms) {

@@ -278,8 +278,8 @@ impl Server {
 
     /// Handles the keys expiry deleted since the last call: each touches
     /// its watchers and is propagated as a `DEL` in its database (Redis's
-    /// `propagateDeletion` with lazyfree off), inside the running call's
-    /// propagation when there is one, as in a transaction.
+    /// `propagateDeletion` with lazyfree off), with the running call's
+    /// propagation when there is one.
     pub fn propagate_expired(&mut self) {
         // Nothing is logged then (see `sync_expired_log`).
         if !self.propagator.is_enabled() && self.watches.is_empty() {
@@ -293,8 +293,7 @@ impl Server {
             let mut keys = std::mem::take(&mut self.dbs[db].expired_log);
             for key in keys.drain(..) {
                 self.touch_watched_key(db, key.as_slice());
-                self.propagator
-                    .propagate(db, [verb, key.as_slice()].into_iter());
+                self.propagator.propagate_deletion(db, verb, key.as_slice());
             }
             // Keep the allocation for the next deletions.
             if self.dbs[db].expired_log.is_empty() {

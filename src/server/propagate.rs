@@ -106,6 +106,18 @@ impl Propagator {
         }
     }
 
+    /// Propagates the deletion of a key by expiry: written at once outside
+    /// any call (active expiry), otherwise collected with the running
+    /// call's commands, so a call that also writes is wrapped with its
+    /// deletions in MULTI/EXEC, as Redis 7.0 wraps them.
+    pub fn propagate_deletion(&mut self, db: usize, verb: &[u8], key: &[u8]) {
+        if self.depth == 0 {
+            self.feed(db, [verb, key].into_iter());
+        } else {
+            self.also_propagate(db, vec![verb.to_vec(), key.to_vec()]);
+        }
+    }
+
     /// Adds a command to what the running call propagates, after what it
     /// added before (Redis's `alsoPropagate`).
     pub fn also_propagate(&mut self, db: usize, argv: Vec<Vec<u8>>) {
