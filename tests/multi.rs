@@ -892,3 +892,30 @@ fn client_library_optimistic_lock() {
         assert_eq!(total, WORKERS as i64 * ROUNDS, "no increment lost");
     });
 }
+
+#[test]
+fn a_monitor_that_does_not_read_hits_the_normal_output_limit() {
+    let mut pair = Pair::start();
+    pair.scenario("monitor over client-output-buffer-limit normal", |srv, t| {
+        let mut admin = srv.conn();
+        t.call(
+            &mut admin,
+            &["CONFIG", "SET", "client-output-buffer-limit", "normal 256kb 0 0"],
+        );
+        let mut m = srv.conn();
+        t.call(&mut m, &["MONITOR"]);
+        // Far more than the socket buffers hold, so the monitor's output
+        // grows past the limit on the server.
+        let value = "v".repeat(64 * 1024);
+        for _ in 0..200 {
+            admin.call(&["SET", "big", &value]);
+        }
+        let mut check = srv.conn();
+        let closed = wait_until(Duration::from_secs(5), || {
+            let list = check.call_parsed(&["CLIENT", "LIST"]).text();
+            !list.contains("flags=O")
+        });
+        t.note("monitor closed", closed);
+        t.call_masked(&mut admin, CLIENT_FIELDS, &["CLIENT", "LIST"]);
+    });
+}
