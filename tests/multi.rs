@@ -896,26 +896,92 @@ fn client_library_optimistic_lock() {
 #[test]
 fn a_monitor_that_does_not_read_hits_the_normal_output_limit() {
     let mut pair = Pair::start();
-    pair.scenario("monitor over client-output-buffer-limit normal", |srv, t| {
-        let mut admin = srv.conn();
-        t.call(
-            &mut admin,
-            &["CONFIG", "SET", "client-output-buffer-limit", "normal 256kb 0 0"],
-        );
-        let mut m = srv.conn();
-        t.call(&mut m, &["MONITOR"]);
-        // Far more than the socket buffers hold, so the monitor's output
-        // grows past the limit on the server.
-        let value = "v".repeat(64 * 1024);
-        for _ in 0..200 {
-            admin.call(&["SET", "big", &value]);
+    pair.scenario(
+        "monitor over client-output-buffer-limit normal",
+        |srv, t| {
+            let mut admin = srv.conn();
+            t.call(
+                &mut admin,
+                &[
+                    "CONFIG",
+                    "SET",
+                    "client-output-buffer-limit",
+                    "normal 256kb 0 0",
+                ],
+            );
+            let mut m = srv.conn();
+            t.call(&mut m, &["MONITOR"]);
+            // Far more than the socket buffers hold, so the monitor's output
+            // grows past the limit on the server.
+            let value = "v".repeat(64 * 1024);
+            for _ in 0..200 {
+                admin.call(&["SET", "big", &value]);
+            }
+            let mut check = srv.conn();
+            let closed = wait_until(Duration::from_secs(5), || {
+                let list = check.call_parsed(&["CLIENT", "LIST"]).text();
+                !list.contains("flags=O")
+            });
+            t.note("monitor closed", closed);
+            t.call_masked(&mut admin, CLIENT_FIELDS, &["CLIENT", "LIST"]);
+        },
+    );
+}
+
+/// Everything the server sends until it has been quiet for 200 ms.
+fn drain(conn: &mut Conn) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let CloseState::Data(bytes) = conn.close_state(Duration::from_millis(200)) {
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+#[test]
+fn client_reply_modes_inside_transactions() {
+    let mut pair = Pair::start();
+    pair.scenario("CLIENT REPLY OFF, ON and SKIP queued", |srv, t| {
+        let sequences: &[&[&[&str]]] = &[
+            &[
+                &["MULTI"],
+                &["CLIENT", "REPLY", "OFF"],
+                &["PING"],
+                &["EXEC"],
+                &["CLIENT", "REPLY", "ON"],
+            ],
+            // Redis's array then announces one reply more than it sends.
+            &[
+                &["MULTI"],
+                &["CLIENT", "REPLY", "SKIP"],
+                &["PING"],
+                &["EXEC"],
+                &["PING"],
+                &["PING"],
+            ],
+            &[
+                &["CLIENT", "REPLY", "SKIP"],
+                &["MULTI"],
+                &["PING"],
+                &["EXEC"],
+                &["PING"],
+            ],
+            &[
+                &["CLIENT", "REPLY", "OFF"],
+                &["MULTI"],
+                &["CLIENT", "REPLY", "ON"],
+                &["PING"],
+                &["EXEC"],
+                &["PING"],
+            ],
+        ];
+        for seq in sequences {
+            let mut c = srv.conn();
+            let mut bytes = Vec::new();
+            for words in *seq {
+                bytes.extend_from_slice(&resp::encode_cmd(words));
+            }
+            c.send_raw(&bytes);
+            t.note("replies", escape(&drain(&mut c)));
         }
-        let mut check = srv.conn();
-        let closed = wait_until(Duration::from_secs(5), || {
-            let list = check.call_parsed(&["CLIENT", "LIST"]).text();
-            !list.contains("flags=O")
-        });
-        t.note("monitor closed", closed);
-        t.call_masked(&mut admin, CLIENT_FIELDS, &["CLIENT", "LIST"]);
     });
 }

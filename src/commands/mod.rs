@@ -672,6 +672,7 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
         return;
     };
     let reply_mark = client.reply.mark();
+    let mode_before = client.reply_mode;
     client.argv_mem = args.bytes();
     let dirty_before = srv.dirty;
     let fed_before = srv.propagator.fed();
@@ -701,7 +702,17 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     }
     // A blocked command's reply comes when it is served or times out, and
     // CLIENT REPLY SKIP applies to that reply (the serving applies it).
-    if !client.blocked {
+    if client.in_exec {
+        // Redis holds output back while a mode says so but moves between
+        // modes only after top-level commands: a CLIENT REPLY SKIP queued
+        // in a transaction skips the command after EXEC.
+        if matches!(client.reply_mode, ReplyMode::Off | ReplyMode::Skip) {
+            client.reply.discard_from(reply_mark);
+        }
+    } else if client.reply_mode == ReplyMode::Off && mode_before != ReplyMode::Off {
+        // What was written before the mode went off stays: EXEC's array
+        // header before a queued CLIENT REPLY OFF.
+    } else if !client.blocked {
         apply_reply_mode(client, reply_mark);
     }
     srv.feed_monitors(client, spec, args);

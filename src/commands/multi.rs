@@ -11,7 +11,7 @@
 //! server's (`server/multi.rs`).
 
 use super::{call, Args, CmdError, CmdResult, CommandId, CommandSpec};
-use crate::server::client::Client;
+use crate::server::client::{Client, ReplyMode};
 use crate::server::multi::MultiState;
 use crate::server::Server;
 
@@ -103,7 +103,11 @@ pub fn exec(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
         c.reply.null_array();
         return Ok(());
     }
-    c.reply.array_len(commands.len());
+    // A header written while replies are held back is lost, as in Redis,
+    // even when a queued CLIENT REPLY ON lets the rest through.
+    if !matches!(c.reply_mode, ReplyMode::Off | ReplyMode::Skip) {
+        c.reply.array_len(commands.len());
+    }
     // What CLIENT LIST shows while EXEC runs is EXEC's own arguments.
     let argv_mem = c.argv_mem;
     c.in_exec = true;
