@@ -331,8 +331,13 @@ impl Server {
     }
 
     fn signal_modified_id(&mut self, db: usize, id: Id) {
-        if !self.watches.is_empty() {
-            let key = self.dbs[db].key(id).as_slice().to_vec();
+        if self.watches.is_empty() {
+            return;
+        }
+        // The key is copied only when somebody watches that very name.
+        let key = self.dbs[db].key(id).as_slice();
+        if self.watches.watches_key(key) {
+            let key = key.to_vec();
             self.touch_watched_key(db, &key);
         }
     }
