@@ -985,3 +985,22 @@ fn client_reply_modes_inside_transactions() {
         }
     });
 }
+
+#[test]
+fn monitors_are_not_closed_for_idling() {
+    let mut pair = Pair::start_with(&["--timeout", "1"]);
+    pair.scenario("timeout spares monitors", |srv, t| {
+        let mut m = srv.conn();
+        t.call(&mut m, &["MONITOR"]);
+        let mut c = srv.conn();
+        t.call(&mut c, &["PING"]);
+        t.reply(
+            "PING shown",
+            Mask::Custom(|r| monitor_line(r.text().as_bytes())),
+            &m.read_reply(),
+        );
+        // Redis compares whole seconds, so "idle > 1s" can take almost 3s.
+        t.note("idle client", c.close_state(Duration::from_secs(5)));
+        t.note("idle monitor", m.close_state(Duration::from_millis(1500)));
+    });
+}
