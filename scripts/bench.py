@@ -215,6 +215,21 @@ def collection_memory_run():
     return out
 
 
+def transaction_run(ferrodis, redis, transactions=20_000):
+    """MULTI, 10 SETs, EXEC, sent through one `redis-cli --pipe` connection
+    (redis-benchmark cannot send MULTI/EXEC); transactions per second,
+    median of the rounds, alternating the servers."""
+    block = resp("MULTI") + b"".join(resp("SET", f"tx:{i}", "v") for i in range(10)) + resp("EXEC")
+    payload = block * transactions
+    runs = {"ferrodis": [], "redis": []}
+    for _ in range(ROUNDS):
+        for s in (ferrodis, redis):
+            start = time.perf_counter()
+            pipe_in(s, payload)
+            runs[s.name].append(transactions / (time.perf_counter() - start))
+    return statistics.median(runs["ferrodis"]), statistics.median(runs["redis"])
+
+
 def large_value_run(ferrodis, redis):
     """SET/GET of 100 KB values: shows no quadratic copying."""
     rows = []
@@ -338,6 +353,9 @@ def main():
         print("memory, 1M keys: RSS ferrodis {} redis {} ({:.2f}x); used_memory {} / {}".format(
             mem["ferrodis"][0], mem["redis"][0], mem["ferrodis"][0] / mem["redis"][0],
             mem["ferrodis"][1], mem["redis"][1]), flush=True)
+        tx = transaction_run(ferrodis, redis)
+        print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x".format("MULTI + 10 SET + EXEC", tx[0], tx[1],
+                                                           tx[0] / tx[1]), flush=True)
         large = [] if QUICK else large_value_run(ferrodis, redis)
         for row in large:
             print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x".format(*row), flush=True)
@@ -348,13 +366,13 @@ def main():
         if growth:
             for name, (probes, p999, worst, n) in growth.items():
                 print(f"growth to {n} keys, {name}: {probes} probes, p99.9 {p999:.3f} ms, max {worst:.3f} ms", flush=True)
-        write_markdown(rows, mem, large, growth, coll, pubsub)
+        write_markdown(rows, mem, large, growth, coll, tx, pubsub)
     finally:
         ferrodis.stop()
         redis.stop()
 
 
-def write_markdown(rows, mem, large, growth, coll, pubsub):
+def write_markdown(rows, mem, large, growth, coll, tx, pubsub):
     cpu = "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -395,6 +413,10 @@ def write_markdown(rows, mem, large, growth, coll, pubsub):
     for name, fo, ro, ratio, fp50, rp50, fp99, rp99, fcpu, rcpu, cpu_ratio in rows:
         lines.append(f"| {name} | {fo:.0f} | {ro:.0f} | {ratio:.2f} | {fp50:.3f} / {rp50:.3f} | {fp99:.3f} / {rp99:.3f} "
                      f"| {fcpu:.2f} / {rcpu:.2f} | {cpu_ratio:.2f} |")
+    lines += ["", "Transactions (MULTI, 10 SETs, EXEC) through one `redis-cli --pipe` connection,",
+              "transactions per second:", "",
+              "| benchmark | ferrodis tx/s | redis tx/s | ratio |", "|---|---:|---:|---:|",
+              f"| MULTI + 10 SET + EXEC | {tx[0]:.0f} | {tx[1]:.0f} | {tx[0] / tx[1]:.2f} |"]
     f, r = mem["ferrodis"], mem["redis"]
     lines += [
         "",

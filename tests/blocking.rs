@@ -364,7 +364,16 @@ fn served_clients_keep_their_reply_mode() {
 
 #[test]
 fn an_expired_destination_is_deleted_before_the_move_in_the_aof() {
-    let mut pair = Pair::start_with(&["--appendonly", "yes", "--appendfsync", "always"]);
+    // DEBUG must be allowed for SET-ACTIVE-EXPIRE 0, or active expiry may
+    // delete the key before the serving does (under load it did).
+    let mut pair = Pair::start_with(&[
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--enable-debug-command",
+        "yes",
+    ]);
     pair.scenario("served BLMOVE onto a key that just expired", |srv, t| {
         let mut admin = srv.conn();
         let mut c = srv.conn();

@@ -35,6 +35,8 @@ mod keys;
 mod limits;
 /// List commands: every option and error, node layout and DUMP bytes per fill and depth.
 mod list;
+/// Transactions (MULTI/EXEC/WATCH), MONITOR and RESET, over several connections.
+mod multi;
 /// Keyspace notifications: every command's events byte for byte, expiry, classes, config.
 mod notifications;
 /// Seeded random string/key commands sent to both servers in lockstep.

@@ -137,14 +137,21 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
     let omem = c.reply.overflow_len();
     let obl = c.reply.pending_len() - omem;
     let oll = omem.div_ceil(REPLY_CHUNK);
-    let tot_mem =
-        c.query.data.len() + c.reply.capacity() + c.argv_mem + std::mem::size_of::<Client>();
+    let (multi, multi_mem) = c
+        .multi
+        .as_ref()
+        .map_or((-1, 0), |m| (m.count as i64, m.mem));
+    let tot_mem = c.query.data.len()
+        + c.reply.capacity()
+        + c.argv_mem
+        + multi_mem
+        + std::mem::size_of::<Client>();
     let cmd = c.last_cmd.map_or("NULL", |id| srv.commands.all[id].name);
     let (sub, psub, ssub) = srv.pubsub.counts(c.id);
     let _ = write!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={sub} psub={psub} ssub={ssub} multi=-1 \
-         qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={} multi-mem=0 rbs={rbs} rbp={rbs} obl={obl} oll={oll} omem={omem} \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={sub} psub={psub} ssub={ssub} multi={multi} \
+         qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={} multi-mem={multi_mem} rbs={rbs} rbp={rbs} obl={obl} oll={oll} omem={omem} \
          tot-mem={tot_mem} events={} cmd={cmd} user=default redir=-1 resp={}",
         c.id,
         c.addr,
@@ -153,7 +160,7 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
         String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
         now.saturating_sub(c.ctime_ms) / 1000,
         now.saturating_sub(c.last_interaction) / 1000,
-        c.flag_letters(),
+        c.flag_letters(srv.watches.is_dirty(c.id)),
         c.db,
         c.argv_mem,
         if c.want_write { "rw" } else { "r" },

@@ -155,6 +155,17 @@ pub fn hello(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// `RESET`: back to a fresh connection's state.
 pub fn reset(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    reset_client(srv, c);
+    c.reply.simple(b"RESET");
+    Ok(())
+}
+
+/// Everything RESET undoes, in one place: each feature that gives a
+/// connection state of its own adds its undoing here.
+pub fn reset_client(srv: &mut Server, c: &mut Client) {
+    c.multi = None;
+    srv.unwatch_all(c.id);
+    srv.remove_monitor(c);
     c.db = 0;
     c.reply.set_resp3(false);
     c.name = None;
@@ -162,6 +173,4 @@ pub fn reset(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     c.no_evict = false;
     c.no_touch = false;
     c.authenticated = !srv.auth_required();
-    c.reply.simple(b"RESET");
-    Ok(())
 }

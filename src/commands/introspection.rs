@@ -204,14 +204,19 @@ pub fn docs(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 fn reply_doc(c: &mut Client, spec: &CommandSpec) {
     let has_subs = !spec.subcommands.is_empty();
     let has_flags = !spec.doc_flags.is_empty();
+    // Redis leaves out a complexity its docs do not give (MONITOR).
+    let has_complexity = !spec.complexity.is_empty();
     c.reply
-        .map_len(4 + usize::from(has_flags) + usize::from(has_subs));
+        .map_len(3 + usize::from(has_complexity) + usize::from(has_flags) + usize::from(has_subs));
     for (k, v) in [
         ("summary", spec.summary),
         ("since", spec.since),
         ("group", spec.group.name()),
         ("complexity", spec.complexity),
     ] {
+        if v.is_empty() && k == "complexity" {
+            continue;
+        }
         c.reply.bulk(k.as_bytes());
         c.reply.bulk(v.as_bytes());
     }

@@ -18,6 +18,8 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod list;
+pub mod monitor;
+pub mod multi;
 pub mod persistence;
 pub mod pubsub;
 pub mod server;
@@ -189,6 +191,7 @@ pub enum Group {
     Set,
     Pubsub,
     SortedSet,
+    Transactions,
 }
 
 impl Group {
@@ -205,6 +208,7 @@ impl Group {
             Group::Set => "set",
             Group::Pubsub => "pubsub",
             Group::SortedSet => "sorted_set",
+            Group::Transactions => "transactions",
         }
     }
 }
@@ -334,6 +338,33 @@ impl<'a> Args<'a> {
 
     pub fn to_vecs(&self) -> Vec<Vec<u8>> {
         self.iter().map(<[u8]>::to_vec).collect()
+    }
+}
+
+/// A request's arguments held apart from the query buffer: one byte
+/// buffer and the ranges into it, as a queued transaction keeps them.
+#[derive(Debug)]
+pub struct OwnedArgs {
+    data: Box<[u8]>,
+    ranges: Box<[Range<usize>]>,
+}
+
+impl OwnedArgs {
+    pub fn new(args: &Args) -> Self {
+        let mut data = Vec::with_capacity(args.bytes());
+        let mut ranges = Vec::with_capacity(args.len());
+        for arg in args.iter() {
+            ranges.push(data.len()..data.len() + arg.len());
+            data.extend_from_slice(arg);
+        }
+        OwnedArgs {
+            data: data.into_boxed_slice(),
+            ranges: ranges.into_boxed_slice(),
+        }
+    }
+
+    pub fn args(&self) -> Args<'_> {
+        Args::new(&self.data, &self.ranges)
     }
 }
 
@@ -635,12 +666,21 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     if args.is(0, "quit") {
         client.reply.ok();
         client.close_after_reply = true;
+        if let Some(id) = srv.commands.find_top(b"quit") {
+            srv.feed_monitors(client, srv.commands.all[id], args);
+        }
         return Outcome::Continue;
     }
     let id = match srv.commands.lookup(args) {
         Lookup::Found(id) => id,
         Lookup::UnknownCommand => {
-            reject(srv, client, None, CmdError::UnknownCommand(args.to_vecs()));
+            reject(
+                srv,
+                client,
+                args,
+                None,
+                CmdError::UnknownCommand(args.to_vecs()),
+            );
             return Outcome::Continue;
         }
         Lookup::UnknownSubcommand(_) => {
@@ -648,6 +688,7 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
             reject(
                 srv,
                 client,
+                args,
                 None,
                 CmdError::UnknownSubcommand(args.get(1).to_vec(), upper),
             );
@@ -657,11 +698,11 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     let spec = srv.commands.all[id];
     client.last_cmd = Some(id);
     if !spec.arity_ok(args.len()) {
-        reject(srv, client, Some(id), CmdError::WrongArity(spec.name));
+        reject(srv, client, args, Some(id), CmdError::WrongArity(spec.name));
         return Outcome::Continue;
     }
     if spec.has(flags::PROTECTED) && !protected_allowed(srv, client) {
-        reject(srv, client, Some(id), CmdError::Message(
+        reject(srv, client, args, Some(id), CmdError::Message(
             "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", \
              you can run it from a local connection, otherwise you need to set this option in the \
              configuration file, and then restart the server."
@@ -670,11 +711,26 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
         return Outcome::Continue;
     }
     if !client.authenticated && srv.auth_required() && !spec.has(flags::NO_AUTH) {
-        reject(srv, client, Some(id), CmdError::NoAuth);
+        reject(srv, client, args, Some(id), CmdError::NoAuth);
         return Outcome::Continue;
     }
+    if client.multi.is_some() && spec.has(flags::NO_MULTI) {
+        reject(
+            srv,
+            client,
+            args,
+            Some(id),
+            CmdError::Message("ERR Command not allowed inside a transaction".into()),
+        );
+        return Outcome::Continue;
+    }
+    // EXEC counts as what it will run: a write when a queued command is.
+    let cmd_flags = match &client.multi {
+        Some(m) if spec.name == "exec" => spec.flags | m.flags,
+        _ => spec.flags,
+    };
     // Redis refuses PING too, so monitoring notices the broken persistence.
-    if spec.has(flags::WRITE) || spec.name == "ping" {
+    if cmd_flags & flags::WRITE != 0 || spec.name == "ping" {
         let denied = if srv.writes_denied() {
             Some(CmdError::Misconf)
         } else {
@@ -683,19 +739,35 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
             })
         };
         if let Some(err) = denied {
-            reject(srv, client, Some(id), err);
+            reject(srv, client, args, Some(id), err);
             return Outcome::Continue;
         }
     }
     if client.pubsub && !client.reply.is_resp3() && !pubsub::allowed_in_resp2_context(spec) {
-        reject(srv, client, Some(id), CmdError::Message(format!(
+        reject(srv, client, args, Some(id), CmdError::Message(format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             spec.name
         ).into()));
         return Outcome::Continue;
     }
-    if srv.pause.blocks(spec, srv.clock.now_ms) {
+    // A monitor counts as a replica, which Redis keeps off the keyspace.
+    let keyspace = flags::WRITE | flags::READONLY | flags::MAY_REPLICATE;
+    if client.monitor && cmd_flags & keyspace != 0 {
+        reject(
+            srv,
+            client,
+            args,
+            Some(id),
+            CmdError::Message("ERR Replica can't interact with the keyspace".into()),
+        );
+        return Outcome::Continue;
+    }
+    if srv.pause.blocks(cmd_flags, srv.clock.now_ms) {
         return Outcome::Postpone;
+    }
+    if client.multi.is_some() && !multi::runs_in_multi(spec) {
+        multi::queue(srv, client, id, args);
+        return Outcome::Continue;
     }
     call(srv, client, id, args);
     Outcome::Continue
@@ -720,6 +792,7 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
         return;
     };
     let reply_mark = client.reply.mark();
+    let mode_before = client.reply_mode;
     client.argv_mem = args.bytes();
     let dirty_before = srv.dirty;
     let fed_before = srv.propagator.fed();
@@ -749,20 +822,31 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     }
     // A blocked command's reply comes when it is served or times out, and
     // CLIENT REPLY SKIP applies to that reply (the serving applies it).
-    if !client.blocked {
-        // Subscription confirmations are pushes, which CLIENT REPLY does
-        // not silence; the command still uses up a SKIP.
-        let keep_from = if pubsub::confirms_with_pushes(spec) {
-            client.reply.mark()
-        } else {
-            reply_mark
-        };
+    // Subscription confirmations are pushes, which CLIENT REPLY does not
+    // silence; the command still uses up a SKIP.
+    let keep_from = if pubsub::confirms_with_pushes(spec) {
+        client.reply.mark()
+    } else {
+        reply_mark
+    };
+    if client.in_exec {
+        // Redis holds output back while a mode says so but moves between
+        // modes only after top-level commands: a CLIENT REPLY SKIP queued
+        // in a transaction skips the command after EXEC.
+        if matches!(client.reply_mode, ReplyMode::Off | ReplyMode::Skip) {
+            client.reply.discard_from(keep_from);
+        }
+    } else if client.reply_mode == ReplyMode::Off && mode_before != ReplyMode::Off {
+        // What was written before the mode went off stays: EXEC's array
+        // header before a queued CLIENT REPLY OFF.
+    } else if !client.blocked {
         apply_reply_mode(client, keep_from);
     }
     // Messages the command published to its own client come before its reply.
     if srv.pubsub.has_detached() {
         srv.deliver_detached(client, reply_mark);
     }
+    srv.feed_monitors(client, spec, args);
 }
 
 /// Propagates a command that changed data, in the form its handler asked
@@ -774,10 +858,12 @@ fn propagate(
     args: &Args,
     dirty_before: u64,
 ) {
+    // Deletions by expiry also break watches, so they are handled even
+    // while nothing is propagated.
+    srv.propagate_expired();
     if !srv.propagator.is_enabled() {
         return;
     }
-    srv.propagate_expired();
     let rewrite = srv.propagator.take_rewrite();
     if srv.propagator.take_replaced() {
         return;
@@ -806,11 +892,19 @@ pub(crate) fn apply_reply_mode(client: &mut Client, mark: usize) {
     }
 }
 
-/// Refuses a request before it runs; counted as a rejected call.
-fn reject(srv: &mut Server, client: &mut Client, id: Option<CommandId>, err: CmdError) {
+/// Refuses a request before it runs; counted as a rejected call. Inside
+/// a transaction the refusal dooms it, and a refused EXEC discards it.
+fn reject(
+    srv: &mut Server,
+    client: &mut Client,
+    args: &Args,
+    id: Option<CommandId>,
+    err: CmdError,
+) {
     if let Some(id) = id {
         srv.stats.commands[id].rejected_calls += 1;
     }
+    let err = multi::refused_in_multi(srv, client, args, id, err);
     let mark = client.reply.mark();
     write_error(srv, client, &err);
     if client.reply_mode != ReplyMode::On {

@@ -8,7 +8,7 @@
 
 use super::{
     acl, bitops, client, connection, debug, dump, flags, hash, hyperloglog, info, introspection,
-    keys, list, persistence, pubsub, server, set, string, zset,
+    keys, list, monitor, multi, persistence, pubsub, server, set, string, zset,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -745,6 +745,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "discard",
+        arity: 1,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+        acl: acl::TRANSACTION,
+        summary: "Discard all commands issued after MULTI",
+        since: "2.0.0",
+        group: Group::Transactions,
+        complexity: "O(N), when N is the number of queued commands",
+        handler: Some(multi::discard),
+        ..BASE
+    },
+    CommandSpec {
         name: "dump",
         arity: 2,
         flags: flags::READONLY,
@@ -769,6 +781,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Connection,
         complexity: "O(1)",
         handler: Some(connection::echo),
+        ..BASE
+    },
+    CommandSpec {
+        name: "exec",
+        arity: 1,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::SKIP_SLOWLOG,
+        acl: acl::TRANSACTION,
+        summary: "Execute all commands issued after MULTI",
+        since: "1.2.0",
+        group: Group::Transactions,
+        complexity: "Depends on commands in the transaction",
+        handler: Some(multi::exec),
         ..BASE
     },
     CommandSpec {
@@ -1472,6 +1496,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "monitor",
+        arity: 1,
+        flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        acl: 0,
+        summary: "Listen for all requests received by the server in real time",
+        since: "1.0.0",
+        group: Group::Server,
+        complexity: "",
+        handler: Some(monitor::monitor),
+        ..BASE
+    },
+    CommandSpec {
         name: "move",
         arity: 3,
         flags: flags::WRITE | flags::FAST,
@@ -1513,6 +1549,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::String,
         complexity: "O(N) where N is the number of keys to set.",
         handler: Some(string::msetnx),
+        ..BASE
+    },
+    CommandSpec {
+        name: "multi",
+        arity: 1,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+        acl: acl::TRANSACTION,
+        summary: "Mark the start of a transaction block",
+        since: "1.2.0",
+        group: Group::Transactions,
+        complexity: "O(1)",
+        handler: Some(multi::multi),
         ..BASE
     },
     CommandSpec {
@@ -2567,6 +2615,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "unwatch",
+        arity: 1,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+        acl: acl::TRANSACTION,
+        summary: "Forget about all watched keys",
+        since: "2.2.0",
+        group: Group::Transactions,
+        complexity: "O(1)",
+        handler: Some(multi::unwatch),
+        ..BASE
+    },
+    CommandSpec {
         name: "wait",
         arity: 3,
         flags: flags::NOSCRIPT,
@@ -2577,6 +2637,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Generic,
         complexity: "O(1)",
         handler: Some(keys::wait),
+        ..BASE
+    },
+    CommandSpec {
+        name: "watch",
+        arity: -2,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+        acl: acl::TRANSACTION,
+        keys: (1, -1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 } }],
+        summary: "Watch the given keys to determine execution of the MULTI/EXEC block",
+        since: "2.2.0",
+        group: Group::Transactions,
+        complexity: "O(1) for every key.",
+        handler: Some(multi::watch),
         ..BASE
     },
     CommandSpec {

@@ -220,14 +220,24 @@ impl Server {
             };
             let mark = client.reply.mark();
             let started = Instant::now();
+            // The serving is a call of its own: what it propagates, with
+            // the deletions by expiry it caused first, is written together
+            // (in MULTI/EXEC when more than one), as Redis does.
+            self.propagator.enter();
             let served = (waiter.serve)(self, &mut client, &waiter, key);
+            self.propagate_expired();
+            let fed_before = self.propagator.fed();
+            if let Served::Yes {
+                propagate: Some(argv),
+                ..
+            } = &served
+            {
+                self.propagator
+                    .propagate(waiter.db, argv.iter().map(Vec::as_slice));
+            }
+            self.propagator.leave();
             if let Served::Yes { propagate, failed } = served {
-                // Deletions by expiry the serving caused go first, as
-                // after any command.
-                self.propagate_expired();
-                if let Some(argv) = propagate {
-                    self.propagator
-                        .propagate(waiter.db, argv.iter().map(Vec::as_slice));
+                if propagate.is_some() || self.propagator.fed() != fed_before {
                     // Its reply acknowledges the write it propagated.
                     client.aof_needed = self.propagator.fed();
                 }

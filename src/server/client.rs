@@ -206,6 +206,12 @@ pub struct Client {
     /// stream ([`Propagator::fed`](super::propagate::Propagator::fed)):
     /// the replies wait until the AOF has written that far.
     pub aof_needed: u64,
+    /// The transaction being queued, between MULTI and EXEC/DISCARD.
+    pub multi: Option<crate::server::multi::MultiState>,
+    /// EXEC is running the queued commands, which must not block.
+    pub in_exec: bool,
+    /// In MONITOR mode: every command executed is copied to it.
+    pub monitor: bool,
 }
 
 impl Client {
@@ -250,6 +256,9 @@ impl Client {
             queued_write: false,
             obuf_soft_since: 0,
             aof_needed: 0,
+            multi: None,
+            in_exec: false,
+            monitor: false,
         }
     }
 
@@ -261,9 +270,9 @@ impl Client {
 
     /// Whether a command must answer at once instead of blocking (Redis's
     /// `CLIENT_DENY_BLOCKING`): the client replaying the append-only file
-    /// has nobody to wait for it.
+    /// has nobody to wait for it, and a transaction runs at once.
     pub fn denies_blocking(&self) -> bool {
-        matches!(self.stream, Stream::Fake)
+        self.in_exec || matches!(self.stream, Stream::Fake)
     }
 
     /// Protocol version the client speaks (2 or 3).
@@ -294,14 +303,24 @@ impl Client {
         Ok(total)
     }
 
-    /// Letters of `CLIENT LIST`'s `flags=` field.
-    pub fn flag_letters(&self) -> String {
+    /// Letters of `CLIENT LIST`'s `flags=` field; `dirty_cas` says whether
+    /// a key it watches changed (kept by the server, see `server/multi.rs`).
+    pub fn flag_letters(&self, dirty_cas: bool) -> String {
         let mut f = String::new();
+        if self.monitor {
+            f.push('O');
+        }
         if self.pubsub {
             f.push('P');
         }
+        if self.multi.is_some() {
+            f.push('x');
+        }
         if self.blocked {
             f.push('b');
+        }
+        if dirty_cas {
+            f.push('d');
         }
         if self.close_after_reply {
             f.push('c');

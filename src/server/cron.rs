@@ -64,8 +64,12 @@ impl Server {
             .iter()
             .filter_map(|(token, c)| c.as_deref().map(|c| (token, c)))
             .filter(|(_, c)| {
-                // Blocked clients wait as long as their command says.
-                !c.paused && !c.blocked && now.saturating_sub(c.last_interaction) > limit_ms
+                // Blocked clients wait as long as their command says;
+                // monitors (replicas to Redis) only listen.
+                !c.paused
+                    && !c.blocked
+                    && !c.monitor
+                    && now.saturating_sub(c.last_interaction) > limit_ms
             })
             .map(|(token, _)| token)
             .collect();

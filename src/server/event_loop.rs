@@ -467,6 +467,8 @@ impl Server {
             self.forget_blocked(client.id);
         }
         self.pubsub_drop_client(&mut client);
+        self.unwatch_all(client.id);
+        self.remove_monitor(&mut client);
         let _ = self.poll.registry().deregister(&mut client.stream);
         if self.clients.contains(client.token) {
             self.clients.remove(client.token);

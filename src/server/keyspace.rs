@@ -226,7 +226,7 @@ impl Server {
     /// be deleted now (Redis's `expireIfNeeded` on a key already in hand).
     pub fn expire_found(&mut self, db: usize, id: Id) {
         if self.may_delete_expired() {
-            self.signal_modified_id(db, id);
+            // The expired-key log tells the watchers, once the key is gone.
             self.dbs[db].expire_entry(id);
             self.notify_expired(db);
         }
@@ -290,15 +290,19 @@ impl Server {
 
     /// Deletes a live key found earlier and returns its value.
     pub fn delete_id(&mut self, db: usize, id: Id) -> Value {
-        self.signal_modified_id(db, id);
-        self.dbs[db].remove_id(id)
+        // Signalled once the key is gone, as Redis does: a watch on a key
+        // that had expired already tells a deletion from a change so.
+        let (key, value, _) = self.dbs[db].take(id);
+        self.signal_modified_key(db, key.as_slice());
+        value
     }
 
     /// Takes a live key out with its value and deadline, to put it back
     /// under another name or in another database (RENAME, MOVE).
     pub fn take_key(&mut self, db: usize, id: Id) -> (Bytes, Value, Option<u64>) {
-        self.signal_modified_id(db, id);
-        self.dbs[db].take(id)
+        let taken = self.dbs[db].take(id);
+        self.signal_modified_key(db, taken.0.as_slice());
+        taken
     }
 
     /// Adds a key with a deadline (`None`: persistent), as RENAME, MOVE,
@@ -340,8 +344,10 @@ impl Server {
 
     /// Exchanges two databases (SWAPDB).
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
-        self.signal_flushed_db(a);
-        self.signal_flushed_db(b);
+        // Watches stay with the database number, so each side's watched
+        // keys meet what the other side brings.
+        self.touch_watched_db(a, Some(b));
+        self.touch_watched_db(b, Some(a));
         self.dbs.swap(a, b);
         self.scan_for_ready_keys(a);
         self.scan_for_ready_keys(b);
@@ -360,14 +366,31 @@ impl Server {
     // keyspace notifications (events) arrive with their commands.
 
     /// A key's value changed or the key went away (Redis's `signalModifiedKey`).
-    pub fn signal_modified_key(&self, _db: usize, _key: &[u8]) {}
-
-    fn signal_modified_id(&self, db: usize, id: Id) {
-        self.signal_modified_key(db, self.dbs[db].key(id).as_slice());
+    pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
+        if !self.watches.is_empty() {
+            self.touch_watched_key(db, key);
+        }
     }
 
-    /// Every key of a database may have changed (FLUSHDB, FLUSHALL, SWAPDB).
-    pub fn signal_flushed_db(&self, _db: usize) {}
+    fn signal_modified_id(&mut self, db: usize, id: Id) {
+        if self.watches.is_empty() {
+            return;
+        }
+        // The key is copied only when somebody watches that very name.
+        let key = self.dbs[db].key(id).as_slice();
+        if self.watches.watches_key(key) {
+            let key = key.to_vec();
+            self.touch_watched_key(db, &key);
+        }
+    }
+
+    /// Every key of a database may have changed (FLUSHDB, FLUSHALL, DEBUG
+    /// RELOAD); SWAPDB tells the watches itself, as Redis does.
+    pub fn signal_flushed_db(&mut self, db: usize) {
+        if !self.watches.is_empty() {
+            self.touch_watched_db(db, None);
+        }
+    }
 
     /// A keyspace event of `class` named `event` happened to `key`
     /// (Redis's `notifyKeyspaceEvent`): published as the event to

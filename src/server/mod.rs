@@ -15,6 +15,8 @@ pub mod keyspace;
 pub mod latency;
 pub mod logging;
 pub mod memory;
+pub mod monitor;
+pub mod multi;
 pub mod net;
 pub mod output_limits;
 pub mod persistence;
@@ -32,7 +34,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use mio::Poll;
 use slab::Slab;
 
-use crate::commands::{flags, CommandSpec, CommandTable};
+use crate::commands::{flags, CommandTable};
 use crate::config::Config;
 use crate::storage::db::Db;
 use client::Client;
@@ -80,13 +82,14 @@ impl Pause {
         self.kind.is_some() && now_ms < self.until_ms
     }
 
-    /// Whether a command must wait. Redis lets EXEC-less reads through a WRITE pause.
-    pub fn blocks(&self, spec: &CommandSpec, now_ms: u64) -> bool {
+    /// Whether a command with `cmd_flags` must wait (an EXEC has those of
+    /// what it queued). Reads go through a WRITE pause.
+    pub fn blocks(&self, cmd_flags: u32, now_ms: u64) -> bool {
         match self.kind {
             None => false,
             Some(_) if now_ms >= self.until_ms => false,
             Some(PauseKind::All) => true,
-            Some(PauseKind::Write) => spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE),
+            Some(PauseKind::Write) => cmd_flags & (flags::WRITE | flags::MAY_REPLICATE) != 0,
         }
     }
 }
@@ -136,6 +139,10 @@ pub struct Server {
     pub blocking: blocking::Blocking,
     /// Pub/sub subscriptions of every client.
     pub pubsub: pubsub::PubSub,
+    /// Watched keys (WATCH) and the clients whose watch a write broke.
+    pub watches: multi::Watches,
+    /// Tokens of the clients in MONITOR mode, in the order they asked.
+    pub monitors: Vec<usize>,
     /// State of the sampling random generator (RANDOMKEY, expiry, LFU).
     pub random_state: u64,
     /// Heap bytes in use once start-up finished (`used_memory_startup`).
@@ -182,6 +189,8 @@ impl Server {
             expire: expire::ExpireState::default(),
             blocking: blocking::Blocking::default(),
             pubsub: pubsub::PubSub::default(),
+            watches: multi::Watches::default(),
+            monitors: Vec::new(),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
             poll,
@@ -259,22 +268,43 @@ impl Server {
     /// Turns propagation of writes on or off (with the append-only file).
     pub fn set_propagation(&mut self, on: bool) {
         self.propagator.set_enabled(on);
+        self.sync_expired_log();
+    }
+
+    /// Keys deleted by expiry are logged while something reads the log:
+    /// propagation, or WATCH, which such a deletion may break.
+    pub(crate) fn sync_expired_log(&mut self) {
+        let on = self.propagator.is_enabled() || !self.watches.is_empty();
         for db in &mut self.dbs {
             db.log_expired = on;
-            db.expired_log.clear();
+            if !on {
+                db.expired_log.clear();
+            }
         }
     }
 
-    /// Propagates the keys expiry deleted since the last call, as `DEL`s in
-    /// their databases (Redis's `propagateDeletion` with lazyfree off).
+    /// Handles the keys expiry deleted since the last call: each touches
+    /// its watchers and is propagated as a `DEL` in its database (Redis's
+    /// `propagateDeletion` with lazyfree off), with the running call's
+    /// propagation when there is one.
     pub fn propagate_expired(&mut self) {
-        if !self.propagator.is_enabled() {
+        // Nothing is logged then (see `sync_expired_log`).
+        if !self.propagator.is_enabled() && self.watches.is_empty() {
             return;
         }
         let verb = self.expiry_deletion();
-        for (i, db) in self.dbs.iter_mut().enumerate() {
-            for key in db.expired_log.drain(..) {
-                self.propagator.feed(i, [verb, key.as_slice()].into_iter());
+        for db in 0..self.dbs.len() {
+            if self.dbs[db].expired_log.is_empty() {
+                continue;
+            }
+            let mut keys = std::mem::take(&mut self.dbs[db].expired_log);
+            for key in keys.drain(..) {
+                self.touch_watched_key(db, key.as_slice());
+                self.propagator.propagate_deletion(db, verb, key.as_slice());
+            }
+            // Keep the allocation for the next deletions.
+            if self.dbs[db].expired_log.is_empty() {
+                self.dbs[db].expired_log = keys;
             }
         }
     }

@@ -458,8 +458,8 @@ impl Server {
     pub fn reload(&mut self, flush: bool, merge: bool) -> Result<(), LoadError> {
         self.clock.update();
         let stats = if flush {
-            for db in &mut self.dbs {
-                db.clear();
+            for db in 0..self.dbs.len() {
+                self.flush_db(db);
             }
             let mut dbs = std::mem::take(&mut self.dbs);
             let result = self.load_into(&mut dbs, merge);

@@ -82,6 +82,9 @@ impl Propagator {
             let pending = std::mem::take(&mut self.pending);
             let wrap = pending.len() > 1;
             if wrap {
+                // MULTI runs in the first command's database, so the
+                // SELECT goes before it, as in Redis's output.
+                self.select(pending[0].0);
                 write_command(&mut self.out, [&b"MULTI"[..]].into_iter());
             }
             for (db, argv) in &pending {
@@ -103,6 +106,18 @@ impl Propagator {
             self.feed(db, argv);
         } else {
             self.also_propagate(db, argv.map(<[u8]>::to_vec).collect());
+        }
+    }
+
+    /// Propagates the deletion of a key by expiry: written at once outside
+    /// any call (active expiry), otherwise collected with the running
+    /// call's commands, so a call that also writes is wrapped with its
+    /// deletions in MULTI/EXEC, as Redis 7.0 wraps them.
+    pub fn propagate_deletion(&mut self, db: usize, verb: &[u8], key: &[u8]) {
+        if self.depth == 0 {
+            self.feed(db, [verb, key].into_iter());
+        } else {
+            self.also_propagate(db, vec![verb.to_vec(), key.to_vec()]);
         }
     }
 
@@ -155,13 +170,18 @@ impl Propagator {
         if !self.enabled {
             return;
         }
+        self.select(db);
+        write_command(&mut self.out, argv);
+    }
+
+    /// Writes a `SELECT` unless `db` is the one selected last.
+    fn select(&mut self, db: usize) {
         if self.selected != Some(db) {
             let mut tmp = [0u8; 20];
             let n = format_i64(db as i64, &mut tmp);
             write_command(&mut self.out, [&b"SELECT"[..], n].into_iter());
             self.selected = Some(db);
         }
-        write_command(&mut self.out, argv);
     }
 }
 
@@ -231,6 +251,16 @@ mod tests {
             b"*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n\
               *2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n*1\r\n$4\r\nEXEC\r\n"
         );
+        // A block starting in another database selects it before MULTI.
+        p.enter();
+        p.enter();
+        p.propagate(2, [&b"INCR"[..], b"n"].into_iter());
+        p.propagate(2, [&b"INCR"[..], b"n"].into_iter());
+        p.leave();
+        p.leave();
+        assert!(p
+            .take()
+            .starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*1\r\n$5\r\nMULTI\r\n"));
     }
 
     #[test]

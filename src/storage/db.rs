@@ -116,6 +116,19 @@ impl Db {
         }
     }
 
+    /// Whether the table holds `key`, expired or not (what WATCH compares
+    /// against: an expired key is still there until something deletes it).
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.dict.find(key).is_some()
+    }
+
+    /// Whether `key` is held but past its deadline.
+    pub fn is_stale(&self, key: &[u8], now_ms: u64) -> bool {
+        self.dict
+            .find(key)
+            .is_some_and(|id| self.is_expired(id, now_ms))
+    }
+
     /// Finds a key without deleting anything, treating expired keys as absent
     /// (for read paths that only have shared access).
     pub fn peek(&self, key: &[u8], now_ms: u64) -> Option<Id> {
