@@ -794,6 +794,20 @@ fn reset_undoes_connection_state() {
         t.call(&mut a, &["RESET"]);
         t.call_masked(&mut a, CLIENT_FIELDS, &["CLIENT", "INFO"]);
     });
+    pair.scenario("RESET ends subscriptions, silently", |srv, t| {
+        let mut a = srv.conn();
+        let mut b = srv.conn();
+        a.cmd(&["SUBSCRIBE", "ch1", "ch2"]);
+        t.reply("subscribe 1", Mask::Exact, &a.read_reply());
+        t.reply("subscribe 2", Mask::Exact, &a.read_reply());
+        t.call(&mut a, &["PSUBSCRIBE", "p*"]);
+        t.call(&mut a, &["RESET"]);
+        t.call(&mut a, &["PING"]);
+        t.call(&mut b, &["PUBSUB", "NUMSUB", "ch1", "ch2"]);
+        t.call(&mut b, &["PUBSUB", "NUMPAT"]);
+        t.call(&mut b, &["PUBLISH", "ch1", "m"]);
+        t.call_masked(&mut a, CLIENT_FIELDS, &["CLIENT", "INFO"]);
+    });
     let mut protected = Pair::start_with(&["--requirepass", "pw"]);
     protected.scenario("RESET forgets authentication", |srv, t| {
         let mut a = srv.conn();

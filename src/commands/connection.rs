@@ -166,6 +166,7 @@ pub fn reset_client(srv: &mut Server, c: &mut Client) {
     c.multi = None;
     srv.unwatch_all(c.id);
     srv.remove_monitor(c);
+    srv.pubsub_drop_client(c);
     c.db = 0;
     c.reply.set_resp3(false);
     c.name = None;
