@@ -27,6 +27,7 @@ run: build
 # debug is clearly faster end to end.
 test:
 	bash scripts/ensure-redis.sh
+	bash scripts/ensure-clients.sh
 	$(CARGO) test
 	$(MAKE) lint
 
