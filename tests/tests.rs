@@ -11,8 +11,9 @@ mod benchmark_tool;
 mod bitops;
 /// Blocking pops over several connections: order, wake-ups, timeouts, UNBLOCK, AOF forms.
 mod blocking;
-/// The `redis` crate as an application would use it.
 mod client_lib;
+/// The `redis` crate as an application would use it.
+mod clients;
 /// Connection commands: PING, SELECT, HELLO, AUTH, RESET, CLIENT, timeouts.
 mod connection;
 /// Crash safety: SIGKILL under write load, orphaned children, stale temp files.
