@@ -35,7 +35,7 @@ def main():
         sys.exit(f"rq worker exited {worker.returncode}")
     for job_id in ("job-add", "job-fail", "job-later"):
         job = Job.fetch(job_id, connection=r)
-        show(job_id, (job.get_status(), job.return_value()))
+        show(job_id, (job.get_status(), job.result))
     show("failed registry", q.failed_job_registry.get_job_ids())
     show("finished registry", sorted(q.finished_job_registry.get_job_ids()))
     show("left in queue", len(q))
