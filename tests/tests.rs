@@ -36,6 +36,8 @@ mod keys;
 mod limits;
 /// List commands: every option and error, node layout and DUMP bytes per fill and depth.
 mod list;
+/// MEMORY USAGE and redis-cli --memkeys.
+mod memory;
 /// Transactions (MULTI/EXEC/WATCH), MONITOR and RESET, over several connections.
 mod multi;
 /// Keyspace notifications: every command's events byte for byte, expiry, classes, config.

@@ -18,6 +18,7 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod list;
+pub mod memory;
 pub mod monitor;
 pub mod multi;
 pub mod persistence;

@@ -8,7 +8,7 @@
 
 use super::{
     acl, bitops, client, connection, debug, dump, flags, hash, hyperloglog, info, introspection,
-    keys, list, monitor, multi, persistence, pubsub, server, set, string, zset,
+    keys, list, memory, monitor, multi, persistence, pubsub, server, set, string, zset,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -1478,6 +1478,65 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::List,
         complexity: "O(N) where N is the number of elements to be removed by the operation.",
         handler: Some(list::ltrim),
+        ..BASE
+    },
+    CommandSpec {
+        name: "memory",
+        arity: -2,
+        flags: 0,
+        acl: 0,
+        summary: "A container for memory diagnostics commands",
+        since: "4.0.0",
+        group: Group::Server,
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            CommandSpec {
+                name: "memory|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                summary: "Show helpful text about the different subcommands",
+                since: "4.0.0",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(memory::help),
+                ..BASE
+            },
+            CommandSpec {
+                name: "memory|malloc-stats",
+                arity: 2,
+                tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
+                summary: "Show allocator internal stats",
+                since: "4.0.0",
+                group: Group::Server,
+                complexity: "Depends on how much memory is allocated, could be slow",
+                handler: Some(memory::malloc_stats),
+                ..BASE
+            },
+            CommandSpec {
+                name: "memory|purge",
+                arity: 2,
+                tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+                summary: "Ask the allocator to release memory",
+                since: "4.0.0",
+                group: Group::Server,
+                complexity: "Depends on how much memory is allocated, could be slow",
+                handler: Some(memory::purge),
+                ..BASE
+            },
+            CommandSpec {
+                name: "memory|usage",
+                arity: -3,
+                flags: flags::READONLY,
+                keys: (2, 2, 1),
+                key_specs: &[KeySpec { notes: None, flags: &["RO"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+                summary: "Estimate the memory usage of a key",
+                since: "4.0.0",
+                group: Group::Server,
+                complexity: "O(N) where N is the number of samples.",
+                handler: Some(memory::usage),
+                ..BASE
+            },
+        ],
         ..BASE
     },
     CommandSpec {

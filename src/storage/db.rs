@@ -129,6 +129,14 @@ impl Db {
             .is_some_and(|id| self.is_expired(id, now_ms))
     }
 
+    /// What `key` and its value take, as `MEMORY USAGE` reports it: the
+    /// table entry, the key's bytes beyond it and the value's heap. Like
+    /// Redis's, it looks the key up as stored: an expired key still counts.
+    pub fn usage(&self, key: &[u8]) -> Option<usize> {
+        let id = self.dict.find(key)?;
+        Some(self.dict.entry_size() + self.key(id).heap_size() + self.value(id).heap_size())
+    }
+
     /// Finds a key without deleting anything, treating expired keys as absent
     /// (for read paths that only have shared access).
     pub fn peek(&self, key: &[u8], now_ms: u64) -> Option<Id> {

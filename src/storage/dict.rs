@@ -226,6 +226,11 @@ impl<K: DictKey, V> Dict<K, V> {
         self.tables[0].used + self.tables[1].used
     }
 
+    /// Bytes one entry takes in the arena.
+    pub fn entry_size(&self) -> usize {
+        std::mem::size_of::<Slot<K, V>>()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

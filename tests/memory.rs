@@ -1,0 +1,144 @@
+//! MEMORY: USAGE's replies and errors as Redis gives them, its figures of
+//! the same order as Redis's for every type and encoding (each server
+//! measures its own structures), and what `redis-cli --memkeys` prints.
+
+use crate::util::*;
+
+/// Keys of every type and encoding, built the same way on both servers.
+fn fill(c: &mut Conn) {
+    let long = "x".repeat(100);
+    let mut cmds: Vec<Vec<String>> = vec![
+        vec!["SET".into(), "str".into(), "v".into()],
+        vec!["SET".into(), "int".into(), "12345".into()],
+        vec!["SET".into(), "raw".into(), long],
+        vec![
+            "RPUSH".into(),
+            "list".into(),
+            "a".into(),
+            "b".into(),
+            "c".into(),
+        ],
+        vec!["HSET".into(), "hash".into(), "f".into(), "v".into()],
+        vec![
+            "SADD".into(),
+            "intset".into(),
+            "1".into(),
+            "2".into(),
+            "3".into(),
+        ],
+        vec![
+            "SADD".into(),
+            "set".into(),
+            "a".into(),
+            "b".into(),
+            "c".into(),
+        ],
+        vec![
+            "ZADD".into(),
+            "zset".into(),
+            "1".into(),
+            "a".into(),
+            "2".into(),
+            "b".into(),
+        ],
+    ];
+    for i in 0..1000 {
+        cmds.push(vec!["RPUSH".into(), "biglist".into(), format!("e{i}")]);
+        cmds.push(vec![
+            "HSET".into(),
+            "bighash".into(),
+            format!("f{i}"),
+            format!("v{i}"),
+        ]);
+        cmds.push(vec!["SADD".into(), "bigset".into(), format!("m{i}")]);
+        cmds.push(vec![
+            "ZADD".into(),
+            "bigzset".into(),
+            i.to_string(),
+            format!("m{i}"),
+        ]);
+    }
+    for cmd in &cmds {
+        c.call(cmd);
+    }
+}
+
+const KEYS: &[&str] = &[
+    "str", "int", "raw", "list", "hash", "intset", "set", "zset", "biglist", "bighash", "bigset",
+    "bigzset",
+];
+
+#[test]
+fn usage_replies_and_errors() {
+    diff(&[case(
+        "usage",
+        &[
+            &["SET", "k", "v"],
+            &["MEMORY", "USAGE", "nokey"],
+            &["MEMORY", "USAGE"],
+            &["MEMORY", "USAGE", "k", "SAMPLES"],
+            &["MEMORY", "USAGE", "k", "SAMPLES", "x"],
+            &["MEMORY", "USAGE", "k", "SAMPLES", "-1"],
+            &["MEMORY", "USAGE", "k", "FOO", "1"],
+            &["MEMORY", "USAGE", "nokey", "SAMPLES", "0"],
+            &["MEMORY", "PURGE"],
+            &["MEMORY", "PURGE", "x"],
+            &["MEMORY", "NOSUCH"],
+            &[
+                "COMMAND",
+                "INFO",
+                "memory|usage",
+                "memory|purge",
+                "memory|help",
+            ],
+            &["COMMAND", "GETKEYS", "MEMORY", "USAGE", "k"],
+        ],
+    )]);
+}
+
+/// Each server measures its own structures, so figures differ, but a
+/// reply off by more than a few times would mislead `--memkeys` users.
+#[test]
+fn usage_is_of_the_order_redis_reports() {
+    let pair = Pair::start();
+    let mut figures = Vec::new();
+    for srv in [&pair.redis, &pair.ferrodis] {
+        let mut c = srv.conn();
+        fill(&mut c);
+        let sizes: Vec<i64> = KEYS
+            .iter()
+            .map(|k| {
+                let r = c.call(&["MEMORY", "USAGE", k, "SAMPLES", "0"]);
+                let text = String::from_utf8_lossy(&r);
+                text.trim_start_matches(':')
+                    .trim_end()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{k}: {text:?}"))
+            })
+            .collect();
+        figures.push(sizes);
+    }
+    for ((key, redis), ferrodis) in KEYS.iter().zip(&figures[0]).zip(&figures[1]) {
+        let ratio = *ferrodis as f64 / *redis as f64;
+        assert!(
+            (0.25..=3.0).contains(&ratio),
+            "{key}: ferrodis {ferrodis} bytes, redis {redis} ({ratio:.2}x)"
+        );
+    }
+}
+
+#[test]
+fn redis_cli_memkeys_reports_every_type() {
+    let srv = TestServer::start();
+    fill(&mut srv.conn());
+    let out = redis_cli(srv.port, &["--memkeys"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && !text.contains("failed"), "{text}");
+    for kind in ["strings", "lists", "hashs", "sets", "zsets"] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(kind) && l.contains("bytes"))
+            .unwrap_or_else(|| panic!("no summary of {kind}:\n{text}"));
+        assert!(!line.contains(" 0 bytes"), "{line}");
+    }
+}
