@@ -747,11 +747,6 @@ impl Listpack {
         self.push_encoded(HEADER_SIZE, &encode_element(s))
     }
 
-    /// Prepends the integer `v`.
-    pub fn push_front_int(&mut self, v: i64) -> usize {
-        self.push_encoded(HEADER_SIZE, &encode_int(v))
-    }
-
     /// Inserts `s` before the element at `pos` (at the end if `pos` is the
     /// terminator's position); returns the new element's position, or None,
     /// changing nothing, if `pos` is outside the entries.
