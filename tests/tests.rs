@@ -58,6 +58,8 @@ mod server_cmds;
 mod set;
 /// Signals: SIGHUP ignored, a second SIGINT during the final save.
 mod signals;
+/// SLOWLOG: what is logged, truncation, redaction, trimming.
+mod slowlog;
 /// Startup: options, config files, fatal config errors, pid/log files, unix socket.
 mod startup;
 /// String commands: every option, conflict, boundary and encoding.

@@ -25,6 +25,7 @@ pub mod persistence;
 pub mod pubsub;
 pub mod server;
 pub mod set;
+pub mod slowlog;
 pub mod string;
 pub mod table;
 pub mod zset;
@@ -817,6 +818,7 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
         srv.stats.latency[id].record(usec * 1000);
     }
     srv.stats.total_commands_processed += 1;
+    srv.slowlog_command(client, spec, args, usec);
     if let Err(e) = result {
         srv.stats.commands[id].failed_calls += 1;
         write_error(srv, client, &e);

@@ -8,7 +8,7 @@
 
 use super::{
     acl, bitops, client, connection, debug, dump, flags, hash, hyperloglog, info, introspection,
-    keys, list, memory, monitor, multi, persistence, pubsub, server, set, string, zset,
+    keys, list, memory, monitor, multi, persistence, pubsub, server, set, slowlog, string, zset,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -2362,6 +2362,66 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Set,
         complexity: "O(1)",
         handler: Some(set::sismember),
+        ..BASE
+    },
+    CommandSpec {
+        name: "slowlog",
+        arity: -2,
+        flags: 0,
+        acl: 0,
+        summary: "A container for slow log commands",
+        since: "2.2.12",
+        group: Group::Server,
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            CommandSpec {
+                name: "slowlog|get",
+                arity: -2,
+                flags: flags::ADMIN | flags::LOADING | flags::STALE,
+                tips: &["request_policy:all_nodes", "nondeterministic_output"],
+                summary: "Get the slow log's entries",
+                since: "2.2.12",
+                group: Group::Server,
+                complexity: "O(N) where N is the number of entries returned",
+                handler: Some(slowlog::get),
+                ..BASE
+            },
+            CommandSpec {
+                name: "slowlog|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                summary: "Show helpful text about the different subcommands",
+                since: "6.2.0",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(slowlog::help),
+                ..BASE
+            },
+            CommandSpec {
+                name: "slowlog|len",
+                arity: 2,
+                flags: flags::ADMIN | flags::LOADING | flags::STALE,
+                tips: &["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"],
+                summary: "Get the slow log's length",
+                since: "2.2.12",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(slowlog::len),
+                ..BASE
+            },
+            CommandSpec {
+                name: "slowlog|reset",
+                arity: 2,
+                flags: flags::ADMIN | flags::LOADING | flags::STALE,
+                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                summary: "Clear all entries from the slow log",
+                since: "2.2.12",
+                group: Group::Server,
+                complexity: "O(N) where N is the number of entries in the slowlog",
+                handler: Some(slowlog::reset),
+                ..BASE
+            },
+        ],
         ..BASE
     },
     CommandSpec {

@@ -283,6 +283,7 @@ impl Server {
         if served_usec.is_some() {
             self.stats.latency[waiter.cmd].record(usec * 1000);
         }
+        self.slowlog_unblocked(client.id, Some(usec));
         self.blocking.unblocked.push(client.token);
     }
 
@@ -353,6 +354,7 @@ impl Server {
     /// Forgets a disconnecting client's wait, leaving nothing behind.
     pub(crate) fn forget_blocked(&mut self, id: u64) {
         self.blocking.forget(id);
+        self.slowlog_unblocked(id, None);
     }
 }
 

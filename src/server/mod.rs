@@ -23,6 +23,7 @@ pub mod persistence;
 pub mod propagate;
 pub mod pubsub;
 pub mod signals;
+pub mod slowlog;
 pub mod startup;
 pub mod stats;
 
@@ -139,6 +140,8 @@ pub struct Server {
     pub blocking: blocking::Blocking,
     /// Pub/sub subscriptions of every client.
     pub pubsub: pubsub::PubSub,
+    /// SLOWLOG's entries.
+    pub slowlog: slowlog::Slowlog,
     /// Watched keys (WATCH) and the clients whose watch a write broke.
     pub watches: multi::Watches,
     /// Tokens of the clients in MONITOR mode, in the order they asked.
@@ -189,6 +192,7 @@ impl Server {
             expire: expire::ExpireState::default(),
             blocking: blocking::Blocking::default(),
             pubsub: pubsub::PubSub::default(),
+            slowlog: slowlog::Slowlog::default(),
             watches: multi::Watches::default(),
             monitors: Vec::new(),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),

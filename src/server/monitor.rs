@@ -94,7 +94,7 @@ fn monitor_line(now_us: u64, client: &Client, spec: &CommandSpec, args: &Args) -
 /// Whether argument `i` is a password Redis 7.0 hides: AUTH's arguments
 /// (unless AUTH had too many to look at them), and the user and password
 /// after HELLO's AUTH, as far as HELLO's options parse.
-fn redacted(spec: &CommandSpec, args: &Args, i: usize) -> bool {
+pub(crate) fn redacted(spec: &CommandSpec, args: &Args, i: usize) -> bool {
     match spec.name {
         "auth" => i > 0 && args.len() <= 3,
         "hello" => {
