@@ -36,7 +36,11 @@ fn slow_commands_are_logged_as_redis_logs_them() {
         t.call(&mut a, &["CLIENT", "SETNAME", "alice"]);
         t.call(&mut a, &["AUTH", "secret"]);
         // Only the connection id differs.
-        t.call_masked(&mut a, Mask::Pairs(&["id"]), &["HELLO", "2", "AUTH", "default", "secret"]);
+        t.call_masked(
+            &mut a,
+            Mask::Pairs(&["id"]),
+            &["HELLO", "2", "AUTH", "default", "secret"],
+        );
         let long = "x".repeat(200);
         t.call(&mut a, &["SET", "k", &long]);
         let keys: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
@@ -61,7 +65,10 @@ fn slow_commands_are_logged_as_redis_logs_them() {
         t.call(&mut a, &["SLOWLOG", "RESET"]);
         t.call(&mut a, &["PING"]);
         t.call(&mut a, &["SLOWLOG", "LEN"]);
-        t.call(&mut a, &["CONFIG", "SET", "slowlog-log-slower-than", "10000000"]);
+        t.call(
+            &mut a,
+            &["CONFIG", "SET", "slowlog-log-slower-than", "10000000"],
+        );
         t.call(&mut a, &["PING"]);
         t.call(&mut a, &["SLOWLOG", "LEN"]);
     });
@@ -80,7 +87,14 @@ fn slowlog_errors_and_help() {
             &["SLOWLOG", "NOSUCH"],
             &["SLOWLOG"],
             &["SLOWLOG", "HELP"],
-            &["COMMAND", "INFO", "slowlog|get", "slowlog|help", "slowlog|len", "slowlog|reset"],
+            &[
+                "COMMAND",
+                "INFO",
+                "slowlog|get",
+                "slowlog|help",
+                "slowlog|len",
+                "slowlog|reset",
+            ],
         ],
     )]);
 }

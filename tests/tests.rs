@@ -32,6 +32,8 @@ mod hash;
 mod hyperloglog;
 /// Generic key commands: DEL/EXISTS/KEYS/SCAN/RENAME/COPY/MOVE/EXPIRE/OBJECT/DEBUG.
 mod keys;
+/// LATENCY: monitor events and per-command histograms.
+mod latency;
 /// Memory bounds: big declared bulks, query and output buffer limits.
 mod limits;
 /// List commands: every option and error, node layout and DUMP bytes per fill and depth.

@@ -17,6 +17,7 @@ pub mod hyperloglog;
 pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod latency;
 pub mod list;
 pub mod memory;
 pub mod monitor;
@@ -819,6 +820,14 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     }
     srv.stats.total_commands_processed += 1;
     srv.slowlog_command(client, spec, args, usec);
+    if !client.blocked && !client.replays_aof() {
+        let event = if spec.has(flags::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        srv.latency_sample(event, usec / 1000);
+    }
     if let Err(e) = result {
         srv.stats.commands[id].failed_calls += 1;
         write_error(srv, client, &e);

@@ -8,7 +8,8 @@
 
 use super::{
     acl, bitops, client, connection, debug, dump, flags, hash, hyperloglog, info, introspection,
-    keys, list, memory, monitor, multi, persistence, pubsub, server, set, slowlog, string, zset,
+    keys, latency, list, memory, monitor, multi, persistence, pubsub, server, set, slowlog, string,
+    zset,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -1282,6 +1283,78 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Server,
         complexity: "O(1)",
         handler: Some(persistence::lastsave),
+        ..BASE
+    },
+    CommandSpec {
+        name: "latency",
+        arity: -2,
+        flags: 0,
+        acl: 0,
+        summary: "A container for latency diagnostics commands",
+        since: "2.8.13",
+        group: Group::Server,
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            CommandSpec {
+                name: "latency|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                summary: "Show helpful text about the different subcommands.",
+                since: "2.8.13",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(latency::help),
+                ..BASE
+            },
+            CommandSpec {
+                name: "latency|histogram",
+                arity: -2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
+                summary: "Return the cumulative distribution of latencies of a subset of commands or all.",
+                since: "7.0.0",
+                group: Group::Server,
+                complexity: "O(N) where N is the number of commands with latency information being retrieved.",
+                handler: Some(latency::histogram),
+                ..BASE
+            },
+            CommandSpec {
+                name: "latency|history",
+                arity: 3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
+                summary: "Return timestamp-latency samples for the event.",
+                since: "2.8.13",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(latency::history),
+                ..BASE
+            },
+            CommandSpec {
+                name: "latency|latest",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
+                summary: "Return the latest latency samples for all events.",
+                since: "2.8.13",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(latency::latest),
+                ..BASE
+            },
+            CommandSpec {
+                name: "latency|reset",
+                arity: -2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                summary: "Reset latency data for one or more events.",
+                since: "2.8.13",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(latency::reset),
+                ..BASE
+            },
+        ],
         ..BASE
     },
     CommandSpec {

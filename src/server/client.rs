@@ -272,7 +272,12 @@ impl Client {
     /// `CLIENT_DENY_BLOCKING`): the client replaying the append-only file
     /// has nobody to wait for it, and a transaction runs at once.
     pub fn denies_blocking(&self) -> bool {
-        self.in_exec || matches!(self.stream, Stream::Fake)
+        self.in_exec || self.replays_aof()
+    }
+
+    /// The client without a socket that replays the append-only file.
+    pub fn replays_aof(&self) -> bool {
+        matches!(self.stream, Stream::Fake)
     }
 
     /// Protocol version the client speaks (2 or 3).

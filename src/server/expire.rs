@@ -96,7 +96,9 @@ impl Server {
                 }
             }
         }
-        self.expire.cpu_us += started.elapsed().as_micros() as u64;
+        let elapsed_us = started.elapsed().as_micros() as u64;
+        self.expire.cpu_us += elapsed_us;
+        self.latency_sample("expire-cycle", elapsed_us / 1000);
         let current = if sampled_total > 0 {
             expired_total as f64 / sampled_total as f64
         } else {

@@ -1,4 +1,5 @@
-//! Per-command latency histograms behind `INFO latencystats`.
+//! Per-command latency histograms behind `INFO latencystats` and
+//! `LATENCY HISTOGRAM`.
 //!
 //! Redis records each call's duration in nanoseconds into an HDR histogram
 //! with two significant digits and prints percentiles in microseconds, each
@@ -58,6 +59,34 @@ impl Histogram {
         self.total == 0
     }
 
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// `LATENCY HISTOGRAM`'s buckets: at 1024 ns and each power of two
+    /// after it, the highest value equivalent to that level in whole µs
+    /// and how many calls took at most that long, where the count grew
+    /// (Redis's `fillCommandCDF` over a logarithmic HDR iteration).
+    pub fn cumulative_usec(&self) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        let (mut seen, mut upto, mut previous) = (0u64, 0usize, 0u64);
+        let mut level = 1024u64;
+        while seen < self.total && level <= MAX_VALUE {
+            let index = index_of(level);
+            while upto <= index {
+                seen += self.counts.get(upto).copied().unwrap_or(0);
+                upto += 1;
+            }
+            if seen > previous {
+                let (_, next) = range_of(index);
+                out.push(((next - 1) / 1000, seen));
+                previous = seen;
+            }
+            level *= 2;
+        }
+        out
+    }
+
     /// The value at `pct` percent, in nanoseconds: the highest value
     /// equivalent to the bucket where the cumulative count reaches it.
     pub fn percentile(&self, pct: f64) -> u64 {
@@ -95,6 +124,26 @@ mod tests {
             h.record(nanos);
             assert_eq!(h.percentile(50.0), shown, "{nanos}");
         }
+    }
+
+    /// LATENCY HISTOGRAM's levels: redis-server 7.0.15 answered
+    /// `264 1 2113 2 33816 3 541065 4` after DEBUG SLEEP calls of about
+    /// 0.2, 1.5, 20 and 300 ms.
+    #[test]
+    fn cumulative_buckets_match_redis() {
+        let mut h = Histogram::default();
+        for nanos in [200_000, 1_500_000, 20_000_000, 300_000_000] {
+            h.record(nanos);
+        }
+        assert_eq!(
+            h.cumulative_usec(),
+            [(264, 1), (2113, 2), (33816, 3), (541065, 4)]
+        );
+        let mut h = Histogram::default();
+        for nanos in [3_000, 5_000, 5_000] {
+            h.record(nanos);
+        }
+        assert_eq!(h.cumulative_usec(), [(4, 1), (8, 3)]);
     }
 
     #[test]

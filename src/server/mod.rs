@@ -13,6 +13,7 @@ pub mod event_loop;
 pub mod expire;
 pub mod keyspace;
 pub mod latency;
+pub mod latency_monitor;
 pub mod logging;
 pub mod memory;
 pub mod monitor;
@@ -142,6 +143,8 @@ pub struct Server {
     pub pubsub: pubsub::PubSub,
     /// SLOWLOG's entries.
     pub slowlog: slowlog::Slowlog,
+    /// LATENCY's event samples.
+    pub latency_monitor: latency_monitor::LatencyMonitor,
     /// Watched keys (WATCH) and the clients whose watch a write broke.
     pub watches: multi::Watches,
     /// Tokens of the clients in MONITOR mode, in the order they asked.
@@ -193,6 +196,7 @@ impl Server {
             blocking: blocking::Blocking::default(),
             pubsub: pubsub::PubSub::default(),
             slowlog: slowlog::Slowlog::default(),
+            latency_monitor: latency_monitor::LatencyMonitor::default(),
             watches: multi::Watches::default(),
             monitors: Vec::new(),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),

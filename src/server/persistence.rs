@@ -221,6 +221,7 @@ impl Server {
             return Err(std::io::Error::last_os_error());
         }
         self.persistence.latest_fork_usec = started.elapsed().as_micros() as u64;
+        self.latency_sample("fork", self.persistence.latest_fork_usec / 1000);
         self.persistence.total_forks += 1;
         Ok(pid)
     }

@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::client::{Client, Stream};
+use super::client::Client;
 use super::Server;
 use crate::commands::{flags, Args, CommandSpec};
 
@@ -56,7 +56,7 @@ impl Server {
     ) {
         let threshold = self.config.slowlog_log_slower_than;
         // Replaying the append-only file is not a client's command.
-        if threshold < 0 || spec.has(flags::SKIP_SLOWLOG) || matches!(client.stream, Stream::Fake) {
+        if threshold < 0 || spec.has(flags::SKIP_SLOWLOG) || client.replays_aof() {
             return;
         }
         if client.blocked {

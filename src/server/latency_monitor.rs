@@ -1,0 +1,128 @@
+//! The latency monitor behind `LATENCY LATEST/HISTORY/RESET`: events that
+//! took at least `latency-monitor-threshold` milliseconds, one sample per
+//! second (the worst of that second), the last 160 kept per event, as
+//! Redis's `latency.c` keeps them.
+//!
+//! Samples are taken where Redis takes them: `command` and `fast-command`
+//! after each call, `expire-cycle` after an active expiry cycle, `fork`
+//! after forking a snapshot or rewrite child.
+
+/// Samples kept per event (`LATENCY_TS_LEN`).
+const HISTORY_LEN: usize = 160;
+
+/// One second's worst latency of an event.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sample {
+    /// Unix seconds.
+    pub time: u64,
+    pub latency_ms: u64,
+}
+
+/// An event's samples, oldest first, and its all-time worst.
+#[derive(Debug, Default)]
+pub struct Series {
+    pub samples: std::collections::VecDeque<Sample>,
+    pub max_ms: u64,
+}
+
+/// Every event that has samples, in the order each first had one.
+#[derive(Debug, Default)]
+pub struct LatencyMonitor {
+    pub events: Vec<(&'static str, Series)>,
+}
+
+impl LatencyMonitor {
+    /// Records `latency_ms` for `event` at unix second `now` when it
+    /// reaches `threshold_ms` (0 turns the monitor off).
+    pub fn sample_if_needed(
+        &mut self,
+        threshold_ms: u64,
+        event: &'static str,
+        latency_ms: u64,
+        now: u64,
+    ) {
+        if threshold_ms == 0 || latency_ms < threshold_ms {
+            return;
+        }
+        let series = match self.events.iter().position(|(e, _)| *e == event) {
+            Some(i) => &mut self.events[i].1,
+            None => {
+                self.events.push((event, Series::default()));
+                let last = self.events.len() - 1;
+                &mut self.events[last].1
+            }
+        };
+        series.max_ms = series.max_ms.max(latency_ms);
+        if let Some(last) = series.samples.back_mut() {
+            if last.time == now {
+                last.latency_ms = last.latency_ms.max(latency_ms);
+                return;
+            }
+        }
+        if series.samples.len() == HISTORY_LEN {
+            series.samples.pop_front();
+        }
+        series.samples.push_back(Sample {
+            time: now,
+            latency_ms,
+        });
+    }
+
+    pub fn series(&self, event: &[u8]) -> Option<&Series> {
+        self.events
+            .iter()
+            .find(|(e, _)| e.as_bytes() == event)
+            .map(|(_, s)| s)
+    }
+
+    /// Forgets the named events (all with `None`); how many there were.
+    pub fn reset(&mut self, events: Option<&[&[u8]]>) -> usize {
+        let before = self.events.len();
+        match events {
+            None => self.events.clear(),
+            Some(names) => self
+                .events
+                .retain(|(e, _)| !names.iter().any(|n| *n == e.as_bytes())),
+        }
+        before - self.events.len()
+    }
+}
+
+impl super::Server {
+    /// Records an event's latency in milliseconds if it reaches the threshold.
+    pub(crate) fn latency_sample(&mut self, event: &'static str, latency_ms: u64) {
+        let now = self.clock.now_ms / 1000;
+        self.latency_monitor.sample_if_needed(
+            self.config.latency_monitor_threshold,
+            event,
+            latency_ms,
+            now,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_sample_per_second_keeping_the_worst() {
+        let mut m = LatencyMonitor::default();
+        m.sample_if_needed(100, "command", 99, 10);
+        assert!(m.events.is_empty());
+        m.sample_if_needed(100, "command", 200, 10);
+        m.sample_if_needed(100, "command", 150, 10);
+        m.sample_if_needed(100, "command", 300, 11);
+        m.sample_if_needed(0, "command", 900, 12);
+        let s = m.series(b"command").unwrap();
+        let got: Vec<(u64, u64)> = s.samples.iter().map(|s| (s.time, s.latency_ms)).collect();
+        assert_eq!(got, [(10, 200), (11, 300)]);
+        assert_eq!(s.max_ms, 300);
+        for t in 0..200 {
+            m.sample_if_needed(1, "fork", 5, 100 + t);
+        }
+        assert_eq!(m.series(b"fork").unwrap().samples.len(), HISTORY_LEN);
+        assert_eq!(m.reset(Some(&[b"nosuch", b"fork"])), 1);
+        assert_eq!(m.reset(None), 1);
+    }
+}

@@ -1,0 +1,117 @@
+//! LATENCY against real Redis: events past `latency-monitor-threshold`
+//! (DEBUG SLEEP makes a slow command), their history and reset, and the
+//! per-command histograms. Clocks are masked: what is compared is which
+//! events and commands appear, how many samples and calls, and that the
+//! latencies reported are past the threshold.
+
+use crate::util::*;
+
+/// Per event: its name and whether latest and worst passed 100 ms.
+fn events(r: &Reply) -> String {
+    r.items()
+        .iter()
+        .map(|e| match e.items() {
+            [name, _time, Reply::Int(latest), Reply::Int(max)] => {
+                format!("{} {} {}", name.text(), *latest >= 100, *max >= 100)
+            }
+            other => format!("{other:?}"),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Samples: how many, and whether each passed 100 ms.
+fn samples(r: &Reply) -> String {
+    let shown: Vec<bool> = r
+        .items()
+        .iter()
+        .map(|s| {
+            s.items()
+                .get(1)
+                .and_then(Reply::int)
+                .is_some_and(|ms| ms >= 100)
+        })
+        .collect();
+    format!("{shown:?}")
+}
+
+/// Per command: its name and calls; the buckets depend on the clock.
+fn histograms(r: &Reply) -> String {
+    let items = r.items();
+    let mut out: Vec<String> = items
+        .chunks(2)
+        .map(|pair| match pair {
+            [name, stats] => {
+                let calls = stats.items().get(1).and_then(Reply::int);
+                format!("{} {calls:?}", name.text())
+            }
+            other => format!("{other:?}"),
+        })
+        .collect();
+    out.sort();
+    out.join(",")
+}
+
+#[test]
+fn events_past_the_threshold() {
+    let mut pair = Pair::start_with(&["--enable-debug-command", "yes"]);
+    pair.scenario("latency monitor", |srv, t| {
+        let mut c = srv.conn();
+        t.call(&mut c, &["DEBUG", "SLEEP", "0.15"]);
+        t.call(&mut c, &["LATENCY", "LATEST"]);
+        t.call(
+            &mut c,
+            &["CONFIG", "SET", "latency-monitor-threshold", "100"],
+        );
+        t.call(&mut c, &["DEBUG", "SLEEP", "0.01"]);
+        t.call(&mut c, &["LATENCY", "LATEST"]);
+        t.call(&mut c, &["DEBUG", "SLEEP", "0.15"]);
+        t.call_masked(&mut c, Mask::Custom(events), &["LATENCY", "LATEST"]);
+        t.call_masked(
+            &mut c,
+            Mask::Custom(samples),
+            &["LATENCY", "HISTORY", "command"],
+        );
+        t.call(&mut c, &["LATENCY", "HISTORY", "nosuch"]);
+        t.call(&mut c, &["LATENCY", "RESET", "nosuch"]);
+        t.call(&mut c, &["LATENCY", "RESET", "command", "command"]);
+        t.call(&mut c, &["LATENCY", "LATEST"]);
+        t.call(&mut c, &["DEBUG", "SLEEP", "0.15"]);
+        t.call(&mut c, &["LATENCY", "RESET"]);
+        t.call(&mut c, &["LATENCY", "HISTORY"]);
+        t.call(&mut c, &["LATENCY", "NOSUCH"]);
+        t.call(&mut c, &["LATENCY", "LATEST", "x"]);
+    });
+}
+
+#[test]
+fn histograms_per_command() {
+    let mut pair = Pair::start();
+    pair.scenario("latency histogram", |srv, t| {
+        let mut c = srv.conn();
+        t.call(&mut c, &["CONFIG", "RESETSTAT"]);
+        t.call(&mut c, &["SET", "a", "1"]);
+        for _ in 0..3 {
+            t.call(&mut c, &["GET", "a"]);
+        }
+        // Ids differ between the servers.
+        t.call_masked(&mut c, Mask::Type, &["CLIENT", "ID"]);
+        t.call_masked(
+            &mut c,
+            Mask::Custom(histograms),
+            &[
+                "LATENCY",
+                "HISTOGRAM",
+                "set",
+                "GET",
+                "client",
+                "nosuch",
+                "lpush",
+            ],
+        );
+        t.call_masked(&mut c, Mask::Custom(histograms), &["LATENCY", "HISTOGRAM"]);
+        t.call(&mut c, &["LATENCY", "HISTOGRAM", "nosuch"]);
+        t.call_masked(&mut c, Mask::Pairs(&["id"]), &["HELLO", "3"]);
+        t.call_masked(&mut c, Mask::Shape, &["LATENCY", "HISTOGRAM", "hello"]);
+    });
+}
