@@ -80,9 +80,7 @@ impl LatencyMonitor {
         let before = self.events.len();
         match events {
             None => self.events.clear(),
-            Some(names) => self
-                .events
-                .retain(|(e, _)| !names.iter().any(|n| *n == e.as_bytes())),
+            Some(names) => self.events.retain(|(e, _)| !names.contains(&e.as_bytes())),
         }
         before - self.events.len()
     }
