@@ -224,6 +224,33 @@ const SETS: &[&[&str]] = &[
     &["SPOP", "one"],
 ];
 
+const SORTED_SETS: &[&[&str]] = &[
+    &["ZADD", "z", "1", "a", "2", "b", "3", "c"],
+    &["ZADD", "z", "1", "a"],
+    &["ZADD", "z", "XX", "5", "nope"],
+    &["ZADD", "z", "INCR", "2", "a"],
+    &["ZINCRBY", "z", "1", "b"],
+    &["ZREM", "z", "nope"],
+    &["ZREM", "z", "c"],
+    &["ZADD", "y", "10", "x", "20", "y", "30", "w"],
+    &["ZREMRANGEBYSCORE", "y", "10", "10"],
+    &["ZREMRANGEBYSCORE", "y", "100", "200"],
+    &["ZREMRANGEBYRANK", "y", "0", "0"],
+    &["ZADD", "lex", "0", "a", "0", "b", "0", "c"],
+    &["ZREMRANGEBYLEX", "lex", "[a", "[b"],
+    &["ZPOPMIN", "lex"],
+    &["ZPOPMAX", "z", "1"],
+    &["ZMPOP", "1", "z", "MIN"],
+    &["ZADD", "p", "1", "m1", "2", "m2"],
+    &["ZUNIONSTORE", "u", "2", "p", "y"],
+    &["ZINTERSTORE", "i", "2", "p", "y"],
+    &["ZDIFFSTORE", "d", "1", "p"],
+    &["ZDIFFSTORE", "d", "2", "p", "p"],
+    &["ZRANGESTORE", "r", "p", "0", "0"],
+    &["ZRANGESTORE", "r", "p", "5", "6"],
+    &["ZPOPMIN", "p", "10"],
+];
+
 const HYPERLOGLOGS: &[&[&str]] = &[
     &["PFADD", "h1", "a", "b", "c"],
     &["PFADD", "h1", "a"],
@@ -267,6 +294,7 @@ fn every_command_raises_redis_events() {
         ("lists", LISTS),
         ("hashes", HASHES),
         ("sets", SETS),
+        ("sorted sets", SORTED_SETS),
         ("hyperloglogs", HYPERLOGLOGS),
     ] {
         pair.scenario(name, |srv, t| run_all(t, srv, "KEA", cmds));
