@@ -722,7 +722,11 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     let fed_before = srv.propagator.fed();
     let started = Instant::now();
     srv.propagator.enter();
+    let outermost = srv.tracking_enter(client);
     let result = handler(srv, client, args);
+    if srv.tracking.client_count() > 0 {
+        srv.tracking_after_command(client, spec, args);
+    }
     propagate(srv, client, spec, args, dirty_before);
     srv.propagator.leave();
     if srv.propagator.fed() != fed_before {
@@ -759,6 +763,11 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     // Messages the command published to its own client come before its reply.
     if srv.pubsub.has_detached() {
         srv.deliver_detached(client, reply_mark);
+    }
+    // Invalidations of its own reads come after it (Redis defers them
+    // until the outermost call ends).
+    if outermost {
+        srv.tracking_leave(client, reply_mark);
     }
 }
 

@@ -294,8 +294,9 @@ impl Client {
         Ok(total)
     }
 
-    /// Letters of `CLIENT LIST`'s `flags=` field.
-    pub fn flag_letters(&self) -> String {
+    /// Letters of `CLIENT LIST`'s `flags=` field; `tracking` holds the
+    /// client-side caching letters, whose state the server keeps.
+    pub fn flag_letters(&self, tracking: &str) -> String {
         let mut f = String::new();
         if self.pubsub {
             f.push('P');
@@ -303,6 +304,7 @@ impl Client {
         if self.blocked {
             f.push('b');
         }
+        f.push_str(tracking);
         if self.close_after_reply {
             f.push('c');
         }

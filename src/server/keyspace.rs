@@ -359,10 +359,14 @@ impl Server {
     // keyspace notifications (events) arrive with their commands.
 
     /// A key's value changed or the key went away (Redis's `signalModifiedKey`).
-    pub fn signal_modified_key(&self, _db: usize, _key: &[u8]) {}
+    pub fn signal_modified_key(&mut self, _db: usize, key: &[u8]) {
+        self.tracking_invalidate_key(key, self.tracking_current_id());
+    }
 
-    fn signal_modified_id(&self, db: usize, id: Id) {
-        self.signal_modified_key(db, self.dbs[db].key(id).as_slice());
+    fn signal_modified_id(&mut self, db: usize, id: Id) {
+        // Inline for short keys, so no allocation in the common case.
+        let key = self.dbs[db].key(id).clone();
+        self.signal_modified_key(db, key.as_slice());
     }
 
     /// Every key of a database may have changed (FLUSHDB, FLUSHALL, SWAPDB).
@@ -396,8 +400,9 @@ impl Server {
         self.pubsub.event_channel = channel;
     }
 
-    /// Raises `expired` for the keys expiry deleted since the last call.
-    /// Storage records them only while the class is on (see
+    /// Raises `expired` for the keys expiry deleted since the last call,
+    /// and invalidates them for client tracking. Storage records them only
+    /// while the class is on or tracking may care (see
     /// [`sync_expired_events`](Self::sync_expired_events)), so this is one
     /// test of an empty list otherwise.
     pub(super) fn notify_expired(&mut self, db: usize) {
@@ -406,14 +411,18 @@ impl Server {
         }
         for key in std::mem::take(&mut self.dbs[db].expired_events) {
             self.notify_keyspace_event(event::EXPIRED, "expired", db, key.as_slice());
+            // Expiry is nobody's write: NOLOOP clients hear of it too.
+            self.tracking_invalidate_key(key.as_slice(), 0);
         }
     }
 
-    /// Tells every database whether to record the keys expiry deletes
-    /// for `expired` events, after `notify-keyspace-events` changed.
+    /// Tells every database whether to record the keys expiry deletes,
+    /// for `expired` events or client tracking, after
+    /// `notify-keyspace-events` changed or tracking started to care.
     pub fn sync_expired_events(&mut self) {
         let flags = self.config.notify_keyspace_events;
-        let on = flags & event::EXPIRED != 0 && flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) != 0;
+        let on = (flags & event::EXPIRED != 0 && flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) != 0)
+            || self.tracking.is_active();
         for db in &mut self.dbs {
             db.record_expired_events = on;
             if !on {

@@ -23,6 +23,7 @@ pub mod pubsub;
 pub mod signals;
 pub mod startup;
 pub mod stats;
+pub mod tracking;
 
 pub use startup::start;
 
@@ -136,6 +137,8 @@ pub struct Server {
     pub blocking: blocking::Blocking,
     /// Pub/sub subscriptions of every client.
     pub pubsub: pubsub::PubSub,
+    /// Client-side caching: tracked keys, BCAST prefixes, tracking clients.
+    pub tracking: tracking::Tracking,
     /// State of the sampling random generator (RANDOMKEY, expiry, LFU).
     pub random_state: u64,
     /// Heap bytes in use once start-up finished (`used_memory_startup`).
@@ -182,6 +185,7 @@ impl Server {
             expire: expire::ExpireState::default(),
             blocking: blocking::Blocking::default(),
             pubsub: pubsub::PubSub::default(),
+            tracking: tracking::Tracking::default(),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
             poll,
