@@ -57,3 +57,5 @@ mod signals;
 mod startup;
 /// String commands: every option, conflict, boundary and encoding.
 mod strings;
+/// Client-side caching: CLIENT TRACKING modes, invalidation delivery, limits, errors.
+mod tracking;

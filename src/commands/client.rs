@@ -557,7 +557,9 @@ fn find_client(srv: &Server, me: &Client, id: u64) -> Option<usize> {
     if me.id == id {
         return Some(me.token);
     }
-    srv.other_clients().find(|cl| cl.id == id).map(|cl| cl.token)
+    srv.other_clients()
+        .find(|cl| cl.id == id)
+        .map(|cl| cl.token)
 }
 
 /// `CLIENT GETREDIR`: the client invalidations go to (0: this one), or

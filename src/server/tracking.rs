@@ -400,7 +400,12 @@ impl Server {
     /// Writes the messages that waited for `client` while it was out of
     /// its slot, at `at` (a mark before its reply) or at the end.
     pub(crate) fn deliver_tracking_detached(&mut self, client: &mut Client, at: Option<usize>) {
-        if !self.tracking.detached.iter().any(|d| d.token == client.token) {
+        if !self
+            .tracking
+            .detached
+            .iter()
+            .any(|d| d.token == client.token)
+        {
             return;
         }
         let mut out = ReplyBuf::new();
