@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use crate::pubsub::{call_n, nothing_more, read_n};
-use crate::util::keyspace::info_field;
+use crate::util::keyspace::{info_field, wait_until};
 use crate::util::*;
 
 /// A connection speaking RESP3.
@@ -433,4 +433,49 @@ fn redis_crate_sees_invalidation_pushes() {
             b"cached".to_vec()
         )])]
     );
+}
+
+#[test]
+fn a_tracker_past_its_output_limit_is_closed() {
+    let mut pair = Pair::start();
+    pair.scenario("two thousand invalidations at once", |srv, t| {
+        let mut a = resp3(srv);
+        let mut w = srv.conn();
+        let keys: Vec<String> = (0..2000).map(|i| format!("k{i}")).collect();
+        let mut mget = vec!["MGET"];
+        mget.extend(keys.iter().map(String::as_str));
+        t.call(&mut a, &["CLIENT", "TRACKING", "ON"]);
+        t.call(&mut a, &mget);
+        t.call(
+            &mut w,
+            &[
+                "CONFIG",
+                "SET",
+                "client-output-buffer-limit",
+                "normal 32kb 0 0",
+            ],
+        );
+        let mut mset = vec!["MSET"];
+        for k in &keys {
+            mset.extend([k.as_str(), "v"]);
+        }
+        t.call(&mut w, &mset);
+        let gone = wait_until(Duration::from_secs(5), || {
+            info_field(&mut w, "clients", "tracking_clients").as_deref() == Some("0")
+        });
+        t.note("tracker closed", gone);
+        t.note(
+            "connected",
+            info_field(&mut w, "clients", "connected_clients"),
+        );
+        t.call(
+            &mut w,
+            &[
+                "CONFIG",
+                "SET",
+                "client-output-buffer-limit",
+                "normal 0 0 0",
+            ],
+        );
+    });
 }

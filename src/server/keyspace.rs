@@ -8,8 +8,8 @@
 //! Writes: the one way a command changes a database. Every change goes
 //! through [`Server::db_add`], [`Server::set_key`], [`Server::db_delete`],
 //! [`Server::modify`] and their siblings, which keep the databases and
-//! their signals together: a key was modified (what WATCH and client
-//! tracking will watch), a key became ready (what blocked clients will
+//! their signals together: a key was modified (what WATCH will watch and
+//! client tracking invalidates), a key became ready (what blocked clients will
 //! wait for), and keyspace events (with Redis's event names). Commands
 //! keep counting their changes in `dirty`, as Redis's do, since what counts
 //! as one change is theirs to say (an LPUSH of five elements is five).
@@ -354,9 +354,9 @@ impl Server {
     // ---- signals --------------------------------------------------------
     //
     // Each is the one place its subscribers will hang off, called by every
-    // write above. Ready keys feed blocked clients (`blocking.rs`); WATCH
-    // and client tracking (modified keys and flushed databases) and
-    // keyspace notifications (events) arrive with their commands.
+    // write above. Ready keys feed blocked clients (`blocking.rs`),
+    // modified keys client tracking (`tracking.rs`), events keyspace
+    // notifications; WATCH arrives with its commands.
 
     /// A key's value changed or the key went away (Redis's `signalModifiedKey`).
     pub fn signal_modified_key(&mut self, _db: usize, key: &[u8]) {

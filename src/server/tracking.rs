@@ -538,9 +538,27 @@ impl Server {
                 }
                 write_message(&mut c.reply, c.pubsub, &message);
                 enqueue_write(&mut self.pending_writes, c);
+                if c.reply.overflow_len() > 0 {
+                    self.tracking_check_limit(token);
+                }
             }
             Some(None) => self.tracking.detached.push(Detached { token, message }),
             _ => {}
+        }
+    }
+
+    /// Checks a client an invalidation grew past the reply chunk against
+    /// its output limit, as Redis checks every reply it queues.
+    fn tracking_check_limit(&mut self, token: usize) {
+        let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {
+            return;
+        };
+        let closing = self.enforce_output_limit(&mut client);
+        if let Some(slot) = self.clients.get_mut(token) {
+            *slot = Some(client);
+        }
+        if closing {
+            self.schedule_close(token);
         }
     }
 
