@@ -255,6 +255,21 @@ fn optin_and_optout() {
         t.call(&mut a, &["CLIENT", "TRACKING", "ON"]);
         t.call(&mut a, &["CLIENT", "TRACKINGINFO"]);
     });
+    pair.scenario("refused commands end CLIENT CACHING too", |srv, t| {
+        let mut a = resp3(srv);
+        t.call(&mut a, &["CLIENT", "TRACKING", "ON", "OPTIN"]);
+        t.call(&mut a, &["CLIENT", "CACHING", "YES"]);
+        t.call(&mut a, &["CLIENT", "GETNAME", "extra"]);
+        t.call(&mut a, &["CLIENT", "TRACKINGINFO"]);
+        t.call(&mut a, &["GET"]);
+        t.call(&mut a, &["CLIENT", "TRACKINGINFO"]);
+        t.call(&mut a, &["CLIENT", "CACHING", "YES"]);
+        t.call(&mut a, &["NOSUCHCOMMAND"]);
+        t.call(&mut a, &["CLIENT", "TRACKINGINFO"]);
+        t.call(&mut a, &["CLIENT", "CACHING", "YES"]);
+        t.call(&mut a, &["CLIENT", "NOSUCHSUB"]);
+        t.call(&mut a, &["CLIENT", "TRACKINGINFO"]);
+    });
 }
 
 #[test]
@@ -311,6 +326,29 @@ fn flush_expiry_and_the_key_limit() {
             );
         }
         nothing_more(t, &mut a, "under the limit");
+        tracking_info(t, &mut a);
+        // Before each command the table is brought under the limit, so the
+        // evictions a pipelined read caused come before the next reply...
+        let mut pipeline = Vec::new();
+        for args in [&["MGET", "f", "g", "h"][..], &["PING"]] {
+            pipeline.extend_from_slice(&crate::util::resp::encode_cmd(args));
+        }
+        a.send_raw(&pipeline);
+        let shapes: Vec<String> = (0..5)
+            .map(|_| {
+                let frame = a.read_reply();
+                let kind = frame.first().copied().unwrap_or(b'?') as char;
+                format!("{kind}{}", parse(&frame).map_or(0, |r| r.items().len()))
+            })
+            .collect();
+        t.note("pipelined frames", shapes);
+        // ...and the timed sweep evicts when no command follows.
+        t.call(&mut a, &["MGET", "i", "j"]);
+        for i in 0..2 {
+            let push = a.read_parsed();
+            t.note(&format!("swept {i}"), push.items().len());
+        }
+        nothing_more(t, &mut a, "under the limit again");
         tracking_info(t, &mut a);
         t.call(&mut a, &["CONFIG", "SET", "tracking-table-max-keys", "0"]);
     });

@@ -670,6 +670,9 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
         reject(srv, client, Some(id), CmdError::NoAuth);
         return Outcome::Continue;
     }
+    // Redis bounds the tracking table before each command: evictions reach
+    // the running client before this command's reply.
+    srv.tracking_limit_keys();
     // Redis refuses PING too, so monitoring notices the broken persistence.
     if spec.has(flags::WRITE) || spec.name == "ping" {
         let denied = if srv.writes_denied() {
@@ -816,6 +819,9 @@ pub(crate) fn apply_reply_mode(client: &mut Client, mark: usize) {
 fn reject(srv: &mut Server, client: &mut Client, id: Option<CommandId>, err: CmdError) {
     if let Some(id) = id {
         srv.stats.commands[id].rejected_calls += 1;
+    }
+    if srv.tracking.client_count() > 0 {
+        srv.tracking_end_caching(client.id, id.map(|id| srv.commands.all[id]));
     }
     let mark = client.reply.mark();
     write_error(srv, client, &err);

@@ -346,8 +346,8 @@ impl Server {
     }
 
     /// After a command of a tracking client: remembers the keys a
-    /// read-only command read (Redis's `trackingRememberKeys`), then ends a
-    /// `CLIENT CACHING` given for it unless it was a `CLIENT` subcommand.
+    /// read-only command read (Redis's `trackingRememberKeys`), as a
+    /// `CLIENT CACHING` given for it says, and ends that.
     pub(crate) fn tracking_after_command(
         &mut self,
         client: &Client,
@@ -360,9 +360,7 @@ impl Server {
         };
         let o = state.options;
         let caching = state.caching;
-        if !spec.name.starts_with("client|") {
-            state.caching = false;
-        }
+        self.tracking_end_caching(client.id, Some(spec));
         if !spec.has(flags::READONLY)
             || spec.has(flags::PUBSUB)
             || o.bcast
@@ -380,6 +378,22 @@ impl Server {
         }
         if was_empty && !self.tracking.table.is_empty() {
             self.sync_expired_events();
+        }
+    }
+
+    /// A command ran or was refused (`spec` is `None` for an unknown
+    /// one): a `CLIENT CACHING` given before it no longer applies, unless it
+    /// was itself a `CLIENT` subcommand, as Redis keeps the flag across those.
+    pub(crate) fn tracking_end_caching(
+        &mut self,
+        id: u64,
+        spec: Option<&crate::commands::CommandSpec>,
+    ) {
+        if spec.is_some_and(|s| s.name.starts_with("client|")) {
+            return;
+        }
+        if let Some(state) = self.tracking.clients.get_mut(&id) {
+            state.caching = false;
         }
     }
 
@@ -562,22 +576,24 @@ impl Server {
         }
     }
 
-    /// Before the loop sleeps: the table is brought under
-    /// `tracking-table-max-keys`, then BCAST prefixes broadcast the keys
-    /// written under them (Redis's `trackingLimitUsedSlots` and
+    /// Before the loop sleeps: BCAST prefixes broadcast the keys written
+    /// under them since the last time (Redis's
     /// `trackingBroadcastInvalidationMessages`).
     pub(crate) fn tracking_before_sleep(&mut self) {
-        if self.tracking.clients.is_empty() && self.tracking.table.is_empty() {
-            return;
+        if !self.tracking.prefixes.is_empty() {
+            self.tracking_broadcast();
         }
-        self.tracking_limit_keys();
-        self.tracking_broadcast();
     }
 
-    /// Evicts random keys while the table is over its limit, telling their
-    /// readers as if the keys changed. Each run tries harder than the last
-    /// that could not get under the limit.
-    fn tracking_limit_keys(&mut self) {
+    /// Evicts random keys while the table is over `tracking-table-max-keys`,
+    /// telling their readers as if the keys changed (Redis's
+    /// `trackingLimitUsedSlots`, run before each command of a server with
+    /// tracking clients and from the timed sweep). Each run tries harder
+    /// than the last that could not get under the limit.
+    pub(crate) fn tracking_limit_keys(&mut self) {
+        if self.tracking.clients.is_empty() {
+            return;
+        }
         let max = self.config.tracking_table_max_keys as usize;
         if max == 0 || self.tracking.table.len() <= max {
             self.tracking.eviction_runs = 0;
