@@ -109,6 +109,24 @@ fn default_mode_in_resp3() {
 }
 
 #[test]
+fn pushes_pass_client_reply_off() {
+    let mut pair = Pair::start();
+    pair.scenario("invalidations with replies off", |srv, t| {
+        let mut a = resp3(srv);
+        let mut w = srv.conn();
+        t.call(&mut a, &["CLIENT", "TRACKING", "ON"]);
+        t.call(&mut a, &["GET", "k"]);
+        a.cmd(&["CLIENT", "REPLY", "OFF"]);
+        t.call(&mut w, &["SET", "k", "1"]);
+        read_n(t, &mut a, "another's write", 1);
+        a.cmd(&["GET", "k"]);
+        a.cmd(&["SET", "k", "2"]);
+        read_n(t, &mut a, "its own write", 1);
+        t.call(&mut a, &["CLIENT", "REPLY", "ON"]);
+    });
+}
+
+#[test]
 fn redirection() {
     let mut pair = Pair::start();
     pair.scenario("to a RESP2 subscriber of __redis__:invalidate", |srv, t| {

@@ -458,6 +458,7 @@ impl Server {
         };
         self.tracking.items -= ids.len() as u64;
         let current = self.tracking.current.map(|c| c.id);
+        let body = keys_body(std::iter::once(key));
         for id in ids {
             let Some(state) = self.tracking.clients.get(&id) else {
                 continue;
@@ -465,7 +466,7 @@ impl Server {
             if state.options.bcast || (state.options.noloop && id == by) {
                 continue;
             }
-            let body = keys_body(std::iter::once(key));
+            let body = body.clone();
             if current == Some(id) {
                 self.tracking.pending_self.push(body);
             } else {
