@@ -318,7 +318,7 @@ fn flush_expiry_and_the_key_limit() {
     pair.scenario("expiry invalidates, even for NOLOOP", |srv, t| {
         let mut a = resp3(srv);
         t.call(&mut a, &["CLIENT", "TRACKING", "ON", "NOLOOP"]);
-        t.call(&mut a, &["SET", "e", "1", "PX", "100"]);
+        t.call(&mut a, &["SET", "e", "1", "PX", "500"]);
         t.call(&mut a, &["GET", "e"]);
         a.set_timeout(Duration::from_secs(5));
         read_n(t, &mut a, "expired", 1);

@@ -705,6 +705,37 @@ mod tests {
         assert_eq!((t.key_count(), t.item_count()), (2, 3));
     }
 
+    /// The three forms Redis 7.0.15 sends, byte for byte.
+    #[test]
+    fn message_forms() {
+        let invalidate = |redirected| Message::Invalidate {
+            body: keys_body([b"k"].iter()),
+            redirected,
+        };
+        let mut r = ReplyBuf::new();
+        r.set_resp3(true);
+        write_message(&mut r, false, &invalidate(false));
+        write_message(&mut r, false, &Message::RedirectBroken(7));
+        assert_eq!(
+            r.pending(),
+            &b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n\
+               >2\r\n$21\r\ntracking-redir-broken\r\n:7\r\n"[..]
+        );
+        let mut r = ReplyBuf::new();
+        write_message(&mut r, true, &invalidate(false));
+        write_message(&mut r, false, &invalidate(true));
+        write_message(&mut r, false, &Message::RedirectBroken(7));
+        assert!(
+            r.pending().is_empty(),
+            "RESP2 without a subscription: nothing"
+        );
+        write_message(&mut r, true, &invalidate(true));
+        assert_eq!(
+            r.pending(),
+            b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$1\r\nk\r\n"
+        );
+    }
+
     #[test]
     fn bodies() {
         assert_eq!(keys_body([b"ab"].iter()), b"*1\r\n$2\r\nab\r\n");
