@@ -808,6 +808,17 @@ fn reset_undoes_connection_state() {
         t.call(&mut b, &["PUBLISH", "ch1", "m"]);
         t.call_masked(&mut a, CLIENT_FIELDS, &["CLIENT", "INFO"]);
     });
+    pair.scenario("RESET turns tracking off", |srv, t| {
+        let mut a = srv.conn();
+        let mut b = srv.conn();
+        t.call_masked(&mut a, Mask::Pairs(&["id"]), &["HELLO", "3"]);
+        t.call(&mut a, &["CLIENT", "TRACKING", "ON"]);
+        t.call(&mut a, &["GET", "tk"]);
+        t.call(&mut a, &["RESET"]);
+        t.call(&mut a, &["CLIENT", "TRACKINGINFO"]);
+        t.call(&mut b, &["SET", "tk", "1"]);
+        t.call(&mut a, &["PING"]);
+    });
     let mut protected = Pair::start_with(&["--requirepass", "pw"]);
     protected.scenario("RESET forgets authentication", |srv, t| {
         let mut a = srv.conn();

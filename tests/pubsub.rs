@@ -15,13 +15,13 @@ use crate::util::keyspace::{info_field, wait_until};
 use crate::util::*;
 
 /// Sends a command and records the `n` frames it is answered with.
-fn call_n(t: &mut Transcript, c: &mut Conn, args: &[&str], n: usize) {
+pub(crate) fn call_n(t: &mut Transcript, c: &mut Conn, args: &[&str], n: usize) {
     c.cmd(args);
     read_n(t, c, &args.join(" "), n);
 }
 
 /// Records the next `n` frames a connection receives.
-fn read_n(t: &mut Transcript, c: &mut Conn, label: &str, n: usize) {
+pub(crate) fn read_n(t: &mut Transcript, c: &mut Conn, label: &str, n: usize) {
     for i in 0..n {
         match c.try_read_reply() {
             Ok(raw) => t.reply(&format!("{label} [{i}]"), Mask::Exact, &raw),
@@ -34,7 +34,7 @@ fn read_n(t: &mut Transcript, c: &mut Conn, label: &str, n: usize) {
 }
 
 /// Records whether anything more arrived on a connection.
-fn nothing_more(t: &mut Transcript, c: &mut Conn, label: &str) {
+pub(crate) fn nothing_more(t: &mut Transcript, c: &mut Conn, label: &str) {
     c.set_timeout(Duration::from_millis(150));
     let seen = match c.try_read_reply() {
         Err(ReadError::Timeout(partial)) if partial.is_empty() => "nothing".to_string(),

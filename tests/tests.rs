@@ -66,5 +66,7 @@ mod slowlog;
 mod startup;
 /// String commands: every option, conflict, boundary and encoding.
 mod strings;
+/// Client-side caching: CLIENT TRACKING modes, invalidation delivery, limits, errors.
+mod tracking;
 /// Sorted sets: every command, both encodings, blocking pops, DUMP, RDB and AOF.
 mod zset;

@@ -7,6 +7,7 @@ use super::{parse_int, reply_help, Args, CmdError, CmdResult};
 use crate::protocol::reply::REPLY_CHUNK;
 use crate::server::blocking::Unblock;
 use crate::server::client::{Client, ReplyMode};
+use crate::server::tracking::Options;
 use crate::server::{PauseKind, Server};
 
 const HELP: &[&str] = &[
@@ -148,11 +149,12 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
         + std::mem::size_of::<Client>();
     let cmd = c.last_cmd.map_or("NULL", |id| srv.commands.all[id].name);
     let (sub, psub, ssub) = srv.pubsub.counts(c.id);
+    let redir = srv.tracking.client(c.id).map_or(-1, |t| t.redirect as i64);
     let _ = write!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={sub} psub={psub} ssub={ssub} multi={multi} \
          qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={} multi-mem={multi_mem} rbs={rbs} rbp={rbs} obl={obl} oll={oll} omem={omem} \
-         tot-mem={tot_mem} events={} cmd={cmd} user=default redir=-1 resp={}",
+         tot-mem={tot_mem} events={} cmd={cmd} user=default redir={redir} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -160,7 +162,7 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
         String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
         now.saturating_sub(c.ctime_ms) / 1000,
         now.saturating_sub(c.last_interaction) / 1000,
-        c.flag_letters(srv.watches.is_dirty(c.id)),
+        c.flag_letters(&srv.tracking_flags(c.id), srv.watches.is_dirty(c.id)),
         c.db,
         c.argv_mem,
         if c.want_write { "rw" } else { "r" },
@@ -465,29 +467,196 @@ pub fn unblock(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `CLIENT GETREDIR`: -1, as tracking is not enabled on any connection.
-pub fn getredir(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    c.reply.int(-1);
+/// `CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]`
+///
+/// Options are read first, whatever the mode word, so a bad REDIRECT is
+/// reported even with OFF or an unknown mode, as in Redis.
+pub fn tracking(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let mut redirect = 0u64;
+    let mut options = Options::default();
+    let mut prefixes: Vec<&[u8]> = Vec::new();
+    let mut i = 3;
+    while i < args.len() {
+        let more = i + 1 < args.len();
+        if args.is(i, "redirect") && more {
+            i += 1;
+            if redirect != 0 {
+                return Err(CmdError::Message(
+                    "ERR A client can only redirect to a single other client".into(),
+                ));
+            }
+            let id = parse_int(args.get(i))?;
+            let target = u64::try_from(id)
+                .ok()
+                .filter(|&id| id != 0)
+                .and_then(|id| find_client(srv, c, id));
+            let Some(token) = target else {
+                return Err(CmdError::Message(
+                    "ERR The client ID you want redirect to does not exist".into(),
+                ));
+            };
+            redirect = id as u64;
+            srv.tracking_add_target(redirect, token);
+        } else if args.is(i, "bcast") {
+            options.bcast = true;
+        } else if args.is(i, "optin") {
+            options.optin = true;
+        } else if args.is(i, "optout") {
+            options.optout = true;
+        } else if args.is(i, "noloop") {
+            options.noloop = true;
+        } else if args.is(i, "prefix") && more {
+            i += 1;
+            prefixes.push(args.get(i));
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    if args.is(2, "off") {
+        srv.tracking_disable(c);
+        c.reply.ok();
+        return Ok(());
+    }
+    if !args.is(2, "on") {
+        return Err(CmdError::Syntax);
+    }
+    if !options.bcast && !prefixes.is_empty() {
+        return Err(CmdError::Message(
+            "ERR PREFIX option requires BCAST mode to be enabled".into(),
+        ));
+    }
+    let current = srv.tracking.client(c.id).map(|t| t.options);
+    if current.is_some_and(|o| o.bcast != options.bcast) {
+        return Err(CmdError::Message(
+            "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."
+                .into(),
+        ));
+    }
+    if options.bcast && (options.optin || options.optout) {
+        return Err(CmdError::Message(
+            "ERR OPTIN and OPTOUT are not compatible with BCAST".into(),
+        ));
+    }
+    if options.optin && options.optout {
+        return Err(CmdError::Message(
+            "ERR You can't specify both OPTIN mode and OPTOUT mode".into(),
+        ));
+    }
+    if current.is_some_and(|o| (options.optin && o.optout) || (options.optout && o.optin)) {
+        return Err(CmdError::Message(
+            "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."
+                .into(),
+        ));
+    }
+    if options.bcast {
+        if let Some(e) = srv.tracking.prefix_collision(c.id, &prefixes) {
+            return Err(CmdError::Message(e.into()));
+        }
+    }
+    srv.tracking_enable(c, redirect, options, &prefixes);
+    c.reply.ok();
     Ok(())
 }
 
-/// `CLIENT TRACKINGINFO`: the state of a connection without tracking.
-pub fn trackinginfo(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+/// The slab token of the client with `id`, the caller included.
+fn find_client(srv: &Server, me: &Client, id: u64) -> Option<usize> {
+    if me.id == id {
+        return Some(me.token);
+    }
+    srv.other_clients()
+        .find(|cl| cl.id == id)
+        .map(|cl| cl.token)
+}
+
+/// `CLIENT GETREDIR`: the client invalidations go to (0: this one), or
+/// -1 without tracking.
+pub fn getredir(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    c.reply
+        .int(srv.tracking.client(c.id).map_or(-1, |t| t.redirect as i64));
+    Ok(())
+}
+
+/// `CLIENT TRACKINGINFO`: flags, redirect and prefixes of this connection.
+pub fn trackinginfo(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    let state = srv.tracking.client(c.id);
+    let mut flags: Vec<&[u8]> = Vec::new();
+    match state {
+        None => flags.push(b"off"),
+        Some(t) => {
+            flags.push(b"on");
+            let o = t.options;
+            if o.bcast {
+                flags.push(b"bcast");
+            }
+            if o.optin {
+                flags.push(b"optin");
+                if t.caching {
+                    flags.push(b"caching-yes");
+                }
+            }
+            if o.optout {
+                flags.push(b"optout");
+                if t.caching {
+                    flags.push(b"caching-no");
+                }
+            }
+            if o.noloop {
+                flags.push(b"noloop");
+            }
+            if t.broken_redirect {
+                flags.push(b"broken_redirect");
+            }
+        }
+    }
     c.reply.map_len(3);
     c.reply.bulk(b"flags");
-    c.reply.set_len(1);
-    c.reply.bulk(b"off");
+    c.reply.set_len(flags.len());
+    for f in flags {
+        c.reply.bulk(f);
+    }
     c.reply.bulk(b"redirect");
-    c.reply.int(-1);
+    c.reply.int(state.map_or(-1, |t| t.redirect as i64));
     c.reply.bulk(b"prefixes");
-    c.reply.array_len(0);
+    match state {
+        None => c.reply.array_len(0),
+        Some(t) => {
+            c.reply.array_len(t.prefixes.len());
+            for p in &t.prefixes {
+                c.reply.bulk(p);
+            }
+        }
+    }
     Ok(())
 }
 
-/// `CLIENT CACHING YES|NO`: only valid in tracking mode, which no connection is in.
-pub fn caching(_srv: &mut Server, _c: &mut Client, _args: &Args) -> CmdResult {
-    Err(CmdError::Message(
-        "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
-            .into(),
-    ))
+/// `CLIENT CACHING YES|NO`: whether the next command's keys are tracked,
+/// in OPTIN mode (YES) or OPTOUT mode (NO).
+pub fn caching(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let Some(t) = srv.tracking.client(c.id) else {
+        return Err(CmdError::Message(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
+                .into(),
+        ));
+    };
+    if args.is(2, "yes") {
+        if !t.options.optin {
+            return Err(CmdError::Message(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+                    .into(),
+            ));
+        }
+    } else if args.is(2, "no") {
+        if !t.options.optout {
+            return Err(CmdError::Message(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+                    .into(),
+            ));
+        }
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    srv.tracking_set_caching(c.id);
+    c.reply.ok();
+    Ok(())
 }

@@ -167,6 +167,7 @@ pub fn reset_client(srv: &mut Server, c: &mut Client) {
     srv.unwatch_all(c.id);
     srv.remove_monitor(c);
     srv.pubsub_drop_client(c);
+    srv.tracking_disable(c);
     c.db = 0;
     c.reply.set_resp3(false);
     c.name = None;

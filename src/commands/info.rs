@@ -151,7 +151,7 @@ fn clients(srv: &Server, me: &Client, out: &mut String) {
         "client_recent_max_input_buffer" => max_in,
         "client_recent_max_output_buffer" => max_out,
         "blocked_clients" => srv.blocking.len(),
-        "tracking_clients" => 0,
+        "tracking_clients" => srv.tracking.client_count(),
         "clients_in_timeout_table" => srv.blocking.with_deadline(),
     );
 }
@@ -341,9 +341,9 @@ fn stats(srv: &Server, out: &mut String) {
         "active_defrag_key_misses" => 0,
         "total_active_defrag_time" => 0,
         "current_active_defrag_time" => 0,
-        "tracking_total_keys" => 0,
-        "tracking_total_items" => 0,
-        "tracking_total_prefixes" => 0,
+        "tracking_total_keys" => srv.tracking.key_count(),
+        "tracking_total_items" => srv.tracking.item_count(),
+        "tracking_total_prefixes" => srv.tracking.prefix_count(),
         "unexpected_error_replies" => 0,
         "total_error_replies" => s.total_error_replies,
         "dump_payload_sanitizations" => 0,

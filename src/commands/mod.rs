@@ -732,6 +732,9 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
         Some(m) if spec.name == "exec" => spec.flags | m.flags,
         _ => spec.flags,
     };
+    // Redis bounds the tracking table before each command: evictions reach
+    // the running client before this command's reply.
+    srv.tracking_limit_keys();
     // Redis refuses PING too, so monitoring notices the broken persistence.
     if cmd_flags & flags::WRITE != 0 || spec.name == "ping" {
         let denied = if srv.writes_denied() {
@@ -801,7 +804,11 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     let fed_before = srv.propagator.fed();
     let started = Instant::now();
     srv.propagator.enter();
+    let outermost = srv.tracking_enter(client);
     let result = handler(srv, client, args);
+    if srv.tracking.client_count() > 0 {
+        srv.tracking_after_command(client, spec, args);
+    }
     propagate(srv, client, spec, args, dirty_before);
     srv.propagator.leave();
     if srv.propagator.fed() != fed_before {
@@ -859,6 +866,11 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
         srv.deliver_detached(client, reply_mark);
     }
     srv.feed_monitors(client, spec, args);
+    // Invalidations of its own reads come after it (Redis defers them
+    // until the outermost call ends).
+    if outermost {
+        srv.tracking_leave(client, reply_mark);
+    }
 }
 
 /// Propagates a command that changed data, in the form its handler asked
@@ -917,6 +929,9 @@ fn reject(
         srv.stats.commands[id].rejected_calls += 1;
     }
     let err = multi::refused_in_multi(srv, client, args, id, err);
+    if srv.tracking.client_count() > 0 {
+        srv.tracking_end_caching(client.id, id.map(|id| srv.commands.all[id]));
+    }
     let mark = client.reply.mark();
     write_error(srv, client, &err);
     if client.reply_mode != ReplyMode::On {

@@ -27,6 +27,7 @@ fn flush_mode(args: &Args) -> CmdResult {
 pub fn flushdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     flush_mode(args)?;
     srv.dirty += srv.flush_db(c.db) as u64;
+    srv.tracking_invalidate_all();
     c.reply.ok();
     Ok(())
 }
@@ -36,6 +37,7 @@ pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     flush_mode(args)?;
     let removed: usize = (0..srv.db_count()).map(|db| srv.flush_db(db)).sum();
     srv.dirty += removed as u64;
+    srv.tracking_invalidate_all();
     // As Redis 7.0: a running snapshot is now stale and is stopped, and
     // with save points configured the empty dataset is saved at once
     // (resetting the changes counter on success). A failed save is logged;

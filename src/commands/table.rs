@@ -448,6 +448,18 @@ pub static COMMANDS: &[CommandSpec] = &[
                 ..BASE
             },
             CommandSpec {
+                name: "client|tracking",
+                arity: -3,
+                flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                acl: acl::CONNECTION,
+                summary: "Enable or disable server assisted client side caching support",
+                since: "6.0.0",
+                group: Group::Connection,
+                complexity: "O(1). Some options may introduce additional complexity.",
+                handler: Some(client::tracking),
+                ..BASE
+            },
+            CommandSpec {
                 name: "client|trackinginfo",
                 arity: 2,
                 flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,

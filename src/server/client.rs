@@ -308,9 +308,11 @@ impl Client {
         Ok(total)
     }
 
-    /// Letters of `CLIENT LIST`'s `flags=` field; `dirty_cas` says whether
-    /// a key it watches changed (kept by the server, see `server/multi.rs`).
-    pub fn flag_letters(&self, dirty_cas: bool) -> String {
+    /// Letters of `CLIENT LIST`'s `flags=` field; `tracking` holds the
+    /// client-side caching letters and `dirty_cas` says whether a key it
+    /// watches changed (state the server keeps, in `server/tracking.rs`
+    /// and `server/multi.rs`).
+    pub fn flag_letters(&self, tracking: &str, dirty_cas: bool) -> String {
         let mut f = String::new();
         if self.monitor {
             f.push('O');
@@ -324,6 +326,7 @@ impl Client {
         if self.blocked {
             f.push('b');
         }
+        f.push_str(tracking);
         if dirty_cas {
             f.push('d');
         }

@@ -27,6 +27,7 @@ impl Server {
             self.resume_paused();
         }
         self.active_expire_cycle(false);
+        self.tracking_limit_keys();
         self.shrink_idle_buffers();
         self.persistence_cron();
         self.aof_cron();

@@ -271,6 +271,7 @@ impl Server {
             let end = client.reply.mark();
             self.deliver_detached(&mut client, end);
         }
+        self.deliver_tracking_detached(&mut client, None);
         let has_work =
             client.reply.pending_len() > 0 || client.close_asap || client.close_after_reply;
         if has_work {
@@ -422,6 +423,7 @@ impl Server {
         self.expire_blocked();
         self.process_unblocked();
         self.active_expire_cycle(true);
+        self.tracking_before_sleep();
         // Writes reach the AOF (and, with `always`, the disk) before any
         // reply acknowledging them is written.
         self.flush_aof(false);
@@ -469,6 +471,7 @@ impl Server {
         self.pubsub_drop_client(&mut client);
         self.unwatch_all(client.id);
         self.remove_monitor(&mut client);
+        self.tracking_forget_client(&client);
         let _ = self.poll.registry().deregister(&mut client.stream);
         if self.clients.contains(client.token) {
             self.clients.remove(client.token);

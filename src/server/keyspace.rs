@@ -8,8 +8,8 @@
 //! Writes: the one way a command changes a database. Every change goes
 //! through [`Server::db_add`], [`Server::set_key`], [`Server::db_delete`],
 //! [`Server::modify`] and their siblings, which keep the databases and
-//! their signals together: a key was modified (what WATCH and client
-//! tracking will watch), a key became ready (what blocked clients will
+//! their signals together: a key was modified (what WATCH will watch and
+//! client tracking invalidates), a key became ready (what blocked clients will
 //! wait for), and keyspace events (with Redis's event names). Commands
 //! keep counting their changes in `dirty`, as Redis's do, since what counts
 //! as one change is theirs to say (an LPUSH of five elements is five).
@@ -361,18 +361,25 @@ impl Server {
     // ---- signals --------------------------------------------------------
     //
     // Each is the one place its subscribers will hang off, called by every
-    // write above. Ready keys feed blocked clients (`blocking.rs`); WATCH
-    // and client tracking (modified keys and flushed databases) and
-    // keyspace notifications (events) arrive with their commands.
+    // write above. Ready keys feed blocked clients (`blocking.rs`),
+    // modified keys client tracking (`tracking.rs`), events keyspace
+    // notifications; WATCH arrives with its commands.
 
     /// A key's value changed or the key went away (Redis's `signalModifiedKey`).
     pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
         if !self.watches.is_empty() {
             self.touch_watched_key(db, key);
         }
+        self.tracking_invalidate_key(key, self.tracking_current_id());
     }
 
     fn signal_modified_id(&mut self, db: usize, id: Id) {
+        if self.tracking.is_active() {
+            // Inline for short keys, so no allocation in the common case.
+            let key = self.dbs[db].key(id).clone();
+            self.signal_modified_key(db, key.as_slice());
+            return;
+        }
         if self.watches.is_empty() {
             return;
         }
@@ -420,8 +427,9 @@ impl Server {
         self.pubsub.event_channel = channel;
     }
 
-    /// Raises `expired` for the keys expiry deleted since the last call.
-    /// Storage records them only while the class is on (see
+    /// Raises `expired` for the keys expiry deleted since the last call,
+    /// and invalidates them for client tracking. Storage records them only
+    /// while the class is on or tracking may care (see
     /// [`sync_expired_events`](Self::sync_expired_events)), so this is one
     /// test of an empty list otherwise.
     pub(super) fn notify_expired(&mut self, db: usize) {
@@ -430,14 +438,18 @@ impl Server {
         }
         for key in std::mem::take(&mut self.dbs[db].expired_events) {
             self.notify_keyspace_event(event::EXPIRED, "expired", db, key.as_slice());
+            // Expiry is nobody's write: NOLOOP clients hear of it too.
+            self.tracking_invalidate_key(key.as_slice(), 0);
         }
     }
 
-    /// Tells every database whether to record the keys expiry deletes
-    /// for `expired` events, after `notify-keyspace-events` changed.
+    /// Tells every database whether to record the keys expiry deletes,
+    /// for `expired` events or client tracking, after
+    /// `notify-keyspace-events` changed or tracking started to care.
     pub fn sync_expired_events(&mut self) {
         let flags = self.config.notify_keyspace_events;
-        let on = flags & event::EXPIRED != 0 && flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) != 0;
+        let on = (flags & event::EXPIRED != 0 && flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) != 0)
+            || self.tracking.is_active();
         for db in &mut self.dbs {
             db.record_expired_events = on;
             if !on {

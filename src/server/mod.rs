@@ -27,6 +27,7 @@ pub mod signals;
 pub mod slowlog;
 pub mod startup;
 pub mod stats;
+pub mod tracking;
 
 pub use startup::start;
 
@@ -149,6 +150,8 @@ pub struct Server {
     pub watches: multi::Watches,
     /// Tokens of the clients in MONITOR mode, in the order they asked.
     pub monitors: Vec<usize>,
+    /// Client-side caching: tracked keys, BCAST prefixes, tracking clients.
+    pub tracking: tracking::Tracking,
     /// State of the sampling random generator (RANDOMKEY, expiry, LFU).
     pub random_state: u64,
     /// Heap bytes in use once start-up finished (`used_memory_startup`).
@@ -199,6 +202,7 @@ impl Server {
             latency_monitor: latency_monitor::LatencyMonitor::default(),
             watches: multi::Watches::default(),
             monitors: Vec::new(),
+            tracking: tracking::Tracking::default(),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
             poll,
