@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure the client layer's Python libraries (tests/clients/requirements.txt)
-# are installed, in a virtual environment under target/ so nothing outside the
-# checkout changes.
+# Makes sure the client layer's libraries are installed under target/, so
+# nothing outside the checkout changes: the Python ones
+# (tests/clients/requirements.txt) in a virtual environment, the Node ones
+# (tests/clients/package.json) with npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,4 +35,24 @@ if [ ! -f "$stamp" ] || ! cmp -s "$req" "$stamp"; then
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$req" ||
         die "pip install -r $req failed (PyPI must be reachable)"
     cp "$req" "$stamp"
+fi
+
+node_dir=target/clients-node
+pkg=tests/clients/package.json
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || {
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+        echo "ensure-clients: installing nodejs and npm with apt-get" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm ||
+            die "apt-get install nodejs npm failed"
+    else
+        die "node and npm are missing (apt-get install nodejs npm)"
+    fi
+}
+mkdir -p "$node_dir"
+if [ ! -d "$node_dir/node_modules" ] || ! cmp -s "$pkg" "$node_dir/package.json"; then
+    echo "ensure-clients: installing the Node packages of $pkg" >&2
+    cp "$pkg" "$node_dir/package.json"
+    (cd "$node_dir" && npm install --no-audit --no-fund --silent) ||
+        { rm -f "$node_dir/package.json"; die "npm install failed (the npm registry must be reachable)"; }
 fi

@@ -1,7 +1,7 @@
-//! The client layer in Python: redis-py and the RQ job framework doing real
+//! The client layer: redis-py, the RQ job framework and ioredis doing real
 //! round trips, on real Redis and on ferrodis, with the same output
-//! required. The libraries live in a virtual environment that
-//! `scripts/ensure-clients.sh` (run by `make test`) installs under `target/`.
+//! required. `scripts/ensure-clients.sh` (run by `make test`) installs the
+//! libraries under `target/`.
 
 use crate::util::*;
 use std::path::{Path, PathBuf};
@@ -21,9 +21,27 @@ fn python() -> PathBuf {
     python
 }
 
-/// Runs `tests/clients/<script>` against `srv`; its standard output.
+fn node_modules() -> PathBuf {
+    let dir = root().join("target/clients-node/node_modules");
+    assert!(
+        dir.exists(),
+        "{} is missing: run `bash scripts/ensure-clients.sh` (`make test` does)",
+        dir.display()
+    );
+    dir
+}
+
+/// Runs `tests/clients/<script>` (Python, or Node for `.js`) against
+/// `srv`; its standard output.
 fn run_script(script: &str, srv: &Server) -> String {
-    let out = Command::new(python())
+    let mut cmd = if script.ends_with(".js") {
+        let mut node = Command::new("node");
+        node.env("NODE_PATH", node_modules());
+        node
+    } else {
+        Command::new(python())
+    };
+    let out = cmd
         .arg(root().join("tests/clients").join(script))
         .arg(srv.port.to_string())
         .output()
@@ -68,4 +86,11 @@ fn redis_py_transactions_and_pubsub() {
 #[test]
 fn rq_enqueue_and_burst_worker() {
     same_on_both("rq_roundtrip.py");
+}
+
+/// ioredis: multi() with queued and runtime errors and WATCH, pipelines,
+/// subscribe and psubscribe with message events.
+#[test]
+fn ioredis_multi_and_subscribe() {
+    same_on_both("ioredis.js");
 }
