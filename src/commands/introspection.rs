@@ -131,6 +131,11 @@ fn reply_info(c: &mut Client, spec: &CommandSpec) {
                 c.reply.bulk(b"startfrom");
                 c.reply.int(i64::from(startfrom));
             }
+            BeginSearch::Unknown => {
+                c.reply.bulk(b"unknown");
+                c.reply.bulk(b"spec");
+                c.reply.map_len(0);
+            }
         }
         c.reply.bulk(b"find_keys");
         c.reply.map_len(2);
@@ -165,6 +170,11 @@ fn reply_info(c: &mut Client, spec: &CommandSpec) {
                     c.reply.bulk(k.as_bytes());
                     c.reply.int(i64::from(v));
                 }
+            }
+            FindKeys::Unknown => {
+                c.reply.bulk(b"unknown");
+                c.reply.bulk(b"spec");
+                c.reply.map_len(0);
             }
         }
     }
@@ -294,6 +304,8 @@ pub fn keys_from_specs(spec: &CommandSpec, args: &Args) -> Result<Vec<KeyRef>, C
     let mut keys = Vec::new();
     for ks in spec.key_specs.iter().filter(|ks| !is_not_key(ks)) {
         let first = match ks.begin {
+            // Redis's walk skips what positions cannot tell.
+            BeginSearch::Unknown => continue,
             BeginSearch::Index(pos) => i64::from(pos),
             BeginSearch::Keyword { keyword, startfrom } => {
                 let startfrom = i64::from(startfrom);
@@ -363,6 +375,7 @@ pub fn keys_from_specs(spec: &CommandSpec, args: &Args) -> Result<Vec<KeyRef>, C
                     i64::from(keystep),
                 )
             }
+            FindKeys::Unknown => continue,
         };
         let mut i = first;
         while i <= last && step > 0 {
