@@ -58,6 +58,8 @@ mod server_cmds;
 mod set;
 /// Signals: SIGHUP ignored, a second SIGINT during the final save.
 mod signals;
+/// SORT and SORT_RO: every option on each type, weights, collation, STORE, events, AOF.
+mod sort;
 /// Startup: options, config files, fatal config errors, pid/log files, unix socket.
 mod startup;
 /// String commands: every option, conflict, boundary and encoding.

@@ -102,7 +102,9 @@ fn reply_info(c: &mut Client, spec: &CommandSpec) {
     for tip in spec.tips {
         c.reply.bulk(tip.as_bytes());
     }
-    c.reply.array_len(spec.key_specs.len());
+    // RESP3 sees the key specs as a set, and no subcommands as an empty
+    // set but some as an array, as Redis 7.0 writes them.
+    c.reply.set_len(spec.key_specs.len());
     for ks in spec.key_specs {
         c.reply.map_len(3 + usize::from(ks.notes.is_some()));
         if let Some(notes) = ks.notes {
@@ -178,7 +180,11 @@ fn reply_info(c: &mut Client, spec: &CommandSpec) {
             }
         }
     }
-    c.reply.array_len(spec.subcommands.len());
+    if spec.subcommands.is_empty() {
+        c.reply.set_len(0);
+    } else {
+        c.reply.array_len(spec.subcommands.len());
+    }
     for sub in spec.subcommands {
         reply_info(c, sub);
     }

@@ -21,7 +21,7 @@ use crate::server::keyspace::event;
 use crate::server::Server;
 use crate::storage::float::parse_f64_weight;
 use crate::storage::listpack::{Entry, IntBuf};
-use crate::storage::quicklist::{Quicklist, Where};
+use crate::storage::quicklist::{Options, Quicklist, Where};
 use crate::storage::value::{Kind, Value};
 
 /// What one SORT request asks for.
@@ -245,7 +245,9 @@ fn sort_generic(srv: &mut Server, c: &mut Client, args: &Args, readonly: bool) -
         }
         return Ok(());
     };
-    let mut list = Quicklist::with_options(srv.list_options());
+    // Redis builds the list with the quicklist's defaults, not the
+    // configured `list-max-listpack-size` and `list-compress-depth`.
+    let mut list = Quicklist::with_options(Options::default());
     for item in window {
         if req.gets.is_empty() {
             list.push(item.elem.bytes(), Where::Tail);
