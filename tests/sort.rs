@@ -22,7 +22,9 @@ const HELLO: Mask = Mask::Pairs(&["id"]);
 
 /// A list `l` of numbers in no order, and weights for some of them.
 const NUMBERS: &[&[&str]] = &[
-    &["RPUSH", "l", "3", "1", "2", "10", "-1.5", "0x10", "7", "1e1"],
+    &[
+        "RPUSH", "l", "3", "1", "2", "10", "-1.5", "0x10", "7", "1e1",
+    ],
     &["SET", "w_3", "30"],
     &["SET", "w_1", "5"],
     &["SET", "w_10", "-2"],
@@ -103,13 +105,36 @@ fn lists_by_every_option() {
             &[
                 &["SORT", "l", "GET", "#"],
                 &["SORT", "l", "GET", "w_*"],
-                &["SORT", "l", "GET", "#", "GET", "w_*", "GET", "h_*->name", "GET", "h_*->f"],
-                &["SORT", "l", "BY", "w_*", "GET", "h_*->name", "LIMIT", "1", "4"],
+                &[
+                    "SORT",
+                    "l",
+                    "GET",
+                    "#",
+                    "GET",
+                    "w_*",
+                    "GET",
+                    "h_*->name",
+                    "GET",
+                    "h_*->f",
+                ],
+                &[
+                    "SORT",
+                    "l",
+                    "BY",
+                    "w_*",
+                    "GET",
+                    "h_*->name",
+                    "LIMIT",
+                    "1",
+                    "4",
+                ],
                 &["SORT", "l", "GET", "fixed"],
                 &["SORT", "l", "GET", "h_*"],
                 &["SORT", "l", "GET", "w_*->x"],
                 &["SORT", "l", "GET", "##"],
-                &["SORT_RO", "l", "GET", "#", "GET", "w_*", "DESC", "LIMIT", "0", "2"],
+                &[
+                    "SORT_RO", "l", "GET", "#", "GET", "w_*", "DESC", "LIMIT", "0", "2",
+                ],
             ],
         ),
     ]);
@@ -134,7 +159,13 @@ fn limit_edges() {
         ("-9223372036854775808", "3"),
     ];
     let mut cases = Vec::new();
-    for extra in [&[][..], &["DESC"], &["BY", "w_*"], &["BY", "nosort"], &["BY", "nosort", "DESC"]] {
+    for extra in [
+        &[][..],
+        &["DESC"],
+        &["BY", "w_*"],
+        &["BY", "nosort"],
+        &["BY", "nosort", "DESC"],
+    ] {
         let mut c = with_numbers(&format!("LIMIT with {extra:?}"), &[]);
         for (off, count) in limits {
             let mut cmd = vec!["SORT", "l", "LIMIT", off, count];
@@ -179,7 +210,9 @@ fn numeric_weights_and_their_errors() {
         .cmd(&["SORT", "l", "BY", "w_*", "DESC"])
         .cmd(&["SORT", "l", "BY", "w_*", "LIMIT", "2", "3"]);
     let mut bad = Vec::new();
-    for w in ["abc", "nan", "1e400", "-1e400", "1e-400", "1 ", "1x", "0x", "--1"] {
+    for w in [
+        "abc", "nan", "1e400", "-1e400", "1e-400", "1 ", "1x", "0x", "--1",
+    ] {
         bad.push(
             Case::new(&format!("weight {w:?}"))
                 .cmd(&["RPUSH", "l", "a", "b"])
@@ -225,7 +258,10 @@ fn alpha_collation_and_ties() {
     ];
     let mut c = Case::new("mixed case and non-ASCII");
     for w in words {
-        c = c.cmd(&["RPUSH", "l", w]).cmd(&["SADD", "s", w]).cmd(&["ZADD", "z", "1", w]);
+        c = c
+            .cmd(&["RPUSH", "l", w])
+            .cmd(&["SADD", "s", w])
+            .cmd(&["ZADD", "z", "1", w]);
     }
     c = c
         .cmd(&["SORT", "l", "ALPHA"])
@@ -237,7 +273,9 @@ fn alpha_collation_and_ties() {
         .cmd(&["SORT", "z", "ALPHA"])
         .cmd(&["SORT", "z", "BY", "nosort"]);
     for (i, w) in words.iter().enumerate() {
-        c = c.cmd(&["SET", &format!("k_{i}"), w]).cmd(&["RPUSH", "idx", &i.to_string()]);
+        c = c
+            .cmd(&["SET", &format!("k_{i}"), w])
+            .cmd(&["RPUSH", "idx", &i.to_string()]);
     }
     c = c
         .cmd(&["SORT", "idx", "BY", "k_*", "ALPHA"])
@@ -245,7 +283,16 @@ fn alpha_collation_and_ties() {
         .cmd(&["LRANGE", "d", "0", "-1"]);
     // Invalid UTF-8 and NUL bytes: strcoll reads up to the first NUL.
     let nul = Case::new("NUL bytes and invalid UTF-8")
-        .cmd_bytes(&[&b"RPUSH"[..], b"n", b"a\0z", b"a", b"a\0b", b"\xff", b"\xc3", b"b"])
+        .cmd_bytes(&[
+            &b"RPUSH"[..],
+            b"n",
+            b"a\0z",
+            b"a",
+            b"a\0b",
+            b"\xff",
+            b"\xc3",
+            b"b",
+        ])
         .cmd(&["SORT", "n", "ALPHA"])
         .cmd(&["SORT", "n", "ALPHA", "DESC"])
         .cmd(&["SORT", "n", "ALPHA", "STORE", "d"])
@@ -317,18 +364,25 @@ fn sets_and_sorted_sets() {
             .cmd(&["SORT", "s", "ALPHA", "DESC", "LIMIT", "1", "3"])
             .cmd(&["SORT", "s"])
             .masked(Mask::Unordered, &["SORT", "s", "BY", "nosort"])
-            .masked(Mask::Unordered, &["SORT_RO", "s", "BY", "nosort", "GET", "#"])
+            .masked(
+                Mask::Unordered,
+                &["SORT_RO", "s", "BY", "nosort", "GET", "#"],
+            )
             // Stored from a set, nosort sorts by the bytes.
             .cmd(&["SORT", "s", "BY", "nosort", "STORE", "d"])
             .cmd(&["LRANGE", "d", "0", "-1"])
-            .cmd(&["SORT", "s", "BY", "nosort", "DESC", "LIMIT", "1", "2", "STORE", "d"])
+            .cmd(&[
+                "SORT", "s", "BY", "nosort", "DESC", "LIMIT", "1", "2", "STORE", "d",
+            ])
             .cmd(&["LRANGE", "d", "0", "-1"])
             .cmd(&["SORT", "s", "BY", "nosort", "GET", "w_*", "STORE", "d"])
             .cmd(&["LRANGE", "d", "0", "-1"]),
         case(
             "sorted sets",
             &[
-                &["ZADD", "z", "5", "e", "4", "d", "3", "c", "2", "b", "1", "a", "1", "x"],
+                &[
+                    "ZADD", "z", "5", "e", "4", "d", "3", "c", "2", "b", "1", "a", "1", "x",
+                ],
                 &["OBJECT", "ENCODING", "z"],
                 &["SORT", "z", "ALPHA"],
                 &["OBJECT", "ENCODING", "z"],
@@ -349,7 +403,14 @@ fn sets_and_sorted_sets() {
                 &["ZADD", "y", "1", "10", "2", "9"],
                 &["SORT_RO", "y"],
                 &["OBJECT", "ENCODING", "y"],
-                &["ZADD", "big", "2", "bb", "1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"],
+                &[
+                    "ZADD",
+                    "big",
+                    "2",
+                    "bb",
+                    "1",
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                ],
                 &["OBJECT", "ENCODING", "big"],
                 &["SORT", "big", "BY", "nosort", "DESC"],
                 &["SORT", "big", "ALPHA"],
@@ -452,12 +513,20 @@ fn store_and_types() {
                 &["COMMAND", "INFO", "sort", "sort_ro"],
                 &["COMMAND", "GETKEYS", "SORT", "l"],
                 &["COMMAND", "GETKEYS", "SORT", "l", "STORE", "d"],
-                &["COMMAND", "GETKEYS", "SORT", "l", "BY", "w_*", "GET", "#", "STORE", "d"],
-                &["COMMAND", "GETKEYS", "SORT", "l", "STORE", "a", "STORE", "b"],
+                &[
+                    "COMMAND", "GETKEYS", "SORT", "l", "BY", "w_*", "GET", "#", "STORE", "d",
+                ],
+                &[
+                    "COMMAND", "GETKEYS", "SORT", "l", "STORE", "a", "STORE", "b",
+                ],
                 &["COMMAND", "GETKEYS", "SORT", "l", "GET", "store", "x"],
-                &["COMMAND", "GETKEYS", "SORT", "l", "STORE", "limit", "1", "2"],
+                &[
+                    "COMMAND", "GETKEYS", "SORT", "l", "STORE", "limit", "1", "2",
+                ],
                 &["COMMAND", "GETKEYS", "SORT", "l", "STORE"],
-                &["COMMAND", "GETKEYS", "SORT", "l", "LIMIT", "STORE", "x", "STORE", "y"],
+                &[
+                    "COMMAND", "GETKEYS", "SORT", "l", "LIMIT", "STORE", "x", "STORE", "y",
+                ],
                 &["COMMAND", "GETKEYSANDFLAGS", "SORT", "l", "STORE", "d"],
                 &["COMMAND", "GETKEYSANDFLAGS", "SORT_RO", "l", "STORE", "d"],
                 &["COMMAND", "GETKEYS", "SORT_RO", "l", "BY", "x"],
@@ -541,7 +610,9 @@ fn events_stats_and_aof() {
                 &["SORT", "missing"],
                 &["RPUSH", "l", "2", "1"],
                 &["SET", "w_1", "1"],
-                &["SORT", "l", "BY", "w_*", "GET", "h_*->f", "GET", "#", "GET", "w_*"],
+                &[
+                    "SORT", "l", "BY", "w_*", "GET", "h_*->f", "GET", "#", "GET", "w_*",
+                ],
                 &["SORT", "l", "BY", "nosort", "GET", "k_*", "STORE", "d"],
             ],
         );
@@ -610,4 +681,159 @@ fn mask_deadlines(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Elements and weights the random requests draw from: numbers in several
+/// spellings, words that tie under collation only at a NUL, and repeats.
+const TEXTS: &[&str] = &[
+    "1",
+    "2",
+    "10",
+    "-3",
+    "2.5",
+    "0x10",
+    "1e2",
+    "-0",
+    "0",
+    " 4",
+    "a",
+    "B",
+    "b",
+    "ab",
+    "é",
+    "",
+    "9223372036854775807",
+    "x\0y",
+    "x",
+];
+
+/// Seeded random SORT requests on lists (whose order is the same on both
+/// servers), with weights and hash fields that are often missing or tied.
+#[test]
+fn random_requests() {
+    let mut cases = Vec::new();
+    for seed in 1..=4u64 {
+        let mut rng = crate::util::rng::Rng::new(seed);
+        let mut c = Case::new(&format!("seed {seed}"));
+        for _ in 0..25 {
+            c = c.cmd(&["FLUSHALL"]);
+            let n = rng.between(0, 60);
+            let numeric = rng.chance(50);
+            for i in 0..n {
+                let elem = if numeric {
+                    rng.between(0, 30).to_string()
+                } else {
+                    format!("{}{}", rng.pick(TEXTS), i % 7)
+                };
+                c = c.cmd_bytes(&[b"RPUSH".to_vec(), b"l".to_vec(), elem.clone().into_bytes()]);
+                if rng.chance(60) {
+                    let w = if rng.chance(80) {
+                        rng.between(0, 5).to_string()
+                    } else {
+                        rng.pick(TEXTS).to_string()
+                    };
+                    c = c.cmd_bytes(&[
+                        b"SET".to_vec(),
+                        format!("w_{elem}").into_bytes(),
+                        w.into_bytes(),
+                    ]);
+                }
+                if rng.chance(40) {
+                    let f = rng.pick(TEXTS).to_string();
+                    c = c.cmd_bytes(&[
+                        b"HSET".to_vec(),
+                        format!("h_{elem}").into_bytes(),
+                        b"f".to_vec(),
+                        f.into_bytes(),
+                    ]);
+                }
+            }
+            for _ in 0..8 {
+                let mut cmd: Vec<String> = vec![rng.pick(&["SORT", "SORT_RO"]).into(), "l".into()];
+                let mut opts: Vec<Vec<String>> = Vec::new();
+                if rng.chance(60) {
+                    let by = rng.pick(&["w_*", "h_*->f", "nosort", "h_*->g", "w_*->f"]);
+                    opts.push(vec!["BY".into(), by.into()]);
+                }
+                if rng.chance(60) {
+                    let off = rng.between(0, n + 3) as i64 - 2;
+                    let count = rng.between(0, n + 3) as i64 - 1;
+                    opts.push(vec!["LIMIT".into(), off.to_string(), count.to_string()]);
+                }
+                for _ in 0..rng.below(3) {
+                    let get = rng.pick(&["#", "w_*", "h_*->f", "nothing_*"]);
+                    opts.push(vec!["GET".into(), get.into()]);
+                }
+                if rng.chance(50) {
+                    opts.push(vec!["ALPHA".into()]);
+                }
+                if rng.chance(40) {
+                    opts.push(vec![rng.pick(&["ASC", "DESC"]).into()]);
+                }
+                let store = cmd[0] == "SORT" && rng.chance(30);
+                if store {
+                    opts.push(vec!["STORE".into(), "dst".into()]);
+                }
+                while !opts.is_empty() {
+                    let o = opts.remove(rng.below(opts.len()));
+                    cmd.extend(o);
+                }
+                let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+                c = c.cmd(&args);
+                if store {
+                    c = c.cmd(&["LRANGE", "dst", "0", "-1"]);
+                }
+            }
+        }
+        cases.push(c);
+    }
+    diff(&cases);
+}
+
+/// Seeded random SORT requests on sorted sets of both encodings. Redis
+/// loads a sorted set to sort in its dictionary's random order, so only
+/// requests whose ties are broken by the elements are drawn: numeric
+/// weights, or ALPHA on the members themselves (none equal up to a NUL).
+#[test]
+fn random_sorted_set_requests() {
+    let mut cases = Vec::new();
+    for seed in 1..=3u64 {
+        let mut rng = crate::util::rng::Rng::new(seed);
+        let mut c = Case::new(&format!("seed {seed}"));
+        for _ in 0..20 {
+            c = c.cmd(&["FLUSHALL"]);
+            let n = rng.between(1, 200);
+            for i in 0..n {
+                let m = format!("{}{i}", rng.pick(&["m", "M", "é", "1", "-"]));
+                let score = rng.between(0, 9).to_string();
+                c = c.cmd(&["ZADD", "z", &score, &m]);
+                if rng.chance(50) {
+                    c = c.cmd(&["SET", &format!("w_{m}"), &rng.between(0, 4).to_string()]);
+                }
+            }
+            for _ in 0..8 {
+                let mut cmd: Vec<String> = vec!["SORT".into(), "z".into()];
+                match rng.below(3) {
+                    0 => cmd.extend(["BY".into(), "nosort".into()]),
+                    1 => cmd.extend(["BY".into(), "w_*".into()]),
+                    _ => cmd.push("ALPHA".into()),
+                }
+                if rng.chance(60) {
+                    let off = rng.between(0, n + 3) as i64 - 2;
+                    let count = rng.between(0, n + 3) as i64 - 1;
+                    cmd.extend(["LIMIT".into(), off.to_string(), count.to_string()]);
+                }
+                if rng.chance(50) {
+                    cmd.push("DESC".into());
+                }
+                if rng.chance(30) {
+                    cmd.extend(["GET".into(), "w_*".into(), "GET".into(), "#".into()]);
+                }
+                let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+                c = c.cmd(&args).cmd(&["OBJECT", "ENCODING", "z"]);
+            }
+        }
+        cases.push(c);
+    }
+    diff(&cases);
 }

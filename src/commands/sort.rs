@@ -172,7 +172,11 @@ fn sort_generic(srv: &mut Server, c: &mut Client, args: &Args, readonly: bool) -
     // no sum overflows.
     let mut start = req.limit.0.clamp(0, len);
     let count = req.limit.1.clamp(-1, len);
-    let mut end = if count < 0 { len - 1 } else { start + count - 1 };
+    let mut end = if count < 0 {
+        len - 1
+    } else {
+        start + count - 1
+    };
     if start >= len {
         start = len - 1;
         end = len - 2;
@@ -276,18 +280,18 @@ fn load(value: &Value, req: &Request, start: &mut i64, end: &mut i64) -> Vec<Ite
     let mut items = Vec::new();
     let wanted = usize::try_from(*end - *start + 1).unwrap_or(0);
     match value {
-        Value::List(l) if req.dontsort => {
-            if wanted > 0 {
-                let from = *start as usize;
-                let from = if req.desc { l.len() - 1 - from } else { from };
-                l.visit(from, req.desc, |e| {
-                    items.push(Item::new(e));
-                    items.len() < wanted
-                });
-                *end -= *start;
-                *start = 0;
-            }
+        Value::List(l) if req.dontsort && wanted > 0 => {
+            let from = *start as usize;
+            let from = if req.desc { l.len() - 1 - from } else { from };
+            l.visit(from, req.desc, |e| {
+                items.push(Item::new(e));
+                items.len() < wanted
+            });
+            *end -= *start;
+            *start = 0;
         }
+        // An empty window of a list left unsorted loads nothing.
+        Value::List(_) if req.dontsort => {}
         Value::ZSet(z) if req.dontsort => {
             if wanted > 0 {
                 let from = *start as usize;
@@ -514,7 +518,13 @@ fn insertion_sort<T>(v: &mut [T], a: usize, n: usize, cmp: &mut impl FnMut(&T, &
 }
 
 /// The index of the median of three, with BSD's choice among ties.
-fn med3<T>(v: &[T], a: usize, b: usize, c: usize, cmp: &mut impl FnMut(&T, &T) -> Ordering) -> usize {
+fn med3<T>(
+    v: &[T],
+    a: usize,
+    b: usize,
+    c: usize,
+    cmp: &mut impl FnMut(&T, &T) -> Ordering,
+) -> usize {
     if cmp(&v[a], &v[b]) == Ordering::Less {
         if cmp(&v[b], &v[c]) == Ordering::Less {
             b
@@ -571,7 +581,19 @@ mod tests {
     #[test]
     fn store_key_is_the_last_one() {
         let data = b"sortkstorealimit12storebget#";
-        let ranges = [0..4, 4..5, 5..10, 10..11, 11..16, 16..17, 17..18, 18..23, 23..24, 24..27, 27..28];
+        let ranges = [
+            0..4,
+            4..5,
+            5..10,
+            10..11,
+            11..16,
+            16..17,
+            17..18,
+            18..23,
+            23..24,
+            24..27,
+            27..28,
+        ];
         let args = Args::new(data, &ranges);
         let keys = sort_keys(&args);
         assert_eq!(keys.iter().map(|k| k.0).collect::<Vec<_>>(), vec![1, 8]);
