@@ -491,19 +491,23 @@ fn partial_sort<T>(
         swap_runs(v, a, pb - r, r);
         let r = (pd - pc).min(pn - pd - 1);
         swap_runs(v, pb, pn - r, r);
-        let r = pb - pa;
-        if r > 1 && !outside(a, r, window) {
-            partial_sort(v, a, r, window, cmp);
-        }
-        let r = pd - pc;
-        if r > 1 {
-            a = pn - r;
-            n = r;
-            if !outside(a, n, window) {
-                continue;
+        // Redis recurses into the left part and loops on the right. The
+        // parts are disjoint, so the order they are sorted in changes
+        // nothing; recursing into the smaller keeps the stack depth
+        // logarithmic whatever a client's data does to the pivots.
+        let wanted = |(at, len): (usize, usize)| len > 1 && !outside(at, len, window);
+        let left = Some((a, pb - pa)).filter(|&p| wanted(p));
+        let right = Some((pn - (pd - pc), pd - pc)).filter(|&p| wanted(p));
+        let next = match (left, right) {
+            (Some(l), Some(r)) => {
+                let (small, big) = if l.1 <= r.1 { (l, r) } else { (r, l) };
+                partial_sort(v, small.0, small.1, window, cmp);
+                big
             }
-        }
-        return;
+            (Some(only), None) | (None, Some(only)) => only,
+            (None, None) => return,
+        };
+        (a, n) = next;
     }
 }
 
