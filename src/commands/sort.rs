@@ -140,6 +140,8 @@ pub fn sort_ro(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     sort_generic(srv, c, args, true)
 }
 
+/// Both commands, SORT_RO being SORT without STORE (Redis's
+/// `sortCommandGeneric`): options are checked before the key's type.
 fn sort_generic(srv: &mut Server, c: &mut Client, args: &Args, readonly: bool) -> CmdResult {
     let mut req = Request::parse(args, readonly)?;
     let db = c.db;
@@ -168,60 +170,25 @@ fn sort_generic(srv: &mut Server, c: &mut Client, args: &Args, readonly: bool) -
         Value::ZSet(z) => z.len(),
         _ => 0,
     }) as i64;
-    // The window, clamped to the length first as Redis 7.0.8 on does, so
-    // no sum overflows.
-    let mut start = req.limit.0.clamp(0, len);
-    let count = req.limit.1.clamp(-1, len);
-    let mut end = if count < 0 {
-        len - 1
-    } else {
-        start + count - 1
-    };
-    if start >= len {
-        start = len - 1;
-        end = len - 2;
-    }
-    end = end.min(len - 1);
-
+    let (mut start, mut end) = window_of(req.limit, len);
     let mut items = match id {
         Some(id) => load(srv.db(db).value(id), &req, &mut start, &mut end),
         None => Vec::new(),
     };
-    let mut bad_weight = false;
     if !req.dontsort {
-        for item in &mut items {
-            let named = match req.by {
-                Some(pattern) => match lookup_by_pattern(srv, c, pattern, item.elem.bytes()) {
-                    Some(v) => Some(v),
-                    None => continue,
-                },
-                None => None,
-            };
-            if req.alpha {
-                item.by = named.as_deref().map(CBytes::new);
-            } else {
-                let weight = named.as_deref().unwrap_or(item.elem.bytes());
-                match parse_f64_weight(weight) {
-                    Some(v) => item.score = v,
-                    None => bad_weight = true,
-                }
-            }
+        if !weigh(srv, c, &req, &mut items) {
+            return Err(CmdError::Message(
+                "ERR One or more scores can't be converted into double".into(),
+            ));
         }
-        if !bad_weight {
-            let store = req.store.is_some();
-            let mut cmp = |a: &Item, b: &Item| compare(a, b, &req, store);
-            let whole = start == 0 && end == items.len() as i64 - 1;
-            if req.by.is_some() && !whole {
-                pqsort(&mut items, start, end, &mut cmp);
-            } else {
-                items.sort_by(cmp);
-            }
+        let store = req.store.is_some();
+        let mut cmp = |a: &Item, b: &Item| compare(a, b, &req, store);
+        let whole = start == 0 && end == items.len() as i64 - 1;
+        if req.by.is_some() && !whole {
+            pqsort(&mut items, start, end, &mut cmp);
+        } else {
+            items.sort_by(cmp);
         }
-    }
-    if bad_weight {
-        return Err(CmdError::Message(
-            "ERR One or more scores can't be converted into double".into(),
-        ));
     }
 
     let window = usize::try_from(start)
@@ -249,28 +216,80 @@ fn sort_generic(srv: &mut Server, c: &mut Client, args: &Args, readonly: bool) -
         }
         return Ok(());
     };
+    store(srv, c, dst, window, &req.gets);
+    c.reply.int(out_len as i64);
+    Ok(())
+}
+
+/// The LIMIT window as first and last index (last below first when
+/// empty), each count clamped to the length first, as Redis 7.0.8 on
+/// does, so no sum overflows.
+fn window_of((offset, count): (i64, i64), len: i64) -> (i64, i64) {
+    let start = offset.clamp(0, len);
+    let count = count.clamp(-1, len);
+    let end = if count < 0 {
+        len - 1
+    } else {
+        start + count - 1
+    };
+    if start >= len {
+        (len - 1, len - 2)
+    } else {
+        (start, end.min(len - 1))
+    }
+}
+
+/// Gives each item what it is sorted by: its BY value for ALPHA, else its
+/// numeric weight (a missing BY value weighs 0). False when a weight is
+/// no number, after every lookup was made, as Redis makes them all.
+fn weigh(srv: &mut Server, c: &Client, req: &Request, items: &mut [Item]) -> bool {
+    let mut all_numbers = true;
+    for item in items {
+        let named = match req.by {
+            Some(pattern) => match lookup_by_pattern(srv, c, pattern, item.elem.bytes()) {
+                Some(v) => Some(v),
+                None => continue,
+            },
+            None => None,
+        };
+        if req.alpha {
+            item.by = named.as_deref().map(CBytes::new);
+        } else {
+            let weight = named.as_deref().unwrap_or(item.elem.bytes());
+            match parse_f64_weight(weight) {
+                Some(v) => item.score = v,
+                None => all_numbers = false,
+            }
+        }
+    }
+    all_numbers
+}
+
+/// Stores the window (or what its GET patterns name, empty strings for
+/// nothing) as a list at `dst`; an empty result deletes `dst`.
+fn store(srv: &mut Server, c: &Client, dst: &[u8], window: &[Item], gets: &[&[u8]]) {
     // Redis builds the list with the quicklist's defaults, not the
     // configured `list-max-listpack-size` and `list-compress-depth`.
     let mut list = Quicklist::with_options(Options::default());
     for item in window {
-        if req.gets.is_empty() {
+        if gets.is_empty() {
             list.push(item.elem.bytes(), Where::Tail);
         }
-        for pattern in &req.gets {
+        for pattern in gets {
             let v = lookup_by_pattern(srv, c, pattern, item.elem.bytes());
             list.push(v.as_deref().unwrap_or_default(), Where::Tail);
         }
     }
-    if out_len > 0 {
+    let db = c.db;
+    if !list.is_empty() {
+        let pushed = list.len() as u64;
         srv.set_key(db, dst, Value::List(Box::new(list)), false);
         srv.notify_keyspace_event(event::LIST, "sortstore", db, dst);
-        srv.dirty += out_len as u64;
+        srv.dirty += pushed;
     } else if srv.db_delete(db, dst) {
         srv.notify_keyspace_event(event::GENERIC, "del", db, dst);
         srv.dirty += 1;
     }
-    c.reply.int(out_len as i64);
-    Ok(())
 }
 
 /// The elements to sort, in the value's own order. Unsorted lists and
