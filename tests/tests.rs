@@ -62,6 +62,8 @@ mod set;
 mod signals;
 /// SLOWLOG: what is logged, truncation, redaction, trimming.
 mod slowlog;
+/// SORT and SORT_RO: every option on each type, weights, collation, STORE, events, AOF.
+mod sort;
 /// Startup: options, config files, fatal config errors, pid/log files, unix socket.
 mod startup;
 /// String commands: every option, conflict, boundary and encoding.

@@ -102,7 +102,9 @@ fn reply_info(c: &mut Client, spec: &CommandSpec) {
     for tip in spec.tips {
         c.reply.bulk(tip.as_bytes());
     }
-    c.reply.array_len(spec.key_specs.len());
+    // RESP3 sees the key specs as a set, and no subcommands as an empty
+    // set but some as an array, as Redis 7.0 writes them.
+    c.reply.set_len(spec.key_specs.len());
     for ks in spec.key_specs {
         c.reply.map_len(3 + usize::from(ks.notes.is_some()));
         if let Some(notes) = ks.notes {
@@ -130,6 +132,11 @@ fn reply_info(c: &mut Client, spec: &CommandSpec) {
                 c.reply.bulk(keyword.as_bytes());
                 c.reply.bulk(b"startfrom");
                 c.reply.int(i64::from(startfrom));
+            }
+            BeginSearch::Unknown => {
+                c.reply.bulk(b"unknown");
+                c.reply.bulk(b"spec");
+                c.reply.map_len(0);
             }
         }
         c.reply.bulk(b"find_keys");
@@ -166,9 +173,18 @@ fn reply_info(c: &mut Client, spec: &CommandSpec) {
                     c.reply.int(i64::from(v));
                 }
             }
+            FindKeys::Unknown => {
+                c.reply.bulk(b"unknown");
+                c.reply.bulk(b"spec");
+                c.reply.map_len(0);
+            }
         }
     }
-    c.reply.array_len(spec.subcommands.len());
+    if spec.subcommands.is_empty() {
+        c.reply.set_len(0);
+    } else {
+        c.reply.array_len(spec.subcommands.len());
+    }
     for sub in spec.subcommands {
         reply_info(c, sub);
     }
@@ -294,6 +310,8 @@ pub fn keys_from_specs(spec: &CommandSpec, args: &Args) -> Result<Vec<KeyRef>, C
     let mut keys = Vec::new();
     for ks in spec.key_specs.iter().filter(|ks| !is_not_key(ks)) {
         let first = match ks.begin {
+            // Redis's walk skips what positions cannot tell.
+            BeginSearch::Unknown => continue,
             BeginSearch::Index(pos) => i64::from(pos),
             BeginSearch::Keyword { keyword, startfrom } => {
                 let startfrom = i64::from(startfrom);
@@ -363,6 +381,7 @@ pub fn keys_from_specs(spec: &CommandSpec, args: &Args) -> Result<Vec<KeyRef>, C
                     i64::from(keystep),
                 )
             }
+            FindKeys::Unknown => continue,
         };
         let mut i = first;
         while i <= last && step > 0 {

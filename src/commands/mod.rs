@@ -27,6 +27,7 @@ pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod slowlog;
+pub mod sort;
 pub mod string;
 pub mod table;
 pub mod zset;
@@ -153,6 +154,9 @@ pub enum BeginSearch {
         keyword: &'static str,
         startfrom: i32,
     },
+    /// The keys cannot be found from the arguments' positions (SORT's
+    /// BY/GET patterns and STORE); a `getkeys` hook finds what can be found.
+    Unknown,
 }
 
 /// How a key spec finds keys once it has started.
@@ -168,6 +172,8 @@ pub enum FindKeys {
         firstkey: i32,
         keystep: i32,
     },
+    /// Goes with [`BeginSearch::Unknown`].
+    Unknown,
 }
 
 /// One of a command's key specifications, as `COMMAND INFO` reports them.

@@ -8,8 +8,8 @@
 
 use super::{
     acl, bitops, client, connection, debug, dump, flags, hash, hyperloglog, info, introspection,
-    keys, latency, list, memory, monitor, multi, persistence, pubsub, server, set, slowlog, string,
-    zset,
+    keys, latency, list, memory, monitor, multi, persistence, pubsub, server, set, slowlog, sort,
+    string, zset,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -2550,6 +2550,35 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Set,
         complexity: "O(1)",
         handler: Some(set::smove),
+        ..BASE
+    },
+    CommandSpec {
+        name: "sort",
+        arity: -2,
+        flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
+        acl: acl::SET | acl::SORTEDSET | acl::LIST | acl::DANGEROUS,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RO", "access"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }, KeySpec { notes: Some("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"), flags: &["RO", "access"], begin: BeginSearch::Unknown, find: FindKeys::Unknown }, KeySpec { notes: Some("For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array"), flags: &["OW", "update"], begin: BeginSearch::Unknown, find: FindKeys::Unknown }],
+        summary: "Sort the elements in a list, set or sorted set",
+        since: "1.0.0",
+        group: Group::Generic,
+        complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
+        handler: Some(sort::sort),
+        getkeys: Some(sort::sort_keys),
+        ..BASE
+    },
+    CommandSpec {
+        name: "sort_ro",
+        arity: -2,
+        flags: flags::READONLY | flags::MOVABLE_KEYS,
+        acl: acl::SET | acl::SORTEDSET | acl::LIST | acl::DANGEROUS,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RO", "access"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }, KeySpec { notes: Some("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"), flags: &["RO", "access"], begin: BeginSearch::Unknown, find: FindKeys::Unknown }],
+        summary: "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
+        since: "7.0.0",
+        group: Group::Generic,
+        complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
+        handler: Some(sort::sort_ro),
         ..BASE
     },
     CommandSpec {

@@ -265,6 +265,13 @@ impl Server {
         self.dbs[db].value_mut(id)
     }
 
+    /// The value of a live key, for a change of its encoding alone, which
+    /// Redis makes without counting the key as modified (SORT turning a
+    /// listpack sorted set into a skiplist).
+    pub fn reencode(&mut self, db: usize, id: Id) -> &mut Value {
+        self.dbs[db].value_mut(id)
+    }
+
     /// The bytes of a live string key, made `raw` to change in place, with
     /// no signal (Redis's `dbUnshareStringValue`). For the changes Redis
     /// makes to a string without counting the key as modified: an HLL's

@@ -14,6 +14,10 @@ const RESERVED_FDS: u64 = 32;
 /// Runs the server with `config` until it shuts down. `Err` carries the
 /// reason it could not start; the caller exits with status 1.
 pub fn start(mut config: Config) -> Result<(), String> {
+    // SORT ... ALPHA collates with strcoll in the environment's locale,
+    // as Redis sets LC_COLLATE from it at start.
+    // SAFETY: no other thread runs yet; the argument is a static C string.
+    unsafe { libc::setlocale(libc::LC_COLLATE, c"".as_ptr()) };
     if config.daemonize {
         daemonize()?;
         // A daemon always leaves a pid file, Redis's default one if none is set.

@@ -135,6 +135,14 @@ pub fn parse_f64_bound(s: &[u8]) -> Option<f64> {
     (at_end && !v.is_nan()).then_some(v)
 }
 
+/// A SORT weight as Redis reads one: plain `strtod` (leading space and
+/// an empty text, which is 0, pass), stopping at the end of the text or
+/// at a NUL byte, and neither out of range (overflow or underflow) nor NaN.
+pub fn parse_f64_weight(s: &[u8]) -> Option<f64> {
+    let (v, _, erange, at_end) = strtod(s);
+    (at_end && !erange && !v.is_nan()).then_some(v)
+}
+
 /// A score as a listpack holds it (Redis's `zzlStrtod`): no checks, since
 /// only valid scores are ever written.
 pub fn parse_f64_lenient(s: &[u8]) -> f64 {
