@@ -53,8 +53,16 @@ impl Default for Skiplist {
 }
 
 /// Order of (score, member) pairs: by score, then by member bytes.
-fn less(score: f64, member: &[u8], than_score: f64, than_member: &[u8]) -> bool {
-    score < than_score || (score == than_score && member < than_member)
+/// `(score, member) < (than_score, than_member)`. The members are only
+/// fetched when the scores tie: fetching one reaches into the dictionary,
+/// a cache miss per skiplist step otherwise.
+fn less<'a>(
+    score: f64,
+    member: impl FnOnce() -> &'a [u8],
+    than_score: f64,
+    than_member: impl FnOnce() -> &'a [u8],
+) -> bool {
+    score < than_score || (score == than_score && member() < than_member())
 }
 
 impl Skiplist {
@@ -159,7 +167,7 @@ impl Skiplist {
                     break;
                 }
                 let f = self.node(link.forward);
-                if !less(f.score, key(f.elem), score, member) {
+                if !less(f.score, || key(f.elem), score, || member) {
                     break;
                 }
                 rank[i] += link.span;
@@ -283,7 +291,7 @@ impl Skiplist {
                     break;
                 }
                 let f = self.node(link.forward);
-                if less(score, member, f.score, key(f.elem)) {
+                if less(score, || member, f.score, || key(f.elem)) {
                     break;
                 }
                 rank += link.span;
