@@ -12,6 +12,7 @@ pub mod connection;
 pub mod debug;
 pub mod dump;
 pub mod error;
+pub mod geo;
 pub mod hash;
 pub mod hyperloglog;
 pub mod info;
@@ -193,6 +194,7 @@ pub enum Group {
     Pubsub,
     SortedSet,
     Transactions,
+    Geo,
 }
 
 impl Group {
@@ -210,6 +212,7 @@ impl Group {
             Group::Pubsub => "pubsub",
             Group::SortedSet => "sorted_set",
             Group::Transactions => "transactions",
+            Group::Geo => "geo",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod db;
 pub mod dict;
 pub mod digest;
 pub mod float;
+pub mod geohash;
 pub mod glob;
 pub mod hash;
 pub mod hyperloglog;
