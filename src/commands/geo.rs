@@ -10,6 +10,7 @@
 //! options left to right, then their combinations. A search over a missing
 //! key skips reading a FROMMEMBER/BYMEMBER member but still checks the rest.
 
+use std::cmp::Ordering;
 use std::io::Write;
 
 use super::zset::{add_pairs, limits, lookup_read, zset_at};
@@ -21,6 +22,7 @@ use crate::storage::dict::Id;
 use crate::storage::float::parse_f64;
 use crate::storage::geohash::{self, Search, Shape};
 use crate::storage::listpack::IntBuf;
+use crate::storage::pqsort::partial_sort;
 use crate::storage::value::{Kind, Value};
 use crate::storage::zset::{AddFlags, Pos, ZSet};
 
@@ -539,6 +541,25 @@ fn store_found(
     c.reply.int(n as i64);
 }
 
+/// Orders results by distance as Redis does: a full sort (glibc's, which
+/// is stable) when all are returned, its partial quicksort when COUNT
+/// keeps fewer, whose order among equal distances differs.
+fn sort_found(found: &mut [Found], sort: Sort, wanted: usize) {
+    let asc = |a: &Found, b: &Found| a.dist.partial_cmp(&b.dist).unwrap_or(Ordering::Equal);
+    let cmp = |a: &Found, b: &Found| match sort {
+        Sort::Desc => asc(b, a),
+        _ => asc(a, b),
+    };
+    if sort == Sort::None || wanted == 0 {
+        return;
+    }
+    if wanted == found.len() {
+        found.sort_by(cmp);
+    } else {
+        partial_sort(found, cmp, 0, wanted - 1);
+    }
+}
+
 /// The body of every search command.
 fn search(srv: &mut Server, c: &mut Client, args: &Args, form: Form) -> CmdResult {
     let src = if form == Form::SearchStore { 2 } else { 1 };
@@ -558,14 +579,13 @@ fn search(srv: &mut Server, c: &mut Client, args: &Args, form: Form) -> CmdResul
         return Ok(());
     };
     let mut found = find(z, &req.search, if req.any { req.count } else { 0 });
-    match req.sort {
-        Sort::None => {}
-        Sort::Asc => found.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
-        Sort::Desc => found.sort_by(|a, b| b.dist.total_cmp(&a.dist)),
-    }
-    if req.count != 0 {
-        found.truncate(req.count);
-    }
+    let wanted = if req.count == 0 {
+        found.len()
+    } else {
+        req.count.min(found.len())
+    };
+    sort_found(&mut found, req.sort, wanted);
+    found.truncate(wanted);
     match req.store {
         None => reply_found(c, z, &found, &req),
         Some(dst) => {

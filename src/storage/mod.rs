@@ -12,6 +12,7 @@ pub mod hash;
 pub mod hyperloglog;
 pub mod intset;
 pub mod listpack;
+pub mod pqsort;
 pub mod quicklist;
 pub mod set;
 pub mod skiplist;
