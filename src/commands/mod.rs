@@ -237,6 +237,8 @@ pub struct CommandSpec {
     pub complexity: &'static str,
     /// `COMMAND DOCS` flags (`syscmd` for DEBUG).
     pub doc_flags: &'static [&'static str],
+    /// `COMMAND DOCS` `deprecated_since` and `replaced_by` of a deprecated command.
+    pub replaced_by: Option<(&'static str, &'static str)>,
     /// `None` for a container, whose subcommands do the work.
     pub handler: Option<Handler>,
     /// Finds keys where the key specs cannot say it alone (flags that depend

@@ -27,6 +27,7 @@ const BASE: CommandSpec = CommandSpec {
     group: Group::Generic,
     complexity: "",
     doc_flags: &[],
+    replaced_by: None,
     handler: None,
     getkeys: None,
     subcommands: &[],
@@ -947,6 +948,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Geo,
         complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
         doc_flags: &["deprecated"],
+        replaced_by: Some(("6.2.0", "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument")),
         handler: Some(geo::georadius),
         ..BASE
     },
@@ -962,6 +964,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Geo,
         complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
         doc_flags: &["deprecated"],
+        replaced_by: Some(("6.2.0", "`GEOSEARCH` with the `BYRADIUS` argument")),
         handler: Some(geo::georadius_ro),
         ..BASE
     },
@@ -977,6 +980,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Geo,
         complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
         doc_flags: &["deprecated"],
+        replaced_by: Some(("6.2.0", "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments")),
         handler: Some(geo::georadiusbymember),
         ..BASE
     },
@@ -992,6 +996,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Geo,
         complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
         doc_flags: &["deprecated"],
+        replaced_by: Some(("6.2.0", "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments")),
         handler: Some(geo::georadiusbymember_ro),
         ..BASE
     },
