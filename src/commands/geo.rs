@@ -153,7 +153,7 @@ pub fn geoadd(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         at += 1;
     }
     let left = args.len() - at;
-    if left % 3 != 0 || (nx && xx) || left == 0 {
+    if !left.is_multiple_of(3) || (nx && xx) || left == 0 {
         return Err(CmdError::Syntax);
     }
     let mut scores = Vec::with_capacity(left / 3);

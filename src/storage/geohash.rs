@@ -149,7 +149,7 @@ fn score_bits(score: f64) -> u64 {
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     // cvttsd2si answers i64::MIN for what it cannot convert.
     let signed = |v: f64| {
-        if v.is_nan() || v >= TWO_63 || v < -TWO_63 {
+        if !(-TWO_63..TWO_63).contains(&v) {
             i64::MIN
         } else {
             v as i64
