@@ -222,6 +222,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::List,
         complexity: "O(1)",
         doc_flags: &["deprecated"],
+        replaced_by: Some(("6.2.0", "`BLMOVE` with the `RIGHT` and `LEFT` arguments")),
         handler: Some(list::brpoplpush),
         ..BASE
     },
@@ -1109,6 +1110,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         group: Group::String,
         complexity: "O(1)",
+        doc_flags: &["deprecated"],
+        replaced_by: Some(("6.2.0", "`SET` with the `!GET` argument")),
         handler: Some(string::getset),
         ..BASE
     },
@@ -1263,6 +1266,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "2.0.0",
         group: Group::Hash,
         complexity: "O(N) where N is the number of fields being set.",
+        doc_flags: &["deprecated"],
+        replaced_by: Some(("4.0.0", "`HSET` with multiple field-value pairs")),
         handler: Some(hash::hset),
         ..BASE
     },
@@ -2250,6 +2255,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.2.0",
         group: Group::List,
         complexity: "O(1)",
+        doc_flags: &["deprecated"],
+        replaced_by: Some(("6.2.0", "`LMOVE` with the `RIGHT` and `LEFT` arguments")),
         handler: Some(list::rpoplpush),
         ..BASE
     },
@@ -2681,6 +2688,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         group: Group::String,
         complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+        doc_flags: &["deprecated"],
+        replaced_by: Some(("2.0.0", "`GETRANGE`")),
         handler: Some(string::getrange),
         ..BASE
     },
@@ -3099,6 +3108,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::SortedSet,
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         doc_flags: &["deprecated"],
+        replaced_by: Some(("6.2.0", "`ZRANGE` with the `BYLEX` argument")),
         handler: Some(zset::zrangebylex),
         ..BASE
     },
@@ -3114,6 +3124,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::SortedSet,
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         doc_flags: &["deprecated"],
+        replaced_by: Some(("6.2.0", "`ZRANGE` with the `BYSCORE` argument")),
         handler: Some(zset::zrangebyscore),
         ..BASE
     },
@@ -3213,6 +3224,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::SortedSet,
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
         doc_flags: &["deprecated"],
+        replaced_by: Some(("6.2.0", "`ZRANGE` with the `REV` argument")),
         handler: Some(zset::zrevrange),
         ..BASE
     },
@@ -3228,6 +3240,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::SortedSet,
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         doc_flags: &["deprecated"],
+        replaced_by: Some(("6.2.0", "`ZRANGE` with the `REV` and `BYLEX` arguments")),
         handler: Some(zset::zrevrangebylex),
         ..BASE
     },
@@ -3243,6 +3256,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::SortedSet,
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         doc_flags: &["deprecated"],
+        replaced_by: Some(("6.2.0", "`ZRANGE` with the `REV` and `BYSCORE` arguments")),
         handler: Some(zset::zrevrangebyscore),
         ..BASE
     },
