@@ -522,7 +522,38 @@ fn stores_and_their_encodings() {
         ZRANGE b 0 -1 WITHSCORES
         ",
     );
-    diff(&[c, big]);
+    let watch = lines(
+        add_places(Case::new("writes and WATCH"), "w"),
+        "
+        WATCH d
+        GEOSEARCHSTORE d w FROMLONLAT 13 38 BYRADIUS 1 m
+        MULTI
+        PING
+        EXEC
+        WATCH d
+        GEOSEARCHSTORE d w FROMLONLAT 13 38 BYRADIUS 100 km
+        MULTI
+        PING
+        EXEC
+        WATCH w
+        GEOADD w NX 13.361389 38.115556 Palermo
+        GEORADIUS w 13 38 100 km
+        MULTI
+        PING
+        EXEC
+        WATCH w
+        GEOADD w XX 13.361389 38.115556 Palermo 1 1 nothere
+        MULTI
+        PING
+        EXEC
+        WATCH w
+        GEOADD w 13 38 Palermo
+        MULTI
+        PING
+        EXEC
+        ",
+    );
+    diff(&[c, big, watch]);
 }
 
 #[test]

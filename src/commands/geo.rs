@@ -459,7 +459,7 @@ fn parse_request<'a>(
 /// the scan stops at `limit`.
 fn find(z: &ZSet, search: &Search, limit: usize) -> Vec<Found> {
     let mut out = Vec::new();
-    for cell in search.cells() {
+    for cell in search.cells().into_iter().filter(|c| !c.is_zero()) {
         if limit != 0 && out.len() >= limit {
             break;
         }

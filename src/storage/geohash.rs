@@ -45,7 +45,7 @@ pub struct Cell {
 
 impl Cell {
     /// Redis marks a neighbour it need not scan as all zero.
-    fn is_zero(self) -> bool {
+    pub fn is_zero(self) -> bool {
         self.bits == 0 && self.step == 0
     }
 
@@ -273,10 +273,11 @@ impl Search {
     }
 
     /// The cells to scan, in Redis's order: the centre's cell, then north,
-    /// south, east, west, north-east, north-west, south-east, south-west;
-    /// cells that cannot hold a match are left out, and a cell equal to
-    /// the one scanned just before it (huge radii) is skipped.
-    pub fn cells(&self) -> Vec<Cell> {
+    /// south, east, west, north-east, north-west, south-east, south-west.
+    /// Cells not to scan are zero ([`Cell::is_zero`]): those that cannot
+    /// hold a match, and a cell equal to the one scanned just before it
+    /// (huge radii).
+    pub fn cells(&self) -> [Cell; 9] {
         let b = self.bounds();
         let radius = match self.shape {
             Shape::Radius(r) => r,
@@ -317,19 +318,16 @@ impl Search {
                 (*east, *se, *ne) = (Z, Z, Z);
             }
         }
-        let all = std::iter::once(hash).chain(n);
-        let mut out = Vec::with_capacity(9);
+        let [north, south, east, west, ne, nw, se, sw] = n;
+        let mut out = [hash, north, south, east, west, ne, nw, se, sw];
         // Redis compares with the last scanned cell only once it has
         // scanned a neighbour, never with the centre.
         let mut last: Option<Cell> = None;
-        for cell in all.enumerate().filter(|(_, c)| !c.is_zero()) {
-            let (i, cell) = cell;
-            if last == Some(cell) {
-                continue;
-            }
-            out.push(cell);
-            if i > 0 {
-                last = Some(cell);
+        for cell in out.iter_mut().skip(1).filter(|c| !c.is_zero()) {
+            if last == Some(*cell) {
+                *cell = Cell::default();
+            } else {
+                last = Some(*cell);
             }
         }
         out
