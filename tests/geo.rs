@@ -690,6 +690,21 @@ fn events_and_propagation() {
             ],
             &["GEORADIUS", "g", "0", "0", "1", "km", "STORE", "r"],
             &["GEORADIUS_RO", "g", "15", "37", "200", "km"],
+            &["MULTI"],
+            &["GEOADD", "g", "1", "1", "m"],
+            &["GEOADD", "g", "XX", "2", "2", "m", "3", "3", "absent"],
+            &[
+                "GEOSEARCHSTORE",
+                "s",
+                "g",
+                "FROMMEMBER",
+                "m",
+                "BYRADIUS",
+                "1000",
+                "km",
+                "STOREDIST",
+            ],
+            &["EXEC"],
         ];
         for w in writes {
             let label = w.join(" ");
