@@ -44,8 +44,15 @@ KEEP_DATA = {"lpop", "rpop", "spop", "zpopmin"}
 CUSTOM_TESTS = {
     "pfadd": ["PFADD", "hll", "__rand_int__"],
     "pfcount": ["PFCOUNT", "hll"],
+    "geosearch": ["GEOSEARCH", "geo", "FROMLONLAT", "15", "37", "BYRADIUS", "50", "km", "COUNT", "10", "ASC"],
 }
 KEEP_DATA |= {"pfcount"}
+# Keys a custom test reads, written before it runs: 1600 places on a
+# 0.05-degree grid around Sicily for GEOSEARCH.
+PREPARE = {
+    "geosearch": ["GEOADD", "geo"] + [v for i in range(1600)
+                                      for v in (f"{13 + (i % 40) * 0.05:.2f}", f"{36 + (i // 40) * 0.05:.2f}", f"p{i}")],
+}
 PIPELINES = [1, 16]
 SIZES = [3, 1024]
 CLIENTS = 50
@@ -156,6 +163,8 @@ def throughput_table(ferrodis, redis):
                 for s in (ferrodis, redis):
                     if test not in KEEP_DATA:
                         s.cli("FLUSHALL")
+                    if test in PREPARE:
+                        s.cli(*PREPARE[test])
                 m = median_runs([ferrodis, redis], test, pipeline, size)
                 f, r = m["ferrodis"], m["redis"]
                 row = (f"{test.upper()} -P {pipeline} -d {size}", f[0], r[0], f[0] / r[0], f[1], r[1], f[2], r[2],
@@ -396,6 +405,8 @@ def write_markdown(rows, mem, large, growth, coll, tx, pubsub):
         "  LPOP and RPOP take what the pushes before them left",
         "- PFADD and PFCOUNT are custom commands (`PFADD hll __rand_int__`, `PFCOUNT hll`)",
         "  run with the collection tests; PFCOUNT counts the sketch PFADD filled",
+        "- GEOSEARCH is a custom command (`GEOSEARCH geo FROMLONLAT 15 37 BYRADIUS 50 km COUNT 10 ASC`)",
+        "  over 1600 places on a 0.05-degree grid, written before it runs",
         "- both servers: `--save '' --appendonly no`",
         "- micro-benchmarks of the parser, reply encoding and keyspace: `cargo bench --bench micro`",
         "- profiling notes and what each change gave: `performance.md`",

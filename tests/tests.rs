@@ -24,6 +24,8 @@ mod dump;
 mod expiry;
 /// Seeded fuzzing of the parser and loaders, in process and against the binary.
 mod fuzz;
+/// GEO commands: GEOADD, positions, hashes, distances, every search and store, events, AOF.
+mod geo;
 /// Self-checks of the harness: mismatches are caught, masks are narrow.
 mod harness;
 /// Hashes: every command, both encodings, WRONGTYPE, DEBUG DIGEST, DUMP, RDB and AOF.

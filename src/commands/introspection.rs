@@ -222,8 +222,10 @@ fn reply_doc(c: &mut Client, spec: &CommandSpec) {
     let has_flags = !spec.doc_flags.is_empty();
     // Redis leaves out a complexity its docs do not give (MONITOR).
     let has_complexity = !spec.complexity.is_empty();
-    c.reply
-        .map_len(3 + usize::from(has_complexity) + usize::from(has_flags) + usize::from(has_subs));
+    let replaced = spec.replaced_by.map_or(0, |_| 2);
+    c.reply.map_len(
+        3 + usize::from(has_complexity) + usize::from(has_flags) + replaced + usize::from(has_subs),
+    );
     for (k, v) in [
         ("summary", spec.summary),
         ("since", spec.since),
@@ -239,6 +241,12 @@ fn reply_doc(c: &mut Client, spec: &CommandSpec) {
     if has_flags {
         c.reply.bulk(b"doc_flags");
         status_set(c, spec.doc_flags);
+    }
+    if let Some((since, by)) = spec.replaced_by {
+        c.reply.bulk(b"deprecated_since");
+        c.reply.bulk(since.as_bytes());
+        c.reply.bulk(b"replaced_by");
+        c.reply.bulk(by.as_bytes());
     }
     if has_subs {
         c.reply.bulk(b"subcommands");

@@ -12,6 +12,7 @@ pub mod connection;
 pub mod debug;
 pub mod dump;
 pub mod error;
+pub mod geo;
 pub mod hash;
 pub mod hyperloglog;
 pub mod info;
@@ -201,6 +202,7 @@ pub enum Group {
     Pubsub,
     SortedSet,
     Transactions,
+    Geo,
 }
 
 impl Group {
@@ -216,8 +218,9 @@ impl Group {
             Group::Hyperloglog => "hyperloglog",
             Group::Set => "set",
             Group::Pubsub => "pubsub",
-            Group::SortedSet => "sorted_set",
+            Group::SortedSet => "sorted-set",
             Group::Transactions => "transactions",
+            Group::Geo => "geo",
         }
     }
 }
@@ -242,6 +245,8 @@ pub struct CommandSpec {
     pub complexity: &'static str,
     /// `COMMAND DOCS` flags (`syscmd` for DEBUG).
     pub doc_flags: &'static [&'static str],
+    /// `COMMAND DOCS` `deprecated_since` and `replaced_by` of a deprecated command.
+    pub replaced_by: Option<(&'static str, &'static str)>,
     /// `None` for a container, whose subcommands do the work.
     pub handler: Option<Handler>,
     /// Finds keys where the key specs cannot say it alone (flags that depend

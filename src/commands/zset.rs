@@ -35,7 +35,7 @@ const NOT_FLOAT_RANGE: &str = "ERR min or max is not a float";
 const NOT_LEX_RANGE: &str = "ERR min or max not valid string range item";
 
 /// The encoding thresholds in force.
-fn limits(srv: &Server) -> Limits {
+pub(super) fn limits(srv: &Server) -> Limits {
     Limits {
         entries: srv.config.zset_max_listpack_entries,
         value: srv.config.zset_max_listpack_value,
@@ -43,7 +43,7 @@ fn limits(srv: &Server) -> Limits {
 }
 
 /// The sorted set at `id`, whose type the caller has checked.
-fn zset_at(srv: &Server, db: usize, id: Id) -> Option<&ZSet> {
+pub(super) fn zset_at(srv: &Server, db: usize, id: Id) -> Option<&ZSet> {
     match srv.db(db).value(id) {
         Value::ZSet(z) => Some(z),
         _ => None,
@@ -51,7 +51,7 @@ fn zset_at(srv: &Server, db: usize, id: Id) -> Option<&ZSet> {
 }
 
 /// The sorted set at `key` for reading: None when absent, WRONGTYPE for another type.
-fn lookup_read<'s>(
+pub(super) fn lookup_read<'s>(
     srv: &'s mut Server,
     c: &Client,
     key: &[u8],
@@ -187,7 +187,7 @@ fn nan_score() -> CmdError {
 }
 
 /// The body of ZADD and ZINCRBY (Redis's `zaddGenericCommand`).
-fn add_pairs(
+pub(super) fn add_pairs(
     srv: &mut Server,
     c: &mut Client,
     key: &[u8],
