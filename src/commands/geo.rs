@@ -22,7 +22,7 @@ use crate::storage::dict::Id;
 use crate::storage::float::parse_f64;
 use crate::storage::geohash::{self, Search, Shape};
 use crate::storage::listpack::IntBuf;
-use crate::storage::pqsort::partial_sort;
+use crate::storage::pqsort::pqsort;
 use crate::storage::value::{Kind, Value};
 use crate::storage::zset::{AddFlags, Pos, ZSet};
 
@@ -546,7 +546,7 @@ fn store_found(
 /// keeps fewer, whose order among equal distances differs.
 fn sort_found(found: &mut [Found], sort: Sort, wanted: usize) {
     let asc = |a: &Found, b: &Found| a.dist.partial_cmp(&b.dist).unwrap_or(Ordering::Equal);
-    let cmp = |a: &Found, b: &Found| match sort {
+    let mut cmp = |a: &Found, b: &Found| match sort {
         Sort::Desc => asc(b, a),
         _ => asc(a, b),
     };
@@ -556,7 +556,7 @@ fn sort_found(found: &mut [Found], sort: Sort, wanted: usize) {
     if wanted == found.len() {
         found.sort_by(cmp);
     } else {
-        partial_sort(found, cmp, 0, wanted - 1);
+        pqsort(found, 0, wanted as i64 - 1, &mut cmp);
     }
 }
 

@@ -1,89 +1,53 @@
-//! Partial sorting as Redis does it (`pqsort`, a Bentley-McIlroy quicksort
-//! that only descends into parts overlapping the wanted range). Replies
-//! built from a partial sort show its order among equal elements, which a
-//! stable sort would not reproduce, so the algorithm is followed step by
-//! step: the same pivots, the same swaps, the same small-part insertion sort.
+//! Partial sorting as Redis does it (`pqsort`, the Bentley-McIlroy
+//! quicksort of BSD's `qsort` that only descends into parts overlapping
+//! the wanted window). Replies built from a partial sort (SORT ... BY ...
+//! LIMIT, GEO searches with COUNT) show its order among equal elements,
+//! which a stable sort would not reproduce, so the algorithm is followed
+//! step by step: the same pivots, the same swaps, the same small-part
+//! insertion sort.
 
 use std::cmp::Ordering;
 
-/// Below this many elements a part is insertion-sorted.
-const INSERTION_BELOW: usize = 7;
-/// Above this many elements the pivot is a median of three medians.
-const NINTHER_ABOVE: usize = 40;
-
-/// Sorts `v` enough that positions `lo..=hi` hold what a full sort would
-/// put there (as Redis orders them), the rest partitioned around them.
-pub fn partial_sort<T>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering, lo: usize, hi: usize) {
-    sort_part(v, &cmp, 0, v.len(), (lo, hi));
+/// Redis's `pqsort`: the Bentley–McIlroy quicksort of BSD's `qsort`,
+/// which skips partitions wholly outside `lrange..=rrange`, so only that
+/// window ends up in order. Followed exactly, since where it leaves tied
+/// elements shows in the reply.
+pub fn pqsort<T>(v: &mut [T], lrange: i64, rrange: i64, cmp: &mut impl FnMut(&T, &T) -> Ordering) {
+    partial_sort(v, 0, v.len(), (lrange, rrange), cmp);
 }
 
-/// Whether the part `a..a + n` holds any wanted position.
-fn wanted(a: usize, n: usize, (lo, hi): (usize, usize)) -> bool {
-    !(hi < a || lo >= a + n)
+/// Whether the partition of `n` elements at `a` lies wholly outside the
+/// window, on either side.
+fn outside(a: usize, n: usize, (l, r): (i64, i64)) -> bool {
+    let (first, past) = (a as i64, (a + n) as i64);
+    (l < first && r < first) || (l >= past && r >= past)
 }
 
-fn insertion_sort<T>(v: &mut [T], cmp: &impl Fn(&T, &T) -> Ordering, a: usize, n: usize) {
-    for m in a + 1..a + n {
-        let mut l = m;
-        while l > a && cmp(&v[l - 1], &v[l]) == Ordering::Greater {
-            v.swap(l, l - 1);
-            l -= 1;
-        }
-    }
-}
-
-fn median3<T>(v: &[T], cmp: &impl Fn(&T, &T) -> Ordering, a: usize, b: usize, c: usize) -> usize {
-    let (ab, bc, ac) = (cmp(&v[a], &v[b]), cmp(&v[b], &v[c]), cmp(&v[a], &v[c]));
-    if ab == Ordering::Less {
-        if bc == Ordering::Less {
-            b
-        } else if ac == Ordering::Less {
-            c
-        } else {
-            a
-        }
-    } else if bc == Ordering::Greater {
-        b
-    } else if ac == Ordering::Less {
-        a
-    } else {
-        c
-    }
-}
-
-/// Swaps the `n` elements from `a` with the `n` from `b`, pairwise.
-fn swap_run<T>(v: &mut [T], a: usize, b: usize, n: usize) {
-    for i in 0..n {
-        v.swap(a + i, b + i);
-    }
-}
-
-fn sort_part<T>(
+fn partial_sort<T>(
     v: &mut [T],
-    cmp: &impl Fn(&T, &T) -> Ordering,
     mut a: usize,
     mut n: usize,
-    range: (usize, usize),
+    window: (i64, i64),
+    cmp: &mut impl FnMut(&T, &T) -> Ordering,
 ) {
     loop {
-        if n < INSERTION_BELOW {
-            insertion_sort(v, cmp, a, n);
+        if n < 7 {
+            insertion_sort(v, a, n, cmp);
             return;
         }
-        let mut m = a + n / 2;
-        if n > INSERTION_BELOW {
-            let (mut l, mut r) = (a, a + n - 1);
-            if n > NINTHER_ABOVE {
+        let mut pm = a + n / 2;
+        if n > 7 {
+            let mut pl = a;
+            let mut pn = a + n - 1;
+            if n > 40 {
                 let d = n / 8;
-                l = median3(v, cmp, l, l + d, l + 2 * d);
-                m = median3(v, cmp, m - d, m, m + d);
-                r = median3(v, cmp, r - 2 * d, r - d, r);
+                pl = med3(v, pl, pl + d, pl + 2 * d, cmp);
+                pm = med3(v, pm - d, pm, pm + d, cmp);
+                pn = med3(v, pn - 2 * d, pn - d, pn, cmp);
             }
-            m = median3(v, cmp, l, m, r);
+            pm = med3(v, pl, pm, pn, cmp);
         }
-        v.swap(a, m);
-        // Elements equal to the pivot gather at both ends ([a, pa) and
-        // (pd, end)) and move to the middle after partitioning.
+        v.swap(a, pm);
         let (mut pa, mut pb) = (a + 1, a + 1);
         let (mut pc, mut pd) = (a + n - 1, a + n - 1);
         let mut swapped = false;
@@ -120,30 +84,74 @@ fn sort_part<T>(
             pb += 1;
             pc -= 1;
         }
-        // Nothing moved: the part looks sorted, which insertion sort
-        // finishes cheaply.
         if !swapped {
-            insertion_sort(v, cmp, a, n);
+            insertion_sort(v, a, n, cmp);
             return;
         }
-        let end = a + n;
+        let pn = a + n;
         let r = (pa - a).min(pb - pa);
-        swap_run(v, a, pb - r, r);
-        let r = (pd - pc).min(end - pd - 1);
-        swap_run(v, pb, end - r, r);
-        let left = pb - pa;
-        if left > 1 && wanted(a, left, range) {
-            sort_part(v, cmp, a, left, range);
+        swap_runs(v, a, pb - r, r);
+        let r = (pd - pc).min(pn - pd - 1);
+        swap_runs(v, pb, pn - r, r);
+        // Redis recurses into the left part and loops on the right. The
+        // parts are disjoint, so the order they are sorted in changes
+        // nothing; recursing into the smaller keeps the stack depth
+        // logarithmic whatever a client's data does to the pivots.
+        let wanted = |(at, len): (usize, usize)| len > 1 && !outside(at, len, window);
+        let left = Some((a, pb - pa)).filter(|&p| wanted(p));
+        let right = Some((pn - (pd - pc), pd - pc)).filter(|&p| wanted(p));
+        let next = match (left, right) {
+            (Some(l), Some(r)) => {
+                let (small, big) = if l.1 <= r.1 { (l, r) } else { (r, l) };
+                partial_sort(v, small.0, small.1, window, cmp);
+                big
+            }
+            (Some(only), None) | (None, Some(only)) => only,
+            (None, None) => return,
+        };
+        (a, n) = next;
+    }
+}
+
+fn insertion_sort<T>(v: &mut [T], a: usize, n: usize, cmp: &mut impl FnMut(&T, &T) -> Ordering) {
+    for pm in a + 1..a + n {
+        let mut pl = pm;
+        while pl > a && cmp(&v[pl - 1], &v[pl]) == Ordering::Greater {
+            v.swap(pl, pl - 1);
+            pl -= 1;
         }
-        let right = pd - pc;
-        if right <= 1 {
-            return;
+    }
+}
+
+/// The index of the median of three, with BSD's choice among ties.
+fn med3<T>(
+    v: &[T],
+    a: usize,
+    b: usize,
+    c: usize,
+    cmp: &mut impl FnMut(&T, &T) -> Ordering,
+) -> usize {
+    if cmp(&v[a], &v[b]) == Ordering::Less {
+        if cmp(&v[b], &v[c]) == Ordering::Less {
+            b
+        } else if cmp(&v[a], &v[c]) == Ordering::Less {
+            c
+        } else {
+            a
         }
-        a = end - right;
-        n = right;
-        if !wanted(a, n, range) {
-            return;
-        }
+    } else if cmp(&v[b], &v[c]) == Ordering::Greater {
+        b
+    } else if cmp(&v[a], &v[c]) == Ordering::Less {
+        a
+    } else {
+        c
+    }
+}
+
+/// Swaps the `n` elements from `a` with the `n` from `b`, pairwise.
+fn swap_runs<T>(v: &mut [T], a: usize, b: usize, n: usize) {
+    for i in 0..n {
+        v.swap(a + i, b + i);
     }
 }
 
@@ -151,25 +159,27 @@ fn sort_part<T>(
 mod tests {
     use super::*;
 
+    /// Sorting by key alone, the window holds what a full sort would put there.
     #[test]
-    fn the_wanted_range_comes_out_sorted() {
-        let mut state = 12345u64;
-        for len in [0usize, 1, 6, 7, 8, 41, 200, 1000] {
-            let data: Vec<u64> = (0..len)
+    fn pqsort_orders_the_window() {
+        let mut seed = 7u64;
+        for n in [0usize, 1, 5, 7, 8, 40, 41, 100, 500] {
+            let orig: Vec<u32> = (0..n)
                 .map(|_| {
-                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-                    (state >> 33) % 50
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    (seed >> 33) as u32 % 50
                 })
                 .collect();
-            let mut sorted = data.clone();
-            sorted.sort();
-            for (lo, hi) in [(0, 0), (0, 9), (3, 20)] {
-                if len == 0 || hi >= len {
-                    continue;
+            let mut full = orig.clone();
+            full.sort();
+            for (l, r) in [(0i64, 3i64), (2, 9), (n as i64 / 2, n as i64 - 1), (5, 4)] {
+                let mut v = orig.clone();
+                pqsort(&mut v, l, r, &mut |a, b| a.cmp(b));
+                let lo = l.max(0) as usize;
+                let hi = (r + 1).clamp(0, n as i64) as usize;
+                if lo < hi {
+                    assert_eq!(v[lo..hi], full[lo..hi], "n={n} l={l} r={r}");
                 }
-                let mut v = data.clone();
-                partial_sort(&mut v, |a, b| a.cmp(b), lo, hi);
-                assert_eq!(v[lo..=hi], sorted[lo..=hi], "len {len} range {lo}..={hi}");
             }
         }
     }
