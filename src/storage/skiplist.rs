@@ -3,12 +3,15 @@
 //! carrying the number of elements they jump over (the span), so an
 //! element's rank and the element at a rank are found in O(log n).
 //!
-//! Nodes live in one vector and link by index, with a free list for
-//! reuse, so there is no unsafe pointer juggling. A node holds its
-//! member's id in the sorted set's dictionary, not the member: the bytes
-//! are stored once, as Redis shares one string between its dict and
-//! skiplist, and every method that compares members is handed `key`, the
-//! lookup from id to bytes. Index 0 is the header, which holds no element.
+//! Nodes live in one vector of 16-byte slots and link by index: a node
+//! is its head slot (score, member id, backward link) followed by one slot
+//! per level, so a search step touches one place in memory, as a Redis
+//! node with its level array does. Freed nodes are reused by nodes of the
+//! same height; nothing is unsafe. A node holds its member's id in the
+//! sorted set's dictionary, not the member: the bytes are stored once, as
+//! Redis shares one string between its dict and skiplist, and every method
+//! that compares members is handed `key`, the lookup from id to bytes. The
+//! node at slot 0 is the header, which holds no element.
 
 /// Most levels a node may have (`ZSKIPLIST_MAXLEVEL`).
 const MAX_LEVEL: usize = 32;
@@ -25,21 +28,25 @@ struct Link {
     span: usize,
 }
 
-#[derive(Debug, Clone)]
-struct Node {
-    score: f64,
-    /// The member's id in the dictionary.
-    elem: u32,
-    backward: u32,
-    links: Box<[Link]>,
+/// A node's head or one of its links, packed in two words:
+/// head `a` = score bits, `b` = member id | backward << 32;
+/// link `a` = forward | height << 32 (the node's number of levels, kept in
+/// its first link), `b` = span.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    a: u64,
+    b: u64,
 }
+
+const LOW: u64 = 0xffff_ffff;
 
 /// A skiplist of (score, member) pairs; members are unique (the caller's
 /// dictionary sees to that).
 #[derive(Debug, Clone)]
 pub struct Skiplist {
-    nodes: Vec<Node>,
-    free: Vec<u32>,
+    slots: Vec<Slot>,
+    /// Freed nodes by height.
+    free: Vec<Vec<u32>>,
     tail: u32,
     len: usize,
     level: usize,
@@ -67,21 +74,14 @@ fn less<'a>(
 
 impl Skiplist {
     pub fn new() -> Skiplist {
+        let mut slots = vec![Slot::default(); 1 + MAX_LEVEL];
+        slots[0].b = u64::from(NIL) << 32;
+        for (i, slot) in slots.iter_mut().enumerate().skip(1) {
+            slot.a = u64::from(NIL) | if i == 1 { (MAX_LEVEL as u64) << 32 } else { 0 };
+        }
         Skiplist {
-            nodes: vec![Node {
-                score: 0.0,
-                elem: 0,
-                backward: NIL,
-                links: vec![
-                    Link {
-                        forward: NIL,
-                        span: 0
-                    };
-                    MAX_LEVEL
-                ]
-                .into_boxed_slice(),
-            }],
-            free: Vec::new(),
+            slots,
+            free: vec![Vec::new(); MAX_LEVEL + 1],
             tail: NIL,
             len: 0,
             level: 1,
@@ -97,35 +97,55 @@ impl Skiplist {
         self.len == 0
     }
 
-    fn node(&self, id: u32) -> &Node {
-        &self.nodes[id as usize]
+    fn link(&self, id: u32, i: usize) -> Link {
+        let slot = self.slots[id as usize + 1 + i];
+        Link {
+            forward: (slot.a & LOW) as u32,
+            span: slot.b as usize,
+        }
     }
 
-    fn node_mut(&mut self, id: u32) -> &mut Node {
-        &mut self.nodes[id as usize]
+    fn set_link(&mut self, id: u32, i: usize, link: Link) {
+        let slot = &mut self.slots[id as usize + 1 + i];
+        slot.a = (slot.a & !LOW) | u64::from(link.forward);
+        slot.b = link.span as u64;
+    }
+
+    fn add_span(&mut self, id: u32, i: usize, delta: isize) {
+        let slot = &mut self.slots[id as usize + 1 + i];
+        slot.b = slot.b.wrapping_add_signed(delta as i64);
+    }
+
+    fn height(&self, id: u32) -> usize {
+        (self.slots[id as usize + 1].a >> 32) as usize
+    }
+
+    fn set_backward(&mut self, id: u32, back: u32) {
+        let slot = &mut self.slots[id as usize];
+        slot.b = (slot.b & LOW) | u64::from(back) << 32;
     }
 
     pub fn score(&self, id: u32) -> f64 {
-        self.node(id).score
+        f64::from_bits(self.slots[id as usize].a)
     }
 
     /// The dictionary id of the node's member.
     pub fn elem(&self, id: u32) -> u32 {
-        self.node(id).elem
+        (self.slots[id as usize].b & LOW) as u32
     }
 
     /// The node after `id`, `NIL` at the end.
     pub fn next(&self, id: u32) -> u32 {
-        self.node(id).links[0].forward
+        self.link(id, 0).forward
     }
 
     /// The node before `id`, `NIL` at the start.
     pub fn prev(&self, id: u32) -> u32 {
-        self.node(id).backward
+        (self.slots[id as usize].b >> 32) as u32
     }
 
     pub fn first(&self) -> u32 {
-        self.node(HEAD).links[0].forward
+        self.link(HEAD, 0).forward
     }
 
     pub fn last(&self) -> u32 {
@@ -162,12 +182,12 @@ impl Skiplist {
         for i in (0..self.level).rev() {
             rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
             loop {
-                let link = self.node(x).links[i];
+                let link = self.link(x, i);
                 if link.forward == NIL {
                     break;
                 }
-                let f = self.node(link.forward);
-                if !less(f.score, || key(f.elem), score, || member) {
+                let f = link.forward;
+                if !less(self.score(f), || key(self.elem(f)), score, || member) {
                     break;
                 }
                 rank[i] += link.span;
@@ -187,53 +207,59 @@ impl Skiplist {
             for i in self.level..level {
                 rank[i] = 0;
                 update[i] = HEAD;
-                self.node_mut(HEAD).links[i].span = self.len;
+                let forward = self.link(HEAD, i).forward;
+                self.set_link(
+                    HEAD,
+                    i,
+                    Link {
+                        forward,
+                        span: self.len,
+                    },
+                );
             }
             self.level = level;
         }
-        let node = Node {
-            score,
-            elem,
-            backward: NIL,
-            links: vec![
-                Link {
-                    forward: NIL,
-                    span: 0
-                };
-                level
-            ]
-            .into_boxed_slice(),
-        };
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.nodes[id as usize] = node;
-                id
-            }
+        let id = match self.free[level].pop() {
+            Some(id) => id,
             None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
+                let id = self.slots.len();
+                self.slots.resize(id + 1 + level, Slot::default());
+                id as u32
             }
         };
+        self.slots[id as usize] = Slot {
+            a: score.to_bits(),
+            b: u64::from(elem) | u64::from(NIL) << 32,
+        };
+        self.slots[id as usize + 1].a = (level as u64) << 32;
         for i in 0..level {
-            let prev = self.node(update[i]).links[i];
-            self.node_mut(id).links[i] = Link {
-                forward: prev.forward,
-                span: prev.span - (rank[0] - rank[i]),
-            };
-            self.node_mut(update[i]).links[i] = Link {
-                forward: id,
-                span: (rank[0] - rank[i]) + 1,
-            };
+            let prev = self.link(update[i], i);
+            self.set_link(
+                id,
+                i,
+                Link {
+                    forward: prev.forward,
+                    span: prev.span - (rank[0] - rank[i]),
+                },
+            );
+            self.set_link(
+                update[i],
+                i,
+                Link {
+                    forward: id,
+                    span: (rank[0] - rank[i]) + 1,
+                },
+            );
         }
         for (i, &u) in update.iter().enumerate().take(self.level).skip(level) {
-            self.node_mut(u).links[i].span += 1;
+            self.add_span(u, i, 1);
         }
-        self.node_mut(id).backward = if update[0] == HEAD { NIL } else { update[0] };
+        self.set_backward(id, if update[0] == HEAD { NIL } else { update[0] });
         let next = self.next(id);
         if next == NIL {
             self.tail = id;
         } else {
-            self.node_mut(next).backward = id;
+            self.set_backward(next, id);
         }
         self.len += 1;
         id
@@ -243,7 +269,7 @@ impl Skiplist {
     /// it was there.
     pub fn remove<'k>(&mut self, score: f64, elem: u32, key: impl Fn(u32) -> &'k [u8]) -> bool {
         let (update, _) = self.path(score, key(elem), &key);
-        let x = self.node(update[0]).links[0].forward;
+        let x = self.link(update[0], 0).forward;
         if x == NIL || self.score(x) != score || self.elem(x) != elem {
             return false;
         }
@@ -253,29 +279,35 @@ impl Skiplist {
 
     fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
         for (i, &u) in update.iter().enumerate().take(self.level) {
-            let link = self.node(u).links[i];
+            let link = self.link(u, i);
             if link.forward == x {
-                let xl = self.node(x).links[i];
-                self.node_mut(u).links[i] = Link {
-                    forward: xl.forward,
-                    span: link.span + xl.span - 1,
-                };
+                let xl = self.link(x, i);
+                self.set_link(
+                    u,
+                    i,
+                    Link {
+                        forward: xl.forward,
+                        span: link.span + xl.span - 1,
+                    },
+                );
             } else {
-                self.node_mut(u).links[i].span -= 1;
+                self.add_span(u, i, -1);
             }
         }
         let (next, back) = (self.next(x), self.prev(x));
         if next == NIL {
             self.tail = back;
         } else {
-            self.node_mut(next).backward = back;
+            self.set_backward(next, back);
         }
-        while self.level > 1 && self.node(HEAD).links[self.level - 1].forward == NIL {
+        while self.level > 1 && self.link(HEAD, self.level - 1).forward == NIL {
             self.level -= 1;
         }
         self.len -= 1;
-        self.free.push(x);
-        self.node_mut(x).links = Box::new([]);
+        let height = self.height(x);
+        if let Some(free) = self.free.get_mut(height) {
+            free.push(x);
+        }
     }
 
     /// 1-based rank of the member with dictionary id `elem`, 0 when
@@ -286,12 +318,12 @@ impl Skiplist {
         let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
-                let link = self.node(x).links[i];
+                let link = self.link(x, i);
                 if link.forward == NIL {
                     break;
                 }
-                let f = self.node(link.forward);
-                if less(score, || member, f.score, || key(f.elem)) {
+                let f = link.forward;
+                if less(score, || member, self.score(f), || key(self.elem(f))) {
                     break;
                 }
                 rank += link.span;
@@ -310,7 +342,7 @@ impl Skiplist {
         let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
-                let link = self.node(x).links[i];
+                let link = self.link(x, i);
                 if link.forward == NIL || traversed + link.span > rank {
                     break;
                 }
@@ -331,7 +363,7 @@ impl Skiplist {
         let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
-                let f = self.node(x).links[i].forward;
+                let f = self.link(x, i).forward;
                 if f == NIL || after_start(self.score(f), self.elem(f)) {
                     break;
                 }
@@ -347,7 +379,7 @@ impl Skiplist {
         let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
-                let f = self.node(x).links[i].forward;
+                let f = self.link(x, i).forward;
                 if f == NIL || !before_end(self.score(f), self.elem(f)) {
                     break;
                 }
@@ -363,11 +395,8 @@ impl Skiplist {
 
     /// Heap bytes held.
     pub fn heap_size(&self) -> usize {
-        self.nodes
-            .iter()
-            .map(|n| std::mem::size_of::<Node>() + std::mem::size_of_val(&*n.links))
-            .sum::<usize>()
-            + self.free.capacity() * 4
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.free.iter().map(|f| f.capacity() * 4).sum::<usize>()
     }
 }
 
