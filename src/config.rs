@@ -975,6 +975,7 @@ pub struct Config {
     pub logfile: String,
     pub loglevel: LogLevel,
     pub daemonize: bool,
+    pub always_show_logo: bool,
     /// `supervised`: how to tell a supervisor the server is ready.
     pub supervised: Supervised,
     /// Absolute working directory.
@@ -1070,6 +1071,7 @@ impl Config {
             logfile: String::new(),
             loglevel: LogLevel::Notice,
             daemonize: false,
+            always_show_logo: false,
             supervised: Supervised::No,
             dir: String::new(),
             dbfilename: String::new(),
@@ -1537,6 +1539,7 @@ impl Config {
             _ => LogLevel::Notice,
         };
         self.daemonize = self.flag_or("daemonize");
+        self.always_show_logo = self.flag_or("always-show-logo");
         self.supervised = match self.enum_value("supervised") {
             1 => Supervised::Upstart,
             2 => Supervised::Systemd,

@@ -446,3 +446,41 @@ fn stock_debian_config_loads() {
         },
     );
 }
+
+/// The start-up log as Redis writes it, logo included when asked for:
+/// tools wait on these lines. Pids, times and ports are masked.
+#[test]
+fn start_up_log_lines_match_redis() {
+    fn normalized(srv: &Server) -> Vec<String> {
+        let log = srv.log();
+        let pid = srv.pid().to_string();
+        let port = srv.port.to_string();
+        log.lines()
+            .take_while(|l| !l.contains("Ready to accept connections"))
+            .map(|l| {
+                let l = l.replace(&pid, "PID").replace(&port, "PORT");
+                // `PID:M 02 Dec 2026 01:21:50.901 # text`: drop the time.
+                match l.split_once(' ') {
+                    Some((head, rest)) if head.starts_with("PID:") => {
+                        let text = rest.splitn(5, ' ').nth(4).unwrap_or_default();
+                        format!("{head} {text}")
+                    }
+                    _ => l,
+                }
+            })
+            .collect()
+    }
+    for args in [&[][..], &["--always-show-logo", "yes"]] {
+        let pair = Pair::start_with(args);
+        let want = normalized(&pair.redis);
+        assert!(
+            want.iter().any(|l| l.ends_with("# Server initialized")),
+            "{want:?}"
+        );
+        let logo = want
+            .iter()
+            .any(|l| l.contains("Running in standalone mode"));
+        assert_eq!(logo, !args.is_empty(), "{want:?}");
+        assert_eq!(normalized(&pair.ferrodis), want, "{args:?}");
+    }
+}

@@ -18,13 +18,24 @@ use log::LevelFilter;
 use crate::config::LogLevel;
 use crate::protocol::reply::format_i64;
 
-/// The role mark after the pid: `M` for the server, `C` for a child.
-static ROLE: AtomicU8 = AtomicU8::new(b'M');
+/// The role mark after the pid: `M` for the server, `C` for a child and
+/// for the start-up lines before the server is initialised.
+static ROLE: AtomicU8 = AtomicU8::new(b'C');
 
 /// Where [`log_from_handler`] writes: stdout, or a descriptor of its own
 /// on `logfile`, opened once at start-up since a handler cannot open files
 /// safely by name.
 static HANDLER_FD: AtomicI32 = AtomicI32::new(libc::STDOUT_FILENO);
+
+/// The `log` target whose records are written as they are, without the
+/// pid, time and level prefix (Redis's `LL_RAW`).
+pub const RAW: &str = "raw";
+
+/// The server is initialised: its lines carry `M` from now on (before,
+/// as in Redis, they carry `C`).
+pub fn mark_server() {
+    ROLE.store(b'M', Ordering::Relaxed);
+}
 
 /// Called in a forked child: its lines carry its pid and `C`.
 pub fn mark_child() {
@@ -84,6 +95,9 @@ pub fn init(level: LogLevel, logfile: &str) -> Result<(), String> {
     // so the builder itself lets everything through.
     builder.filter_level(LevelFilter::Trace);
     builder.format(move |f, record| {
+        if record.target() == RAW {
+            return writeln!(f, "{}", record.args());
+        }
         writeln!(
             f,
             "{}:{} {} {} {}",
@@ -146,4 +160,29 @@ pub fn log_from_handler(msg: &[u8]) {
             len,
         )
     };
+}
+
+/// The ASCII logo Redis prints at start-up instead of its `Running mode`
+/// line (`asciilogo.h`), ending in an empty line as Redis's does.
+pub fn logo(version: &str, mode: &str, port: u16, pid: u32) -> String {
+    format!(
+        r#"                _._                                                  
+           _.-``__ ''-._                                             
+      _.-``    `.  `_.  ''-._           Redis {version} (00000000/0) 64 bit
+  .-`` .-```.  ```\/    _.,_ ''-._                                  
+ (    '      ,       .-`  | `,    )     Running in {mode} mode
+ |`-._`-...-` __...-.``-._|'` _.-'|     Port: {port}
+ |    `-._   `._    /     _.-'    |     PID: {pid}
+  `-._    `-._  `-./  _.-'    _.-'                                   
+ |`-._`-._    `-.__.-'    _.-'_.-'|                                  
+ |    `-._`-._        _.-'_.-'    |           https://redis.io       
+  `-._    `-._`-.__.-'_.-'    _.-'                                   
+ |`-._`-._    `-.__.-'    _.-'_.-'|                                  
+ |    `-._`-._        _.-'_.-'    |                                  
+  `-._    `-._`-.__.-'_.-'    _.-'                                   
+      `-._    `-.__.-'    _.-'                                       
+          `-._        _.-'                                           
+              `-.__.-'                                               
+"#
+    )
 }

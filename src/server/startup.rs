@@ -32,20 +32,33 @@ pub fn start(mut config: Config) -> Result<(), String> {
         usize::BITS,
         std::process::id()
     );
-    match config.config_file() {
-        Some(path) => log::warn!("Configuration loaded from {}", path.display()),
-        None => log::warn!(
+    // Redis words it by whether it was given any argument at all.
+    if std::env::args().len() > 1 {
+        log::warn!("Configuration loaded");
+    } else {
+        log::warn!(
             "Warning: no config file specified, using the default config. In order to specify a config file use {} /path/to/redis.conf",
             std::env::args().next().unwrap_or_default()
-        ),
+        );
     }
     adjust_open_files(&mut config);
     let mut srv = Server::new(config).map_err(|e| e.to_string())?;
     write_pidfile(&srv.config.pidfile);
     signals::install();
+    logging::mark_server();
     log::info!("monotonic clock: POSIX clock_gettime");
-    log::info!("Running mode=standalone, port={}.", srv.port());
-    log::info!("Server initialized");
+    // The logo when asked for, or when logging to a terminal, as Redis shows it.
+    let to_terminal = srv.config.logfile.is_empty()
+        // SAFETY: isatty only inspects the descriptor.
+        && unsafe { libc::isatty(libc::STDOUT_FILENO) } == 1;
+    if srv.config.always_show_logo || to_terminal {
+        let logo = logging::logo(REDIS_VERSION, "standalone", srv.port(), std::process::id());
+        log::info!(target: logging::RAW, "{logo}");
+    } else {
+        log::info!("Running mode=standalone, port={}.", srv.port());
+    }
+    log::warn!("Server initialized");
+    warn_overcommit();
     refuse_modules(&srv.config.loadmodules)?;
     srv.remove_dead_temp_files();
     srv.load_data_at_startup()?;
@@ -102,6 +115,17 @@ pub fn adjust_open_files(config: &mut Config) {
         if let Err(e) = config.force_set(b"maxclients", usable.to_string().as_bytes()) {
             log::warn!("Could not lower maxclients: {e}");
         }
+    }
+}
+
+/// Snapshots and rewrites fork: with overcommit off the kernel may refuse
+/// the fork of a big server, so Redis warns, and so does ferrodis.
+fn warn_overcommit() {
+    let Ok(mode) = std::fs::read_to_string("/proc/sys/vm/overcommit_memory") else {
+        return;
+    };
+    if mode.trim() != "1" {
+        log::warn!("WARNING Memory overcommit must be enabled! Without it, a background save or replication may fail under low memory condition. Being disabled, it can can also cause failures without low memory condition, see https://github.com/jemalloc/jemalloc/issues/1328. To fix this issue add 'vm.overcommit_memory = 1' to /etc/sysctl.conf and then reboot or run the command 'sysctl vm.overcommit_memory=1' for this to take effect.");
     }
 }
 
