@@ -115,3 +115,70 @@ fn histograms_per_command() {
         t.call_masked(&mut c, Mask::Shape, &["LATENCY", "HISTOGRAM", "hello"]);
     });
 }
+
+/// `INFO latencystats` lines without their figures: which commands, which
+/// percentile labels.
+fn latencystats_labels(r: &Reply) -> String {
+    let text = r.text();
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            l.split(',')
+                .map(|part| part.split('=').next().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+#[test]
+fn latency_tracking_configs() {
+    let mut pair = Pair::start();
+    pair.scenario("latency-tracking and its percentiles", |srv, t| {
+        let mut c = srv.conn();
+        let stats = Mask::Custom(latencystats_labels);
+        t.call(&mut c, &["CONFIG", "RESETSTAT"]);
+        t.call(&mut c, &["SET", "a", "1"]);
+        t.call_masked(&mut c, stats, &["INFO", "latencystats"]);
+        t.call(
+            &mut c,
+            &[
+                "CONFIG",
+                "SET",
+                "latency-tracking-info-percentiles",
+                "0 50 99.99 100",
+            ],
+        );
+        t.call_masked(&mut c, stats, &["INFO", "latencystats"]);
+        t.call(
+            &mut c,
+            &["CONFIG", "GET", "latency-tracking-info-percentiles"],
+        );
+        t.call(
+            &mut c,
+            &["CONFIG", "SET", "latency-tracking-info-percentiles", ""],
+        );
+        t.call_masked(&mut c, stats, &["INFO", "latencystats"]);
+        t.call(
+            &mut c,
+            &[
+                "CONFIG",
+                "SET",
+                "latency-tracking-info-percentiles",
+                "50 99 99.9",
+            ],
+        );
+        t.call(&mut c, &["CONFIG", "SET", "latency-tracking", "no"]);
+        t.call(&mut c, &["GET", "a"]);
+        t.call(&mut c, &["INFO", "latencystats"]);
+        t.call(&mut c, &["CONFIG", "SET", "latency-tracking", "yes"]);
+        t.call_masked(&mut c, stats, &["INFO", "latencystats"]);
+        t.call_masked(
+            &mut c,
+            Mask::Custom(histograms),
+            &["LATENCY", "HISTOGRAM", "get", "set"],
+        );
+    });
+}

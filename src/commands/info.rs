@@ -424,11 +424,13 @@ fn commandstats(srv: &Server, out: &mut String) {
     }
 }
 
-/// Percentiles `INFO latencystats` reports (`latency-tracking-info-percentiles` default).
-const LATENCY_PERCENTILES: [(f64, &str); 3] = [(50.0, "p50"), (99.0, "p99"), (99.9, "p99.9")];
-
 fn latencystats(srv: &Server, out: &mut String) {
     out.push_str("# Latencystats\r\n");
+    // With `latency-tracking no` Redis keeps the section, empty.
+    if !srv.config.latency_tracking {
+        return;
+    }
+    let percentiles = &srv.config.latency_tracking_info_percentiles;
     for (id, h) in srv.stats.latency.iter().enumerate() {
         if h.is_empty() {
             continue;
@@ -438,11 +440,14 @@ fn latencystats(srv: &Server, out: &mut String) {
             "latency_percentiles_usec_{}:",
             srv.commands.all[id].name
         );
-        for (i, (pct, label)) in LATENCY_PERCENTILES.iter().enumerate() {
+        for (i, pct) in percentiles.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
+            // Redis prints the percentile with `%f`, trailing zeros trimmed.
+            let label = format!("{pct:.6}");
+            let label = label.trim_end_matches('0').trim_end_matches('.');
             let _ = write!(
                 out,
-                "{sep}{label}={:.3}",
+                "{sep}p{label}={:.3}",
                 h.percentile(*pct) as f64 / 1000.0
             );
         }

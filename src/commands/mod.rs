@@ -834,7 +834,9 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
         stats.calls += 1;
         stats.usec += usec;
         // Redis measures in whole microseconds and records them as nanoseconds.
-        srv.stats.latency[id].record(usec * 1000);
+        if srv.config.latency_tracking {
+            srv.stats.latency[id].record(usec * 1000);
+        }
     }
     srv.stats.total_commands_processed += 1;
     srv.slowlog_command(client, spec, args, usec);

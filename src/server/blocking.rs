@@ -280,7 +280,7 @@ impl Server {
         let stats = &mut self.stats.commands[waiter.cmd];
         stats.calls += 1;
         stats.usec += usec;
-        if served_usec.is_some() {
+        if served_usec.is_some() && self.config.latency_tracking {
             self.stats.latency[waiter.cmd].record(usec * 1000);
         }
         self.slowlog_unblocked(client.id, Some(usec));

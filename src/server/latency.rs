@@ -88,7 +88,8 @@ impl Histogram {
     }
 
     /// The value at `pct` percent, in nanoseconds: the highest value
-    /// equivalent to the bucket where the cumulative count reaches it.
+    /// equivalent to the bucket where the cumulative count reaches it (the
+    /// lowest for percentile 0, as HdrHistogram answers).
     pub fn percentile(&self, pct: f64) -> u64 {
         if self.total == 0 {
             return 0;
@@ -99,8 +100,8 @@ impl Histogram {
         for (i, &n) in self.counts.iter().enumerate() {
             seen += n;
             if seen >= target {
-                let (_, next) = range_of(i);
-                return next - 1;
+                let (low, next) = range_of(i);
+                return if pct == 0.0 { low } else { next - 1 };
             }
         }
         0
@@ -144,6 +145,14 @@ mod tests {
             h.record(nanos);
         }
         assert_eq!(h.cumulative_usec(), [(4, 1), (8, 3)]);
+    }
+
+    /// redis-server 7.0.15 printed `p0=2.992,p50=3.007` for one 3 µs call.
+    #[test]
+    fn percentile_zero_is_the_lowest_equivalent() {
+        let mut h = Histogram::default();
+        h.record(3_000);
+        assert_eq!((h.percentile(0.0), h.percentile(50.0)), (2_992, 3_007));
     }
 
     #[test]
