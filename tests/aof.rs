@@ -959,3 +959,26 @@ fn list_writes_and_rewrites_match_redis() {
     }
     assert_eq!(seen[0], seen[1]);
 }
+
+/// FLUSHDB and FLUSHALL reach the AOF even when there was nothing to
+/// flush, as Redis forces them there.
+#[test]
+fn flushes_of_empty_databases_are_written() {
+    let mut seen = Vec::new();
+    for flavor in [Flavor::Redis, Flavor::Ferrodis] {
+        let dir = Scratch(temp_dir("aof-flush"));
+        let server = start_in(flavor, &dir.0, &["--appendfsync", "always"]);
+        let mut c = server.conn();
+        c.call(&["FLUSHALL"]);
+        c.call(&["SELECT", "3"]);
+        c.call(&["FLUSHDB"]);
+        c.call(&["SET", "k", "v"]);
+        c.call(&["FLUSHDB", "ASYNC"]);
+        c.call(&["FLUSHALL", "SYNC"]);
+        c.call(&["MULTI"]);
+        c.call(&["FLUSHDB"]);
+        c.call(&["EXEC"]);
+        seen.push(fs::read(dir.0.join("appendonlydir/appendonly.aof.1.incr.aof")).unwrap());
+    }
+    assert_eq!(escape(&seen[1]), escape(&seen[0]));
+}

@@ -905,7 +905,11 @@ fn propagate(
     if srv.propagator.take_replaced() {
         return;
     }
-    if srv.dirty == dirty_before || !(spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)) {
+    let forced = srv.propagator.take_forced();
+    if !forced
+        && (srv.dirty == dirty_before
+            || !(spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)))
+    {
         return;
     }
     match rewrite {

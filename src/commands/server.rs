@@ -28,6 +28,7 @@ pub fn flushdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     flush_mode(args)?;
     srv.dirty += srv.flush_db(c.db) as u64;
     srv.tracking_invalidate_all();
+    srv.propagator.force();
     c.reply.ok();
     Ok(())
 }
@@ -38,6 +39,7 @@ pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let removed: usize = (0..srv.db_count()).map(|db| srv.flush_db(db)).sum();
     srv.dirty += removed as u64;
     srv.tracking_invalidate_all();
+    srv.propagator.force();
     // As Redis 7.0: a running snapshot is now stale and is stopped, and
     // with save points configured the empty dataset is saved at once
     // (resetting the changes counter on success). A failed save is logged;

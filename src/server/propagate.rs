@@ -37,6 +37,8 @@ pub struct Propagator {
     pending: Vec<(usize, Vec<Vec<u8>>)>,
     /// The running command propagated other commands in its place.
     replaced: bool,
+    /// The running command propagates even though it changed nothing.
+    forced: bool,
 }
 
 impl Propagator {
@@ -48,6 +50,7 @@ impl Propagator {
             self.out = Vec::new();
             self.rewrite = None;
             self.replaced = false;
+            self.forced = false;
             self.selected = None;
             self.pending.clear();
         }
@@ -144,6 +147,18 @@ impl Propagator {
     /// [`propagate_instead`](Self::propagate_instead); resets it.
     pub(crate) fn take_replaced(&mut self) -> bool {
         std::mem::take(&mut self.replaced)
+    }
+
+    /// Propagates the running command whether or not it changed data
+    /// (Redis's `forceCommandPropagation`: FLUSHDB and FLUSHALL on empty
+    /// databases still reach the AOF).
+    pub fn force(&mut self) {
+        self.forced = self.enabled;
+    }
+
+    /// Whether the running command was forced; resets it.
+    pub(crate) fn take_forced(&mut self) -> bool {
+        std::mem::take(&mut self.forced)
     }
 
     /// Makes the next command start with a `SELECT` (a new file begins).
