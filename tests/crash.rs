@@ -362,3 +362,66 @@ fn temp_files_of_dead_processes_are_removed_at_start() {
         assert!(dir.0.join(name).exists(), "{name} was removed");
     }
 }
+
+/// The sections of a bug report, in the order they appear in `log`.
+fn report_sections(log: &str) -> Vec<&'static str> {
+    const SECTIONS: &[&str] = &[
+        "=== REDIS BUG REPORT START",
+        "Guru Meditation: DEBUG PANIC called at Unix time",
+        "------ STACK TRACE ------",
+        "------ INFO OUTPUT ------",
+        "------ CLIENT LIST OUTPUT ------",
+        "------ CURRENT CLIENT INFO ------",
+        "argv[0]: '\"DEBUG\"'",
+        "argv[1]: '\"panic\"'",
+        "=== REDIS BUG REPORT END.",
+    ];
+    let mut found: Vec<(usize, &'static str)> = SECTIONS
+        .iter()
+        .filter_map(|s| log.find(s).map(|at| (at, *s)))
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, s)| s).collect()
+}
+
+/// A panic while a command runs leaves Redis's bug report in the log
+/// (the same sections in the same order as real Redis's DEBUG PANIC
+/// report) and exits non-zero; acknowledged writes are in the AOF.
+#[test]
+fn a_panic_leaves_a_bug_report_and_the_aof_intact() {
+    let mut logs = Vec::new();
+    for flavor in [Flavor::Redis, Flavor::Ferrodis] {
+        let dir = Scratch(temp_dir("panic"));
+        let d = dir.0.to_str().unwrap();
+        let args = [
+            "--dir",
+            d,
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--enable-debug-command",
+            "yes",
+        ];
+        let mut server = Builder::new(flavor).args(&args).start();
+        let mut c = server.conn();
+        assert_eq!(c.call(&["SET", "k", "v"]), b"+OK\r\n");
+        c.send_raw(&encode_cmd(&["DEBUG", "panic"]));
+        let status = server.wait_exit();
+        assert!(!status.success(), "{}: {status}", flavor.name());
+        if flavor == Flavor::Ferrodis {
+            assert_eq!(status.code(), Some(1), "{status}");
+        }
+        logs.push(server.log());
+        let after = Builder::new(flavor).args(&args).start();
+        assert_eq!(
+            after.conn().call(&["GET", "k"]),
+            b"$1\r\nv\r\n",
+            "{}",
+            flavor.name()
+        );
+    }
+    let want = report_sections(&logs[0]);
+    assert_eq!(want.len(), 9, "{}", logs[0]);
+    assert_eq!(report_sections(&logs[1]), want, "{}", logs[1]);
+}

@@ -1,5 +1,5 @@
 //! `DEBUG`: the subcommands tests and operators rely on: OBJECT, SLEEP,
-//! SET-ACTIVE-EXPIRE, POPULATE, RELOAD, LOADAOF, LOG, DIGEST, DIGEST-VALUE,
+//! SET-ACTIVE-EXPIRE, PANIC, POPULATE, RELOAD, LOADAOF, LOG, DIGEST, DIGEST-VALUE,
 //! LISTPACK, QUICKLIST and QUICKLIST-PACKED-THRESHOLD. Like Redis, the command is refused
 //! unless `enable-debug-command` allows it (dispatch checks that).
 
@@ -24,6 +24,8 @@ const HELP: &[&str] = &[
     "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "PANIC",
+    "    Crash the server simulating a panic.",
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named key:<num>. If <prefix> is specified then",
     "    it is used instead of the 'key' prefix. These are not propagated to",
@@ -72,6 +74,12 @@ pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             std::thread::sleep(std::time::Duration::from_secs_f64(secs));
         }
         c.reply.ok();
+    } else if args.is(1, "panic") && n == 2 {
+        // A real panic: the crash report and exit are what is tested.
+        panic!(
+            "DEBUG PANIC called at Unix time {}",
+            srv.clock.now_ms / 1000
+        );
     } else if args.is(1, "set-active-expire") && n == 3 {
         srv.expire.disabled = leading_int(args.get(2)) == 0;
         c.reply.ok();

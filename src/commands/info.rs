@@ -48,6 +48,17 @@ pub fn info(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             wanted[i] |= hit;
         }
     }
+    let out = sections(srv, c, &wanted);
+    c.reply.verbatim(out.as_bytes());
+    Ok(())
+}
+
+/// Every section's text, as `INFO ALL` gives it (for the crash report).
+pub(crate) fn all_sections(srv: &Server, c: &Client) -> String {
+    sections(srv, c, &[true; SECTIONS.len()])
+}
+
+fn sections(srv: &Server, c: &Client, wanted: &[bool; SECTIONS.len()]) -> String {
     let mut out = String::with_capacity(4096);
     for (i, (name, _)) in SECTIONS.iter().enumerate() {
         if !wanted[i] {
@@ -58,8 +69,7 @@ pub fn info(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         }
         write_section(srv, c, name, &mut out);
     }
-    c.reply.verbatim(out.as_bytes());
-    Ok(())
+    out
 }
 
 /// Appends `name:value\r\n` lines.

@@ -303,7 +303,14 @@ impl Server {
                     };
                     client.qbuf_in_use = query.end - parser.consumed();
                     let args = Args::new(data, ranges);
-                    if commands::dispatch(self, client, &args) == Outcome::Postpone {
+                    let dispatched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        commands::dispatch(self, client, &args)
+                    }));
+                    let outcome = match dispatched {
+                        Ok(outcome) => outcome,
+                        Err(_) => self.crash_report(client, &args),
+                    };
+                    if outcome == Outcome::Postpone {
                         parser.rewind();
                         client.paused = true;
                         self.paused_clients.push(token);

@@ -8,6 +8,7 @@
 pub mod aof;
 pub mod blocking;
 pub mod client;
+pub mod crash;
 pub mod cron;
 pub mod event_loop;
 pub mod expire;

@@ -26,6 +26,7 @@ pub fn start(mut config: Config) -> Result<(), String> {
         }
     }
     logging::init(config.loglevel, &config.logfile)?;
+    super::crash::install_hook();
     log::warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     log::warn!(
         "Redis version={REDIS_VERSION}, bits={}, commit=00000000, modified=0, pid={}, just started",
