@@ -273,6 +273,28 @@ fn optin_and_optout() {
         t.call(&mut a, &["CLIENT", "TRACKING", "ON"]);
         t.call(&mut a, &["CLIENT", "TRACKINGINFO"]);
     });
+    pair.scenario("CLIENT CACHING holds through a transaction", |srv, t| {
+        let mut a = resp3(srv);
+        let mut w = srv.conn();
+        t.call(&mut a, &["CLIENT", "TRACKING", "ON", "OPTIN"]);
+        t.call(&mut a, &["CLIENT", "CACHING", "YES"]);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["GET", "m1"]);
+        t.call(&mut a, &["GET", "m2"]);
+        t.call(&mut a, &["EXEC"]);
+        t.call(&mut a, &["GET", "m3"]);
+        t.call(&mut a, &["MULTI"]);
+        t.call(&mut a, &["CLIENT", "CACHING", "YES"]);
+        t.call(&mut a, &["GET", "m4"]);
+        t.call(&mut a, &["EXEC"]);
+        t.call(&mut a, &["CLIENT", "TRACKINGINFO"]);
+        t.call(
+            &mut w,
+            &["MSET", "m1", "1", "m2", "2", "m3", "3", "m4", "4"],
+        );
+        read_n(t, &mut a, "m1, m2 and m4", 3);
+        nothing_more(t, &mut a, "after the transactions");
+    });
     pair.scenario("refused commands end CLIENT CACHING too", |srv, t| {
         let mut a = resp3(srv);
         t.call(&mut a, &["CLIENT", "TRACKING", "ON", "OPTIN"]);

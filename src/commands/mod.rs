@@ -947,7 +947,7 @@ fn reject(
     }
     let err = multi::refused_in_multi(srv, client, args, id, err);
     if srv.tracking.client_count() > 0 {
-        srv.tracking_end_caching(client.id, id.map(|id| srv.commands.all[id]));
+        srv.tracking_end_caching(client, id.map(|id| srv.commands.all[id]));
     }
     let mark = client.reply.mark();
     write_error(srv, client, &err);

@@ -360,7 +360,7 @@ impl Server {
         };
         let o = state.options;
         let caching = state.caching;
-        self.tracking_end_caching(client.id, Some(spec));
+        self.tracking_end_caching(client, Some(spec));
         if !spec.has(flags::READONLY)
             || spec.has(flags::PUBSUB)
             || o.bcast
@@ -386,13 +386,18 @@ impl Server {
     /// was itself a `CLIENT` subcommand, as Redis keeps the flag across those.
     pub(crate) fn tracking_end_caching(
         &mut self,
-        id: u64,
+        client: &Client,
         spec: Option<&crate::commands::CommandSpec>,
     ) {
-        if spec.is_some_and(|s| s.name.starts_with("client|")) {
+        // Inside a transaction (queueing or running it) the flag holds for
+        // every command of it, as Redis keeps it while CLIENT_MULTI is set.
+        if spec.is_some_and(|s| s.name.starts_with("client|"))
+            || client.multi.is_some()
+            || client.in_exec
+        {
             return;
         }
-        if let Some(state) = self.tracking.clients.get_mut(&id) {
+        if let Some(state) = self.tracking.clients.get_mut(&client.id) {
             state.caching = false;
         }
     }
