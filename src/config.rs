@@ -1464,6 +1464,16 @@ impl Config {
     }
 
     /// The value of a yes/no parameter.
+    /// `oom-score-adj` (0 no, 1 relative, 2 absolute) and the values of
+    /// `oom-score-adj-values` (server, replica, background child).
+    pub fn oom_score_adj(&self) -> (i32, [i32; 3]) {
+        let values = match self.value("oom-score-adj-values") {
+            Some(Value::Oom(v)) => *v,
+            _ => OOM_DEFAULTS,
+        };
+        (self.enum_value("oom-score-adj"), values)
+    }
+
     pub fn flag(&self, name: &str) -> Option<bool> {
         match self.value(name) {
             Some(Value::Bool(b)) => Some(*b),

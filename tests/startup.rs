@@ -484,3 +484,55 @@ fn start_up_log_lines_match_redis() {
         assert_eq!(normalized(&pair.ferrodis), want, "{args:?}");
     }
 }
+
+/// `oom-score-adj`, `disable-thp` and `dynamic-hz` do what they do in
+/// Redis: the kernel sees the OOM score and the THP setting, and `hz`
+/// doubles with the number of clients.
+#[test]
+fn kernel_facing_settings() {
+    fn proc_field(pid: u32, file: &str, field: &str) -> String {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default();
+        if field.is_empty() {
+            return text.trim().to_string();
+        }
+        text.lines()
+            .find_map(|l| l.strip_prefix(field))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+    let mut seen = Vec::new();
+    for flavor in [Flavor::Redis, Flavor::Ferrodis] {
+        let srv = Builder::new(flavor)
+            .args(&[
+                "--oom-score-adj",
+                "absolute",
+                "--oom-score-adj-values",
+                "100 200 300",
+                "--hz",
+                "1",
+            ])
+            .start();
+        let pid = srv.pid();
+        let mut c = srv.conn();
+        let mut got = vec![
+            proc_field(pid, "oom_score_adj", ""),
+            proc_field(pid, "status", "THP_enabled:"),
+        ];
+        c.call(&["CONFIG", "SET", "oom-score-adj-values", "150 200 300"]);
+        got.push(proc_field(pid, "oom_score_adj", ""));
+        c.call(&["CONFIG", "SET", "oom-score-adj", "no"]);
+        got.push(proc_field(pid, "oom_score_adj", ""));
+        let crowd: Vec<Conn> = (0..450).map(|_| srv.conn()).collect();
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        let info = c.call_parsed(&["INFO", "server"]).text();
+        got.extend(
+            info.lines()
+                .filter(|l| l.starts_with("hz:") || l.starts_with("configured_hz:"))
+                .map(str::to_string),
+        );
+        drop(crowd);
+        seen.push(got);
+    }
+    assert_eq!(seen[1], seen[0]);
+}

@@ -18,6 +18,7 @@ const REHASH_BUDGET: Duration = Duration::from_millis(1);
 
 impl Server {
     pub(crate) fn cron(&mut self) {
+        self.adapt_hz();
         let now = self.clock.now_ms;
         self.stats.sample(now);
         self.close_idle_clients(now);

@@ -20,6 +20,7 @@ pub mod memory;
 pub mod monitor;
 pub mod multi;
 pub mod net;
+pub mod os_tuning;
 pub mod output_limits;
 pub mod persistence;
 pub mod propagate;
@@ -244,7 +245,8 @@ impl Server {
     pub fn apply_config_change(&mut self, name: &str, old: &Config) -> Result<(), &'static str> {
         match name {
             "loglevel" => log::set_max_level(logging::filter(self.config.loglevel)),
-            "hz" => self.hz = self.config.hz,
+            "hz" | "dynamic-hz" => self.adapt_hz(),
+            "oom-score-adj" | "oom-score-adj-values" => self.apply_oom_score_adj(),
             "notify-keyspace-events" => self.sync_expired_events(),
             "appendfsync" => self.set_aof_fsync(self.config.appendfsync),
             "aof-disable-auto-gc" if self.config.flag(name) == Some(false) => {

@@ -230,6 +230,12 @@ impl Server {
     /// parent's listening sockets closed.
     fn enter_child(&self) {
         logging::mark_child();
+        let (mode, values) = self.config.oom_score_adj();
+        super::os_tuning::set_oom_score_adj(
+            mode,
+            values,
+            super::os_tuning::OomClass::BackgroundChild,
+        );
         // The parent's handlers only raise a flag this process never reads;
         // a signal must stop the child instead.
         // SAFETY: restoring default dispositions is always sound.

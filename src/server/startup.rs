@@ -61,6 +61,10 @@ pub fn start(mut config: Config) -> Result<(), String> {
     log::warn!("Server initialized");
     warn_overcommit();
     refuse_modules(&srv.config.loadmodules)?;
+    if srv.config.flag("disable-thp") == Some(true) {
+        super::os_tuning::disable_thp();
+    }
+    srv.apply_oom_score_adj();
     srv.remove_dead_temp_files();
     srv.load_data_at_startup()?;
     log::info!("Ready to accept connections");
