@@ -43,6 +43,7 @@ lint:
 
 docs:
 	UPDATE_DOCS=1 $(CARGO) test --lib docs_command_list_is_current
+	UPDATE_DOCS=1 $(CARGO) test --lib readme_command_families_are_current
 
 # QUICK=1 for a short matrix, LONG=1 to add the 10M-key growth run.
 bench: build
