@@ -162,7 +162,7 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
         String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
         now.saturating_sub(c.ctime_ms) / 1000,
         now.saturating_sub(c.last_interaction) / 1000,
-        c.flag_letters(&srv.tracking_flags(c.id), srv.watches.is_dirty(c.id)),
+        c.flag_letters(srv.tracking_flags(c.id), srv.watches.is_dirty(c.id)),
         c.db,
         c.argv_mem,
         if c.want_write { "rw" } else { "r" },

@@ -423,6 +423,9 @@ impl Server {
         self.expire_blocked();
         self.process_unblocked();
         self.active_expire_cycle(true);
+        if self.evict.pending {
+            self.perform_evictions();
+        }
         self.tracking_before_sleep();
         // Writes reach the AOF (and, with `always`, the disk) before any
         // reply acknowledging them is written.

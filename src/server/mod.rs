@@ -10,6 +10,7 @@ pub mod blocking;
 pub mod client;
 pub mod cron;
 pub mod event_loop;
+pub mod evict;
 pub mod expire;
 pub mod keyspace;
 pub mod latency;
@@ -138,6 +139,7 @@ pub struct Server {
     pub aof: aof::AofState,
     /// Active expiry's state and counters.
     pub expire: expire::ExpireState,
+    pub evict: evict::EvictState,
     /// Clients blocked on keys, and the keys and deadlines they wait on.
     pub blocking: blocking::Blocking,
     /// Pub/sub subscriptions of every client.
@@ -196,6 +198,7 @@ impl Server {
             propagator: propagate::Propagator::default(),
             aof: aof::AofState::default(),
             expire: expire::ExpireState::default(),
+            evict: evict::EvictState::default(),
             blocking: blocking::Blocking::default(),
             pubsub: pubsub::PubSub::default(),
             slowlog: slowlog::Slowlog::default(),
@@ -257,6 +260,11 @@ impl Server {
                 .map_err(|_| "Unable to turn on AOF. Check server logs.")?,
             "appendonly" if !self.config.appendonly && old.appendonly => self.stop_aof(),
             "maxclients" => startup::adjust_open_files(&mut self.config),
+            // Redis frees memory at once when the limit drops below what is used.
+            "maxmemory" if self.memory_to_free() > 0 => {
+                log::warn!("WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller than the current memory usage ({}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.", self.config.maxmemory, memory::used());
+                self.perform_evictions();
+            }
             "port" | "bind" if self.config.port != old.port || self.config.bind != old.bind => {
                 let reason = if name == "port" {
                     "Unable to listen on this port. Check server logs."
@@ -344,6 +352,7 @@ impl Server {
         self.expire.time_cap_reached = 0;
         self.expire.cpu_us = 0;
         self.expire.stale_perc = 0.0;
+        self.evict.reset_stats();
     }
 
     /// Seconds since start.
