@@ -371,3 +371,37 @@ fn evictions_are_propagated() {
         });
     }
 }
+
+/// A client tracking keys hears of their eviction.
+#[test]
+fn evictions_invalidate_tracked_keys() {
+    on_both(&[], |srv| {
+        let mut reader = srv.conn();
+        reader.call(&["HELLO", "3"]);
+        assert_eq!(reader.call(&["CLIENT", "TRACKING", "ON"]), b"+OK\r\n");
+        let mut c = srv.conn();
+        let ok = fill(&mut c, "k:", 0..500, None);
+        for &i in &ok {
+            reader.call(&["GET", &format!("k:{i}")]);
+        }
+        limit_above_used(&mut c, 1 << 20, "allkeys-random");
+        fill(&mut c, "n:", 0..2000, None);
+        let gone = 500 - existing(&mut c, "k:", &ok).len();
+        assert!(gone > 0);
+        reader.cmd(&["PING"]);
+        let mut invalidated = 0;
+        loop {
+            match reader.read_parsed() {
+                Reply::Push(items) => {
+                    assert_eq!(items[0], Reply::Bulk(b"invalidate".to_vec()));
+                    if let Some(Reply::Array(keys)) = items.get(1) {
+                        invalidated += keys.len();
+                    }
+                }
+                Reply::Simple(s) if s == "PONG" => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(invalidated, gone);
+    });
+}

@@ -101,21 +101,13 @@ impl Server {
         self.aof.writer.as_ref().map_or(0, |w| w.buffered())
     }
 
-    /// Whether keys may be evicted now: not while clients are paused
-    /// (Redis keeps the dataset static then), nor on a replica told to
-    /// ignore the limit.
-    fn may_evict(&self) -> bool {
-        let ignoring_replica = self.config.replicaof.is_some()
-            && self.config.flag("replica-ignore-maxmemory") == Some(true);
-        !ignoring_replica && self.may_delete_expired()
-    }
-
     /// Evicts keys until memory is within the limit, the policy finds
     /// nothing more, or the time `maxmemory-eviction-tenacity` allows runs
     /// out (Redis's `performEvictions`).
     pub fn perform_evictions(&mut self) -> Evicted {
         self.evict.pending = false;
-        if !self.may_evict() {
+        // Not while clients are paused: Redis keeps the dataset static then.
+        if !self.may_delete_expired() {
             return Evicted::Ok;
         }
         let to_free = self.memory_to_free();
