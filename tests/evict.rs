@@ -367,6 +367,9 @@ fn evictions_are_propagated() {
                 found,
                 "{deletions} {verb} in the AOF for {evicted} evictions"
             );
+            // Each deletion stands alone, not in a MULTI with CONFIG SET's call.
+            let text = std::fs::read(&path).unwrap_or_default();
+            assert!(!String::from_utf8_lossy(&text).contains("\r\nMULTI\r\n"));
             assert!(info_u64(&mut c, "memory", "used_memory") <= used - (1 << 20) + 40_000);
         });
     }

@@ -171,7 +171,9 @@ impl Server {
         } else {
             b"DEL"
         };
-        self.propagator.propagate_deletion(db, verb, key.as_slice());
+        // Written on its own even inside a call (CONFIG SET), as Redis
+        // does: never wrapped in MULTI with what the call propagates.
+        self.propagator.feed(db, [verb, key.as_slice()].into_iter());
     }
 
     /// The next key to evict under the policy, if any may be.
