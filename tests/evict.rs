@@ -408,3 +408,36 @@ fn evictions_invalidate_tracked_keys() {
         assert_eq!(invalidated, gone);
     });
 }
+
+/// Time over the limit is counted while it lasts and summed once memory is
+/// back under it, which only an eviction check notices (a limit of 0 stops
+/// checking, so the spell goes on, as in Redis).
+#[test]
+fn time_over_the_limit_is_counted() {
+    on_both(&[], |srv| {
+        let mut c = srv.conn();
+        c.call(&["CONFIG", "SET", "maxmemory", "1"]);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(info_u64(&mut c, "stats", "current_eviction_exceeded_time") >= 250);
+        c.call(&["CONFIG", "SET", "maxmemory", "0"]);
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(info_u64(&mut c, "stats", "current_eviction_exceeded_time") >= 350);
+        c.call(&["CONFIG", "SET", "maxmemory", "1gb"]);
+        assert_eq!(
+            info_u64(&mut c, "stats", "current_eviction_exceeded_time"),
+            0
+        );
+        let total = info_u64(&mut c, "stats", "total_eviction_exceeded_time");
+        assert!((350..2000).contains(&total), "{total}");
+        c.call(&["CONFIG", "RESETSTAT"]);
+        assert_eq!(info_u64(&mut c, "stats", "total_eviction_exceeded_time"), 0);
+        c.call(&["CONFIG", "SET", "maxmemory", "1"]);
+        std::thread::sleep(Duration::from_millis(100));
+        c.call(&["CONFIG", "RESETSTAT"]);
+        assert_eq!(
+            info_u64(&mut c, "stats", "current_eviction_exceeded_time"),
+            0
+        );
+        c.call(&["CONFIG", "SET", "maxmemory", "0"]);
+    });
+}

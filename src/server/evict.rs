@@ -67,9 +67,8 @@ impl EvictState {
     pub fn reset_stats(&mut self) {
         self.evicted_keys = 0;
         self.exceeded_total_us = 0;
-        if self.exceeded_since.is_some() {
-            self.exceeded_since = Some(Instant::now());
-        }
+        // Redis forgets the spell too; the next failing check starts another.
+        self.exceeded_since = None;
     }
 }
 

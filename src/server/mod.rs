@@ -260,9 +260,13 @@ impl Server {
                 .map_err(|_| "Unable to turn on AOF. Check server logs.")?,
             "appendonly" if !self.config.appendonly && old.appendonly => self.stop_aof(),
             "maxclients" => startup::adjust_open_files(&mut self.config),
-            // Redis frees memory at once when the limit drops below what is used.
-            "maxmemory" if self.memory_to_free() > 0 => {
-                log::warn!("WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller than the current memory usage ({}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.", self.config.maxmemory, memory::used());
+            // Redis frees memory at once when the limit drops below what is
+            // used, and checks any new limit to keep the eviction stats right.
+            "maxmemory" if self.config.maxmemory > 0 => {
+                let used = memory::used().saturating_sub(self.memory_not_counted_for_evict());
+                if (used as u64) > self.config.maxmemory {
+                    log::warn!("WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.", self.config.maxmemory);
+                }
                 self.perform_evictions();
             }
             "port" | "bind" if self.config.port != old.port || self.config.bind != old.bind => {
