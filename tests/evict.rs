@@ -124,6 +124,8 @@ fn oom_refusals_match_redis() {
                 &["MULTI"],
                 &["GET", "a"],
                 &["SET", "a", "2"],
+                &["WATCH", "a"],
+                &["MULTI"],
                 &["EXEC"],
                 &["MULTI"],
                 &["PING"],

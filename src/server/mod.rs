@@ -139,6 +139,7 @@ pub struct Server {
     pub aof: aof::AofState,
     /// Active expiry's state and counters.
     pub expire: expire::ExpireState,
+    /// Eviction under `maxmemory`: the candidate pool and its counters.
     pub evict: evict::EvictState,
     /// Clients blocked on keys, and the keys and deadlines they wait on.
     pub blocking: blocking::Blocking,
