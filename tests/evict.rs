@@ -151,6 +151,17 @@ fn oom_refusals_match_redis() {
                 &["CONFIG", "SET", "maxmemory", "0"],
             ],
         ),
+        case(
+            "the OOM check comes before the subscribed context's",
+            &[
+                &["CONFIG", "SET", "maxmemory", "1"],
+                &["SUBSCRIBE", "ch"],
+                &["SET", "b", "1"],
+                &["GET", "b"],
+                &["UNSUBSCRIBE"],
+                &["CONFIG", "SET", "maxmemory", "0"],
+            ],
+        ),
         Case::new("resp3")
             .masked(Mask::Pairs(&["id"]), &["HELLO", "3"])
             .cmd(&["CONFIG", "SET", "maxmemory", "1"])
@@ -441,5 +452,16 @@ fn time_over_the_limit_is_counted() {
             0
         );
         c.call(&["CONFIG", "SET", "maxmemory", "0"]);
+    });
+}
+
+/// A limit under 1 MB at start-up is warned about, as Redis does.
+#[test]
+fn tiny_limit_is_warned_about() {
+    on_both(&["--maxmemory", "1000"], |srv| {
+        srv.conn().call(&["PING"]);
+        assert!(srv.log().contains(
+            "WARNING: You specified a maxmemory value that is less than 1MB (current value is 1000 bytes). Are you sure this is what you really want?"
+        ));
     });
 }
