@@ -465,3 +465,20 @@ fn tiny_limit_is_warned_about() {
         ));
     });
 }
+
+/// With no time to spare (tenacity 0: 16 keys per call) eviction goes on
+/// over the loop's next turns without any command asking.
+#[test]
+fn eviction_goes_on_between_commands() {
+    on_both(&["--maxmemory-eviction-tenacity", "0"], |srv| {
+        let mut c = srv.conn();
+        fill(&mut c, "k:", 0..3000, None);
+        let used = info_u64(&mut c, "memory", "used_memory");
+        c.call(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
+        let limit = used - (2 << 20);
+        c.call(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(info_u64(&mut c, "stats", "evicted_keys") > 1000);
+        assert!(info_u64(&mut c, "memory", "used_memory") <= limit + 40_000);
+    });
+}
