@@ -249,6 +249,26 @@ def large_value_run(ferrodis, redis):
     return rows
 
 
+def eviction_run(ferrodis, redis, headroom=8 << 20):
+    """SET -d 1024 with maxmemory already reached under allkeys-lru: every
+    write evicts. The limit is each server's own used_memory plus
+    `headroom`, filled first by a run over a keyspace far larger than fits."""
+    for s in (ferrodis, redis):
+        s.cli("FLUSHALL")
+        s.cli("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+        s.cli("CONFIG", "SET", "maxmemory", str(s.info("used_memory") + headroom))
+        run_benchmark(s, "set", 16, 1024, requests=50000, keyspace=1000000)
+    try:
+        m = median_runs([ferrodis, redis], "set", 1, 1024, keyspace=1000000)
+    finally:
+        for s in (ferrodis, redis):
+            s.cli("CONFIG", "SET", "maxmemory", "0")
+            s.cli("CONFIG", "SET", "maxmemory-policy", "noeviction")
+            s.cli("FLUSHALL")
+    f, r = m["ferrodis"][0], m["redis"][0]
+    return ("SET -d 1024 allkeys-lru at maxmemory", f, r, f / r)
+
+
 def pubsub_run(ferrodis, redis, fanouts=((1, 200000), (50, 20000))):
     """PUBLISH to 1 and to 50 subscribers: messages delivered per second,
     from the first publish until every subscriber has read every message.
@@ -368,6 +388,8 @@ def main():
         large = [] if QUICK else large_value_run(ferrodis, redis)
         for row in large:
             print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x".format(*row), flush=True)
+        evict = eviction_run(ferrodis, redis)
+        print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x".format(*evict), flush=True)
         pubsub = pubsub_run(ferrodis, redis)
         for row in pubsub:
             print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x  messages delivered/s".format(*row), flush=True)
@@ -375,13 +397,13 @@ def main():
         if growth:
             for name, (probes, p999, worst, n) in growth.items():
                 print(f"growth to {n} keys, {name}: {probes} probes, p99.9 {p999:.3f} ms, max {worst:.3f} ms", flush=True)
-        write_markdown(rows, mem, large, growth, coll, tx, pubsub)
+        write_markdown(rows, mem, large, growth, coll, tx, pubsub, evict)
     finally:
         ferrodis.stop()
         redis.stop()
 
 
-def write_markdown(rows, mem, large, growth, coll, tx, pubsub):
+def write_markdown(rows, mem, large, growth, coll, tx, pubsub, evict):
     cpu = "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -428,6 +450,10 @@ def write_markdown(rows, mem, large, growth, coll, tx, pubsub):
               "transactions per second:", "",
               "| benchmark | ferrodis tx/s | redis tx/s | ratio |", "|---|---:|---:|---:|",
               f"| MULTI + 10 SET + EXEC | {tx[0]:.0f} | {tx[1]:.0f} | {tx[0] / tx[1]:.2f} |"]
+    lines += ["", "Writes that evict: `-t set -d 1024 -r 1000000`, maxmemory reached (each server's",
+              "used_memory + 8 MB, allkeys-lru):", "",
+              "| benchmark | ferrodis ops/s | redis ops/s | ratio |", "|---|---:|---:|---:|",
+              f"| {evict[0]} | {evict[1]:.0f} | {evict[2]:.0f} | {evict[3]:.2f} |"]
     f, r = mem["ferrodis"], mem["redis"]
     lines += [
         "",

@@ -112,6 +112,20 @@ pub enum MaxmemoryPolicy {
 }
 
 impl MaxmemoryPolicy {
+    /// The policy's name, as `maxmemory-policy` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            MaxmemoryPolicy::VolatileLru => "volatile-lru",
+            MaxmemoryPolicy::VolatileLfu => "volatile-lfu",
+            MaxmemoryPolicy::VolatileRandom => "volatile-random",
+            MaxmemoryPolicy::VolatileTtl => "volatile-ttl",
+            MaxmemoryPolicy::AllkeysLru => "allkeys-lru",
+            MaxmemoryPolicy::AllkeysLfu => "allkeys-lfu",
+            MaxmemoryPolicy::AllkeysRandom => "allkeys-random",
+            MaxmemoryPolicy::NoEviction => "noeviction",
+        }
+    }
+
     /// Whether keys carry an LFU counter instead of an access time.
     pub fn is_lfu(self) -> bool {
         matches!(
@@ -989,6 +1003,7 @@ pub struct Config {
     pub maxmemory: u64,
     pub maxmemory_policy: MaxmemoryPolicy,
     pub maxmemory_samples: u32,
+    pub maxmemory_eviction_tenacity: u32,
     /// `busy-reply-threshold`, in milliseconds.
     pub lua_time_limit: i64,
     pub slowlog_log_slower_than: i64,
@@ -1018,6 +1033,7 @@ pub struct Config {
     pub lfu_decay_time: u32,
     pub active_expire_effort: u32,
     pub activerehashing: bool,
+    pub lazyfree_lazy_eviction: bool,
     pub lazyfree_lazy_expire: bool,
     pub lazyfree_lazy_server_del: bool,
     pub lazyfree_lazy_user_del: bool,
@@ -1083,6 +1099,7 @@ impl Config {
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
             maxmemory_samples: 0,
+            maxmemory_eviction_tenacity: 0,
             lua_time_limit: 0,
             slowlog_log_slower_than: 0,
             slowlog_max_len: 0,
@@ -1108,6 +1125,7 @@ impl Config {
             lfu_decay_time: 0,
             active_expire_effort: 0,
             activerehashing: false,
+            lazyfree_lazy_eviction: false,
             lazyfree_lazy_expire: false,
             lazyfree_lazy_server_del: false,
             lazyfree_lazy_user_del: false,
@@ -1585,6 +1603,8 @@ impl Config {
             _ => MaxmemoryPolicy::NoEviction,
         };
         self.maxmemory_samples = clamp_u32(self.num_or("maxmemory-samples", 5));
+        self.maxmemory_eviction_tenacity =
+            clamp_u32(self.num_or("maxmemory-eviction-tenacity", 10));
         self.lua_time_limit = self.num_or("busy-reply-threshold", 5000);
         self.slowlog_log_slower_than = self.num_or("slowlog-log-slower-than", 10000);
         self.slowlog_max_len = self.num_or("slowlog-max-len", 128).max(0) as u64;
@@ -1622,6 +1642,7 @@ impl Config {
         self.lfu_decay_time = clamp_u32(self.num_or("lfu-decay-time", 1));
         self.active_expire_effort = clamp_u32(self.num_or("active-expire-effort", 1));
         self.activerehashing = self.flag_or("activerehashing");
+        self.lazyfree_lazy_eviction = self.flag_or("lazyfree-lazy-eviction");
         self.lazyfree_lazy_expire = self.flag_or("lazyfree-lazy-expire");
         self.lazyfree_lazy_server_del = self.flag_or("lazyfree-lazy-server-del");
         self.lazyfree_lazy_user_del = self.flag_or("lazyfree-lazy-user-del");

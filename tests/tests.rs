@@ -20,6 +20,8 @@ mod connection;
 mod crash;
 /// DUMP and RESTORE: payload bytes, every option and error, cross-server round trips.
 mod dump;
+/// maxmemory and eviction: OOM refusals, each policy, the evicted event, propagation.
+mod evict;
 /// Expiry: lazy and active expiry, INFO keyspace, SCAN under churn.
 mod expiry;
 /// Seeded fuzzing of the parser and loaders, in process and against the binary.

@@ -220,7 +220,7 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
         "used_memory_scripts_human" => "0B",
         "maxmemory" => srv.config.maxmemory,
         "maxmemory_human" => memory::human(srv.config.maxmemory),
-        "maxmemory_policy" => "noeviction",
+        "maxmemory_policy" => srv.config.maxmemory_policy.name(),
         "allocator_frag_ratio" => "1.00",
         "allocator_frag_bytes" => 0,
         "allocator_rss_ratio" => format!("{:.2}", ratio(rss, used)),
@@ -229,7 +229,7 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
         "rss_overhead_bytes" => 0,
         "mem_fragmentation_ratio" => format!("{:.2}", ratio(rss, used)),
         "mem_fragmentation_bytes" => rss as i64 - used as i64,
-        "mem_not_counted_for_evict" => 0,
+        "mem_not_counted_for_evict" => srv.memory_not_counted_for_evict(),
         "mem_replication_backlog" => 0,
         "mem_total_replication_buffers" => 0,
         "mem_clients_slaves" => 0,
@@ -312,6 +312,7 @@ fn status(ok: bool) -> &'static str {
 fn stats(srv: &Server, out: &mut String) {
     out.push_str("# Stats\r\n");
     let s = &srv.stats;
+    let exceeded = srv.evict.exceeded_ms();
     fields!(out,
         "total_connections_received" => s.total_connections_received,
         "total_commands_processed" => s.total_commands_processed,
@@ -332,10 +333,10 @@ fn stats(srv: &Server, out: &mut String) {
         "expired_stale_perc" => format!("{:.2}", srv.expire.stale_perc * 100.0),
         "expired_time_cap_reached_count" => srv.expire.time_cap_reached,
         "expire_cycle_cpu_milliseconds" => srv.expire.cpu_us / 1000,
-        "evicted_keys" => 0,
+        "evicted_keys" => srv.evict.evicted_keys,
         "evicted_clients" => 0,
-        "total_eviction_exceeded_time" => 0,
-        "current_eviction_exceeded_time" => 0,
+        "total_eviction_exceeded_time" => exceeded.0,
+        "current_eviction_exceeded_time" => exceeded.1,
         "keyspace_hits" => s.keyspace_hits,
         "keyspace_misses" => s.keyspace_misses,
         "pubsub_channels" => srv.pubsub.channel_count(),

@@ -39,7 +39,7 @@ use std::time::Instant;
 pub use error::CmdError;
 
 use crate::server::client::{Client, ReplyMode};
-use crate::server::Server;
+use crate::server::{evict, Server};
 
 /// Result of a handler: `Err` becomes an error reply written by dispatch.
 pub type CmdResult = Result<(), CmdError>;
@@ -743,6 +743,11 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
         Some(m) if spec.name == "exec" => spec.flags | m.flags,
         _ => spec.flags,
     };
+    if srv.config.maxmemory > 0 && out_of_memory(srv, client, spec, cmd_flags) {
+        let err = CmdError::Message(evict::OOM_ERROR.into());
+        reject(srv, client, args, Some(id), err);
+        return Outcome::Continue;
+    }
     // Redis bounds the tracking table before each command: evictions reach
     // the running client before this command's reply.
     srv.tracking_limit_keys();
@@ -788,6 +793,16 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     }
     call(srv, client, id, args);
     Outcome::Continue
+}
+
+/// Frees memory over `maxmemory` and tells whether the command must be
+/// refused for lack of it: a `denyoom` command (EXEC when it queued one), or
+/// anything but EXEC, DISCARD and RESET inside MULTI, since queueing takes
+/// memory too.
+fn out_of_memory(srv: &mut Server, client: &Client, spec: &CommandSpec, cmd_flags: u32) -> bool {
+    srv.perform_evictions() == evict::Evicted::Fail
+        && (cmd_flags & flags::DENYOOM != 0
+            || client.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "reset"))
 }
 
 /// Whether `enable-debug-command` lets this client run protected commands.

@@ -55,7 +55,9 @@ impl Server {
                 .next_deadline()
                 .map_or(next_cron, |d| d.min(next_cron))
                 .saturating_sub(self.clock.now_ms);
-            let wait = if !self.unfinished_reads.is_empty() {
+            // Eviction that stopped on its time limit goes on at the next
+            // turn, as Redis's eviction timer does.
+            let wait = if !self.unfinished_reads.is_empty() || self.evict.pending {
                 0
             } else if self.aof_write_postponed() {
                 // Replies wait for a write that waits for a background sync,
@@ -430,6 +432,9 @@ impl Server {
         self.expire_blocked();
         self.process_unblocked();
         self.active_expire_cycle(true);
+        if self.evict.pending {
+            self.perform_evictions();
+        }
         self.tracking_before_sleep();
         // Writes reach the AOF (and, with `always`, the disk) before any
         // reply acknowledging them is written.

@@ -11,6 +11,7 @@ pub mod client;
 pub mod crash;
 pub mod cron;
 pub mod event_loop;
+pub mod evict;
 pub mod expire;
 pub mod keyspace;
 pub mod latency;
@@ -140,6 +141,8 @@ pub struct Server {
     pub aof: aof::AofState,
     /// Active expiry's state and counters.
     pub expire: expire::ExpireState,
+    /// Eviction under `maxmemory`: the candidate pool and its counters.
+    pub evict: evict::EvictState,
     /// Clients blocked on keys, and the keys and deadlines they wait on.
     pub blocking: blocking::Blocking,
     /// Pub/sub subscriptions of every client.
@@ -198,6 +201,7 @@ impl Server {
             propagator: propagate::Propagator::default(),
             aof: aof::AofState::default(),
             expire: expire::ExpireState::default(),
+            evict: evict::EvictState::default(),
             blocking: blocking::Blocking::default(),
             pubsub: pubsub::PubSub::default(),
             slowlog: slowlog::Slowlog::default(),
@@ -260,6 +264,15 @@ impl Server {
                 .map_err(|_| "Unable to turn on AOF. Check server logs.")?,
             "appendonly" if !self.config.appendonly && old.appendonly => self.stop_aof(),
             "maxclients" => startup::adjust_open_files(&mut self.config),
+            // Redis frees memory at once when the limit drops below what is
+            // used, and checks any new limit to keep the eviction stats right.
+            "maxmemory" if self.config.maxmemory > 0 => {
+                let used = memory::used().saturating_sub(self.memory_not_counted_for_evict());
+                if (used as u64) > self.config.maxmemory {
+                    log::warn!("WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.", self.config.maxmemory);
+                }
+                self.perform_evictions();
+            }
             "port" | "bind" if self.config.port != old.port || self.config.bind != old.bind => {
                 let reason = if name == "port" {
                     "Unable to listen on this port. Check server logs."
@@ -347,6 +360,7 @@ impl Server {
         self.expire.time_cap_reached = 0;
         self.expire.cpu_us = 0;
         self.expire.stale_perc = 0.0;
+        self.evict.reset_stats();
     }
 
     /// Seconds since start.

@@ -68,6 +68,10 @@ pub fn start(mut config: Config) -> Result<(), String> {
     srv.remove_dead_temp_files();
     srv.load_data_at_startup()?;
     log::info!("Ready to accept connections");
+    let maxmemory = srv.config.maxmemory;
+    if maxmemory > 0 && maxmemory < 1024 * 1024 {
+        log::warn!("WARNING: You specified a maxmemory value that is less than 1MB (current value is {maxmemory} bytes). Are you sure this is what you really want?");
+    }
     notify_supervisor(srv.config.supervised);
     srv.run().map_err(|e| format!("Event loop failed: {e}"))
 }

@@ -301,6 +301,25 @@ impl Db {
         }
     }
 
+    /// The entry holding `key`, expired or not.
+    pub fn id_of(&self, key: &[u8]) -> Option<Id> {
+        self.dict.find(key)
+    }
+
+    /// A uniformly random entry, expired or not (eviction samples these).
+    pub fn random_entry(&self, rand: &mut impl FnMut() -> u64) -> Option<Id> {
+        self.dict.random(rand)
+    }
+
+    /// A uniformly random key with a TTL, with its deadline.
+    pub fn random_volatile(&self, rand: &mut impl FnMut() -> u64) -> Option<(Id, u64)> {
+        if self.volatile.is_empty() {
+            return None;
+        }
+        let idx = (rand() % self.volatile.len() as u64) as usize;
+        self.volatile.get(idx).copied()
+    }
+
     /// One SCAN step over the table; `visit` gets each entry id found.
     pub fn scan(&self, cursor: u64, visit: impl FnMut(Id)) -> u64 {
         self.dict.scan(cursor, visit)
