@@ -321,8 +321,17 @@ fn lru_and_lfu_keep_the_keys_being_read() {
             let more = fill(&mut c, "n:", 0..1200, ttl);
             assert_eq!(more.len(), 1200);
             assert!(info_u64(&mut c, "stats", "evicted_keys") > 300, "{policy}");
+            // Approximate LRU/LFU (5 samples, a clock in seconds) may take
+            // a few read keys once the unread ones run low, on Redis too:
+            // what must hold is that reads protect keys, by a wide margin.
             let hot_left = existing(&mut c, "k:", &hot).len();
-            assert!(hot_left >= 95, "{policy}: {hot_left} of 100 read keys left");
+            let cold: Vec<usize> = (100..1200).collect();
+            let cold_left = existing(&mut c, "k:", &cold).len();
+            assert!(
+                hot_left >= 80 && hot_left * cold.len() >= (cold_left + cold.len() / 5) * 100,
+                "{policy}: {hot_left} of 100 read keys left, {cold_left} of {} unread",
+                cold.len()
+            );
         });
     }
 }
