@@ -127,7 +127,12 @@ def history_lines(history):
         return ["        history: &[],"]
     out = ["        history: &["]
     for since, change in history:
-        out.append("            (%s, %s)," % (rust_str(since), rust_str(change)))
+        line = "            (%s, %s)," % (rust_str(since), rust_str(change))
+        if len(line) <= 100:
+            out.append(line)
+        else:
+            out += ["            (", "                %s," % rust_str(since)]
+            out += ["                %s," % rust_str(change), "            ),"]
     out.append("        ],")
     return out
 

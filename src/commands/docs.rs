@@ -129,6 +129,13 @@ mod tests {
     }
 
     #[test]
+    fn a_command_without_data_has_no_entry() {
+        assert!(lookup("nosuch").is_none());
+        assert!(lookup("client|nosuch").is_none());
+        assert_eq!(lookup("client|kill").map(|d| d.name), Some("client|kill"));
+    }
+
+    #[test]
     fn docs_data_is_sorted_and_unique() {
         for pair in DOCS.windows(2) {
             assert!(

@@ -689,7 +689,10 @@ pub static DOCS: &[Doc] = &[
             ("2.8.12", "Added new filter format."),
             ("2.8.12", "`ID` option."),
             ("3.2.0", "Added `master` type in for `TYPE` option."),
-            ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."),
+            (
+                "5.0.0",
+                "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility.",
+            ),
             ("6.2.0", "`LADDR` option."),
         ],
         args: &[
@@ -801,7 +804,10 @@ pub static DOCS: &[Doc] = &[
             ("2.8.12", "Added unique client `id` field."),
             ("5.0.0", "Added optional `TYPE` filter."),
             ("6.0.0", "Added `user` field."),
-            ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."),
+            (
+                "6.2.0",
+                "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter.",
+            ),
             ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
             ("7.0.3", "Added `ssub` field."),
         ],
@@ -2766,7 +2772,10 @@ pub static DOCS: &[Doc] = &[
     Doc {
         name: "hello",
         history: &[
-            ("6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context."),
+            (
+                "6.2.0",
+                "`protover` made optional; when called without arguments the command reports the current connection's context.",
+            ),
         ],
         args: &[
             Arg {
@@ -4223,7 +4232,10 @@ pub static DOCS: &[Doc] = &[
     Doc {
         name: "renamenx",
         history: &[
-            ("3.2.0", "The command no longer returns an error when source and destination names are the same."),
+            (
+                "3.2.0",
+                "The command no longer returns an error when source and destination names are the same.",
+            ),
         ],
         args: &[
             Arg {
