@@ -6,7 +6,7 @@
 //! flag and category names as status replies.
 
 use super::{
-    acl, flags, parse_int, reply_help, Args, BeginSearch, CmdError, CmdResult, CommandSpec,
+    acl, docs, flags, parse_int, reply_help, Args, BeginSearch, CmdError, CmdResult, CommandSpec,
     FindKeys,
 };
 use crate::server::client::Client;
@@ -218,13 +218,20 @@ pub fn docs(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 fn reply_doc(c: &mut Client, spec: &CommandSpec) {
+    let (history, arguments) =
+        docs::lookup(spec.name).map_or((&[][..], &[][..]), |d| (d.history, d.args));
     let has_subs = !spec.subcommands.is_empty();
     let has_flags = !spec.doc_flags.is_empty();
     // Redis leaves out a complexity its docs do not give (MONITOR).
     let has_complexity = !spec.complexity.is_empty();
     let replaced = spec.replaced_by.map_or(0, |_| 2);
     c.reply.map_len(
-        3 + usize::from(has_complexity) + usize::from(has_flags) + replaced + usize::from(has_subs),
+        3 + usize::from(has_complexity)
+            + usize::from(has_flags)
+            + replaced
+            + usize::from(!history.is_empty())
+            + usize::from(!arguments.is_empty())
+            + usize::from(has_subs),
     );
     for (k, v) in [
         ("summary", spec.summary),
@@ -247,6 +254,14 @@ fn reply_doc(c: &mut Client, spec: &CommandSpec) {
         c.reply.bulk(since.as_bytes());
         c.reply.bulk(b"replaced_by");
         c.reply.bulk(by.as_bytes());
+    }
+    if !history.is_empty() {
+        c.reply.bulk(b"history");
+        docs::reply_history(&mut c.reply, history);
+    }
+    if !arguments.is_empty() {
+        c.reply.bulk(b"arguments");
+        docs::reply_args(&mut c.reply, arguments);
     }
     if has_subs {
         c.reply.bulk(b"subcommands");

@@ -10,6 +10,8 @@ pub mod bitops;
 pub mod client;
 pub mod connection;
 pub mod debug;
+pub mod docs;
+mod docs_data;
 pub mod dump;
 pub mod error;
 pub mod geo;
