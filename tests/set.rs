@@ -855,44 +855,7 @@ fn observe(conn: &mut Conn) -> Vec<Vec<u8>> {
 /// into Redis and pass `redis-check-rdb`, with the same digest both ways.
 #[test]
 fn rdb_files_both_ways() {
-    for (from, to) in [
-        (Flavor::Redis, Flavor::Ferrodis),
-        (Flavor::Ferrodis, Flavor::Redis),
-    ] {
-        let src_dir = temp_dir("set-rdb-src");
-        let dir_arg = src_dir.to_string_lossy().to_string();
-        let source = Builder::new(from)
-            .args(&["--dir", &dir_arg, "--enable-debug-command", "yes"])
-            .start();
-        let mut c = source.conn();
-        fill_sets(&mut c);
-        let before = observe(&mut c);
-        assert_eq!(c.call(&["SAVE"]), b"+OK\r\n");
-        let rdb = fs::read(src_dir.join("dump.rdb")).unwrap();
-        drop(c);
-        drop(source);
-        if from == Flavor::Ferrodis {
-            let out = std::process::Command::new("redis-check-rdb")
-                .arg(src_dir.join("dump.rdb"))
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "redis-check-rdb: {}",
-                String::from_utf8_lossy(&out.stdout)
-            );
-        }
-        let dst_dir = temp_dir("set-rdb-dst");
-        fs::write(dst_dir.join("dump.rdb"), &rdb).unwrap();
-        let dir_arg = dst_dir.to_string_lossy().to_string();
-        let target = Builder::new(to)
-            .args(&["--dir", &dir_arg, "--enable-debug-command", "yes"])
-            .start();
-        let mut c = target.conn();
-        assert_eq!(observe(&mut c), before, "{} -> {}", from.name(), to.name());
-        let _ = fs::remove_dir_all(&src_dir);
-        let _ = fs::remove_dir_all(&dst_dir);
-    }
+    crate::util::server::rdb_files_both_ways("set", fill_sets, observe);
 }
 
 /// A file saved with a higher `set-max-intset-entries` loads with the

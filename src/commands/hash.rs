@@ -322,24 +322,9 @@ pub fn hincrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
 
 /// `HRANDFIELD key [count [WITHVALUES]]`
 pub fn hrandfield(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    if args.len() < 3 {
+    let Some((count, with_values)) = super::parse_random_count(args, "withvalues")? else {
         return random_one(srv, c, args.get(1));
-    }
-    let count = parse_int(args.get(2))?;
-    if count == i64::MIN {
-        return Err(CmdError::Message(
-            "ERR value is out of range, value must between -9223372036854775807 and \
-             9223372036854775807"
-                .into(),
-        ));
-    }
-    if args.len() > 4 || (args.len() == 4 && !args.is(3, "withvalues")) {
-        return Err(CmdError::Syntax);
-    }
-    let with_values = args.len() == 4;
-    if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
-        return Err(CmdError::Message("ERR value is out of range".into()));
-    }
+    };
     let Some(id) = srv.lookup_read_kind(c.db, args.get(1), c.no_touch, Kind::Hash)? else {
         c.reply.array_len(0);
         return Ok(());

@@ -420,6 +420,32 @@ pub fn parse_timeout(arg: &[u8], now_ms: u64) -> Result<Option<u64>, CmdError> {
     }
 }
 
+/// The count of HRANDFIELD and ZRANDMEMBER (`key [count [WITH<word>]]`),
+/// checked as Redis checks it: `None` when there is no count (one element,
+/// a bulk reply), else the count and whether the word was given.
+pub(crate) fn parse_random_count(args: &Args, word: &str) -> Result<Option<(i64, bool)>, CmdError> {
+    if args.len() < 3 {
+        return Ok(None);
+    }
+    let count = parse_int(args.get(2))?;
+    if count == i64::MIN {
+        return Err(CmdError::Message(
+            "ERR value is out of range, value must between -9223372036854775807 and \
+             9223372036854775807"
+                .into(),
+        ));
+    }
+    if args.len() > 4 || (args.len() == 4 && !args.is(3, word)) {
+        return Err(CmdError::Syntax);
+    }
+    let with = args.len() == 4;
+    // The reply holds two entries per element; Redis refuses what would overflow.
+    if with && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
+        return Err(CmdError::Message("ERR value is out of range".into()));
+    }
+    Ok(Some((count, with)))
+}
+
 /// Index of a command in the flattened table; commandstats are kept per index.
 pub type CommandId = usize;
 

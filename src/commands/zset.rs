@@ -1365,24 +1365,9 @@ pub fn zintercard(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// `ZRANDMEMBER key [count [WITHSCORES]]`
 pub fn zrandmember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    if args.len() < 3 {
+    let Some((count, scores)) = super::parse_random_count(args, "withscores")? else {
         return random_one(srv, c, args.get(1));
-    }
-    let count = parse_int(args.get(2))?;
-    if count == i64::MIN {
-        return Err(CmdError::Message(
-            "ERR value is out of range, value must between -9223372036854775807 and \
-             9223372036854775807"
-                .into(),
-        ));
-    }
-    if args.len() > 4 || (args.len() == 4 && !args.is(3, "withscores")) {
-        return Err(CmdError::Syntax);
-    }
-    let scores = args.len() == 4;
-    if scores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
-        return Err(CmdError::Message("ERR value is out of range".into()));
-    }
+    };
     let Some(id) = srv.lookup_read_kind(c.db, args.get(1), c.no_touch, Kind::ZSet)? else {
         c.reply.array_len(0);
         return Ok(());

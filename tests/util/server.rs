@@ -465,3 +465,55 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_else(|| "<non-string panic>".into())
 }
+
+/// Fills a server of each flavor with `fill`, SAVEs, and loads the file
+/// into the other flavor: what `observe` reports must be the same on
+/// both sides, and a file ferrodis wrote must pass `redis-check-rdb`.
+/// Returns what was observed, for checks of its own.
+pub fn rdb_files_both_ways(
+    label: &str,
+    fill: impl Fn(&mut Conn),
+    observe: impl Fn(&mut Conn) -> Vec<Vec<u8>>,
+) -> Vec<Vec<u8>> {
+    let mut seen = Vec::new();
+    for (from, to) in [
+        (Flavor::Redis, Flavor::Ferrodis),
+        (Flavor::Ferrodis, Flavor::Redis),
+    ] {
+        let src_dir = temp_dir(&format!("{label}-rdb-src"));
+        let dir_arg = src_dir.to_string_lossy().to_string();
+        let source = Builder::new(from)
+            .args(&["--dir", &dir_arg, "--enable-debug-command", "yes"])
+            .start();
+        let mut c = source.conn();
+        fill(&mut c);
+        let before = observe(&mut c);
+        assert_eq!(c.call(&["SAVE"]), b"+OK\r\n");
+        let rdb = fs::read(src_dir.join("dump.rdb")).expect("dump.rdb");
+        drop(c);
+        drop(source);
+        if from == Flavor::Ferrodis {
+            let out = std::process::Command::new("redis-check-rdb")
+                .arg(src_dir.join("dump.rdb"))
+                .output()
+                .expect("run redis-check-rdb");
+            assert!(
+                out.status.success(),
+                "redis-check-rdb: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        let dst_dir = temp_dir(&format!("{label}-rdb-dst"));
+        fs::write(dst_dir.join("dump.rdb"), &rdb).expect("write dump.rdb");
+        let dir_arg = dst_dir.to_string_lossy().to_string();
+        let target = Builder::new(to)
+            .args(&["--dir", &dir_arg, "--enable-debug-command", "yes"])
+            .start();
+        let mut c = target.conn();
+        assert_eq!(observe(&mut c), before, "{} -> {}", from.name(), to.name());
+        let _ = fs::remove_dir_all(&src_dir);
+        let _ = fs::remove_dir_all(&dst_dir);
+        seen = before;
+    }
+    seen
+}
