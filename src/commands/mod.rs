@@ -1035,19 +1035,21 @@ pub fn reply_help(client: &mut Client, args: &Args, lines: &[&str]) {
     client.reply.simple(b"    Prints this help.");
 }
 
+/// The bytes and ranges an [`Args`] of `words` borrows, for unit tests.
+#[cfg(test)]
+pub(crate) fn args_of(words: &[&[u8]]) -> (Vec<u8>, Vec<Range<usize>>) {
+    let mut data = Vec::new();
+    let mut ranges = Vec::new();
+    for w in words {
+        ranges.push(data.len()..data.len() + w.len());
+        data.extend_from_slice(w);
+    }
+    (data, ranges)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args_of(words: &[&[u8]]) -> (Vec<u8>, Vec<Range<usize>>) {
-        let mut data = Vec::new();
-        let mut ranges = Vec::new();
-        for w in words {
-            ranges.push(data.len()..data.len() + w.len());
-            data.extend_from_slice(w);
-        }
-        (data, ranges)
-    }
 
     /// Every command and subcommand is found by its name in any case, and
     /// near misses are not.

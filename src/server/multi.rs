@@ -200,17 +200,7 @@ impl Server {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ops::Range;
-
-    fn args_of(words: &[&[u8]]) -> (Vec<u8>, Vec<Range<usize>>) {
-        let mut data = Vec::new();
-        let mut ranges = Vec::new();
-        for w in words {
-            ranges.push(data.len()..data.len() + w.len());
-            data.extend_from_slice(w);
-        }
-        (data, ranges)
-    }
+    use crate::commands::args_of;
 
     /// `multi-mem` as redis-server 7.0.15 reports it: 29 bytes for a
     /// queued `SET a b`; nothing is stored once the transaction is doomed,
