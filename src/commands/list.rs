@@ -81,7 +81,7 @@ fn where_word(at: Where) -> &'static [u8] {
 
 /// A number Redis reads with `getRangeLongFromObjectOrReply` and a
 /// message of its own for anything out of `min..`.
-pub(super) fn parse_at_least(arg: &[u8], min: i64, msg: &'static str) -> Result<i64, CmdError> {
+fn parse_at_least(arg: &[u8], min: i64, msg: &'static str) -> Result<i64, CmdError> {
     match parse_int(arg) {
         Ok(v) if v >= min => Ok(v),
         _ => Err(CmdError::Message(msg.into())),
@@ -268,13 +268,24 @@ pub fn rpop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// argument `at` (LMPOP, BLMPOP): the keys' argument range, the end, and
 /// the count (1 when not given), in Redis's order of checks.
 fn parse_mpop(args: &Args, at: usize) -> Result<(std::ops::Range<usize>, Where, u64), CmdError> {
+    parse_mpop_with(args, at, parse_where)
+}
+
+/// `numkeys key [key ...] <end> [COUNT count]` from argument `at` on, as
+/// LMPOP and ZMPOP (and their blocking forms) share it: the keys' range,
+/// the end `end_of` reads, and the count (1 by default).
+pub(super) fn parse_mpop_with<E>(
+    args: &Args,
+    at: usize,
+    end_of: impl Fn(&[u8]) -> Result<E, CmdError>,
+) -> Result<(std::ops::Range<usize>, E, u64), CmdError> {
     let numkeys = parse_at_least(args.get(at), 1, "ERR numkeys should be greater than 0")?;
     let where_idx = usize::try_from(numkeys)
         .ok()
         .and_then(|n| n.checked_add(at + 1))
         .filter(|&i| i < args.len())
         .ok_or(CmdError::Syntax)?;
-    let end = parse_where(args.get(where_idx))?;
+    let end = end_of(args.get(where_idx))?;
     let mut count = None;
     let mut j = where_idx + 1;
     while j < args.len() {

@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 
 use super::keys::{parse_cursor, parse_scan_options};
-use super::list::parse_at_least;
 use super::{parse_int, parse_timeout, reply_entry, Args, CmdError, CmdResult};
 use crate::server::blocking::{BlockOp, Served, Waiter};
 use crate::server::client::Client;
@@ -886,32 +885,15 @@ pub fn zpopmax(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// Reads `numkeys key [key ...] MIN|MAX [COUNT count]` from `at`: the
 /// keys' argument range, the end, and the count.
 fn parse_mpop(args: &Args, at: usize) -> Result<(std::ops::Range<usize>, bool, u64), CmdError> {
-    let numkeys = parse_at_least(args.get(at), 1, "ERR numkeys should be greater than 0")?;
-    let where_idx = usize::try_from(numkeys)
-        .ok()
-        .and_then(|n| n.checked_add(at + 1))
-        .filter(|&i| i < args.len())
-        .ok_or(CmdError::Syntax)?;
-    let max = if args.is(where_idx, "min") {
-        false
-    } else if args.is(where_idx, "max") {
-        true
-    } else {
-        return Err(CmdError::Syntax);
-    };
-    let mut count = None;
-    let mut j = where_idx + 1;
-    while j < args.len() {
-        if count.is_none() && args.is(j, "count") && j + 1 < args.len() {
-            j += 1;
-            count =
-                Some(parse_at_least(args.get(j), 1, "ERR count should be greater than 0")? as u64);
+    super::list::parse_mpop_with(args, at, |end| {
+        if end.eq_ignore_ascii_case(b"min") {
+            Ok(false)
+        } else if end.eq_ignore_ascii_case(b"max") {
+            Ok(true)
         } else {
-            return Err(CmdError::Syntax);
+            Err(CmdError::Syntax)
         }
-        j += 1;
-    }
-    Ok((at + 1..where_idx, max, count.unwrap_or(1)))
+    })
 }
 
 /// Pops from the first of the keys (arguments `keys`) holding a set and
