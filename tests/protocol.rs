@@ -208,3 +208,26 @@ fn errors_quoting_line_ends_stay_one_line() {
         Case::new("unknown subcommand with a line end").cmd(&["CLIENT", "NO\nSUCH"]),
     ]);
 }
+
+/// DEBUG PROTOCOL: every RESP3 type as Redis sends it, and its RESP2
+/// downgrade.
+#[test]
+fn debug_protocol_every_type() {
+    let types = [
+        "string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib", "push",
+        "verbatim", "true", "false", "nosuch", "STRING",
+    ];
+    let mut cases = Vec::new();
+    for resp3 in [false, true] {
+        let mut case = Case::new(if resp3 { "RESP3" } else { "RESP2" });
+        if resp3 {
+            // Only the connection id differs.
+            case = case.masked(Mask::Pairs(&["id"]), &["HELLO", "3"]);
+        }
+        for t in types {
+            case = case.cmd(&["DEBUG", "PROTOCOL", t]);
+        }
+        cases.push(case.cmd(&["DEBUG", "PROTOCOL"]));
+    }
+    diff_with(&["--enable-debug-command", "yes"], &cases);
+}

@@ -1,5 +1,5 @@
 //! `DEBUG`: the subcommands tests and operators rely on: OBJECT, SLEEP,
-//! SET-ACTIVE-EXPIRE, PANIC, POPULATE, RELOAD, LOADAOF, LOG, DIGEST, DIGEST-VALUE,
+//! SET-ACTIVE-EXPIRE, PANIC, PROTOCOL, POPULATE, RELOAD, LOADAOF, LOG, DIGEST, DIGEST-VALUE,
 //! LISTPACK, QUICKLIST and QUICKLIST-PACKED-THRESHOLD. Like Redis, the command is refused
 //! unless `enable-debug-command` allows it (dispatch checks that).
 
@@ -26,6 +26,10 @@ const HELP: &[&str] = &[
     "    Show low level info about `key` and associated value.",
     "PANIC",
     "    Crash the server simulating a panic.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named key:<num>. If <prefix> is specified then",
     "    it is used instead of the 'key' prefix. These are not propagated to",
@@ -74,6 +78,8 @@ pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             std::thread::sleep(std::time::Duration::from_secs_f64(secs));
         }
         c.reply.ok();
+    } else if args.is(1, "protocol") && n == 3 {
+        protocol(c, args.get(2))?;
     } else if args.is(1, "panic") && n == 2 {
         // A real panic: the crash report and exit are what is tested.
         panic!(
@@ -295,4 +301,76 @@ fn leading_int(s: &[u8]) -> i64 {
         .take_while(|&(i, ch)| ch.is_ascii_digit() || (i == 0 && (ch == '-' || ch == '+')))
         .count();
     t[..end].parse().unwrap_or(0)
+}
+
+/// `DEBUG PROTOCOL <type>`: one test value of each reply type, as Redis
+/// sends them in RESP3 and downgrades them in RESP2.
+fn protocol(c: &mut Client, kind: &[u8]) -> CmdResult {
+    let resp3 = c.reply.is_resp3();
+    let kind = kind.to_ascii_lowercase();
+    match kind.as_slice() {
+        b"string" => c.reply.bulk(b"Hello World"),
+        b"integer" => c.reply.int(12345),
+        b"double" => c.reply.double(3.141),
+        b"bignum" => {
+            let n = b"1234567999999999999999999999999999999";
+            if resp3 {
+                c.reply.raw(b"(");
+                c.reply.raw(n);
+                c.reply.raw(b"\r\n");
+            } else {
+                c.reply.bulk(n);
+            }
+        }
+        b"null" => c.reply.null(),
+        b"array" | b"set" => {
+            if kind == b"set" {
+                c.reply.set_len(3);
+            } else {
+                c.reply.array_len(3);
+            }
+            for j in 0..3 {
+                c.reply.int(j);
+            }
+        }
+        b"map" => {
+            c.reply.map_len(3);
+            for j in 0..3 {
+                c.reply.int(j);
+                c.reply.boolean(j == 1);
+            }
+        }
+        b"attrib" => {
+            if resp3 {
+                c.reply.raw(b"|1\r\n");
+                c.reply.bulk(b"key-popularity");
+                c.reply.array_len(2);
+                c.reply.bulk(b"key:123");
+                c.reply.int(90);
+            }
+            c.reply.bulk(b"Some real reply following the attribute");
+        }
+        b"push" => {
+            if !resp3 {
+                return Err(CmdError::Message(
+                    "ERR RESP2 is not supported by this command".into(),
+                ));
+            }
+            c.reply.push_len(2);
+            c.reply.bulk(b"server-cpu-usage");
+            c.reply.int(42);
+            c.reply.bulk(b"Some real reply following the push reply");
+        }
+        b"verbatim" => c.reply.verbatim(b"This is a verbatim\nstring"),
+        b"true" => c.reply.boolean(true),
+        b"false" => c.reply.boolean(false),
+        _ => {
+            return Err(CmdError::Message(
+                "ERR Wrong protocol type name. Please use one of the following: \
+                 string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
+                    .into(),
+            ))
+        }
+    }
+    Ok(())
 }
