@@ -142,3 +142,37 @@ fn redis_cli_memkeys_reports_every_type() {
         assert!(!line.contains(" 0 bytes"), "{line}");
     }
 }
+
+/// MEMORY STATS field names in order (nested maps included); the figures
+/// are each server's own.
+fn stats_fields(r: &Reply) -> String {
+    fn walk(r: &Reply, out: &mut Vec<String>) {
+        for pair in r.items().chunks(2) {
+            if let [k, v] = pair {
+                out.push(k.text());
+                if !v.items().is_empty() {
+                    walk(v, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(r, &mut out);
+    out.join(",")
+}
+
+#[test]
+fn stats_fields_match_redis() {
+    let mut pair = Pair::start();
+    pair.scenario("memory stats", |srv, t| {
+        let mut c = srv.conn();
+        t.call_masked(&mut c, Mask::Custom(stats_fields), &["MEMORY", "STATS"]);
+        t.call(&mut c, &["SET", "a", "1"]);
+        t.call(&mut c, &["SELECT", "2"]);
+        t.call(&mut c, &["SET", "b", "1", "EX", "100"]);
+        t.call_masked(&mut c, Mask::Custom(stats_fields), &["MEMORY", "STATS"]);
+        t.call_masked(&mut c, Mask::Pairs(&["id"]), &["HELLO", "3"]);
+        t.call_masked(&mut c, Mask::Shape, &["MEMORY", "STATS"]);
+        t.call(&mut c, &["MEMORY", "STATS", "x"]);
+    });
+}

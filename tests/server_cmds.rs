@@ -283,7 +283,6 @@ const KNOWN_SUBCOMMAND_DIFFERENCES: &[&str] = &[
     "latency|doctor",
     "latency|graph",
     "memory|doctor",
-    "memory|stats",
 ];
 
 pub(crate) const COMMAND_INFO: Mask = Mask::Custom(|reply| {

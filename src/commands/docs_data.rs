@@ -3677,6 +3677,11 @@ pub static DOCS: &[Doc] = &[
         args: &[],
     },
     Doc {
+        name: "memory|stats",
+        history: &[],
+        args: &[],
+    },
+    Doc {
         name: "memory|usage",
         history: &[],
         args: &[

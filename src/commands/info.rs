@@ -172,13 +172,10 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
     let peak = (memory::peak() as u64).max(used);
     let rss = memory::rss() as u64;
     let total = memory::total_system();
-    let clients_mem: u64 = srv
-        .other_clients()
-        .chain(std::iter::once(me))
-        .map(|c| (c.query.data.len() + c.reply.capacity() + std::mem::size_of::<Client>()) as u64)
-        .sum();
-    let startup = srv.startup_memory as u64;
-    let overhead = (startup + clients_mem).min(used);
+    let o = srv.memory_overhead(me);
+    let clients_mem = o.clients_normal;
+    let startup = o.startup;
+    let overhead = o.total.min(used);
     let dataset = used - overhead;
     let pct = |a: u64, b: u64| {
         if b == 0 {
@@ -235,7 +232,7 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
         "mem_clients_slaves" => 0,
         "mem_clients_normal" => clients_mem,
         "mem_cluster_links" => 0,
-        "mem_aof_buffer" => srv.aof.writer.as_ref().map_or(0, |w| w.buffered()),
+        "mem_aof_buffer" => o.aof_buffer,
         "mem_allocator" => "libc",
         "active_defrag_running" => 0,
         "lazyfree_pending_objects" => 0,

@@ -1,5 +1,6 @@
-//! `MEMORY`: what a key costs (`USAGE`), returning freed memory to the
-//! system (`PURGE`) and the allocator's own report (`MALLOC-STATS`).
+//! `MEMORY`: what a key costs (`USAGE`), where the heap goes (`STATS`),
+//! returning freed memory to the system (`PURGE`) and the allocator's own
+//! report (`MALLOC-STATS`).
 //!
 //! `USAGE` measures ferrodis's own structures exactly (table entry, key,
 //! value with every element), so `SAMPLES` only needs validating: an exact
@@ -7,13 +8,15 @@
 
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
 use crate::server::client::Client;
-use crate::server::Server;
+use crate::server::{memory, Server};
 
 const HELP: &[&str] = &[
     "MALLOC-STATS",
     "    Return internal statistics report from the memory allocator.",
     "PURGE",
     "    Attempt to purge dirty pages for reclamation by the allocator.",
+    "STATS",
+    "    Return information about the memory usage of the server.",
     "USAGE <key> [SAMPLES <count>]",
     "    Return memory in bytes used by <key> and its value. Nested values are",
     "    sampled up to <count> times (default: 5, 0 means sample all).",
@@ -60,5 +63,91 @@ pub fn purge(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
 pub fn malloc_stats(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     c.reply
         .bulk(b"Stats not supported for the current allocator");
+    Ok(())
+}
+
+/// `MEMORY STATS`: Redis's fields in Redis's order, with this server's
+/// figures (the C allocator keeps no active/resident split, so those are
+/// the counted heap and the RSS, as `INFO memory` reports them).
+pub fn stats(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    let o = srv.memory_overhead(c);
+    let used = memory::used() as u64;
+    let peak = (memory::peak() as u64).max(used);
+    let rss = memory::rss() as u64;
+    let keys: u64 = (0..srv.db_count()).map(|i| srv.db(i).len() as u64).sum();
+    let net = if used > o.startup {
+        used - o.startup
+    } else {
+        1
+    };
+    let dataset = used - o.total.min(used);
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    c.reply.map_len(27 + o.dbs.len());
+    for (name, v) in [
+        ("peak.allocated", peak),
+        ("total.allocated", used),
+        ("startup.allocated", o.startup),
+        ("replication.backlog", 0),
+        ("clients.slaves", 0),
+        ("clients.normal", o.clients_normal),
+        ("cluster.links", 0),
+        ("aof.buffer", o.aof_buffer),
+        ("lua.caches", 0),
+        ("functions.caches", 0),
+    ] {
+        c.reply.bulk(name.as_bytes());
+        c.reply.int(v as i64);
+    }
+    for (db, main, expires) in &o.dbs {
+        c.reply.bulk(format!("db.{db}").as_bytes());
+        c.reply.map_len(3);
+        for (name, v) in [
+            ("overhead.hashtable.main", *main),
+            ("overhead.hashtable.expires", *expires),
+            ("overhead.hashtable.slot-to-keys", 0),
+        ] {
+            c.reply.bulk(name.as_bytes());
+            c.reply.int(v as i64);
+        }
+    }
+    for (name, v) in [
+        ("overhead.total", o.total),
+        ("keys.count", keys),
+        ("keys.bytes-per-key", if keys == 0 { 0 } else { net / keys }),
+        ("dataset.bytes", dataset),
+    ] {
+        c.reply.bulk(name.as_bytes());
+        c.reply.int(v as i64);
+    }
+    c.reply.bulk(b"dataset.percentage");
+    c.reply.double(dataset as f64 * 100.0 / net as f64);
+    c.reply.bulk(b"peak.percentage");
+    c.reply.double(ratio(used, peak) * 100.0);
+    for (name, v) in [
+        ("allocator.allocated", used),
+        ("allocator.active", used),
+        ("allocator.resident", rss),
+    ] {
+        c.reply.bulk(name.as_bytes());
+        c.reply.int(v as i64);
+    }
+    let rows: [(&str, f64, i64); 4] = [
+        ("allocator-fragmentation", 1.0, 0),
+        ("allocator-rss", ratio(rss, used), rss as i64 - used as i64),
+        ("rss-overhead", 1.0, 0),
+        ("fragmentation", ratio(rss, used), rss as i64 - used as i64),
+    ];
+    for (name, r, bytes) in rows {
+        // `fragmentation` has no `.ratio` suffix in Redis's reply.
+        let ratio_name = if name == "fragmentation" {
+            name.to_string()
+        } else {
+            format!("{name}.ratio")
+        };
+        c.reply.bulk(ratio_name.as_bytes());
+        c.reply.double(r);
+        c.reply.bulk(format!("{name}.bytes").as_bytes());
+        c.reply.int(bytes);
+    }
     Ok(())
 }

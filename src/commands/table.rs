@@ -1763,6 +1763,17 @@ pub static COMMANDS: &[CommandSpec] = &[
                 ..BASE
             },
             CommandSpec {
+                name: "memory|stats",
+                arity: 2,
+                tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
+                summary: "Show memory usage details",
+                since: "4.0.0",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(memory::stats),
+                ..BASE
+            },
+            CommandSpec {
                 name: "memory|usage",
                 arity: -3,
                 flags: flags::READONLY,

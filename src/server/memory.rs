@@ -118,3 +118,47 @@ mod tests {
         assert_eq!(super::human(6692864), "6.38M");
     }
 }
+
+/// Where the heap goes apart from the dataset, as `INFO memory` and
+/// `MEMORY STATS` report it (Redis's `getMemoryOverheadData`).
+pub struct Overhead {
+    pub startup: u64,
+    pub clients_normal: u64,
+    pub aof_buffer: u64,
+    /// Per database with keys: its index and its tables' overhead.
+    pub dbs: Vec<(usize, u64, u64)>,
+    pub total: u64,
+}
+
+impl super::Server {
+    /// The overhead now; `me` is the running client, out of its slot.
+    pub(crate) fn memory_overhead(&self, me: &super::client::Client) -> Overhead {
+        let clients_normal: u64 = self
+            .other_clients()
+            .chain(std::iter::once(me))
+            .map(|c| {
+                (c.query.data.len()
+                    + c.reply.capacity()
+                    + std::mem::size_of::<super::client::Client>()) as u64
+            })
+            .sum();
+        let aof_buffer = self.aof.writer.as_ref().map_or(0, |w| w.buffered()) as u64;
+        let dbs: Vec<(usize, u64, u64)> = (0..self.db_count())
+            .filter(|&i| !self.db(i).is_empty())
+            .map(|i| {
+                let (main, expires) = self.db(i).table_overhead();
+                (i, main as u64, expires as u64)
+            })
+            .collect();
+        let startup = self.startup_memory as u64;
+        let total =
+            startup + clients_normal + aof_buffer + dbs.iter().map(|(_, m, e)| m + e).sum::<u64>();
+        Overhead {
+            startup,
+            clients_normal,
+            aof_buffer,
+            dbs,
+            total: total.min(used() as u64),
+        }
+    }
+}

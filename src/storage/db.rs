@@ -129,6 +129,15 @@ impl Db {
             .is_some_and(|id| self.is_expired(id, now_ms))
     }
 
+    /// Bytes the tables themselves take, beyond keys and values (MEMORY
+    /// STATS's `overhead.hashtable.main` and `.expires`): the entries'
+    /// fixed part and the buckets, and the expiry index.
+    pub fn table_overhead(&self) -> (usize, usize) {
+        let main = self.dict.len() * self.dict.entry_size() + self.dict.buckets() * 4;
+        let expires = self.volatile.capacity() * std::mem::size_of::<(Id, u64)>();
+        (main, expires)
+    }
+
     /// What `key` and its value take, as `MEMORY USAGE` reports it: the
     /// table entry, the key's bytes beyond it and the value's heap. Like
     /// Redis's, it looks the key up as stored: an expired key still counts.
