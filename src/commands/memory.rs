@@ -113,7 +113,7 @@ pub fn stats(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     for (name, v) in [
         ("overhead.total", o.total),
         ("keys.count", keys),
-        ("keys.bytes-per-key", if keys == 0 { 0 } else { net / keys }),
+        ("keys.bytes-per-key", net.checked_div(keys).unwrap_or(0)),
         ("dataset.bytes", dataset),
     ] {
         c.reply.bulk(name.as_bytes());
