@@ -108,17 +108,6 @@ pub fn human(n: u64) -> String {
     format!("{}B", n as u64)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn human_sizes() {
-        assert_eq!(super::human(0), "0B");
-        assert_eq!(super::human(1023), "1023B");
-        assert_eq!(super::human(941128), "919.07K");
-        assert_eq!(super::human(6692864), "6.38M");
-    }
-}
-
 /// Where the heap goes apart from the dataset, as `INFO memory` and
 /// `MEMORY STATS` report it (Redis's `getMemoryOverheadData`).
 pub struct Overhead {
@@ -160,5 +149,16 @@ impl super::Server {
             dbs,
             total: total.min(used() as u64),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_sizes() {
+        assert_eq!(super::human(0), "0B");
+        assert_eq!(super::human(1023), "1023B");
+        assert_eq!(super::human(941128), "919.07K");
+        assert_eq!(super::human(6692864), "6.38M");
     }
 }
