@@ -536,3 +536,33 @@ fn kernel_facing_settings() {
     }
     assert_eq!(seen[1], seen[0]);
 }
+
+/// Listening nowhere is fatal at start, as in Redis; an empty `bind`
+/// leaves only the unix socket, at start and through CONFIG SET.
+#[test]
+fn listening_nowhere_and_empty_bind() {
+    for flavor in [Flavor::Redis, Flavor::Ferrodis] {
+        let out = run_server_binary(flavor, &["--port", "0", "--save", ""]);
+        assert_eq!(out.status.code(), Some(1), "{}", flavor.name());
+        assert!(
+            text(&out.stdout).contains("# Configured to not listen anywhere, exiting."),
+            "{}: {}",
+            flavor.name(),
+            text(&out.stdout)
+        );
+    }
+    on_both(&["--unixsocket", "{dir}/s.sock"], |srv| {
+        let mut unix = Conn::connect_unix(&srv.dir().join("s.sock"));
+        assert_eq!(unix.call(&["CONFIG", "SET", "bind", ""]), b"+OK\r\n");
+        assert_eq!(
+            unix.call(&["CONFIG", "GET", "bind"]),
+            b"*2\r\n$4\r\nbind\r\n$0\r\n\r\n"
+        );
+        assert!(std::net::TcpStream::connect(("127.0.0.1", srv.port)).is_err());
+        assert_eq!(
+            unix.call(&["CONFIG", "SET", "bind", "127.0.0.1"]),
+            b"+OK\r\n"
+        );
+        assert_eq!(srv.conn().call(&["PING"]), b"+PONG\r\n");
+    });
+}

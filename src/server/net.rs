@@ -39,12 +39,19 @@ impl Listeners {
         if !config.unixsocket.is_empty() {
             l.unix = Some(listen_unix(config, registry)?);
         }
+        if l.tcp.is_empty() && l.unix.is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "Configured to not listen anywhere, exiting.",
+            ));
+        }
         Ok(l)
     }
 
-    /// Opens the TCP listeners for `bind` and `port` (none when the port is 0).
+    /// Opens the TCP listeners for `bind` and `port` (none when the port is
+    /// 0 or `bind` is empty, which leaves only the unix socket, as in Redis).
     pub fn bind_tcp(&mut self, config: &Config, registry: &Registry) -> io::Result<()> {
-        if config.port == 0 {
+        if config.port == 0 || config.bind.is_empty() {
             return Ok(());
         }
         let mut tcp = Vec::new();

@@ -42,12 +42,13 @@ pub fn start(mut config: Config) -> Result<(), String> {
             std::env::args().next().unwrap_or_default()
         );
     }
+    // From here on the server is being initialised: its lines carry `M`.
+    logging::mark_server();
     adjust_open_files(&mut config);
+    log::info!("monotonic clock: POSIX clock_gettime");
     let mut srv = Server::new(config).map_err(|e| e.to_string())?;
     write_pidfile(&srv.config.pidfile);
     signals::install();
-    logging::mark_server();
-    log::info!("monotonic clock: POSIX clock_gettime");
     // The logo when asked for, or when logging to a terminal, as Redis shows it.
     let to_terminal = srv.config.logfile.is_empty()
         // SAFETY: isatty only inspects the descriptor.
