@@ -765,9 +765,7 @@ fn generic_key_commands_on_hashes() {
 /// contents and encoding, and (for a listpack) dumps to the same bytes.
 #[test]
 fn dump_restore_cross_servers() {
-    let mut pair = Pair::start_with(DEBUG_ON);
-    let [redis, ferrodis] = pair.servers();
-    let (mut r, mut f) = (redis.conn(), ferrodis.conn());
+    let pair = Pair::start_with(DEBUG_ON);
     let big = hset_n("big", 700);
     let long = "y".repeat(100);
     let setups: Vec<Vec<String>> = vec![
@@ -782,35 +780,11 @@ fn dump_restore_cross_servers() {
             long,
         ],
     ];
-    for setup in &setups {
-        let key = setup[1].as_str();
-        for redis_first in [true, false] {
-            let (from, to) = if redis_first {
-                (&mut r, &mut f)
-            } else {
-                (&mut f, &mut r)
-            };
-            from.call(&["DEL", key]);
-            to.call(&["DEL", key]);
-            from.call(setup);
-            let payload = from.call_parsed(&["DUMP", key]);
-            let payload = payload.bytes().unwrap().to_vec();
-            assert_eq!(
-                to.call(&[b"RESTORE".as_slice(), key.as_bytes(), b"0", &payload]),
-                b"+OK\r\n",
-                "{key}"
-            );
-            for cmd in [
-                &["OBJECT", "ENCODING", key][..],
-                &["DEBUG", "DIGEST-VALUE", key],
-            ] {
-                assert_eq!(from.call(cmd), to.call(cmd), "{key}: {cmd:?}");
-            }
-            if key != "big" && key != "mixed" {
-                assert_eq!(from.call(&["DUMP", key]), to.call(&["DUMP", key]), "{key}");
-            }
-        }
-    }
+    pair.dump_restore_both_ways(
+        &setups,
+        |_| Vec::new(),
+        |key| key != "big" && key != "mixed",
+    );
 }
 
 /// RESTORE refuses what Redis refuses: corrupt listpacks, duplicate fields

@@ -713,9 +713,7 @@ fn generic_key_commands_on_sets() {
 
 #[test]
 fn dump_restore_cross_servers() {
-    let mut pair = Pair::start_with(DEBUG_ON);
-    let [redis, ferrodis] = pair.servers();
-    let (mut r, mut f) = (redis.conn(), ferrodis.conn());
+    let pair = Pair::start_with(DEBUG_ON);
     let setups: Vec<Vec<String>> = vec![
         sadd("small", ints(5)),
         sadd("wide", ["1", "-70000", "5000000000"].map(String::from)),
@@ -726,36 +724,11 @@ fn dump_restore_cross_servers() {
             ["1", "x", "12345678901234567890123"].map(String::from),
         ),
     ];
-    for setup in &setups {
-        let key = setup[1].as_str();
-        for redis_first in [true, false] {
-            let (from, to) = if redis_first {
-                (&mut r, &mut f)
-            } else {
-                (&mut f, &mut r)
-            };
-            from.call(&["DEL", key]);
-            to.call(&["DEL", key]);
-            from.call(setup);
-            let payload = from.call_parsed(&["DUMP", key]);
-            let payload = payload.bytes().unwrap().to_vec();
-            assert_eq!(
-                to.call(&[b"RESTORE".as_slice(), key.as_bytes(), b"0", &payload]),
-                b"+OK\r\n",
-                "{key}"
-            );
-            for cmd in [
-                &["OBJECT", "ENCODING", key][..],
-                &["DEBUG", "DIGEST-VALUE", key],
-                &["SCARD", key],
-            ] {
-                assert_eq!(from.call(cmd), to.call(cmd), "{key}: {cmd:?}");
-            }
-            if key == "small" || key == "wide" {
-                assert_eq!(from.call(&["DUMP", key]), to.call(&["DUMP", key]), "{key}");
-            }
-        }
-    }
+    pair.dump_restore_both_ways(
+        &setups,
+        |key| vec!["SCARD".into(), key.into()],
+        |key| key == "small" || key == "wide",
+    );
 }
 
 /// RESTORE refuses what Redis refuses with deep sanitization: intsets out

@@ -496,6 +496,53 @@ impl Pair {
         [&mut self.redis, &mut self.ferrodis]
     }
 
+    /// Each setup command (its key second) run on one server, its DUMP
+    /// RESTOREd on the other, both ways: OBJECT ENCODING, DEBUG
+    /// DIGEST-VALUE and `read(key)` must then answer alike on both, and
+    /// the DUMP bytes too where `same_bytes(key)` says.
+    pub fn dump_restore_both_ways(
+        &self,
+        setups: &[Vec<String>],
+        read: impl Fn(&str) -> Vec<String>,
+        same_bytes: impl Fn(&str) -> bool,
+    ) {
+        let (mut r, mut f) = (self.redis.conn(), self.ferrodis.conn());
+        for setup in setups {
+            let key = setup[1].as_str();
+            for redis_first in [true, false] {
+                let (from, to) = if redis_first {
+                    (&mut r, &mut f)
+                } else {
+                    (&mut f, &mut r)
+                };
+                from.call(&["DEL", key]);
+                to.call(&["DEL", key]);
+                from.call(setup);
+                let payload = from.call_parsed(&["DUMP", key]);
+                let payload = payload.bytes().unwrap().to_vec();
+                assert_eq!(
+                    to.call(&[b"RESTORE".as_slice(), key.as_bytes(), b"0", &payload]),
+                    b"+OK\r\n",
+                    "{key}"
+                );
+                let extra = read(key);
+                let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+                for cmd in [
+                    &["OBJECT", "ENCODING", key][..],
+                    &["DEBUG", "DIGEST-VALUE", key],
+                    &extra,
+                ] {
+                    if !cmd.is_empty() {
+                        assert_eq!(from.call(cmd), to.call(cmd), "{key}: {cmd:?}");
+                    }
+                }
+                if same_bytes(key) {
+                    assert_eq!(from.call(&["DUMP", key]), to.call(&["DUMP", key]), "{key}");
+                }
+            }
+        }
+    }
+
     /// Runs every case on both servers; panics listing every mismatch.
     pub fn run(&self, cases: &[Case]) {
         let mut report = Vec::new();
