@@ -524,15 +524,8 @@ fn blocking_pop(
         c.reply.null_array();
         return Ok(());
     }
-    let waiter = Waiter {
-        db: c.db,
-        keys: keys.map(|i| args.get(i).to_vec()).collect(),
-        deadline_ms: deadline,
-        op: BlockOp::Pop { at, count },
-        serve: serve_pop,
-        cmd: c.last_cmd.unwrap_or_default(),
-        call_usec: 0,
-    };
+    let keys = keys.map(|i| args.get(i).to_vec()).collect();
+    let waiter = Waiter::new(c, keys, deadline, BlockOp::Pop { at, count }, serve_pop);
     srv.block_client(c, waiter);
     Ok(())
 }
@@ -581,20 +574,13 @@ fn blocking_move(
         c.reply.null();
         return Ok(());
     }
-    let waiter = Waiter {
-        db: c.db,
-        keys: vec![src.to_vec()],
-        deadline_ms: deadline,
-        op: BlockOp::Move {
-            dst: dst.to_vec(),
-            from,
-            to,
-            rpoplpush,
-        },
-        serve: serve_move,
-        cmd: c.last_cmd.unwrap_or_default(),
-        call_usec: 0,
+    let op = BlockOp::Move {
+        dst: dst.to_vec(),
+        from,
+        to,
+        rpoplpush,
     };
+    let waiter = Waiter::new(c, vec![src.to_vec()], deadline, op, serve_move);
     srv.block_client(c, waiter);
     Ok(())
 }

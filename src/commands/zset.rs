@@ -987,15 +987,8 @@ fn blocking_pop(
         c.reply.null_array();
         return Ok(());
     }
-    let waiter = Waiter {
-        db: c.db,
-        keys: keys.map(|i| args.get(i).to_vec()).collect(),
-        deadline_ms: deadline,
-        op: BlockOp::ZPop { max, count },
-        serve: serve_pop,
-        cmd: c.last_cmd.unwrap_or_default(),
-        call_usec: 0,
-    };
+    let keys = keys.map(|i| args.get(i).to_vec()).collect();
+    let waiter = Waiter::new(c, keys, deadline, BlockOp::ZPop { max, count }, serve_pop);
     srv.block_client(c, waiter);
     Ok(())
 }

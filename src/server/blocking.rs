@@ -55,6 +55,27 @@ pub struct Waiter {
     pub call_usec: u64,
 }
 
+impl Waiter {
+    /// A wait of `client`'s running command on `keys` of its database.
+    pub fn new(
+        client: &Client,
+        keys: Vec<Vec<u8>>,
+        deadline_ms: Option<u64>,
+        op: BlockOp,
+        serve: ServeFn,
+    ) -> Waiter {
+        Waiter {
+            db: client.db,
+            keys,
+            deadline_ms,
+            op,
+            serve,
+            cmd: client.last_cmd.unwrap_or_default(),
+            call_usec: 0,
+        }
+    }
+}
+
 /// The options of a blocked command that its serve callback needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlockOp {
