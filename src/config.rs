@@ -1429,15 +1429,38 @@ impl Config {
     /// Redis does when no `aclfile` is configured; with an aclfile set all
     /// `user` lines are dropped.
     pub fn rewrite_with_users(&self, users: Option<&[Vec<u8>]>) -> Result<(), String> {
+        self.rewrite_file(users, false).map_err(|e| match e {
+            None => "ERR The server is running without a config file".to_string(),
+            Some(e) => rewrite_error(&e),
+        })
+    }
+
+    /// `DEBUG CONFIG-REWRITE-FORCE-ALL`: CONFIG REWRITE that writes every
+    /// parameter, defaults included. The error is the bare reason, as
+    /// Redis words it ("Bad address" for a server without a config file).
+    pub fn rewrite_all(&self) -> Result<(), String> {
+        self.rewrite_file(None, true).map_err(|e| match e {
+            None => "Bad address".to_string(),
+            Some(e) => strerror(&e),
+        })
+    }
+
+    /// The rewrite itself; `Err(None)` when there is no config file.
+    fn rewrite_file(
+        &self,
+        users: Option<&[Vec<u8>]>,
+        force_all: bool,
+    ) -> Result<(), Option<std::io::Error>> {
         let Some(path) = &self.config_file else {
-            return Err("ERR The server is running without a config file".to_string());
+            return Err(None);
         };
         let old = match fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(rewrite_error(&e)),
+            Err(e) => return Err(Some(e)),
         };
         let mut state = RewriteState::parse(&old);
+        state.force_all = force_all;
         for (idx, p) in TABLE.iter().enumerate() {
             self.rewrite_param(idx, p, &mut state);
         }
@@ -1456,7 +1479,7 @@ impl Config {
         state.mark("loadmodule");
         state.remove_orphans();
         let content = state.content();
-        overwrite_file(path, &content).map_err(|e| rewrite_error(&e))
+        overwrite_file(path, &content).map_err(Some)
     }
 
     // ---- value access -------------------------------------------------
@@ -2135,6 +2158,8 @@ struct RewriteState {
     option_lines: Vec<(String, Vec<usize>)>,
     rewritten: Vec<String>,
     needs_signature: bool,
+    /// Write options left at their defaults too.
+    force_all: bool,
 }
 
 impl RewriteState {
@@ -2143,6 +2168,7 @@ impl RewriteState {
             lines: Vec::new(),
             option_lines: Vec::new(),
             rewritten: Vec::new(),
+            force_all: false,
             needs_signature: true,
         };
         if old.is_empty() {
@@ -2202,7 +2228,7 @@ impl RewriteState {
             }
             return;
         }
-        if !force {
+        if !force && !self.force_all {
             return;
         }
         if self.needs_signature {

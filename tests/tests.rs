@@ -18,6 +18,8 @@ mod clients;
 mod connection;
 /// Crash safety: SIGKILL under write load, orphaned children, stale temp files.
 mod crash;
+/// DEBUG's test switches, restarts and crash reports.
+mod debug;
 /// DUMP and RESTORE: payload bytes, every option and error, cross-server round trips.
 mod dump;
 /// maxmemory and eviction: OOM refusals, each policy, the evicted event, propagation.

@@ -1,40 +1,71 @@
-//! `DEBUG`: the subcommands tests and operators rely on: OBJECT, SLEEP,
-//! SET-ACTIVE-EXPIRE, PANIC, PROTOCOL, POPULATE, RELOAD, LOADAOF, LOG, DIGEST, DIGEST-VALUE,
-//! LISTPACK, QUICKLIST and QUICKLIST-PACKED-THRESHOLD. Like Redis, the command is refused
-//! unless `enable-debug-command` allows it (dispatch checks that).
+//! `DEBUG`: the subcommands tests and operators rely on, from OBJECT,
+//! RELOAD and DIGEST to the switches and crashes Redis's own test suite
+//! uses (PAUSE-CRON, SET-SKIP-CHECKSUM-VALIDATION, ASSERT, RESTART ...).
+//! Like Redis, the command is refused unless `enable-debug-command` allows
+//! it (dispatch checks that). Left out: what needs jemalloc (MALLCTL),
+//! cluster mode (CLUSTERLINK, DROP-CLUSTER-PACKET-FILTER) or client
+//! eviction (CLIENT-EVICTION); those answer as unknown subcommands.
 
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
 use crate::persistence::rdb;
 use crate::server::client::Client;
 use crate::server::Server;
 use crate::storage::digest;
+use crate::storage::glob::glob_match;
 use crate::storage::hash::Hash;
 use crate::storage::quicklist;
+use crate::storage::set::Set;
 use crate::storage::value::{Bytes, Str, Value, EMBSTR_MAX};
+use crate::storage::zset::ZSet;
 use std::io::Write;
 
 const HELP: &[&str] = &[
+    "AOF-FLUSH-SLEEP <microsec>",
+    "    Server will sleep before flushing the AOF, this is used for testing.",
+    "ASSERT",
+    "    Crash by assertion failed.",
+    "CHANGE-REPL-ID",
+    "    Change the replication IDs of the instance.",
+    "    Dangerous: should be used only for testing the replication subsystem.",
+    "CONFIG-REWRITE-FORCE-ALL",
+    "    Like CONFIG REWRITE but writes all configuration options, including",
+    "    keywords not listed in original configuration file or default values.",
+    "CRASH-AND-RECOVER [<milliseconds>]",
+    "    Hard crash and restart after a <milliseconds> delay (default 0).",
     "DIGEST",
     "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
     "    Output a hex signature of the values of all the specified keys.",
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for clients",
+    "    unit tests to simulate Redis errors.",
+    "LEAK <string>",
+    "    Create a memory leak of the input string.",
     "LOG <message>",
     "    Write <message> to the server log.",
+    "HTSTATS <dbid>",
+    "    Return hash table statistics of the specified Redis database.",
+    "HTSTATS-KEY <key>",
+    "    Like HTSTATS but for the hash table stored at <key>'s value.",
     "LOADAOF",
     "    Flush the AOF buffers on disk and reload the AOF in memory.",
+    "REPLICATE <string>",
+    "    Replicates the provided string to replicas, allowing data divergence.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "OOM",
+    "    Crash the server simulating an out-of-memory error.",
     "PANIC",
     "    Crash the server simulating a panic.",
-    "PROTOCOL <type>",
-    "    Reply with a test value of the specified type. <type> can be: string,",
-    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
-    "    true, false.",
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named key:<num>. If <prefix> is specified then",
     "    it is used instead of the 'key' prefix. These are not propagated to",
     "    replicas. Cluster slots are not respected so keys not belonging to the",
     "    current node can be created in cluster mode.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
     "RELOAD [option ...]",
     "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
     "    * MERGE: conflicting keys will be loaded from RDB.",
@@ -48,6 +79,12 @@ const HELP: &[&str] = &[
     "      existing RDB file.",
     "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
     "      file to the database.",
+    "RESTART [<milliseconds>]",
+    "    Graceful restart: save config, db, restart after a <milliseconds> delay (default 0).",
+    "SDSLEN <key>",
+    "    Show low level SDS string info representing `key` and value.",
+    "SEGFAULT",
+    "    Crash the server with sigsegv.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -55,13 +92,19 @@ const HELP: &[&str] = &[
     "QUICKLIST-PACKED-THRESHOLD <size>",
     "    Sets the threshold for elements to be inserted as plain vs packed nodes",
     "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+    "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
+    "STRINGMATCH-TEST",
+    "    Run a fuzz tester against the stringmatchlen() function.",
     "LISTPACK <key>",
     "    Show low level info about the listpack encoding of <key>.",
     "QUICKLIST <key> [<0|1>]",
     "    Show low level info about the quicklist encoding of <key>.",
     "    The optional argument (0 by default) sets the level of detail",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
 ];
 
 /// `DEBUG <subcommand> ...`
@@ -125,6 +168,62 @@ pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     } else if args.is(1, "log") && n == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(args.get(2)));
         c.reply.ok();
+    } else if args.is(1, "error") && n == 3 {
+        // The text is the whole error line, code included, and is not
+        // counted in the error statistics: tests use it to fake any error.
+        c.reply.error_line(args.get(2));
+    } else if (args.is(1, "leak") || args.is(1, "replicate")) && n == 3 {
+        // LEAK exists for leak detectors, which this allocator has no use
+        // for; REPLICATE feeds only replicas, and there are none.
+        c.reply.ok();
+    } else if args.is(1, "sdslen") && n == 3 {
+        sdslen(srv, c, args.get(2))?;
+    } else if args.is(1, "htstats") && n == 3 {
+        let db = usize::try_from(parse_int(args.get(2))?)
+            .ok()
+            .filter(|&d| d < srv.db_count())
+            .ok_or_else(|| CmdError::Message("ERR Out of range database".into()))?;
+        c.reply.verbatim(srv.db(db).htstats().as_bytes());
+    } else if args.is(1, "htstats-key") && n == 3 {
+        htstats_key(srv, c, args.get(2))?;
+    } else if args.is(1, "stringmatch-test") && n == 2 {
+        stringmatch_test(srv.clock.now_us);
+        c.reply
+            .simple(b"Apparently Redis did not crash: test passed");
+    } else if args.is(1, "change-repl-id") && n == 2 {
+        log::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
+        srv.master_replid = crate::server::random_hex40();
+        c.reply.ok();
+    } else if args.is(1, "set-skip-checksum-validation") && n == 3 {
+        srv.debug.skip_checksum_validation = leading_int(args.get(2)) != 0;
+        c.reply.ok();
+    } else if args.is(1, "aof-flush-sleep") && n == 3 {
+        srv.debug.aof_flush_sleep_us = u64::try_from(leading_int(args.get(2))).unwrap_or(0);
+        c.reply.ok();
+    } else if args.is(1, "pause-cron") && n == 3 {
+        srv.debug.cron_paused = leading_int(args.get(2)) != 0;
+        c.reply.ok();
+    } else if args.is(1, "config-rewrite-force-all") && n == 2 {
+        srv.config.rewrite_all().map_err(|e| {
+            CmdError::Message(format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}").into())
+        })?;
+        c.reply.ok();
+    } else if args.is(1, "assert") && n == 2 {
+        std::panic::panic_any(crate::server::crash::Assertion("1 == 2"));
+    } else if args.is(1, "segfault") && n == 2 {
+        crate::server::crash::raise_fatal(libc::SIGSEGV);
+    } else if args.is(1, "oom") && n == 2 {
+        crate::server::crash::out_of_memory(usize::MAX);
+    } else if (args.is(1, "restart") || args.is(1, "crash-and-recover")) && n <= 3 {
+        let delay_ms = if n == 3 {
+            u64::try_from(parse_int(args.get(2))?).unwrap_or(0)
+        } else {
+            0
+        };
+        srv.restart(args.is(1, "restart"), delay_ms);
+        return Err(CmdError::Message(
+            "ERR failed to restart the server. Check server logs.".into(),
+        ));
     } else {
         return Err(super::subcommand_syntax(args));
     }
@@ -280,6 +379,71 @@ fn populate(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     c.reply.ok();
     Ok(())
+}
+
+/// `DEBUG SDSLEN key`: the lengths and heap sizes of a string key and its
+/// value. Short strings live inline here, with no heap allocation at all.
+fn sdslen(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
+    let id = srv
+        .lookup_read(c.db, key, true)
+        .ok_or(CmdError::NoSuchKey)?;
+    let db = srv.db(c.db);
+    let (val_len, val_avail, val_heap) = match db.value(id) {
+        Value::Str(Str::Embstr(b)) => (b.as_slice().len(), 0, b.heap_size()),
+        Value::Str(Str::Raw(v)) => (v.len(), v.capacity() - v.len(), v.capacity()),
+        _ => return Err(CmdError::Message("ERR Not an sds encoded string.".into())),
+    };
+    let k = db.key(id);
+    let line = format!(
+        "key_sds_len:{}, key_sds_avail:0, key_zmalloc: {}, val_sds_len:{val_len}, val_sds_avail:{val_avail}, val_zmalloc: {val_heap}",
+        k.as_slice().len(),
+        k.heap_size()
+    );
+    c.reply.simple(line.as_bytes());
+    Ok(())
+}
+
+/// `DEBUG HTSTATS-KEY key`: the bucket statistics of a hash, set or sorted
+/// set kept as a hash table.
+fn htstats_key(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
+    let id = srv
+        .lookup_read(c.db, key, true)
+        .ok_or(CmdError::NoSuchKey)?;
+    let stats =
+        match srv.db(c.db).value(id) {
+            Value::Hash(Hash::Table(t)) => t.stats_message(),
+            Value::Set(Set::Table(t)) => t.stats_message(),
+            Value::ZSet(ZSet::Skiplist(z)) => z.dict.stats_message(),
+            _ => return Err(CmdError::Message(
+                "ERR The value stored at the specified key is not represented using an hash table"
+                    .into(),
+            )),
+        };
+    c.reply.verbatim(stats.as_bytes());
+    Ok(())
+}
+
+/// `DEBUG STRINGMATCH-TEST`: random patterns of glob syntax against random
+/// subjects, as Redis's fuzz check of its matcher; passing means not crashing.
+fn stringmatch_test(seed: u64) {
+    const ALPHABET: &[u8] = b"*?[]^-\\ab";
+    let mut state = seed | 1;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut pattern = Vec::new();
+    let mut subject = Vec::new();
+    for _ in 0..1000 {
+        for buf in [&mut pattern, &mut subject] {
+            buf.clear();
+            let len = next() % 32;
+            buf.extend((0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]));
+        }
+        std::hint::black_box(glob_match(&pattern, &subject, next() % 2 == 0));
+    }
 }
 
 /// The longest leading decimal number, as `strtod` reads it (0 when none).

@@ -80,12 +80,15 @@ pub fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if ttl < 0 {
         return Err(CmdError::InvalidTtl);
     }
-    let value = payload::restore(args.get(3), &value::Thresholds::of(&srv.config)).map_err(
-        |e| match e {
-            PayloadError::VersionOrChecksum => CmdError::DumpPayload,
-            PayloadError::BadData(_) => CmdError::BadDataFormat,
-        },
-    )?;
+    let value = payload::restore_with(
+        args.get(3),
+        &value::Thresholds::of(&srv.config),
+        !srv.debug.skip_checksum_validation,
+    )
+    .map_err(|e| match e {
+        PayloadError::VersionOrChecksum => CmdError::DumpPayload,
+        PayloadError::BadData(_) => CmdError::BadDataFormat,
+    })?;
     let now = srv.clock.now_ms as i64;
     let access = srv.access_field(opts.idle, opts.freq);
     let replaced = opts.replace && srv.db_delete(c.db, key);

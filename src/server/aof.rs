@@ -493,6 +493,11 @@ impl Server {
             writer.append(rewrite::timestamp_annotation(secs).as_bytes());
             self.aof.last_timestamp = secs;
         }
+        if self.debug.aof_flush_sleep_us > 0 && !bytes.is_empty() {
+            std::thread::sleep(std::time::Duration::from_micros(
+                self.debug.aof_flush_sleep_us,
+            ));
+        }
         writer.append(&bytes);
         match writer.flush(now, force, skip_fsync) {
             Ok(()) => {

@@ -18,6 +18,9 @@ const REHASH_BUDGET: Duration = Duration::from_millis(1);
 
 impl Server {
     pub(crate) fn cron(&mut self) {
+        if self.debug.cron_paused {
+            return;
+        }
         self.adapt_hz();
         let now = self.clock.now_ms;
         self.stats.sample(now);

@@ -107,6 +107,18 @@ pub enum ShutdownRequest {
     Command,
 }
 
+/// Behaviours `DEBUG` changes so tests can provoke what is otherwise rare.
+#[derive(Debug, Default)]
+pub struct DebugSwitches {
+    /// `SET-SKIP-CHECKSUM-VALIDATION`: RDB files and DUMP payloads load
+    /// without their checksum compared.
+    pub skip_checksum_validation: bool,
+    /// `AOF-FLUSH-SLEEP`: microseconds to wait before each AOF write.
+    pub aof_flush_sleep_us: u64,
+    /// `PAUSE-CRON`: the timed sweep does nothing.
+    pub cron_paused: bool,
+}
+
 /// Everything the event loop owns.
 pub struct Server {
     pub config: Config,
@@ -161,6 +173,8 @@ pub struct Server {
     pub random_state: u64,
     /// Heap bytes in use once start-up finished (`used_memory_startup`).
     pub startup_memory: usize,
+    /// Switches DEBUG sets for tests.
+    pub debug: DebugSwitches,
     pub(crate) poll: Poll,
     pub(crate) listeners: Listeners,
     /// Clients with output to flush before the next poll.
@@ -211,6 +225,7 @@ impl Server {
             tracking: tracking::Tracking::default(),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
+            debug: DebugSwitches::default(),
             poll,
             listeners,
             pending_writes: Vec::new(),
@@ -250,6 +265,9 @@ impl Server {
         match name {
             "loglevel" => log::set_max_level(logging::filter(self.config.loglevel)),
             "hz" | "dynamic-hz" => self.adapt_hz(),
+            "crash-log-enabled" => {
+                crash::set_fatal_handlers(self.config.flag(name) == Some(true));
+            }
             "oom-score-adj" | "oom-score-adj-values" => self.apply_oom_score_adj(),
             "notify-keyspace-events" => self.sync_expired_events(),
             "appendfsync" => self.set_aof_fsync(self.config.appendfsync),
@@ -381,7 +399,7 @@ pub fn next_random(state: &mut u64) -> u64 {
 }
 
 /// 40 random hex digits, as Redis's run id and replication id.
-fn random_hex40() -> String {
+pub(crate) fn random_hex40() -> String {
     let mut bytes = [0u8; 20];
     if std::fs::File::open("/dev/urandom")
         .and_then(|mut f| io::Read::read_exact(&mut f, &mut bytes))

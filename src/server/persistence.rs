@@ -392,7 +392,7 @@ impl Server {
         let access = |idle: Option<u64>, freq| self.access_field(idle.map(|i| i as i64), freq);
         let opts = LoadOptions {
             now_ms: self.clock.now_ms,
-            verify_checksum: self.config.rdbchecksum,
+            verify_checksum: self.config.rdbchecksum && !self.debug.skip_checksum_validation,
             replace_duplicates: merge,
             access: &access,
             thresholds: Thresholds::of(&self.config),

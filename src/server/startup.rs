@@ -27,6 +27,7 @@ pub fn start(mut config: Config) -> Result<(), String> {
     }
     logging::init(config.loglevel, &config.logfile)?;
     super::crash::install_hook();
+    super::crash::set_fatal_handlers(config.flag("crash-log-enabled") == Some(true));
     log::warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     log::warn!(
         "Redis version={REDIS_VERSION}, bits={}, commit=00000000, modified=0, pid={}, just started",
@@ -238,4 +239,34 @@ fn daemonize() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+impl Server {
+    /// `DEBUG RESTART` (`graceful`: rewrite the config file, save as a
+    /// shutdown would) and `DEBUG CRASH-AND-RECOVER` (neither): the same
+    /// executable with the same arguments replaces this process after
+    /// `delay_ms`. Returns only when the restart could not go ahead, with
+    /// the reason logged.
+    pub(crate) fn restart(&mut self, graceful: bool, delay_ms: u64) {
+        use std::os::unix::process::CommandExt;
+        if graceful && self.config.config_file().is_some() {
+            if let Err(e) = self.config.rewrite() {
+                log::warn!("Can't restart: configuration rewrite process failed: {e}");
+                return;
+            }
+        }
+        if graceful && !self.shutdown_save(0) {
+            log::warn!("Can't restart: error preparing for shutdown");
+            return;
+        }
+        // Every other descriptor is close-on-exec; the listeners go now so
+        // that nobody connects to a socket that will not answer.
+        self.listeners.close(self.poll.registry());
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let err = std::process::Command::new(&self.executable)
+            .args(std::env::args_os().skip(1))
+            .exec();
+        log::warn!("Can't restart: {err}");
+        std::process::exit(1);
+    }
 }

@@ -51,6 +51,21 @@ impl Db {
         self.dict.len()
     }
 
+    /// `DEBUG HTSTATS`: the key table's bucket statistics, then the keys
+    /// with a TTL. Those are indexed by an array, not a second hash table
+    /// as in Redis, so only their number is shown.
+    pub fn htstats(&self) -> String {
+        let mut out = String::from("[Dictionary HT]\n");
+        out.push_str(&self.dict.stats_message());
+        out.push_str("[Expires HT]\nHash table 0 stats (main hash table):\n");
+        if self.volatile.is_empty() {
+            out.push_str("No stats available for empty dictionaries\n");
+        } else {
+            out.push_str(&format!(" number of elements: {}\n", self.volatile.len()));
+        }
+        out
+    }
+
     pub fn is_empty(&self) -> bool {
         self.dict.is_empty()
     }

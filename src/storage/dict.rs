@@ -244,6 +244,61 @@ impl<K: DictKey, V> Dict<K, V> {
         self.rehash_idx.is_some()
     }
 
+    /// The bucket-table report of `DEBUG HTSTATS`, in Redis's layout: each
+    /// table's size, fill and chain-length distribution.
+    pub fn stats_message(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let last = if self.is_rehashing() { 2 } else { 1 };
+        for (i, table) in self.tables.iter().take(last).enumerate() {
+            let role = if i == 0 {
+                "main hash table"
+            } else {
+                "rehashing target"
+            };
+            let _ = writeln!(out, "Hash table {i} stats ({role}):");
+            if table.used == 0 {
+                out.push_str("No stats available for empty dictionaries\n");
+                continue;
+            }
+            // Chains of this length or more share the last counter, as in Redis.
+            const VECTLEN: usize = 50;
+            let mut lengths = [0usize; VECTLEN];
+            let (mut slots, mut max, mut total) = (0usize, 0usize, 0usize);
+            for &head in &table.buckets {
+                let mut len = 0;
+                let mut id = head;
+                while id != 0 {
+                    len += 1;
+                    id = self.arena.get(id).next;
+                }
+                lengths[len.min(VECTLEN - 1)] += 1;
+                if len > 0 {
+                    slots += 1;
+                    max = max.max(len);
+                    total += len;
+                }
+            }
+            let size = table.buckets.len();
+            let _ = write!(
+                out,
+                " table size: {size}\n number of elements: {}\n different slots: {slots}\n \
+                 max chain length: {max}\n avg chain length (counted): {:.2}\n \
+                 avg chain length (computed): {:.2}\n Chain length distribution:\n",
+                table.used,
+                total as f32 / slots as f32,
+                table.used as f32 / slots as f32,
+            );
+            for (len, &count) in lengths.iter().enumerate().take(VECTLEN - 1) {
+                if count > 0 {
+                    let pct = count as f32 / size as f32 * 100.0;
+                    let _ = writeln!(out, "   {len}: {count} ({pct:.2}%)");
+                }
+            }
+        }
+        out
+    }
+
     fn hash(&self, key: &[u8]) -> u64 {
         self.hasher.hash_one(key)
     }

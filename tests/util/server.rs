@@ -48,7 +48,9 @@ impl Flavor {
             Flavor::Ferrodis => std::env::var_os("FERRODIS_TEST_BIN")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_ferrodis"))),
-            Flavor::Redis => PathBuf::from("redis-server"),
+            // By its full path, as an init system starts it: Redis finds
+            // its own executable from argv[0] (DEBUG RESTART needs that).
+            Flavor::Redis => find_on_path("redis-server").unwrap_or_else(|| "redis-server".into()),
         }
     }
 
@@ -56,7 +58,7 @@ impl Flavor {
     /// machine without redis never turns differential tests into passes.
     pub fn command(self) -> Command {
         let program = self.program();
-        if self == Flavor::Redis && !on_path("redis-server") {
+        if self == Flavor::Redis && find_on_path("redis-server").is_none() {
             panic!(
                 "redis-server is not on PATH: the differential tests need real Redis 7.0 \
                  (run scripts/ensure-redis.sh, which `make test` does)"
@@ -66,10 +68,11 @@ impl Flavor {
     }
 }
 
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
-        .unwrap_or(false)
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
 }
 
 /// A fresh private directory under the system temp dir. The pid keeps

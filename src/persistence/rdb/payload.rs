@@ -33,13 +33,25 @@ pub fn dump(value: &Value, compress: bool) -> Vec<u8> {
 /// The value a payload holds, after checking its version and checksum,
 /// in the encoding `limits` give it.
 pub fn restore(payload: &[u8], limits: &value::Thresholds) -> Result<Value, PayloadError> {
+    restore_with(payload, limits, true)
+}
+
+/// [`restore`], comparing the checksum only when `verify_checksum` is set
+/// (DEBUG SET-SKIP-CHECKSUM-VALIDATION clears it); the version is always checked.
+pub fn restore_with(
+    payload: &[u8],
+    limits: &value::Thresholds,
+    verify_checksum: bool,
+) -> Result<Value, PayloadError> {
     let (checked, crc) = payload
         .split_last_chunk::<CRC_LEN>()
         .ok_or(PayloadError::VersionOrChecksum)?;
     let (_, version) = checked
         .split_last_chunk::<VERSION_LEN>()
         .ok_or(PayloadError::VersionOrChecksum)?;
-    if u16::from_le_bytes(*version) > RDB_VERSION || crc64(checked).to_le_bytes() != *crc {
+    if u16::from_le_bytes(*version) > RDB_VERSION
+        || (verify_checksum && crc64(checked).to_le_bytes() != *crc)
+    {
         return Err(PayloadError::VersionOrChecksum);
     }
     // Redis decodes from the whole payload, footer included, so a value
