@@ -22,20 +22,6 @@ fn until_blocked(admin: &mut Conn, n: usize) {
     );
 }
 
-/// The server's incremental AOF files, oldest first, as one text.
-fn incremental_aof(srv: &Server) -> String {
-    let dir = srv.dir().join("appendonlydir");
-    let mut incr: Vec<_> = std::fs::read_dir(&dir)
-        .expect("aof dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.to_string_lossy().ends_with(".incr.aof"))
-        .collect();
-    incr.sort();
-    incr.iter()
-        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned())
-        .collect()
-}
-
 /// Sends a command that blocks, without reading its reply.
 fn block(conn: &mut Conn, args: &[&str]) {
     conn.cmd(args);
@@ -302,7 +288,7 @@ fn served_pops_reach_the_aof_as_their_plain_forms() {
         c.call(&["BLPOP", "pa", "0"]);
         c.call(&["BLMOVE", "pd", "pg", "LEFT", "RIGHT", "0"]);
         c.call(&["BLPOP", "nothing", "0.01"]);
-        let text = incremental_aof(srv);
+        let text = srv.incremental_aof();
         t.note("incremental files", text);
     });
 }
@@ -386,7 +372,7 @@ fn an_expired_destination_is_deleted_before_the_move_in_the_aof() {
         t.call(&mut admin, &["RPUSH", "xs", "new"]);
         t.reply("served", Mask::Exact, &c.read_reply());
         t.call(&mut admin, &["LRANGE", "xd", "0", "-1"]);
-        let text = incremental_aof(srv);
+        let text = srv.incremental_aof();
         // The deadline differs between the two runs; the order is the point.
         let marker = "PEXPIREAT\r\n$2\r\nxd\r\n$13\r\n";
         let text = match text.split_once(marker) {

@@ -547,20 +547,6 @@ fn commandstats_after_transactions() {
     });
 }
 
-/// The server's incremental AOF files, oldest first, as one text.
-fn incremental_aof(srv: &Server) -> String {
-    let dir = srv.dir().join("appendonlydir");
-    let mut incr: Vec<_> = std::fs::read_dir(&dir)
-        .expect("aof dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.to_string_lossy().ends_with(".incr.aof"))
-        .collect();
-    incr.sort();
-    incr.iter()
-        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned())
-        .collect()
-}
-
 #[test]
 fn transactions_in_the_aof() {
     let mut pair = Pair::start_with(&["--appendonly", "yes", "--appendfsync", "always"]);
@@ -614,7 +600,7 @@ fn transactions_in_the_aof() {
         for words in script {
             t.call(&mut c, words);
         }
-        t.note("incremental files", mask_deadlines(&incremental_aof(srv)));
+        t.note("incremental files", mask_deadlines(&srv.incremental_aof()));
     });
 }
 
@@ -662,7 +648,7 @@ fn deletions_by_expiry_in_the_aof() {
             t.call(&mut c, &["LPUSH", "ec", "y"]);
             t.call(&mut c, &["INCR", "en"]);
             t.call(&mut c, &["EXEC"]);
-            t.note("incremental files", mask_deadlines(&incremental_aof(srv)));
+            t.note("incremental files", mask_deadlines(&srv.incremental_aof()));
         },
     );
 }

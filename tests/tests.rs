@@ -46,6 +46,8 @@ mod limits;
 mod list;
 /// MEMORY USAGE and redis-cli --memkeys.
 mod memory;
+/// MIGRATE to and from real Redis: every type, options, errors, the AOF.
+mod migrate;
 /// Transactions (MULTI/EXEC/WATCH), MONITOR and RESET, over several connections.
 mod multi;
 /// Keyspace notifications: every command's events byte for byte, expiry, classes, config.

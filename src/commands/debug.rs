@@ -6,7 +6,7 @@
 //! cluster mode (CLUSTERLINK, DROP-CLUSTER-PACKET-FILTER) or client
 //! eviction (CLIENT-EVICTION); those answer as unknown subcommands.
 
-use super::{parse_int, reply_help, Args, CmdError, CmdResult};
+use super::{atoi, parse_int, reply_help, Args, CmdError, CmdResult};
 use crate::persistence::rdb;
 use crate::server::client::Client;
 use crate::server::Server;
@@ -130,7 +130,7 @@ pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             srv.clock.now_ms / 1000
         );
     } else if args.is(1, "set-active-expire") && n == 3 {
-        srv.expire.disabled = leading_int(args.get(2)) == 0;
+        srv.expire.disabled = atoi(args.get(2)) == 0;
         c.reply.ok();
     } else if args.is(1, "populate") && (3..=5).contains(&n) {
         populate(srv, c, args)?;
@@ -155,7 +155,7 @@ pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     } else if args.is(1, "listpack") && n == 3 {
         listpack(srv, c, args.get(2))?;
     } else if args.is(1, "quicklist") && (n == 3 || n == 4) {
-        let full = n == 4 && leading_int(args.get(3)) != 0;
+        let full = n == 4 && atoi(args.get(3)) != 0;
         quicklist(srv, c, args.get(2), full)?;
     } else if args.is(1, "quicklist-packed-threshold") && n == 3 {
         let ok = crate::config::memtoull(args.get(2)).is_some_and(quicklist::set_packed_threshold);
@@ -195,13 +195,13 @@ pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         srv.master_replid = crate::server::random_hex40();
         c.reply.ok();
     } else if args.is(1, "set-skip-checksum-validation") && n == 3 {
-        srv.debug.skip_checksum_validation = leading_int(args.get(2)) != 0;
+        srv.debug.skip_checksum_validation = atoi(args.get(2)) != 0;
         c.reply.ok();
     } else if args.is(1, "aof-flush-sleep") && n == 3 {
-        srv.debug.aof_flush_sleep_us = u64::try_from(leading_int(args.get(2))).unwrap_or(0);
+        srv.debug.aof_flush_sleep_us = u64::try_from(atoi(args.get(2))).unwrap_or(0);
         c.reply.ok();
     } else if args.is(1, "pause-cron") && n == 3 {
-        srv.debug.cron_paused = leading_int(args.get(2)) != 0;
+        srv.debug.cron_paused = atoi(args.get(2)) != 0;
         c.reply.ok();
     } else if args.is(1, "config-rewrite-force-all") && n == 2 {
         srv.config.rewrite_all().map_err(|e| {
@@ -454,17 +454,6 @@ fn leading_float(s: &[u8]) -> f64 {
         .rev()
         .find_map(|end| t.get(..end).and_then(|p| p.parse::<f64>().ok()))
         .unwrap_or(0.0)
-}
-
-/// The leading integer, as `atoi` reads it (0 when none).
-fn leading_int(s: &[u8]) -> i64 {
-    let text = String::from_utf8_lossy(s);
-    let t = text.trim_start();
-    let end = t
-        .char_indices()
-        .take_while(|&(i, ch)| ch.is_ascii_digit() || (i == 0 && (ch == '-' || ch == '+')))
-        .count();
-    t[..end].parse().unwrap_or(0)
 }
 
 /// `DEBUG PROTOCOL <type>`: one test value of each reply type, as Redis

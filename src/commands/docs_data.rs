@@ -3714,6 +3714,117 @@ pub static DOCS: &[Doc] = &[
         ],
     },
     Doc {
+        name: "migrate",
+        history: &[
+            ("3.0.0", "Added the `COPY` and `REPLACE` options."),
+            ("3.0.6", "Added the `KEYS` option."),
+            ("4.0.7", "Added the `AUTH` option."),
+            ("6.0.0", "Added the `AUTH2` option."),
+        ],
+        args: &[
+            Arg {
+                name: "host",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "port",
+                kind: "integer",
+                ..ARG
+            },
+            Arg {
+                name: "key_or_empty_string",
+                kind: "oneof",
+                args: &[
+                    Arg {
+                        name: "key",
+                        kind: "key",
+                        key_spec_index: Some(0),
+                        ..ARG
+                    },
+                    Arg {
+                        name: "empty_string",
+                        kind: "pure-token",
+                        token: Some(""),
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+            Arg {
+                name: "destination-db",
+                kind: "integer",
+                ..ARG
+            },
+            Arg {
+                name: "timeout",
+                kind: "integer",
+                ..ARG
+            },
+            Arg {
+                name: "copy",
+                kind: "pure-token",
+                token: Some("COPY"),
+                since: Some("3.0.0"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "replace",
+                kind: "pure-token",
+                token: Some("REPLACE"),
+                since: Some("3.0.0"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "authentication",
+                kind: "oneof",
+                flags: &["optional"],
+                args: &[
+                    Arg {
+                        name: "password",
+                        kind: "string",
+                        token: Some("AUTH"),
+                        since: Some("4.0.7"),
+                        flags: &["optional"],
+                        ..ARG
+                    },
+                    Arg {
+                        name: "username_password",
+                        kind: "block",
+                        token: Some("AUTH2"),
+                        since: Some("6.0.0"),
+                        flags: &["optional"],
+                        args: &[
+                            Arg {
+                                name: "username",
+                                kind: "string",
+                                ..ARG
+                            },
+                            Arg {
+                                name: "password",
+                                kind: "string",
+                                ..ARG
+                            },
+                        ],
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(1),
+                token: Some("KEYS"),
+                since: Some("3.0.6"),
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
         name: "monitor",
         history: &[],
         args: &[],

@@ -8,8 +8,8 @@
 
 use super::{
     acl, bitops, client, connection, debug, dump, flags, geo, hash, hyperloglog, info,
-    introspection, keys, latency, list, memory, monitor, multi, persistence, pubsub, server, set,
-    slowlog, sort, string, zset,
+    introspection, keys, latency, list, memory, migrate, monitor, multi, persistence, pubsub,
+    server, set, slowlog, sort, string, zset,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -1802,6 +1802,22 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::String,
         complexity: "O(N) where N is the number of keys to retrieve.",
         handler: Some(string::mget),
+        ..BASE
+    },
+    CommandSpec {
+        name: "migrate",
+        arity: -6,
+        flags: flags::WRITE | flags::MOVABLE_KEYS,
+        acl: acl::KEYSPACE | acl::DANGEROUS,
+        keys: (3, 3, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RW", "access", "delete"], begin: BeginSearch::Index(3), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }, KeySpec { notes: None, flags: &["RW", "access", "delete", "incomplete"], begin: BeginSearch::Keyword { keyword: "KEYS", startfrom: -2 }, find: FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 } }],
+        tips: &["nondeterministic_output"],
+        summary: "Atomically transfer a key from a Redis instance to another one.",
+        since: "2.6.0",
+        group: Group::Generic,
+        complexity: "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.",
+        handler: Some(migrate::migrate),
+        getkeys: Some(migrate::migrate_keys),
         ..BASE
     },
     CommandSpec {

@@ -34,6 +34,7 @@ impl Server {
         self.tracking_limit_keys();
         self.shrink_idle_buffers();
         self.persistence_cron();
+        self.migrate.close_idle(now / 1000);
         self.aof_cron();
         if self.config.activerehashing {
             for db in &mut self.dbs {

@@ -18,6 +18,7 @@ pub mod latency;
 pub mod latency_monitor;
 pub mod logging;
 pub mod memory;
+pub mod migrate;
 pub mod monitor;
 pub mod multi;
 pub mod net;
@@ -175,6 +176,8 @@ pub struct Server {
     pub startup_memory: usize,
     /// Switches DEBUG sets for tests.
     pub debug: DebugSwitches,
+    /// MIGRATE's open connections to other servers.
+    pub migrate: migrate::MigrateCache,
     pub(crate) poll: Poll,
     pub(crate) listeners: Listeners,
     /// Clients with output to flush before the next poll.
@@ -226,6 +229,7 @@ impl Server {
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
             debug: DebugSwitches::default(),
+            migrate: migrate::MigrateCache::default(),
             poll,
             listeners,
             pending_writes: Vec::new(),

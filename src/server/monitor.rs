@@ -93,7 +93,8 @@ fn monitor_line(now_us: u64, client: &Client, spec: &CommandSpec, args: &Args) -
 
 /// Whether argument `i` is a password Redis 7.0 hides: AUTH's arguments
 /// (unless AUTH had too many to look at them), and the user and password
-/// after HELLO's AUTH, as far as HELLO's options parse.
+/// after HELLO's AUTH, as far as HELLO's options parse, and MIGRATE's AUTH
+/// and AUTH2 credentials.
 pub(crate) fn redacted(spec: &CommandSpec, args: &Args, i: usize) -> bool {
     match spec.name {
         "auth" => i > 0 && args.len() <= 3,
@@ -108,6 +109,28 @@ pub(crate) fn redacted(spec: &CommandSpec, args: &Args, i: usize) -> bool {
                     j += 3;
                 } else if args.is(j, "setname") && more >= 1 {
                     j += 2;
+                } else {
+                    break;
+                }
+            }
+            false
+        }
+        "migrate" => {
+            let mut j = 6;
+            while j < args.len() {
+                let more = args.len() - 1 - j;
+                if args.is(j, "copy") || args.is(j, "replace") {
+                    j += 1;
+                } else if args.is(j, "auth") && more >= 1 {
+                    if i == j + 1 {
+                        return true;
+                    }
+                    j += 2;
+                } else if args.is(j, "auth2") && more >= 2 {
+                    if i == j + 1 || i == j + 2 {
+                        return true;
+                    }
+                    j += 3;
                 } else {
                     break;
                 }

@@ -336,6 +336,18 @@ impl Server {
         read_lossy(&self.log)
     }
 
+    /// The incremental AOF files under the default `appenddirname`,
+    /// oldest first, as one text.
+    pub fn incremental_aof(&self) -> String {
+        let dir = self.dir.join("appendonlydir");
+        let mut incr: Vec<_> = fs::read_dir(&dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_else(|_| Vec::new());
+        incr.retain(|p| p.to_string_lossy().ends_with(".incr.aof"));
+        incr.sort();
+        incr.iter().map(|p| read_lossy(p)).collect()
+    }
+
     /// Log file, stdout and stderr, labelled; what a failing test prints.
     pub fn logs(&self) -> String {
         let mut out = String::new();
