@@ -35,6 +35,29 @@ def start_worker():
         cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def stop(worker):
+    """SIGTERM is Celery's warm shutdown: the worker finishes and acks. Its
+    output."""
+    worker.send_signal(signal.SIGTERM)
+    output, _ = worker.communicate(timeout=TIMEOUT)
+    return output
+
+
+def checks(queued):
+    show("add", queued.get(timeout=TIMEOUT))
+    show("add state", queued.state)
+    failing = fail.delay()
+    try:
+        failing.get(timeout=TIMEOUT)
+        show("fail", "no error")
+    except ValueError as e:
+        show("fail", (type(e).__name__, str(e)))
+    show("fail state", failing.state)
+    show("flaky", flaky.delay().get(timeout=TIMEOUT))
+    show("group", group(add.s(i, i) for i in range(4))().get(timeout=TIMEOUT))
+    show("chord", chord(add.s(i, 10 * i) for i in range(3))(total.s()).get(timeout=TIMEOUT))
+
+
 def main():
     r = Redis(host="127.0.0.1", port=int(PORT), socket_timeout=10)
     r.flushall()
@@ -42,23 +65,11 @@ def main():
     show("queued before the worker", r.llen("celery"))
     worker = start_worker()
     try:
-        show("add", queued.get(timeout=TIMEOUT))
-        show("add state", queued.state)
-        failing = fail.delay()
-        try:
-            failing.get(timeout=TIMEOUT)
-            show("fail", "no error")
-        except ValueError as e:
-            show("fail", (type(e).__name__, str(e)))
-        show("fail state", failing.state)
-        retried = flaky.delay()
-        show("flaky", retried.get(timeout=TIMEOUT))
-        show("group", group(add.s(i, i) for i in range(4))().get(timeout=TIMEOUT))
-        show("chord", chord(add.s(i, 10 * i) for i in range(3))(total.s()).get(timeout=TIMEOUT))
-    finally:
-        # SIGTERM is Celery's warm shutdown: the worker finishes and acks.
-        worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=TIMEOUT)
+        checks(queued)
+    except BaseException:
+        sys.stderr.write(f"celery worker's output:\n{stop(worker)}")
+        raise
+    output = stop(worker)
     if worker.returncode != 0:
         sys.stderr.write(output)
         sys.exit(f"celery worker exited {worker.returncode}")
