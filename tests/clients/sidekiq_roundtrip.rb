@@ -51,6 +51,8 @@ show "enqueued", Sidekiq::Queue.new("default").size
 show "scheduled", Sidekiq::ScheduledSet.new.size
 
 log = File.join(Dir.tmpdir, "sidekiq-roundtrip-#{PORT}.log")
+# Failures quote the log, so it can go whatever the outcome.
+at_exit { File.delete(log) if File.exist?(log) }
 pid = Process.spawn({ "REDIS_URL" => URL }, "sidekiq", "-r", File.expand_path("sidekiq_jobs.rb", __dir__),
                     "-c", "2", "-q", "default", "-t", "5", %i[out err] => log)
 begin
@@ -69,7 +71,6 @@ ensure
   _, status = Process.wait2(pid)
 end
 abort "sidekiq exited #{status}; its log:\n#{File.read(log)}" unless status.success?
-File.delete(log)
 
 redis do |r|
   show "results", r.keys("result:*").sort.map { |k| [k, r.get(k)] }
