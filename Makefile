@@ -1,8 +1,8 @@
 # Developer entry points. CI runs `make test` (see .ci/run).
 #   make build              release build
 #   make run ARGS='...'     release build, then serve on port 6379
-#   make test               install redis and the Python client libraries if
-#                           needed, run the suite, lint, then
+#   make test               install redis and the client libraries (Python,
+#                           Node, Sidekiq) if needed, run the suite, lint, then
 #                           print one summary line (tests: N passed, N failed)
 #   make fuzz               the suite's fuzz generators for longer (about 10 minutes;
 #                           FUZZ_SECONDS per generator, FERRODIS_FUZZ_SEED=<seed> replays)

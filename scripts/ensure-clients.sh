@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Makes sure the client layer's libraries are installed under target/, so
 # nothing outside the checkout changes: the Python ones
-# (tests/clients/requirements.txt) in a virtual environment, the Node ones
-# (tests/clients/package.json) with npm.
+# (tests/clients/requirements.txt, redis-py, RQ, Celery) in a virtual
+# environment, the Node ones (tests/clients/package.json, ioredis, BullMQ)
+# with npm. Sidekiq is the exception: it comes from Debian's packages
+# (ruby-sidekiq, 6.4.1 in bookworm, with ruby and ruby-redis), installed with
+# apt-get when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,4 +58,20 @@ if [ ! -d "$node_dir/node_modules" ] || ! cmp -s "$pkg" "$node_dir/package.json"
     cp "$pkg" "$node_dir/package.json"
     (cd "$node_dir" && npm install --no-audit --no-fund --silent) ||
         { rm -f "$node_dir/package.json"; die "npm install failed (the npm registry must be reachable)"; }
+fi
+
+# Sidekiq: the round trip requires the library and runs the `sidekiq` command.
+sidekiq_ok() {
+    command -v sidekiq >/dev/null 2>&1 && ruby -e 'require "sidekiq"' >/dev/null 2>&1
+}
+if ! sidekiq_ok; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+        echo "ensure-clients: installing ruby and ruby-sidekiq with apt-get" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends ruby ruby-sidekiq >/dev/null ||
+            die "apt-get install ruby ruby-sidekiq failed (Debian's package archive must be reachable)"
+        sidekiq_ok || die "ruby-sidekiq is installed but \`ruby -e 'require \"sidekiq\"'\` or \`sidekiq\` fails"
+    else
+        die "Sidekiq is missing: apt-get install ruby ruby-sidekiq (as root)"
+    fi
 fi
