@@ -40,6 +40,8 @@ mod hyperloglog;
 mod keys;
 /// LATENCY: monitor events and per-command histograms.
 mod latency;
+/// Lazy freeing: which deletions use the thread, its size rule, its counters.
+mod lazyfree;
 /// Memory bounds: big declared bulks, query and output buffer limits.
 mod limits;
 /// List commands: every option and error, node layout and DUMP bytes per fill and depth.

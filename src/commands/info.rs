@@ -235,8 +235,8 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
         "mem_aof_buffer" => o.aof_buffer,
         "mem_allocator" => "libc",
         "active_defrag_running" => 0,
-        "lazyfree_pending_objects" => 0,
-        "lazyfreed_objects" => 0,
+        "lazyfree_pending_objects" => srv.lazyfree.as_ref().map_or(0, |lf| lf.pending()),
+        "lazyfreed_objects" => srv.lazyfree.as_ref().map_or(0, |lf| lf.freed()),
     );
 }
 

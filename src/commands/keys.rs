@@ -14,9 +14,10 @@ use crate::storage::glob::glob_match;
 /// `DEL key [key ...]` and `UNLINK key [key ...]` (memory is freed at once
 /// either way; there is no background thread).
 pub fn del(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let lazy = args.is(0, "unlink") || srv.config.lazyfree_lazy_user_del;
     let mut n = 0;
     for key in args.iter().skip(1) {
-        if srv.db_delete(c.db, key) {
+        if srv.db_delete_lazy(c.db, key, lazy) {
             srv.notify_keyspace_event(event::GENERIC, "del", c.db, key);
             n += 1;
         }

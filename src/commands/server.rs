@@ -13,20 +13,21 @@ pub fn dbsize(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// Checks FLUSHDB/FLUSHALL's optional `SYNC|ASYNC`. Both free memory at once
-/// here: there is no background thread, and the keyspace frees quickly.
-fn flush_mode(args: &Args) -> CmdResult {
+/// FLUSHDB/FLUSHALL's optional `SYNC|ASYNC`: whether the keys are freed
+/// off the loop (without either, as `lazyfree-lazy-user-flush` says).
+fn flush_mode(srv: &Server, args: &Args) -> Result<bool, CmdError> {
     match args.len() {
-        1 => Ok(()),
-        2 if args.is(1, "sync") || args.is(1, "async") => Ok(()),
+        1 => Ok(srv.config.lazyfree_lazy_user_flush),
+        2 if args.is(1, "sync") => Ok(false),
+        2 if args.is(1, "async") => Ok(true),
         _ => Err(CmdError::Syntax),
     }
 }
 
 /// `FLUSHDB [ASYNC|SYNC]`
 pub fn flushdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    flush_mode(args)?;
-    srv.dirty += srv.flush_db(c.db) as u64;
+    let lazy = flush_mode(srv, args)?;
+    srv.dirty += srv.flush_db_lazy(c.db, lazy) as u64;
     srv.tracking_invalidate_all();
     srv.propagator.force();
     c.reply.ok();
@@ -35,8 +36,10 @@ pub fn flushdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// `FLUSHALL [ASYNC|SYNC]`
 pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    flush_mode(args)?;
-    let removed: usize = (0..srv.db_count()).map(|db| srv.flush_db(db)).sum();
+    let lazy = flush_mode(srv, args)?;
+    let removed: usize = (0..srv.db_count())
+        .map(|db| srv.flush_db_lazy(db, lazy))
+        .sum();
     srv.dirty += removed as u64;
     srv.tracking_invalidate_all();
     srv.propagator.force();

@@ -97,7 +97,10 @@ impl Server {
 
     /// Memory the limit ignores: what waits in the AOF buffer.
     pub fn memory_not_counted_for_evict(&self) -> usize {
-        self.aof.writer.as_ref().map_or(0, |w| w.buffered())
+        // Evicted values still being freed are gone as far as the limit
+        // goes: counting them would evict more keys for the same bytes.
+        let freeing = self.lazyfree.as_ref().map_or(0, |lf| lf.pending_bytes());
+        self.aof.writer.as_ref().map_or(0, |w| w.buffered()) + freeing as usize
     }
 
     /// Evicts keys until memory is within the limit, the policy finds
@@ -161,7 +164,11 @@ impl Server {
     fn evict_key(&mut self, db: usize, id: Id) {
         let key = self.dbs[db].key(id).clone();
         let started = Instant::now();
-        drop(self.delete_id(db, id));
+        let value = self.delete_id(db, id);
+        match &self.lazyfree {
+            Some(lf) if self.config.lazyfree_lazy_eviction => lf.free_counted(value),
+            _ => drop(value),
+        }
         self.latency_sample("eviction-del", started.elapsed().as_millis() as u64);
         self.evict.evicted_keys += 1;
         self.notify_keyspace_event(NOTIFY_EVICTED, "evicted", db, key.as_slice());

@@ -285,10 +285,18 @@ impl Server {
     }
 
     /// Deletes a key if it is live; true if it was (Redis's `dbDelete`).
+    /// A big value is freed off the loop under `lazyfree-lazy-server-del`.
     pub fn db_delete(&mut self, db: usize, key: &[u8]) -> bool {
+        self.db_delete_lazy(db, key, self.config.lazyfree_lazy_server_del)
+    }
+
+    /// [`db_delete`](Self::db_delete), freeing a big value off the loop
+    /// when `lazy` (UNLINK, DEL under `lazyfree-lazy-user-del`).
+    pub fn db_delete_lazy(&mut self, db: usize, key: &[u8], lazy: bool) -> bool {
         match self.find_live(db, key) {
             Some(id) => {
-                self.delete_id(db, id);
+                let value = self.delete_id(db, id);
+                self.dbs[db].free(value, lazy);
                 true
             }
             None => false,
@@ -345,8 +353,27 @@ impl Server {
 
     /// Empties a database, returning how many keys it held.
     pub fn flush_db(&mut self, db: usize) -> usize {
+        self.flush_db_lazy(db, false)
+    }
+
+    /// [`flush_db`](Self::flush_db), the table freed off the loop when `lazy`
+    /// (FLUSHDB ASYNC).
+    pub fn flush_db_lazy(&mut self, db: usize, lazy: bool) -> usize {
         self.signal_flushed_db(db);
-        self.dbs[db].clear()
+        self.dbs[db].clear_with(lazy)
+    }
+
+    /// Gives every database the freeing thread and the `lazyfree-lazy-*`
+    /// settings it applies by itself (expiry, overwrites); at start and
+    /// when those settings change.
+    pub fn sync_lazy_free(&mut self) {
+        let (expire, server_del) = (
+            self.config.lazyfree_lazy_expire,
+            self.config.lazyfree_lazy_server_del,
+        );
+        for db in &mut self.dbs {
+            db.set_lazy_free(self.lazyfree.clone(), expire, server_del);
+        }
     }
 
     /// Exchanges two databases (SWAPDB).

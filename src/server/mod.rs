@@ -178,6 +178,8 @@ pub struct Server {
     pub debug: DebugSwitches,
     /// MIGRATE's open connections to other servers.
     pub migrate: migrate::MigrateCache,
+    /// The thread big values are freed on (none if it could not start).
+    pub lazyfree: Option<crate::storage::lazyfree::LazyFree>,
     pub(crate) poll: Poll,
     pub(crate) listeners: Listeners,
     /// Clients with output to flush before the next poll.
@@ -230,6 +232,7 @@ impl Server {
             startup_memory: memory::used(),
             debug: DebugSwitches::default(),
             migrate: migrate::MigrateCache::default(),
+            lazyfree: crate::storage::lazyfree::LazyFree::start(),
             poll,
             listeners,
             pending_writes: Vec::new(),
@@ -239,6 +242,7 @@ impl Server {
             config,
         };
         server.sync_expired_events();
+        server.sync_lazy_free();
         Ok(server)
     }
 
@@ -269,6 +273,7 @@ impl Server {
         match name {
             "loglevel" => log::set_max_level(logging::filter(self.config.loglevel)),
             "hz" | "dynamic-hz" => self.adapt_hz(),
+            "lazyfree-lazy-expire" | "lazyfree-lazy-server-del" => self.sync_lazy_free(),
             "crash-log-enabled" => {
                 crash::set_fatal_handlers(self.config.flag(name) == Some(true));
             }
@@ -382,6 +387,9 @@ impl Server {
         self.expire.time_cap_reached = 0;
         self.expire.cpu_us = 0;
         self.expire.stale_perc = 0.0;
+        if let Some(lf) = &self.lazyfree {
+            lf.reset_stats();
+        }
         self.evict.reset_stats();
     }
 

@@ -11,6 +11,7 @@
 //! the rest by sampling (active expiry, see `active_expire`).
 
 use super::dict::{Dict, Id, Meta, Vacant};
+use super::lazyfree::LazyFree;
 use super::value::{Bytes, Value};
 
 /// A database of keys to values.
@@ -33,6 +34,11 @@ pub struct Db {
     pub expired_events: Vec<Bytes>,
     /// Running estimate of the mean TTL left, in ms, as Redis reports `avg_ttl`.
     avg_ttl: u64,
+    /// Where big values are freed, and which deletions send them there
+    /// (`lazyfree-lazy-expire`, `lazyfree-lazy-server-del`).
+    lazy: Option<LazyFree>,
+    lazy_expire: bool,
+    lazy_server_del: bool,
 }
 
 /// What one active-expiry pass over a database did.
@@ -45,6 +51,32 @@ pub struct ExpirePass {
 impl Db {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sets the freeing thread and the deletions that use it.
+    pub fn set_lazy_free(&mut self, lazy: Option<LazyFree>, expire: bool, server_del: bool) {
+        self.lazy = lazy;
+        self.lazy_expire = expire;
+        self.lazy_server_del = server_del;
+    }
+
+    /// Frees a value taken out of this database, on the freeing thread when
+    /// `lazy` and it is big enough to be worth it.
+    pub fn free(&self, value: Value, lazy: bool) {
+        match &self.lazy {
+            Some(lf) if lazy => lf.free(value),
+            _ => drop(value),
+        }
+    }
+
+    /// The freeing thread, if there is one.
+    pub fn lazy_free(&self) -> Option<&LazyFree> {
+        self.lazy.as_ref()
+    }
+
+    /// A deletion's value freed as `lazyfree-lazy-server-del` says.
+    pub fn free_deleted(&self, value: Value) {
+        self.free(value, self.lazy_server_del);
     }
 
     pub fn len(&self) -> usize {
@@ -121,7 +153,8 @@ impl Db {
     /// Deletes an entry whose time has come: counted, and logged for
     /// propagation when that is on.
     pub fn expire_entry(&mut self, id: Id) {
-        let (key, _, _) = self.take(id);
+        let (key, value, _) = self.take(id);
+        self.free(value, self.lazy_expire);
         self.expired += 1;
         if self.record_expired_events {
             self.expired_events.push(key.clone());
@@ -202,7 +235,8 @@ impl Db {
     /// Replaces the value of an existing entry; unless `keep_ttl`, its
     /// expiry is removed, as SET does.
     pub fn overwrite(&mut self, id: Id, value: Value, keep_ttl: bool, clock: u32) {
-        *self.dict.value_mut(id) = value;
+        let old = std::mem::replace(self.dict.value_mut(id), value);
+        self.free_deleted(old);
         if !keep_ttl {
             self.persist(id);
         }
@@ -281,6 +315,22 @@ impl Db {
     /// Makes room for `n` keys in one step (see [`Dict::reserve`]).
     pub fn reserve(&mut self, n: usize) {
         self.dict.reserve(n);
+    }
+
+    /// Removes every key, returning how many there were; with `lazy` and a
+    /// freeing thread, the table is freed there, whatever its size.
+    pub fn clear_with(&mut self, lazy: bool) -> usize {
+        match &self.lazy {
+            Some(lf) if lazy => {
+                let n = self.dict.len();
+                let table = std::mem::take(&mut self.dict);
+                lf.free_table(Box::new(table), n as u64);
+                self.volatile = Vec::new();
+                self.avg_ttl = 0;
+                n
+            }
+            _ => self.clear(),
+        }
     }
 
     /// Removes every key, returning how many there were.

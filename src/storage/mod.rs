@@ -11,6 +11,7 @@ pub mod glob;
 pub mod hash;
 pub mod hyperloglog;
 pub mod intset;
+pub mod lazyfree;
 pub mod listpack;
 pub mod pqsort;
 pub mod quicklist;

@@ -245,6 +245,19 @@ impl Value {
         }
     }
 
+    /// How many allocations freeing the value takes, as Redis's
+    /// `lazyfreeGetFreeEffort` counts them: a list's nodes, a table's
+    /// entries, a skiplist's members; 1 for anything in one piece.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::List(l) => l.stats().nodes,
+            Value::Hash(Hash::Table(t)) => t.len(),
+            Value::Set(Set::Table(t)) => t.len(),
+            Value::ZSet(z @ ZSet::Skiplist(_)) => z.len(),
+            _ => 1,
+        }
+    }
+
     /// A copy as COPY makes it.
     pub fn duplicate(&self) -> Value {
         match self {
