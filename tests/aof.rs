@@ -805,6 +805,23 @@ fn timestamp_annotations_match_redis() {
         "{:?}",
         seen[0]
     );
+    // An RDB base carries no annotation, so even a write in the second the
+    // server started in opens the incremental file with one.
+    let mut seen = Vec::new();
+    for flavor in [Flavor::Redis, Flavor::Ferrodis] {
+        let dir = Scratch(temp_dir("aof-ts-rdb"));
+        let opts = ["--aof-timestamp-enabled", "yes", "--appendfsync", "always"];
+        let mut server = start_in(flavor, &dir.0, &opts);
+        server.conn().call(&["SET", "a", "1"]);
+        let first = fs::read(dir.0.join("appendonlydir/appendonly.aof.1.incr.aof")).unwrap();
+        stop(&mut server);
+        seen.push(mask(first));
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert!(
+        seen[0].starts_with("#TS:<secs>\r\n*2\r\n$6\r\nSELECT"),
+        "{seen:?}"
+    );
 }
 
 /// Breaks a copied data directory.
@@ -981,4 +998,35 @@ fn flushes_of_empty_databases_are_written() {
         seen.push(fs::read(dir.0.join("appendonlydir/appendonly.aof.1.incr.aof")).unwrap());
     }
     assert_eq!(escape(&seen[1]), escape(&seen[0]));
+}
+
+/// Under `appendfsync always` a reply never goes out before its write is
+/// in the file, even when writing the file is slow (DEBUG AOF-FLUSH-SLEEP
+/// widens the window): the file already holds every acknowledged write.
+#[test]
+fn always_replies_only_after_the_write_is_in_the_file() {
+    let opts = [
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--enable-debug-command",
+        "yes",
+    ];
+    on_both(&opts, |srv| {
+        let mut c = srv.conn();
+        assert_eq!(c.call(&["DEBUG", "AOF-FLUSH-SLEEP", "100000"]), b"+OK\r\n");
+        let mut other = srv.conn();
+        for i in 0..3 {
+            let key = format!("slow:{i}");
+            other.cmd(&["SET", &format!("other:{i}"), "v"]);
+            assert_eq!(c.call(&["SET", &key, "v"]), b"+OK\r\n");
+            assert!(
+                srv.incremental_aof().contains(&key),
+                "{key} acknowledged before written"
+            );
+            assert_eq!(other.read_reply(), b"+OK\r\n");
+            assert!(srv.incremental_aof().contains(&format!("other:{i}")));
+        }
+    });
 }

@@ -405,8 +405,11 @@ impl Server {
                     format!("Error writing the AOF base file {name}: {}", strerror(&e))
                 })?;
             log::info!("Creating AOF base file {name} on server start");
-            // The base's annotation covers writes in the same second.
-            self.aof.last_timestamp = self.clock.now_ms / 1000;
+            // An AOF base's annotation covers writes in the same second; an
+            // RDB base has none, so the first write is annotated.
+            if !self.preamble() {
+                self.aof.last_timestamp = self.clock.now_ms / 1000;
+            }
         }
         let (name, verb) = match self.aof.manifest.incrs.last() {
             Some(last) => (last.name.clone(), "Opening"),
