@@ -623,3 +623,26 @@ fn a_half_closed_connection_is_answered_then_closed() {
         ));
     });
 }
+
+/// A client's query buffer is given back once it has been idle for a while
+/// with room to spare, and its arguments once its command is done: what
+/// CLIENT LIST shows for another client, on both servers.
+#[test]
+fn idle_clients_give_their_buffers_back() {
+    on_both(&[], |srv| {
+        let mut writer = srv.conn();
+        let mut watcher = srv.conn();
+        let id = client_field(&writer.call_parsed(&["CLIENT", "INFO"]), "id");
+        let value = "x".repeat(20_000);
+        assert_eq!(writer.call(&["SET", "k", &value]), b"+OK\r\n");
+        let line = |watcher: &mut Conn| watcher.call_parsed(&["CLIENT", "LIST", "ID", &id]);
+        let after = line(&mut watcher);
+        assert_eq!(client_field(&after, "argv-mem"), "0");
+        assert_eq!(client_field(&after, "qbuf"), "0");
+        assert_ne!(client_field(&after, "qbuf-free"), "0");
+        assert!(crate::util::keyspace::wait_until(
+            std::time::Duration::from_secs(10),
+            || client_field(&line(&mut watcher), "qbuf-free") == "0"
+        ));
+    });
+}

@@ -940,6 +940,11 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     if outermost {
         srv.tracking_leave(client, reply_mark);
     }
+    // The arguments are let go once the command is done (a blocked one
+    // keeps them), which is what `argv-mem` reports.
+    if !client.blocked {
+        client.argv_mem = 0;
+    }
 }
 
 /// Propagates a command that changed data, in the form its handler asked

@@ -133,10 +133,12 @@ impl QueryBuf {
         }
     }
 
-    /// Gives back memory after a large request, as Redis's query buffer resize does.
+    /// An idle client's buffer down to what it holds, as Redis's query
+    /// buffer resize does once more than 4 KB of it is unused.
     pub fn shrink_if_idle(&mut self) {
-        if self.end == 0 && self.data.len() > 4 * READ_CHUNK {
-            self.data = Vec::new();
+        if self.data.len() - self.end > 4 * 1024 {
+            self.data.truncate(self.end);
+            self.data.shrink_to_fit();
         }
     }
 }
