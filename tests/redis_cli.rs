@@ -125,3 +125,55 @@ fn password_option() {
         ],
     );
 }
+
+/// The summary `--bigkeys` and `--memkeys` print: the biggest key of each
+/// type and the per-type counts. `--bigkeys` sizes are element counts and
+/// must be equal; `--memkeys` sizes are each server's own bytes, so only
+/// the key names and counts are compared.
+#[test]
+fn bigkeys_and_memkeys_summaries() {
+    let pair = Pair::start();
+    for srv in [&pair.redis, &pair.ferrodis] {
+        let mut c = srv.conn();
+        c.call(&["SET", "short", "0123456789"]);
+        c.call(&["SET", "long", &"x".repeat(100)]);
+        c.call(&["RPUSH", "list", "a", "b", "c", "d", "e"]);
+        c.call(&["HSET", "hash", "a", "1", "b", "2"]);
+        c.call(&["SADD", "set", "1", "2", "3"]);
+        c.call(&["ZADD", "zset", "1", "a", "2", "b", "3", "c", "4", "d"]);
+    }
+    let summary = |port: u16, mode: &str| -> Vec<String> {
+        let out = stdout(&redis_cli(port, &[mode]));
+        out.lines()
+            .filter(|l| l.starts_with("Biggest") || l.contains(" of keys, avg size "))
+            .map(|l| {
+                if mode == "--memkeys" {
+                    l.chars()
+                        .map(|ch| if ch.is_ascii_digit() { 'N' } else { ch })
+                        .collect()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect()
+    };
+    for mode in ["--bigkeys", "--memkeys"] {
+        let theirs = summary(pair.redis.port, mode);
+        let ours = summary(pair.ferrodis.port, mode);
+        assert_eq!(theirs.len(), 11, "{mode}: {theirs:?}");
+        assert_eq!(ours, theirs, "{mode}");
+    }
+}
+
+/// `--latency` in raw mode samples for a second and prints one line of
+/// min, max, average and count.
+#[test]
+fn latency_mode() {
+    let pair = Pair::start();
+    for srv in [&pair.redis, &pair.ferrodis] {
+        let line = stdout(&redis_cli(srv.port, &["--latency", "--raw"]));
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(fields.len(), 4, "--latency --raw: {line:?}");
+        assert!(fields[3].parse::<u64>().is_ok_and(|n| n > 0), "{line:?}");
+    }
+}
