@@ -14,6 +14,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::protocol::parser::parse_i64_strict;
 use crate::storage::glob::glob_match;
 
 /// The version printed in the fatal config error header.
@@ -2330,89 +2331,12 @@ fn trim(line: &[u8]) -> &[u8] {
     &line[start..end.max(start)]
 }
 
-/// Redis's `sdssplitargs`: whitespace separated words, `"..."` with C-like
-/// escapes (`\xHH`, `\n`, `\r`, `\t`, `\b`, `\a`, `\\`, `\"`), `'...'` with
-/// only `\'`; a closing quote must be followed by whitespace or the end.
-/// `None` on unbalanced quotes.
+/// Redis's `sdssplitargs` (see [`crate::protocol::parser::split_args`]),
+/// each argument its own vector; `None` on unbalanced quotes.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    // The C version stops at a NUL byte.
-    let line = match line.iter().position(|&c| c == 0) {
-        Some(n) => &line[..n],
-        None => line,
-    };
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    let mut args = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < line.len() && is_space(line[i]) {
-            i += 1;
-        }
-        if i >= line.len() {
-            return Some(args);
-        }
-        let (mut in_dq, mut in_sq) = (false, false);
-        let mut cur = Vec::new();
-        loop {
-            let c = at(i);
-            if in_dq {
-                if c == 0 {
-                    return None;
-                }
-                if c == b'\\'
-                    && at(i + 1) == b'x'
-                    && at(i + 2).is_ascii_hexdigit()
-                    && at(i + 3).is_ascii_hexdigit()
-                {
-                    let hex = |h: u8| (h as char).to_digit(16).unwrap_or(0) as u8;
-                    cur.push(hex(at(i + 2)) * 16 + hex(at(i + 3)));
-                    i += 3;
-                } else if c == b'\\' && at(i + 1) != 0 {
-                    i += 1;
-                    cur.push(match at(i) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    if at(i + 1) != 0 && !is_space(at(i + 1)) {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                } else {
-                    cur.push(c);
-                }
-            } else if in_sq {
-                if c == 0 {
-                    return None;
-                }
-                if c == b'\\' && at(i + 1) == b'\'' {
-                    i += 1;
-                    cur.push(b'\'');
-                } else if c == b'\'' {
-                    if at(i + 1) != 0 && !is_space(at(i + 1)) {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                } else {
-                    cur.push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
-                    b'"' => in_dq = true,
-                    b'\'' => in_sq = true,
-                    _ => cur.push(c),
-                }
-            }
-            i += 1;
-        }
-        args.push(cur);
-    }
+    let (mut out, mut ranges) = (Vec::new(), Vec::new());
+    crate::protocol::parser::split_args(line, &mut out, &mut ranges).ok()?;
+    Some(ranges.into_iter().map(|r| out[r].to_vec()).collect())
 }
 
 /// Redis's `sdscatrepr`: a double-quoted, escaped rendering.
@@ -2433,39 +2357,6 @@ pub fn repr(s: &[u8]) -> Vec<u8> {
     }
     out.push(b'"');
     out
-}
-
-/// Redis's strict `string2ll`: optional `-`, no `+`, no leading zeros, no
-/// spaces, no overflow.
-fn string2ll(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match s[0] {
-        b'-' => (true, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty()
-        || !(b'1'..=b'9').contains(&digits[0])
-        || !digits.iter().all(u8::is_ascii_digit)
-    {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    if neg {
-        if v > i64::MAX as u64 + 1 {
-            return None;
-        }
-        Some((v as i64).wrapping_neg())
-    } else {
-        i64::try_from(v).ok()
-    }
 }
 
 /// C `strtoll(s, &end, 10)`: leading whitespace and sign allowed, saturates
@@ -2530,7 +2421,7 @@ fn parse_number(arg: &[u8], min: i64, max: i64, unsigned: bool, fmt: u8) -> Resu
         parsed = memtoull(arg).map(|v| v as i64);
     }
     if parsed.is_none() && fmt & PCT != 0 && arg.len() > 1 && arg.last() == Some(&b'%') {
-        if let Some(v) = string2ll(&arg[..arg.len() - 1]).filter(|v| *v >= 0) {
+        if let Some(v) = parse_i64_strict(&arg[..arg.len() - 1]).filter(|v| *v >= 0) {
             // Percentages are stored negated.
             parsed = Some(-v);
         }
@@ -2539,7 +2430,7 @@ fn parse_number(arg: &[u8], min: i64, max: i64, unsigned: bool, fmt: u8) -> Resu
         parsed = parse_octal(arg);
     }
     if parsed.is_none() && fmt == 0 {
-        parsed = string2ll(arg);
+        parsed = parse_i64_strict(arg);
     }
     let Some(v) = parsed else {
         return Err(if fmt & MEM != 0 && fmt & PCT != 0 {
@@ -3265,10 +3156,10 @@ mod tests {
 
     #[test]
     fn integers_and_bools() {
-        assert_eq!(string2ll(b"0"), Some(0));
-        assert_eq!(string2ll(b"-15"), Some(-15));
-        assert_eq!(string2ll(b"9223372036854775807"), Some(i64::MAX));
-        assert_eq!(string2ll(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64_strict(b"0"), Some(0));
+        assert_eq!(parse_i64_strict(b"-15"), Some(-15));
+        assert_eq!(parse_i64_strict(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64_strict(b"-9223372036854775808"), Some(i64::MIN));
         for bad in [
             &b""[..],
             b"-0",
@@ -3279,7 +3170,7 @@ mod tests {
             b"9223372036854775808",
             b"-",
         ] {
-            assert_eq!(string2ll(bad), None);
+            assert_eq!(parse_i64_strict(bad), None);
         }
         assert_eq!(strtoll(b" +12"), (12, true));
         assert_eq!(strtoll(b"12x"), (12, false));
