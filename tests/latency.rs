@@ -182,3 +182,50 @@ fn latency_tracking_configs() {
         );
     });
 }
+
+/// LATENCY GRAPH's text with the measured milliseconds and the ages in
+/// the labels masked (they depend on timing); the columns' heights,
+/// drawn from values far apart, and the layout must match.
+fn graph_shape(r: &Reply) -> String {
+    let text = r.text();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let digits = |l: &str| -> String {
+        l.chars()
+            .map(|ch| if ch.is_ascii_digit() { 'N' } else { ch })
+            .collect()
+    };
+    if let Some(header) = lines.first_mut() {
+        *header = digits(header);
+    }
+    // Rows after the blank one under the graph are the labels.
+    if let Some(blank) = lines.iter().skip(2).position(|l| l.trim().is_empty()) {
+        for l in lines.iter_mut().skip(blank + 3) {
+            *l = digits(l);
+        }
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn graph_of_an_event() {
+    let mut pair = Pair::start_with(&["--enable-debug-command", "yes"]);
+    pair.scenario("latency graph", |srv, t| {
+        let mut c = srv.conn();
+        t.call(&mut c, &["LATENCY", "GRAPH", "command"]);
+        t.call(
+            &mut c,
+            &["CONFIG", "SET", "latency-monitor-threshold", "10"],
+        );
+        for secs in ["0.03", "0.3", "0.15"] {
+            t.call(&mut c, &["DEBUG", "SLEEP", secs]);
+            std::thread::sleep(std::time::Duration::from_millis(1000));
+        }
+        t.call_masked(
+            &mut c,
+            Mask::Custom(graph_shape),
+            &["LATENCY", "GRAPH", "command"],
+        );
+        t.call(&mut c, &["LATENCY", "GRAPH"]);
+        t.call(&mut c, &["LATENCY", "GRAPH", "nosuch"]);
+    });
+}

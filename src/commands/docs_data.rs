@@ -3209,6 +3209,17 @@ pub static DOCS: &[Doc] = &[
         args: &[],
     },
     Doc {
+        name: "latency|graph",
+        history: &[],
+        args: &[
+            Arg {
+                name: "event",
+                kind: "string",
+                ..ARG
+            },
+        ],
+    },
+    Doc {
         name: "latency|help",
         history: &[],
         args: &[],

@@ -1,13 +1,16 @@
-//! `LATENCY LATEST|HISTORY|RESET|HISTOGRAM|HELP`: the latency monitor's
-//! events (`server/latency_monitor.rs`) and the per-command histograms
-//! that `INFO latencystats` also reads.
+//! `LATENCY LATEST|HISTORY|GRAPH|RESET|HISTOGRAM|HELP`: the latency
+//! monitor's events (`server/latency_monitor.rs`) and the per-command
+//! histograms that `INFO latencystats` also reads.
 
-use super::{reply_help, Args, CmdResult, CommandId};
+use super::{reply_help, Args, CmdError, CmdResult, CommandId};
 use crate::server::client::Client;
 use crate::server::latency::Histogram;
+use crate::server::sparkline::{self, Sample};
 use crate::server::Server;
 
 const HELP: &[&str] = &[
+    "GRAPH <event>",
+    "    Return an ASCII latency graph for the <event> class.",
     "HISTORY <event>",
     "    Return time-latency samples for the <event> class.",
     "LATEST",
@@ -53,6 +56,61 @@ pub fn history(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.int(s.time as i64);
         c.reply.int(s.latency_ms as i64);
     }
+    Ok(())
+}
+
+/// Width of `LATENCY GRAPH` (`LATENCY_GRAPH_COLS`).
+const GRAPH_COLUMNS: usize = 80;
+/// Height of `LATENCY GRAPH`, in rows of three steps.
+const GRAPH_ROWS: usize = 4;
+
+/// `LATENCY GRAPH event`: its samples as a sparkline, each labelled with
+/// how long ago it was taken.
+pub fn graph(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let event = args.get(2);
+    let Some((name, series)) = srv
+        .latency_monitor
+        .events
+        .iter()
+        .find(|(e, _)| e.as_bytes() == event)
+    else {
+        return Err(CmdError::Message(
+            format!(
+                "ERR No samples available for event '{}'",
+                String::from_utf8_lossy(event)
+            )
+            .into(),
+        ));
+    };
+    let now = srv.clock.now_ms / 1000;
+    let samples: Vec<Sample> = series
+        .samples
+        .iter()
+        .map(|s| {
+            let ago = now.saturating_sub(s.time);
+            let label = match ago {
+                0..=59 => format!("{ago}s"),
+                60..=3599 => format!("{}m", ago / 60),
+                3600..=86399 => format!("{}h", ago / 3600),
+                _ => format!("{}d", ago / 86400),
+            };
+            Sample {
+                value: s.latency_ms as f64,
+                label,
+            }
+        })
+        .collect();
+    let (low, high) = series.samples.iter().fold((u64::MAX, 0), |(lo, hi), s| {
+        (lo.min(s.latency_ms), hi.max(s.latency_ms))
+    });
+    let mut text = format!(
+        "{name} - high {high} ms, low {} ms (all time high {} ms)\n{}\n",
+        if samples.is_empty() { 0 } else { low },
+        series.max_ms,
+        "-".repeat(GRAPH_COLUMNS)
+    );
+    text.push_str(&sparkline::render(&samples, GRAPH_COLUMNS, GRAPH_ROWS));
+    c.reply.verbatim(text.as_bytes());
     Ok(())
 }
 

@@ -1462,6 +1462,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         complexity: "Depends on subcommand.",
         subcommands: &[
             CommandSpec {
+                name: "latency|graph",
+                arity: 3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
+                summary: "Return a latency graph for the event.",
+                since: "2.8.13",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(latency::graph),
+                ..BASE
+            },
+            CommandSpec {
                 name: "latency|help",
                 arity: 2,
                 flags: flags::LOADING | flags::STALE,

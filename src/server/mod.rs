@@ -29,6 +29,7 @@ pub mod propagate;
 pub mod pubsub;
 pub mod signals;
 pub mod slowlog;
+pub mod sparkline;
 pub mod startup;
 pub mod stats;
 pub mod tracking;
