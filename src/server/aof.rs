@@ -24,7 +24,7 @@ use crate::commands::{self, Args, Lookup};
 use crate::config::{strerror, AppendFsync};
 use crate::persistence::aof::manifest::{FileInfo, FileKind, Manifest};
 use crate::persistence::aof::reader::{self, FileStatus, Replay, UnknownCommand};
-use crate::persistence::aof::writer::{FlushError, Writer};
+use crate::persistence::aof::writer::{FlushError, FlushTimes, Writer};
 use crate::persistence::aof::{self, rewrite};
 use crate::persistence::rdb::load;
 use crate::persistence::rdb::save::{self, SyncingFile};
@@ -503,7 +503,7 @@ impl Server {
         }
         writer.append(&bytes);
         match writer.flush(now, force, skip_fsync) {
-            Ok(()) => {
+            Ok(times) => {
                 // `everysec` may postpone the write while a sync runs.
                 if writer.buffered() == 0 {
                     self.aof.written = fed;
@@ -511,6 +511,7 @@ impl Server {
                 if self.aof.write_error.take().is_some() {
                     log::warn!("AOF write error looks solved, Redis can write again.");
                 }
+                self.sample_flush_latency(times);
             }
             Err(FlushError::Write(e)) if writer.policy != AppendFsync::Always => {
                 if self.aof.write_error.is_none() {
@@ -527,6 +528,25 @@ impl Server {
                 );
                 std::process::exit(1);
             }
+        }
+    }
+
+    /// The latency events of one flush, named as Redis names them: the
+    /// write by what it may have waited for, and `always`'s sync.
+    fn sample_flush_latency(&mut self, times: FlushTimes) {
+        if let Some((ms, pending_fsync)) = times.write {
+            let event = if pending_fsync {
+                "aof-write-pending-fsync"
+            } else if self.has_active_child() {
+                "aof-write-active-child"
+            } else {
+                "aof-write-alone"
+            };
+            self.latency_sample(event, ms);
+            self.latency_sample("aof-write", ms);
+        }
+        if let Some(ms) = times.fsync_always {
+            self.latency_sample("aof-fsync-always", ms);
         }
     }
 

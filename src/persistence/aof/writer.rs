@@ -14,6 +14,7 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::config::AppendFsync;
 
@@ -129,6 +130,16 @@ pub enum FlushError {
     Fsync(io::Error),
 }
 
+/// How long a flush spent writing and syncing, for the latency monitor.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FlushTimes {
+    /// Milliseconds the write took, if one happened, and whether a
+    /// background sync was running meanwhile.
+    pub write: Option<(u64, bool)>,
+    /// Milliseconds `always`'s sync took, if one happened.
+    pub fsync_always: Option<u64>,
+}
+
 /// The incremental file being appended to, and its buffer.
 #[derive(Debug)]
 pub struct Writer {
@@ -181,15 +192,21 @@ impl Writer {
     /// Writes the buffer and syncs as the policy says. `force` writes even
     /// while a background sync is slow (shutdown, file switches);
     /// `skip_fsync` is `no-appendfsync-on-rewrite` with a child running.
-    pub fn flush(&mut self, now_ms: u64, force: bool, skip_fsync: bool) -> Result<(), FlushError> {
+    pub fn flush(
+        &mut self,
+        now_ms: u64,
+        force: bool,
+        skip_fsync: bool,
+    ) -> Result<FlushTimes, FlushError> {
+        let mut times = FlushTimes::default();
         if !self.buf.is_empty() {
             if self.policy == AppendFsync::Everysec && !force && self.syncer.pending() > 0 {
                 match self.postponed_since {
                     None => {
                         self.postponed_since = Some(now_ms);
-                        return Ok(());
+                        return Ok(times);
                     }
-                    Some(t) if now_ms.saturating_sub(t) < MAX_POSTPONE_MS => return Ok(()),
+                    Some(t) if now_ms.saturating_sub(t) < MAX_POSTPONE_MS => return Ok(times),
                     Some(_) => {
                         self.delayed_fsync += 1;
                         log::info!("Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.");
@@ -197,14 +214,19 @@ impl Writer {
                 }
             }
             self.postponed_since = None;
+            let started = Instant::now();
             self.write_buffer().map_err(FlushError::Write)?;
+            let ms = started.elapsed().as_millis() as u64;
+            times.write = Some((ms, self.syncer.pending() > 0));
         }
         if !self.unsynced || skip_fsync {
-            return Ok(());
+            return Ok(times);
         }
         match self.policy {
             AppendFsync::Always => {
+                let started = Instant::now();
                 self.file.sync_data().map_err(FlushError::Fsync)?;
+                times.fsync_always = Some(started.elapsed().as_millis() as u64);
                 self.synced(now_ms);
             }
             AppendFsync::Everysec
@@ -220,7 +242,7 @@ impl Writer {
             }
             _ => {}
         }
-        Ok(())
+        Ok(times)
     }
 
     fn synced(&mut self, now_ms: u64) {
@@ -293,7 +315,8 @@ mod tests {
         let (mut w, path) = writer("always", AppendFsync::Always);
         w.append(b"*1\r\n$4\r\nPING\r\n");
         assert_eq!(w.buffered(), 14);
-        w.flush(0, false, false).unwrap();
+        let times = w.flush(0, false, false).unwrap();
+        assert!(times.write.is_some() && times.fsync_always.is_some());
         assert_eq!(w.buffered(), 0);
         assert_eq!(w.size(), 14);
         assert!(!w.unsynced);
