@@ -5,7 +5,8 @@
 //!
 //! Samples are taken where Redis takes them: `command` and `fast-command`
 //! after each call, `expire-cycle` after an active expiry cycle, `fork`
-//! after forking a snapshot or rewrite child.
+//! after forking a snapshot or rewrite child, `eviction-*` around
+//! evictions, the `aof-*` events around each AOF write and sync.
 
 /// Samples kept per event (`LATENCY_TS_LEN`).
 const HISTORY_LEN: usize = 160;
