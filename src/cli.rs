@@ -27,7 +27,11 @@ fn usage() -> String {
 
 /// Runs the server as the command line asks; the process's exit status.
 pub fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<String> = crate::server::proctitle::args()
+        .into_iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let mut opts = getopts::Options::new();
     opts.optflag("v", "version", "print the version and exit");
     opts.optflag("h", "help", "print usage and exit");

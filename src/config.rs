@@ -1543,7 +1543,8 @@ impl Config {
         }
     }
 
-    fn text(&self, name: &str) -> String {
+    /// A string parameter's value (empty when unset).
+    pub fn text(&self, name: &str) -> String {
         match self.value(name) {
             Some(Value::Str(Some(s))) => String::from_utf8_lossy(s).into_owned(),
             _ => String::new(),

@@ -566,3 +566,61 @@ fn listening_nowhere_and_empty_bind() {
         assert_eq!(srv.conn().call(&["PING"]), b"+PONG\r\n");
     });
 }
+
+/// `/proc/<pid>/cmdline` as `ps` shows it: the command line's memory
+/// holding the expanded `proc-title-template`, NUL-padded.
+fn proc_title(pid: u32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+    String::from_utf8_lossy(&raw[..end]).into_owned()
+}
+
+/// The process title after the program's name: the address Redis shows,
+/// a new template at once, and the snapshot child's own title.
+#[test]
+fn process_titles_match_redis() {
+    let titles = std::cell::RefCell::new(Vec::new());
+    on_both(&["--enable-debug-command", "yes"], |srv| {
+        let port = srv.port.to_string();
+        let mut seen = Vec::new();
+        let title = proc_title(srv.pid());
+        let (program, rest) = title.split_once(' ').expect("a title with an address");
+        assert!(!program.is_empty());
+        seen.push(rest.replace(&port, "PORT"));
+        let mut c = srv.conn();
+        c.call(&[
+            "CONFIG",
+            "SET",
+            "proc-title-template",
+            "{title} {port} [{unixsocket}] x",
+        ]);
+        seen.push(
+            proc_title(srv.pid())
+                .replace(program, "PROGRAM")
+                .replace(&port, "PORT"),
+        );
+        c.call(&["DEBUG", "POPULATE", "1000"]);
+        c.call(&["CONFIG", "SET", "rdb-key-save-delay", "10000"]);
+        c.call(&["BGSAVE"]);
+        let child =
+            crate::util::keyspace::info_field(&mut c, "persistence", "rdb_bgsave_in_progress");
+        assert_eq!(child.as_deref(), Some("1"));
+        let children =
+            std::fs::read_to_string(format!("/proc/{}/task/{}/children", srv.pid(), srv.pid()))
+                .unwrap_or_default();
+        let child_pid: u32 = children
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the snapshot child");
+        // The child sets its title as soon as it runs.
+        crate::util::keyspace::wait_until(std::time::Duration::from_secs(2), || {
+            proc_title(child_pid).starts_with("redis-rdb-bgsave")
+        });
+        seen.push(proc_title(child_pid).replace(&port, "PORT"));
+        c.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+        titles.borrow_mut().push(seen);
+    });
+    let titles = titles.into_inner();
+    assert_eq!(titles[0], titles[1], "redis, then ferrodis");
+}

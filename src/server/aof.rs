@@ -648,7 +648,7 @@ impl Server {
             return Err(RewriteError::Failed);
         }
         self.aof.rewrites += 1;
-        let pid = match self.fork_child(Server::write_rewrite_file) {
+        let pid = match self.fork_child("redis-aof-rewrite", Server::write_rewrite_file) {
             Ok(pid) => pid,
             Err(e) => {
                 log::warn!(

@@ -25,6 +25,7 @@ pub mod net;
 pub mod os_tuning;
 pub mod output_limits;
 pub mod persistence;
+pub mod proctitle;
 pub mod propagate;
 pub mod pubsub;
 pub mod signals;
@@ -275,6 +276,8 @@ impl Server {
             "loglevel" => log::set_max_level(logging::filter(self.config.loglevel)),
             "hz" | "dynamic-hz" => self.adapt_hz(),
             "lazyfree-lazy-expire" | "lazyfree-lazy-server-del" => self.sync_lazy_free(),
+            // As Redis: a new template applies at once, whatever set-proc-title says.
+            "proc-title-template" => proctitle::set(&self.config, None),
             "crash-log-enabled" => {
                 crash::set_fatal_handlers(self.config.flag(name) == Some(true));
             }

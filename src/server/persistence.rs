@@ -178,7 +178,7 @@ impl Server {
         self.persistence.saves += 1;
         self.persistence.dirty_before_bgsave = self.dirty;
         self.persistence.last_bgsave_try = self.now_secs();
-        let pid = match self.fork_child(Server::write_snapshot) {
+        let pid = match self.fork_child("redis-rdb-bgsave", Server::write_snapshot) {
             Ok(pid) => pid,
             Err(e) => {
                 self.persistence.last_bgsave_ok = false;
@@ -199,19 +199,27 @@ impl Server {
 
     /// Forks a child whose whole life is `work`, reported through its exit
     /// code (0 when `work` succeeds); counts the fork for `INFO`.
-    pub(crate) fn fork_child(&mut self, work: fn(&Server) -> bool) -> std::io::Result<libc::pid_t> {
+    pub(crate) fn fork_child(
+        &mut self,
+        title: &str,
+        work: fn(&Server) -> bool,
+    ) -> std::io::Result<libc::pid_t> {
         let started = Instant::now();
         // SAFETY: getpid cannot fail.
         let parent = unsafe { libc::getpid() };
-        // SAFETY: the child gets a copy of the loop's thread only. The one
-        // other thread (the AOF's background fsync) holds no lock the child
-        // takes: the child only reads the keyspace, writes its own file and
-        // leaves with `_exit`, running no destructors.
+        // SAFETY: the child gets a copy of the loop's thread only. The other
+        // threads (the AOF's background fsync, lazy free) hold no lock the
+        // child takes but the allocator's, which glibc resets across fork:
+        // the child only reads the keyspace, writes its own file and leaves
+        // with `_exit`, running no destructors.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
             die_with_parent(parent);
             self.persistence.parent = Some(parent);
             self.enter_child();
+            if self.config.flag("set-proc-title") == Some(true) {
+                super::proctitle::set(&self.config, Some(title));
+            }
             let code = if work(self) { 0 } else { 1 };
             // SAFETY: `_exit` ends the process without unwinding or running
             // the parent's destructors (which would flush or close shared state).

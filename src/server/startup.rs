@@ -35,12 +35,13 @@ pub fn start(mut config: Config) -> Result<(), String> {
         std::process::id()
     );
     // Redis words it by whether it was given any argument at all.
-    if std::env::args().len() > 1 {
+    let args = super::proctitle::args();
+    if args.len() > 1 {
         log::warn!("Configuration loaded");
     } else {
         log::warn!(
             "Warning: no config file specified, using the default config. In order to specify a config file use {} /path/to/redis.conf",
-            std::env::args().next().unwrap_or_default()
+            args.first().map(|a| a.to_string_lossy()).unwrap_or_default()
         );
     }
     // From here on the server is being initialised: its lines carry `M`.
@@ -48,6 +49,9 @@ pub fn start(mut config: Config) -> Result<(), String> {
     adjust_open_files(&mut config);
     log::info!("monotonic clock: POSIX clock_gettime");
     let mut srv = Server::new(config).map_err(|e| e.to_string())?;
+    if srv.config.flag("set-proc-title") == Some(true) {
+        super::proctitle::set(&srv.config, None);
+    }
     write_pidfile(&srv.config.pidfile);
     signals::install();
     // The logo when asked for, or when logging to a terminal, as Redis shows it.
@@ -264,7 +268,7 @@ impl Server {
         self.listeners.close(self.poll.registry());
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         let err = std::process::Command::new(&self.executable)
-            .args(std::env::args_os().skip(1))
+            .args(super::proctitle::args().into_iter().skip(1))
             .exec();
         log::warn!("Can't restart: {err}");
         std::process::exit(1);
