@@ -464,7 +464,7 @@ impl Stream {
 
     /// The ID XADD gives a new entry asked for as `new_id` at `now_ms`
     /// (Redis's `streamAppendItem`, before it stores anything).
-    fn next_id(&self, new_id: NewId, now_ms: u64) -> Result<StreamId, AddError> {
+    pub fn next_id(&self, new_id: NewId, now_ms: u64) -> Result<StreamId, AddError> {
         let id = match new_id {
             NewId::Exact(id) => id,
             NewId::Ms(ms) if ms == self.last_id.ms => {
