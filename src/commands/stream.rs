@@ -308,10 +308,16 @@ pub fn xadd(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
                 "ERR The stream has exhausted the last possible ID, unable to add more items",
             ));
         }
-        if s.next_id(new_id, now).is_err() {
-            return Err(err(
-                "ERR The ID specified in XADD is equal or smaller than the target stream top item",
-            ));
+        match s.next_id(new_id, now) {
+            Err(AddError::SeqExhausted) => {
+                return Err(err("ERR Elements are too large to be stored"));
+            }
+            Err(_) => {
+                return Err(err(
+                    "ERR The ID specified in XADD is equal or smaller than the target stream top item",
+                ));
+            }
+            Ok(_) => {}
         }
     }
     let limits = node_limits(srv);
@@ -325,7 +331,9 @@ pub fn xadd(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             Err(AddError::IdTooSmall) => return Err(err(
                 "ERR The ID specified in XADD is equal or smaller than the target stream top item",
             )),
-            Err(AddError::TooLarge) => return Err(err("ERR Elements are too large to be stored")),
+            Err(AddError::TooLarge | AddError::SeqExhausted) => {
+                return Err(err("ERR Elements are too large to be stored"))
+            }
         };
     let trimmed = a.spec().is_some_and(|spec| s.trim(&spec) > 0);
     c.reply.bulk(added.format(&mut [0u8; ID_TEXT_MAX]));
@@ -532,7 +540,11 @@ pub fn xsetid(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             }
         }
     }
-    let s = modify(srv, c.db, id)?;
+    // Redis 7.0 does not count XSETID as a modification of the key
+    // (WATCH and client tracking do not see it).
+    let Value::Stream(s) = srv.reencode(c.db, id) else {
+        return Err(CmdError::WrongType);
+    };
     s.last_id = last;
     if let Some(n) = entries_added {
         s.entries_added = n;
@@ -596,7 +608,7 @@ pub fn xread(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             streams_at = i + 1;
             if (args.len() - streams_at) % 2 != 0 {
                 return Err(err(
-                    "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
+                    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
                 ));
             }
             break;

@@ -75,6 +75,9 @@ pub enum AddError {
     IdTooSmall,
     /// The fields and values exceed [`LISTPACK_MAX_SIZE`].
     TooLarge,
+    /// `<ms>-*` in a millisecond whose last sequence is taken; Redis
+    /// answers it as it answers [`AddError::TooLarge`].
+    SeqExhausted,
 }
 
 /// What a trim keeps.
@@ -469,7 +472,7 @@ impl Stream {
             NewId::Exact(id) => id,
             NewId::Ms(ms) if ms == self.last_id.ms => {
                 if self.last_id.seq == u64::MAX {
-                    return Err(AddError::IdTooSmall);
+                    return Err(AddError::SeqExhausted);
                 }
                 StreamId::new(ms, self.last_id.seq + 1)
             }
