@@ -895,7 +895,7 @@ mod tests {
         assert_eq!(s.add(one.into_iter(), NewId::Exact(max), 5, lim), Ok(max));
         assert_eq!(
             s.add(one.into_iter(), NewId::Ms(10), 5, lim),
-            Err(AddError::IdTooSmall)
+            Err(AddError::SeqExhausted)
         );
         assert_eq!(
             s.add(one.into_iter(), NewId::Auto, 5, lim),
