@@ -264,7 +264,7 @@ fn exact_trim_value(a: &AddTrimArgs, s: &Stream) -> Vec<u8> {
 fn rewritten_argv(args: &Args, a: &AddTrimArgs, exact: Option<Vec<u8>>) -> Vec<Vec<u8>> {
     let mut argv: Vec<Vec<u8>> = (0..args.len()).map(|i| args.get(i).to_vec()).collect();
     if let Some(value) = exact {
-        if let Some(op) = argv.get_mut(a.trim_arg - 1) {
+        if let Some(op) = a.trim_arg.checked_sub(1).and_then(|i| argv.get_mut(i)) {
             *op = b"=".to_vec();
         }
         if let Some(arg) = argv.get_mut(a.trim_arg) {
@@ -645,13 +645,10 @@ pub fn xread(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         };
         ids.push(id);
     }
-    let ready = |srv: &mut Server, c: &Client, k: usize| -> Result<bool, CmdError> {
-        let s = lookup_read(srv, c, args.get(streams_at + k))?;
-        Ok(s.is_some_and(|s| s.len() > 0 && s.last_live_id() > ids[k]))
-    };
     let mut served = 0;
-    for k in 0..n {
-        if ready(srv, c, k)? {
+    for (k, &after) in ids.iter().enumerate() {
+        let s = lookup_read(srv, c, args.get(streams_at + k))?;
+        if s.is_some_and(|s| s.len() > 0 && s.last_live_id() > after) {
             served += 1;
         }
     }
