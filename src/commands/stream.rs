@@ -527,7 +527,7 @@ pub fn xsetid(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Err(CmdError::NoSuchKey);
     };
     if let Some(s) = stream_at(srv, c.db, id) {
-        if s.len() > 0 {
+        if !s.is_empty() {
             if last < s.last_live_id() {
                 return Err(err(
                     "ERR The ID specified in XSETID is smaller than the target stream top item",
@@ -606,7 +606,7 @@ pub fn xread(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             count = usize::try_from(parse_int(args.get(i))?).unwrap_or(0);
         } else if args.is(i, "streams") && more > 0 {
             streams_at = i + 1;
-            if (args.len() - streams_at) % 2 != 0 {
+            if !(args.len() - streams_at).is_multiple_of(2) {
                 return Err(err(
                     "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
                 ));
@@ -648,7 +648,7 @@ pub fn xread(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut served = 0;
     for (k, &after) in ids.iter().enumerate() {
         let s = lookup_read(srv, c, args.get(streams_at + k))?;
-        if s.is_some_and(|s| s.len() > 0 && s.last_live_id() > after) {
+        if s.is_some_and(|s| !s.is_empty() && s.last_live_id() > after) {
             served += 1;
         }
     }
@@ -666,7 +666,7 @@ pub fn xread(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             let Some(s) = stream_at(srv, c.db, id) else {
                 continue;
             };
-            if s.len() > 0 && s.last_live_id() > after {
+            if !s.is_empty() && s.last_live_id() > after {
                 reply_stream_after(c, key, s, after, count);
             }
         }
