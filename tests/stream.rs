@@ -869,3 +869,32 @@ fn redis_6_payloads_restore_alike() {
             .cmd(&["EXISTS", "bad"])],
     );
 }
+
+#[test]
+fn command_table_entries() {
+    let mut case = Case::new("command info, docs, getkeys");
+    for cmd in [
+        "xadd", "xdel", "xlen", "xrange", "xread", "xrevrange", "xsetid", "xtrim",
+    ] {
+        case = case
+            .cmd(&["COMMAND", "INFO", cmd])
+            .cmd(&["COMMAND", "DOCS", cmd]);
+    }
+    let case = case
+        .cmd(&["COMMAND", "GETKEYS", "XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "0"])
+        .cmd(&["COMMAND", "GETKEYS", "XREAD", "STREAMS", "a", "0"])
+        .cmd(&["COMMAND", "GETKEYS", "XADD", "k", "*", "f", "v"])
+        .cmd(&["XADD", "k", "1-0", "f", "v"])
+        .masked(
+            // The address and the idle time differ.
+            Mask::Custom(|r| {
+                let text = r.text();
+                text.split(' ')
+                    .filter(|f| f.starts_with("encoding:") || f.starts_with("serializedlength:"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
+            &["DEBUG", "OBJECT", "k"],
+        );
+    sdiff(&[case]);
+}
