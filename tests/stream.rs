@@ -579,6 +579,26 @@ fn blocking_xread() {
         t.call(&mut admin, &["XADD", "g", "6-0", "c", "3"]);
         t.reply("served", Mask::Exact, &c.read_reply());
     });
+    pair.scenario("a stream renamed, copied or swapped in", |srv, t| {
+        let mut admin = srv.conn();
+        let mut c = srv.conn();
+        admin.call(&["XADD", "src", "1-0", "a", "1"]);
+        c.cmd(&["XREAD", "BLOCK", "0", "STREAMS", "dst", "$"]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["RENAME", "src", "dst"]);
+        t.reply("renamed", Mask::Exact, &c.read_reply());
+        c.cmd(&["XREAD", "BLOCK", "0", "STREAMS", "cp", "0"]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["COPY", "dst", "cp"]);
+        t.reply("copied", Mask::Exact, &c.read_reply());
+        admin.call(&["SELECT", "1"]);
+        admin.call(&["XADD", "sw", "5-0", "b", "2"]);
+        c.cmd(&["XREAD", "BLOCK", "0", "STREAMS", "sw", "0"]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["SWAPDB", "0", "1"]);
+        t.reply("swapped", Mask::Exact, &c.read_reply());
+        admin.call(&["FLUSHALL"]);
+    });
     pair.scenario("CLIENT UNBLOCK", |srv, t| {
         let mut admin = srv.conn();
         let mut c = srv.conn();
@@ -796,7 +816,17 @@ fn aof_rewrite_and_reload() {
     ]);
     let mut c = server.conn();
     streams(&mut c);
+    // Approximate trims reach the file as exact ones that keep their
+    // LIMIT, which a replay must accept.
+    for cmd in fill("s:trimmed", 1, 300) {
+        c.call(&cmd);
+    }
+    c.call(&["XADD", "s:trimmed", "MAXLEN", "~", "10", "LIMIT", "100", "301-0", "a", "1"]);
+    c.call(&["XTRIM", "s:trimmed", "MINID", "~", "250", "LIMIT", "100"]);
     let digest = c.call(&["DEBUG", "DIGEST"]);
+    assert_eq!(c.call(&["DEBUG", "LOADAOF"]), b"+OK\r\n");
+    assert_eq!(c.call(&["DEBUG", "DIGEST"]), digest);
+    assert_eq!(c.call(&["XLEN", "s:trimmed"]), b":101\r\n");
     let dumps: Vec<Vec<u8>> = STREAM_KEYS.iter().map(|k| c.call(&["DUMP", k])).collect();
     assert_eq!(c.call(&["BGREWRITEAOF"]).first(), Some(&b'+'));
     let base = (0..200)
