@@ -821,7 +821,18 @@ fn aof_rewrite_and_reload() {
     for cmd in fill("s:trimmed", 1, 300) {
         c.call(&cmd);
     }
-    c.call(&["XADD", "s:trimmed", "MAXLEN", "~", "10", "LIMIT", "100", "301-0", "a", "1"]);
+    c.call(&[
+        "XADD",
+        "s:trimmed",
+        "MAXLEN",
+        "~",
+        "10",
+        "LIMIT",
+        "100",
+        "301-0",
+        "a",
+        "1",
+    ]);
     c.call(&["XTRIM", "s:trimmed", "MINID", "~", "250", "LIMIT", "100"]);
     let digest = c.call(&["DEBUG", "DIGEST"]);
     assert_eq!(c.call(&["DEBUG", "LOADAOF"]), b"+OK\r\n");
