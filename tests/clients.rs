@@ -92,6 +92,13 @@ fn redis_py_transactions_and_pubsub() {
     same_on_both("redis_py.py");
 }
 
+/// Streams through redis-py: XADD with trimming, ranges, an XREAD polling
+/// loop and a blocked XREAD served by another connection, RESP2 and RESP3.
+#[test]
+fn redis_py_streams() {
+    same_on_both("redis_py_streams.py");
+}
+
 /// RQ: enqueue jobs (one failing, one depending on another), run
 /// `rq worker --burst`, read results and registries back.
 #[test]

@@ -76,6 +76,8 @@ mod slowlog;
 mod sort;
 /// Startup: options, config files, fatal config errors, pid/log files, unix socket.
 mod startup;
+/// Streams without groups: every command and error, blocking XREAD, AOF forms, DUMP, RDB and AOF.
+mod stream;
 /// String commands: every option, conflict, boundary and encoding.
 mod strings;
 /// Client-side caching: CLIENT TRACKING modes, invalidation delivery, limits, errors.

@@ -32,6 +32,7 @@ pub mod server;
 pub mod set;
 pub mod slowlog;
 pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod table;
 pub mod zset;
@@ -206,6 +207,7 @@ pub enum Group {
     SortedSet,
     Transactions,
     Geo,
+    Stream,
 }
 
 impl Group {
@@ -224,6 +226,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Transactions => "transactions",
             Group::Geo => "geo",
+            Group::Stream => "stream",
         }
     }
 }
