@@ -1,0 +1,808 @@
+//! `cjson` (lua-cjson 2.1.0 as Redis ships it): JSON encode/decode with its
+//! settings (`encode_sparse_array`, `encode_max_depth`, `decode_max_depth`,
+//! `encode_number_precision`, `encode_keep_buffer`,
+//! `encode_invalid_numbers`, `decode_invalid_numbers`), `cjson.null` (a
+//! NULL light userdata) and `cjson.new()` for an instance with its own
+//! settings. Output and errors are byte for byte lua-cjson's: `/` escaped,
+//! numbers through `%.14g`, tables with keys 1..n (not too sparse) as
+//! arrays and everything else — the empty table too — as objects, and the
+//! decoder reading its input as a C string (a NUL ends it), numbers through
+//! `strtod`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use mlua::{LightUserData, Lua, MultiValue, Table, Value};
+
+use super::args::{self, Fail, Nest, Res, MAX_STACK};
+
+/// One instance's settings, lua-cjson 2.1.0's defaults.
+struct Config {
+    sparse_convert: bool,
+    sparse_ratio: i32,
+    sparse_safe: i32,
+    encode_max_depth: i32,
+    decode_max_depth: i32,
+    /// 0 refuse, 1 allow, 2 encode as null.
+    encode_invalid_numbers: i32,
+    decode_invalid_numbers: bool,
+    keep_buffer: bool,
+    precision: i32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            sparse_convert: false,
+            sparse_ratio: 2,
+            sparse_safe: 10,
+            encode_max_depth: 1000,
+            decode_max_depth: 1000,
+            encode_invalid_numbers: 0,
+            decode_invalid_numbers: true,
+            keep_buffer: true,
+            precision: 14,
+        }
+    }
+}
+
+type Shared = Rc<RefCell<Config>>;
+
+fn null() -> Value {
+    Value::LightUserData(LightUserData(std::ptr::null_mut()))
+}
+
+/// The `cjson` table: a new instance with default settings.
+pub fn module(lua: &Lua) -> mlua::Result<Table> {
+    let cfg: Shared = Rc::default();
+    let t = lua.create_table()?;
+    let c = cfg.clone();
+    t.raw_set(
+        "encode",
+        args::function(lua, move |lua, a| encode(lua, &c.borrow(), &to_vec(a)))?,
+    )?;
+    let c = cfg.clone();
+    t.raw_set(
+        "decode",
+        args::function(lua, move |lua, a| decode(lua, &c.borrow(), &to_vec(a)))?,
+    )?;
+    let c = cfg.clone();
+    t.raw_set(
+        "encode_sparse_array",
+        args::function(lua, move |lua, a| {
+            let a = arg_init(a, 3)?;
+            let mut cfg = c.borrow_mut();
+            let mut convert = i32::from(cfg.sparse_convert);
+            let r1 = enum_option(lua, &a, 1, &mut convert, &["off", "on"])?;
+            cfg.sparse_convert = convert != 0;
+            let r2 = integer_option(&a, 2, &mut cfg.sparse_ratio, 0, i32::MAX)?;
+            let r3 = integer_option(&a, 3, &mut cfg.sparse_safe, 0, i32::MAX)?;
+            Ok(MultiValue::from_iter([r1, r2, r3]))
+        })?,
+    )?;
+    let int_setting = |field: fn(&mut Config) -> &mut i32, min: i32, max: i32| {
+        let c = cfg.clone();
+        move |_: &Lua, a: MultiValue| {
+            let a = arg_init(a, 1)?;
+            let mut cfg = c.borrow_mut();
+            let v = integer_option(&a, 1, field(&mut cfg), min, max)?;
+            Ok(MultiValue::from_iter([v]))
+        }
+    };
+    t.raw_set(
+        "encode_max_depth",
+        args::function(lua, int_setting(|c| &mut c.encode_max_depth, 1, i32::MAX))?,
+    )?;
+    t.raw_set(
+        "decode_max_depth",
+        args::function(lua, int_setting(|c| &mut c.decode_max_depth, 1, i32::MAX))?,
+    )?;
+    t.raw_set(
+        "encode_number_precision",
+        args::function(lua, int_setting(|c| &mut c.precision, 1, 14))?,
+    )?;
+    let bool_setting = |get: fn(&Config) -> bool, set: fn(&mut Config, bool)| {
+        let c = cfg.clone();
+        move |lua: &Lua, a: MultiValue| {
+            let a = arg_init(a, 1)?;
+            let mut cfg = c.borrow_mut();
+            let mut v = i32::from(get(&cfg));
+            let r = enum_option(lua, &a, 1, &mut v, &["off", "on"])?;
+            set(&mut cfg, v != 0);
+            Ok(MultiValue::from_iter([r]))
+        }
+    };
+    t.raw_set(
+        "encode_keep_buffer",
+        args::function(
+            lua,
+            bool_setting(|c| c.keep_buffer, |c, v| c.keep_buffer = v),
+        )?,
+    )?;
+    t.raw_set(
+        "decode_invalid_numbers",
+        args::function(
+            lua,
+            bool_setting(
+                |c| c.decode_invalid_numbers,
+                |c, v| c.decode_invalid_numbers = v,
+            ),
+        )?,
+    )?;
+    let c = cfg.clone();
+    t.raw_set(
+        "encode_invalid_numbers",
+        args::function(lua, move |lua, a| {
+            let a = arg_init(a, 1)?;
+            let mut cfg = c.borrow_mut();
+            let r = enum_option(
+                lua,
+                &a,
+                1,
+                &mut cfg.encode_invalid_numbers,
+                &["off", "on", "null"],
+            )?;
+            Ok(MultiValue::from_iter([r]))
+        })?,
+    )?;
+    t.raw_set("new", lua.create_function(|lua, ()| module(lua))?)?;
+    t.raw_set("_NAME", "cjson")?;
+    t.raw_set("_VERSION", "2.1.0")?;
+    t.raw_set("null", null())?;
+    Ok(t)
+}
+
+fn to_vec(a: MultiValue) -> Vec<Value> {
+    a.into_iter().collect()
+}
+
+/// `json_arg_init`: at most `n` arguments, missing ones as nil.
+fn arg_init(a: MultiValue, n: usize) -> Res<Vec<Value>> {
+    let mut a = to_vec(a);
+    if a.len() > n {
+        return Err(Fail::arg(n + 1, "found too many arguments"));
+    }
+    a.resize(n, Value::Nil);
+    Ok(a)
+}
+
+/// `json_integer_option`: sets from argument `n` unless nil; returns the value.
+fn integer_option(a: &[Value], n: usize, setting: &mut i32, min: i32, max: i32) -> Res<Value> {
+    if !matches!(a.get(n - 1), None | Some(Value::Nil)) {
+        let value = args::check_integer(a, n)? as i32;
+        if value < min || value > max {
+            // lua-cjson 2.1.0 always names argument 1 here.
+            return Err(Fail::arg(
+                1,
+                format!("expected integer between {min} and {max}"),
+            ));
+        }
+        *setting = value;
+    }
+    Ok(Value::Number(f64::from(*setting)))
+}
+
+/// `json_enum_option` with `bool_true` 1: a boolean or one of `options`.
+fn enum_option(
+    lua: &Lua,
+    a: &[Value],
+    n: usize,
+    setting: &mut i32,
+    options: &[&str],
+) -> Res<Value> {
+    match a.get(n - 1) {
+        None | Some(Value::Nil) => {}
+        Some(Value::Boolean(b)) => *setting = i32::from(*b),
+        Some(_) => {
+            let name = args::check_bytes(a, n)?;
+            let Some(i) = options.iter().position(|o| o.as_bytes() == name.as_slice()) else {
+                let mut text = b"invalid option '".to_vec();
+                text.extend_from_slice(name.split(|&b| b == 0).next().unwrap_or_default());
+                text.push(b'\'');
+                return Err(Fail::arg(n, text));
+            };
+            *setting = i as i32;
+        }
+    }
+    Ok(if *setting == 0 || *setting == 1 {
+        Value::Boolean(*setting == 1)
+    } else {
+        let name = options.get(*setting as usize).copied().unwrap_or_default();
+        Value::String(lua.create_string(name)?)
+    })
+}
+
+/* ===== Encoding ===== */
+
+fn cannot(value: Option<&Value>, reason: &str) -> Fail {
+    Fail::msg(format!(
+        "Cannot serialise {}: {reason}",
+        args::type_name(value)
+    ))
+}
+
+fn encode(lua: &Lua, cfg: &Config, a: &[Value]) -> Res<MultiValue> {
+    if a.len() != 1 {
+        return Err(Fail::arg(1, "expected 1 argument"));
+    }
+    let mut out = Vec::new();
+    append_value(cfg, &a[0], 0, 1, &mut out)?;
+    Ok(MultiValue::from_iter([Value::String(
+        lua.create_string(&out)?,
+    )]))
+}
+
+fn append_string(s: &[u8], out: &mut Vec<u8>) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    for &b in s {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'/' => out.extend_from_slice(b"\\/"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            0..=0x1f | 0x7f => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 15)]);
+            }
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+fn append_number(cfg: &Config, v: &Value, d: f64, out: &mut Vec<u8>) -> Res<()> {
+    let invalid = d.is_nan() || d.is_infinite();
+    match cfg.encode_invalid_numbers {
+        0 if invalid => return Err(cannot(Some(v), "must not be NaN or Inf")),
+        1 if d.is_nan() => {
+            out.extend_from_slice(b"nan");
+            return Ok(());
+        }
+        2 if invalid => {
+            out.extend_from_slice(b"null");
+            return Ok(());
+        }
+        _ => {}
+    }
+    args::fmt_g(d, cfg.precision, out);
+    Ok(())
+}
+
+fn number_of(v: &Value) -> Option<f64> {
+    match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Number(n) => Some(*n),
+        _ => None,
+    }
+}
+
+/// C's `(int)d` on x86-64.
+fn double_to_int(d: f64) -> i32 {
+    if d > -2_147_483_649.0 && d < 2_147_483_648.0 {
+        d as i32
+    } else {
+        i32::MIN
+    }
+}
+
+/// `lua_array_length`: the array's length, or None for an object.
+fn array_length(cfg: &Config, t: &Table) -> Res<Option<i32>> {
+    let mut max: i32 = 0;
+    let mut items: i32 = 0;
+    for pair in t.pairs::<Value, Value>() {
+        let (k, _) = pair?;
+        match number_of(&k) {
+            Some(k) if k != 0.0 && k.floor() == k && k >= 1.0 => {
+                if k > f64::from(max) {
+                    max = double_to_int(k);
+                }
+                items = items.wrapping_add(1);
+            }
+            _ => return Ok(None),
+        }
+    }
+    if cfg.sparse_ratio > 0 && max > items.wrapping_mul(cfg.sparse_ratio) && max > cfg.sparse_safe {
+        if !cfg.sparse_convert {
+            return Err(cannot(
+                Some(&Value::Table(t.clone())),
+                "excessively sparse array",
+            ));
+        }
+        return Ok(None);
+    }
+    Ok(Some(max))
+}
+
+/// `slots` counts what the C encoder would hold on the Lua stack here (the
+/// argument, then an element per array level or a key and value per object
+/// level), which bounds nesting even under a huge `encode_max_depth`.
+fn append_value(cfg: &Config, v: &Value, depth: i32, slots: usize, out: &mut Vec<u8>) -> Res<()> {
+    match v {
+        Value::String(s) => append_string(&s.as_bytes(), out),
+        Value::Integer(i) => append_number(cfg, v, *i as f64, out)?,
+        Value::Number(n) => append_number(cfg, v, *n, out)?,
+        Value::Boolean(true) => out.extend_from_slice(b"true"),
+        Value::Boolean(false) => out.extend_from_slice(b"false"),
+        Value::Nil => out.extend_from_slice(b"null"),
+        Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
+        Value::Table(t) => {
+            let depth = depth + 1;
+            if depth > cfg.encode_max_depth || slots + 3 > MAX_STACK {
+                return Err(Fail::msg(format!(
+                    "Cannot serialise, excessive nesting ({depth})"
+                )));
+            }
+            match array_length(cfg, t)? {
+                Some(len) if len > 0 => {
+                    out.push(b'[');
+                    for i in 1..=len {
+                        if i > 1 {
+                            out.push(b',');
+                        }
+                        append_value(cfg, &t.raw_get::<Value>(i)?, depth, slots + 1, out)?;
+                    }
+                    out.push(b']');
+                }
+                _ => {
+                    out.push(b'{');
+                    let mut first = true;
+                    for pair in t.pairs::<Value, Value>() {
+                        let (k, val) = pair?;
+                        if !first {
+                            out.push(b',');
+                        }
+                        first = false;
+                        match &k {
+                            Value::Integer(_) | Value::Number(_) => {
+                                out.push(b'"');
+                                append_number(cfg, &k, number_of(&k).unwrap_or_default(), out)?;
+                                out.extend_from_slice(b"\":");
+                            }
+                            Value::String(s) => {
+                                append_string(&s.as_bytes(), out);
+                                out.push(b':');
+                            }
+                            _ => {
+                                return Err(cannot(
+                                    Some(&k),
+                                    "table key must be a number or string",
+                                ))
+                            }
+                        }
+                        append_value(cfg, &val, depth, slots + 2, out)?;
+                    }
+                    out.push(b'}');
+                }
+            }
+        }
+        _ => return Err(cannot(Some(v), "type not supported")),
+    }
+    Ok(())
+}
+
+/* ===== Decoding ===== */
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Kind {
+    ObjBegin,
+    ObjEnd,
+    ArrBegin,
+    ArrEnd,
+    Str,
+    Number,
+    Boolean,
+    Null,
+    Colon,
+    Comma,
+    End,
+    Error,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::ObjBegin => "T_OBJ_BEGIN",
+            Kind::ObjEnd => "T_OBJ_END",
+            Kind::ArrBegin => "T_ARR_BEGIN",
+            Kind::ArrEnd => "T_ARR_END",
+            Kind::Str => "T_STRING",
+            Kind::Number => "T_NUMBER",
+            Kind::Boolean => "T_BOOLEAN",
+            Kind::Null => "T_NULL",
+            Kind::Colon => "T_COLON",
+            Kind::Comma => "T_COMMA",
+            Kind::End => "T_END",
+            Kind::Error => "T_ERROR",
+        }
+    }
+}
+
+struct Token {
+    kind: Kind,
+    /// 0-based offset where the token (or its error) starts.
+    index: usize,
+    number: f64,
+    boolean: bool,
+    /// What went wrong, for `Kind::Error`.
+    error: &'static str,
+}
+
+struct Parser<'a> {
+    /// The input up to its first NUL, followed by one NUL.
+    data: &'a [u8],
+    pos: usize,
+    cfg: &'a Config,
+    /// The current string token's bytes.
+    tmp: Vec<u8>,
+    depth: i32,
+    /// Stack slots the C parser would hold now, against `MAX_STACK`.
+    slots: usize,
+    nest: Nest,
+}
+
+impl Parser<'_> {
+    fn at(&self, i: usize) -> u8 {
+        self.data.get(i).copied().unwrap_or(0)
+    }
+
+    fn error_token(&self, index: usize, error: &'static str) -> Token {
+        Token {
+            kind: Kind::Error,
+            index,
+            number: 0.0,
+            boolean: false,
+            error,
+        }
+    }
+
+    fn simple(&self, kind: Kind, index: usize) -> Token {
+        Token {
+            kind,
+            index,
+            number: 0.0,
+            boolean: false,
+            error: "",
+        }
+    }
+
+    fn is_invalid_number(&self) -> bool {
+        let mut p = self.pos;
+        if self.at(p) == b'+' {
+            return true;
+        }
+        if self.at(p) == b'-' {
+            p += 1;
+        }
+        let c = self.at(p);
+        if c == b'0' {
+            let c2 = self.at(p + 1);
+            return c2 | 0x20 == b'x' || c2.is_ascii_digit();
+        }
+        if c <= b'9' {
+            return false;
+        }
+        let word = |w: &[u8]| (0..3).all(|i| self.at(p + i).eq_ignore_ascii_case(&w[i]));
+        word(b"inf") || word(b"nan")
+    }
+
+    fn number_token(&mut self) -> Token {
+        let start = self.pos;
+        let (d, used) = args::strtod(self.data.get(start..).unwrap_or(b"\0"));
+        if used == 0 {
+            return self.error_token(start, "invalid number");
+        }
+        self.pos += used;
+        Token {
+            kind: Kind::Number,
+            index: start,
+            number: d,
+            boolean: false,
+            error: "",
+        }
+    }
+
+    fn hex4(&self, at: usize) -> Option<u32> {
+        (0..4).try_fold(0u32, |acc, i| {
+            let d = char::from(self.at(at + i)).to_digit(16)?;
+            Some(acc << 4 | d)
+        })
+    }
+
+    /// `\uXXXX` (and a surrogate pair) at `pos` into `tmp`.
+    fn unicode_escape(&mut self) -> Option<()> {
+        let mut cp = self.hex4(self.pos + 2)?;
+        let mut len = 6;
+        if cp & 0xF800 == 0xD800 {
+            if cp & 0x400 != 0 {
+                return None;
+            }
+            if self.at(self.pos + 6) != b'\\' || self.at(self.pos + 7) != b'u' {
+                return None;
+            }
+            let low = self.hex4(self.pos + 8)?;
+            if low & 0xFC00 != 0xDC00 {
+                return None;
+            }
+            cp = (((cp & 0x3FF) << 10) | (low & 0x3FF)) + 0x10000;
+            len = 12;
+        }
+        if cp <= 0x7F {
+            self.tmp.push(cp as u8);
+        } else if cp <= 0x7FF {
+            self.tmp
+                .extend_from_slice(&[(cp >> 6) as u8 | 0xC0, (cp & 0x3F) as u8 | 0x80]);
+        } else if cp <= 0xFFFF {
+            self.tmp.extend_from_slice(&[
+                (cp >> 12) as u8 | 0xE0,
+                ((cp >> 6) & 0x3F) as u8 | 0x80,
+                (cp & 0x3F) as u8 | 0x80,
+            ]);
+        } else {
+            self.tmp.extend_from_slice(&[
+                (cp >> 18) as u8 | 0xF0,
+                ((cp >> 12) & 0x3F) as u8 | 0x80,
+                ((cp >> 6) & 0x3F) as u8 | 0x80,
+                (cp & 0x3F) as u8 | 0x80,
+            ]);
+        }
+        self.pos += len;
+        Some(())
+    }
+
+    fn string_token(&mut self) -> Token {
+        let start = self.pos;
+        self.pos += 1;
+        self.tmp.clear();
+        loop {
+            let ch = self.at(self.pos);
+            match ch {
+                b'"' => break,
+                0 => return self.error_token(self.pos, "unexpected end of string"),
+                b'\\' => {
+                    let esc = match self.at(self.pos + 1) {
+                        b'"' => b'"',
+                        b'\\' => b'\\',
+                        b'/' => b'/',
+                        b'b' => 0x08,
+                        b't' => b'\t',
+                        b'n' => b'\n',
+                        b'f' => 0x0c,
+                        b'r' => b'\r',
+                        b'u' => {
+                            if self.unicode_escape().is_none() {
+                                return self.error_token(self.pos, "invalid unicode escape code");
+                            }
+                            continue;
+                        }
+                        _ => return self.error_token(self.pos, "invalid escape code"),
+                    };
+                    self.tmp.push(esc);
+                    self.pos += 2;
+                }
+                _ => {
+                    self.tmp.push(ch);
+                    self.pos += 1;
+                }
+            }
+        }
+        self.pos += 1;
+        self.simple(Kind::Str, start)
+    }
+
+    fn next_token(&mut self) -> Token {
+        while matches!(self.at(self.pos), b' ' | b'\t' | b'\n' | b'\r') {
+            self.pos += 1;
+        }
+        let index = self.pos;
+        let ch = self.at(index);
+        let single = match ch {
+            b'{' => Some(Kind::ObjBegin),
+            b'}' => Some(Kind::ObjEnd),
+            b'[' => Some(Kind::ArrBegin),
+            b']' => Some(Kind::ArrEnd),
+            b',' => Some(Kind::Comma),
+            b':' => Some(Kind::Colon),
+            _ => None,
+        };
+        if let Some(kind) = single {
+            self.pos += 1;
+            return self.simple(kind, index);
+        }
+        match ch {
+            0 => return self.simple(Kind::End, index),
+            b'"' => return self.string_token(),
+            b'-' | b'0'..=b'9' => {
+                if !self.cfg.decode_invalid_numbers && self.is_invalid_number() {
+                    return self.error_token(index, "invalid number");
+                }
+                return self.number_token();
+            }
+            b'f' | b'i' | b'I' | b'n' | b'N' | b't' | b'+' => {}
+            _ => return self.error_token(index, "invalid token"),
+        }
+        let rest = self.data.get(index..).unwrap_or_default();
+        if rest.starts_with(b"true") {
+            self.pos += 4;
+            return Token {
+                kind: Kind::Boolean,
+                index,
+                number: 0.0,
+                boolean: true,
+                error: "",
+            };
+        }
+        if rest.starts_with(b"false") {
+            self.pos += 5;
+            return Token {
+                kind: Kind::Boolean,
+                index,
+                number: 0.0,
+                boolean: false,
+                error: "",
+            };
+        }
+        if rest.starts_with(b"null") {
+            self.pos += 4;
+            return self.simple(Kind::Null, index);
+        }
+        if self.cfg.decode_invalid_numbers && self.is_invalid_number() {
+            return self.number_token();
+        }
+        self.error_token(index, "invalid token")
+    }
+
+    fn expected(&self, what: &str, token: &Token) -> Fail {
+        let found = if token.kind == Kind::Error {
+            token.error
+        } else {
+            token.kind.name()
+        };
+        Fail::msg(format!(
+            "Expected {what} but found {found} at character {}",
+            token.index + 1
+        ))
+    }
+
+    fn descend(&mut self, slots: usize) -> Res<()> {
+        self.depth += 1;
+        if self.depth <= self.cfg.decode_max_depth && self.slots + slots <= MAX_STACK {
+            return Ok(());
+        }
+        Err(Fail::msg(format!(
+            "Found too many nested data structures ({}) at character {}",
+            self.depth, self.pos
+        )))
+    }
+
+    fn object(&mut self, lua: &Lua) -> Res<Value> {
+        self.descend(3)?;
+        let mut t = lua.create_table()?;
+        let mut token = self.next_token();
+        if token.kind == Kind::ObjEnd {
+            self.depth -= 1;
+            return Ok(Value::Table(t));
+        }
+        self.slots += 2;
+        loop {
+            if token.kind != Kind::Str {
+                return Err(self.expected("object key string", &token));
+            }
+            let key = lua.create_string(&self.tmp)?;
+            token = self.next_token();
+            if token.kind != Kind::Colon {
+                return Err(self.expected("colon", &token));
+            }
+            token = self.next_token();
+            let (parent, value) = self.child(lua, t, &token)?;
+            t = parent;
+            t.raw_set(key, value)?;
+            token = self.next_token();
+            if token.kind == Kind::ObjEnd {
+                self.slots -= 2;
+                self.depth -= 1;
+                return Ok(Value::Table(t));
+            }
+            if token.kind != Kind::Comma {
+                return Err(self.expected("comma or object end", &token));
+            }
+            token = self.next_token();
+        }
+    }
+
+    fn array(&mut self, lua: &Lua) -> Res<Value> {
+        self.descend(2)?;
+        let mut t = lua.create_table()?;
+        let mut token = self.next_token();
+        if token.kind == Kind::ArrEnd {
+            self.depth -= 1;
+            return Ok(Value::Table(t));
+        }
+        self.slots += 1;
+        for i in 1.. {
+            let (parent, value) = self.child(lua, t, &token)?;
+            t = parent;
+            t.raw_set(i, value)?;
+            token = self.next_token();
+            if token.kind == Kind::ArrEnd {
+                break;
+            }
+            if token.kind != Kind::Comma {
+                return Err(self.expected("comma or array end", &token));
+            }
+            token = self.next_token();
+        }
+        self.slots -= 1;
+        self.depth -= 1;
+        Ok(Value::Table(t))
+    }
+
+    /// The value `token` starts, with `t` parked while it is a container.
+    fn child(&mut self, lua: &Lua, t: Table, token: &Token) -> Res<(Table, Value)> {
+        if !matches!(token.kind, Kind::ObjBegin | Kind::ArrBegin) {
+            let v = self.value(lua, token)?;
+            return Ok((t, v));
+        }
+        self.nest.park(t)?;
+        let v = self.value(lua, token)?;
+        Ok((self.nest.resume()?, v))
+    }
+
+    fn value(&mut self, lua: &Lua, token: &Token) -> Res<Value> {
+        Ok(match token.kind {
+            Kind::Str => Value::String(lua.create_string(&self.tmp)?),
+            Kind::Number => Value::Number(token.number),
+            Kind::Boolean => Value::Boolean(token.boolean),
+            Kind::Null => null(),
+            Kind::ObjBegin => self.object(lua)?,
+            Kind::ArrBegin => self.array(lua)?,
+            _ => return Err(self.expected("value", token)),
+        })
+    }
+}
+
+fn decode(lua: &Lua, cfg: &Config, a: &[Value]) -> Res<MultiValue> {
+    if a.len() != 1 {
+        return Err(Fail::arg(1, "expected 1 argument"));
+    }
+    let json = args::check_bytes(a, 1)?;
+    if json.len() >= 2 && (json[0] == 0 || json[1] == 0) {
+        return Err(Fail::msg("JSON parser does not support UTF-16 or UTF-32"));
+    }
+    let text = json.split(|&b| b == 0).next().unwrap_or_default();
+    let mut data = Vec::with_capacity(text.len() + 1);
+    data.extend_from_slice(text);
+    data.push(0);
+    let nest = Nest::new(lua)?;
+    let mut p = Parser {
+        data: &data,
+        pos: 0,
+        cfg,
+        tmp: Vec::new(),
+        depth: 0,
+        slots: 1,
+        nest,
+    };
+    let token = p.next_token();
+    let value = p.value(lua, &token)?;
+    let token = p.next_token();
+    if token.kind != Kind::End {
+        return Err(p.expected("the end", &token));
+    }
+    Ok(MultiValue::from_iter([value]))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every case recorded from real Redis (`cases/cjson.lua`).
+    #[test]
+    fn matches_redis() {
+        super::super::cases::replay(include_str!("cases/cjson.expected"));
+    }
+}
