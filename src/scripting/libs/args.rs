@@ -268,9 +268,12 @@ pub(crate) fn opt_integer(args: &[Value], n: usize, default: i64) -> Res<i64> {
     }
 }
 
+/// 2^63 as a double.
+pub(crate) const TWO_63: f64 = (1u64 << 63) as f64;
+
 /// C's `(long)d` on x86-64.
 pub(crate) fn double_to_long(d: f64) -> i64 {
-    if d >= -9.223_372_036_854_775_808e18 && d < 9.223_372_036_854_775_808e18 {
+    if (-TWO_63..TWO_63).contains(&d) {
         d as i64
     } else {
         i64::MIN

@@ -129,9 +129,9 @@ fn double_to_ulong(d: f64) -> u64 {
         // cvttsd2si's "integer indefinite".
         return 1 << 63;
     }
-    if d < 9.223_372_036_854_775_808e18 {
+    if d < args::TWO_63 {
         args::double_to_long(d) as u64
-    } else if d < 1.844_674_407_370_955_2e19 {
+    } else if d < 2.0 * args::TWO_63 {
         d as u64
     } else {
         // cvttsd2si of d - 2^63 overflows to 2^63, which the xor clears.
