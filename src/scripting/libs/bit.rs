@@ -45,7 +45,8 @@ fn tohex(lua: &Lua, args: &[Value]) -> Res<MultiValue> {
     };
     let mut digits: &[u8; 16] = b"0123456789abcdef";
     if n < 0 {
-        n = n.wrapping_neg();
+        // The C negation of INT_MIN is taken as positive by the compiler.
+        n = n.checked_neg().unwrap_or(i32::MAX);
         digits = b"0123456789ABCDEF";
     }
     let n = usize::try_from(n.min(8)).unwrap_or(0);

@@ -234,7 +234,8 @@ impl Decoder<'_, '_> {
             0xd1 => Value::Number(f64::from(self.be(2)? as u16 as i16)),
             0xce => Value::Number(self.be(4)? as f64),
             0xd2 => Value::Number(f64::from(self.be(4)? as u32 as i32)),
-            0xcf => Value::Number(self.be(8)? as f64),
+            // lua_pushunsigned is lua_pushinteger in Lua 5.1: a signed 64-bit cast.
+            0xcf => Value::Number(self.be(8)? as i64 as f64),
             0xd3 => Value::Number(self.be(8)? as i64 as f64),
             0xc0 => {
                 self.take(1)?;

@@ -32,3 +32,10 @@ return bit.tobit(4294967295.5), bit.tobit(4294967296.5), bit.tobit(-0.0)
 local f = bit.band return f(1, {})
 local ok, e = pcall(bit.bnot, 'q') return e
 return bit.bor(1.4, 2.6), bit.bxor(0.5, 1.5)
+return bit.tobit(2147483647.5), bit.tobit(2147483648.5), bit.tobit(-2147483648.5), bit.tobit(6755399441055744), bit.tobit(2^51)
+return bit.band(0xffffffff, 0xffffffff, 0xffffffff), bit.bor(), 1
+return bit.lshift(1, 2^32 + 3), bit.rshift(16, -2), bit.arshift(-16, 2.5)
+return bit.bswap(0x80), bit.bnot(bit.bnot(5)), bit.tohex(bit.bnot(0))
+return bit.tohex(0x7fffffff, 2^31), bit.tohex(1, 2^32 + 2)
+return bit.rol(0x80000001, 1), bit.ror(0x80000001, 1), bit.rol(5, 36)
+return bit:tobit()

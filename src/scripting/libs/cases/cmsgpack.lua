@@ -76,3 +76,27 @@ return cmsgpack.unpack(cmsgpack.pack({[1] = 'a', [2] = 'b', [4] = 'd'}))
 local t = {} for i = 1, 100 do t[i] = i * 1.5 end local u = cmsgpack.unpack(cmsgpack.pack(t)) return #u, u[100]
 local ok, e = pcall(cmsgpack.pack) return e
 return cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION
+local function hex(s) return (s:gsub('.', function(c) return string.format('%02x', c:byte()) end)) end return hex(cmsgpack.pack({a = 1, b = 2, c = 3, d = 4, e = 5}))
+local function hex(s) return (s:gsub('.', function(c) return string.format('%02x', c:byte()) end)) end return hex(cmsgpack.pack({x = {1, 2}, [3] = 'z', [true] = false}))
+local function hex(s) return (s:gsub('.', function(c) return string.format('%02x', c:byte()) end)) end return hex(cmsgpack.pack({1, 2, 3, n = 3}))
+local function hex(s) return (s:gsub('.', function(c) return string.format('%02x', c:byte()) end)) end return hex(cmsgpack.pack(2^64)), hex(cmsgpack.pack(-2^64)), hex(cmsgpack.pack(2^63 - 1024)), hex(cmsgpack.pack(4294967295.5))
+local function hex(s) return (s:gsub('.', function(c) return string.format('%02x', c:byte()) end)) end return hex(cmsgpack.pack(coroutine.create(function() end))), hex(cmsgpack.pack(function() end))
+return cmsgpack.unpack_one('\205\1\0\1', 1)
+return cmsgpack.unpack_one('\205\1\0\1', 3)
+return cmsgpack.unpack_one('\205\1\0\1', 2.7)
+return cmsgpack.unpack_one('\1\2', 2)
+return cmsgpack.unpack_limit('\1\2\3', 2, 2)
+return cmsgpack.unpack_limit('\1\2\3', 1, -1)
+return cmsgpack.unpack('\207\255\255\255\255\255\255\255\255\211\128\0\0\0\0\0\0\0')
+return cmsgpack.unpack('\202\127\128\0\0\202\255\128\0\0\203\0\0\0\0\0\0\0\1')
+return cmsgpack.unpack('\144\128\160')
+return cmsgpack.unpack('\145\145\145\144')
+return cmsgpack.unpack('\130\161a\145\1\161b\128')
+local t = cmsgpack.unpack('\129\145\1\2') local k = next(t) return type(k), k[1], t[k]
+return cmsgpack.unpack('\220\0\0\221\0\0\0\0\222\0\0\223\0\0\0\0')
+return cmsgpack.unpack('\218\0\0\219\0\0\0\0')
+return cmsgpack.unpack(cmsgpack.pack({[1] = 'a', [2] = cjson.null}))
+local s = cmsgpack.pack(string.rep('z', 70000)) local u = cmsgpack.unpack(s) return #s, #u
+return cmsgpack.unpack('\200')
+return cmsgpack.unpack('\213\1\2\3')
+return cmsgpack.unpack('\192', '\1')
