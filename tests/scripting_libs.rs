@@ -13,11 +13,12 @@ use crate::util::*;
 
 const WRAP: &str = include_str!("../src/scripting/libs/cases/wrap.lua");
 
-const CORPORA: [(&str, &str); 4] = [
+const CORPORA: [(&str, &str); 5] = [
     ("bit", include_str!("../src/scripting/libs/cases/bit.lua")),
     ("cjson", include_str!("../src/scripting/libs/cases/cjson.lua")),
     ("cmsgpack", include_str!("../src/scripting/libs/cases/cmsgpack.lua")),
     ("struct", include_str!("../src/scripting/libs/cases/structlib.lua")),
+    ("fuzz", include_str!("../src/scripting/libs/cases/fuzz.lua")),
 ];
 
 /// One case per corpus line: a fresh interpreter, then the wrapped line.
@@ -52,6 +53,11 @@ fn cmsgpack_corpus() {
 #[test]
 fn struct_corpus() {
     diff(&corpus(CORPORA[3].0, CORPORA[3].1));
+}
+
+#[test]
+fn fuzz_corpus() {
+    diff(&corpus(CORPORA[4].0, CORPORA[4].1));
 }
 
 /// Library results returned as they are, and library errors left uncaught.

@@ -28,3 +28,13 @@ pub fn open_all(lua: &Lua) -> mlua::Result<()> {
     globals.raw_set("struct", structlib::module(lua)?)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// Seeded random inputs to every library, recorded from real Redis
+    /// (`cases/fuzz.lua`): results and error texts folded into checksums.
+    #[test]
+    fn fuzz_matches_redis() {
+        super::cases::replay(include_str!("cases/fuzz.expected"));
+    }
+}
