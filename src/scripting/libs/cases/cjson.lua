@@ -176,3 +176,5 @@ return cjson.encode(string.rep('x', 100000)):len()
 return cjson.decode(string.rep(' ', 100) .. '"' .. string.rep('y', 1000) .. '"'):len()
 return cjson.decode('[' .. string.rep('1,', 20000) .. '1]')[20001]
 cjson.encode_max_depth(100000) local t = {} local c = t for i = 1, 3000 do c[1] = {} c = c[1] end local ok, e = pcall(cjson.encode, t) return ok, type(e)
+cjson.encode_max_depth(100000) local t = {} local c = t for i = 1, 2000 do c.a = {} c = c.a end local ok, e = pcall(cjson.encode, t) return ok, #e
+local t = {} for i = 1, 20000 do t['k' .. i] = i end local s = cjson.encode(t) local u = cjson.decode(s) local n = 0 for k in pairs(u) do n = n + 1 end return #s, n

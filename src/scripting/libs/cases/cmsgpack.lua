@@ -100,3 +100,5 @@ local s = cmsgpack.pack(string.rep('z', 70000)) local u = cmsgpack.unpack(s) ret
 return cmsgpack.unpack('\200')
 return cmsgpack.unpack('\213\1\2\3')
 return cmsgpack.unpack('\192', '\1')
+local t = {} for i = 1, 20000 do t['k' .. i] = {i} end local s = cmsgpack.pack(t) local u = cmsgpack.unpack(s) local n = 0 for k in pairs(u) do n = n + 1 end return #s, n
+local t = {} for i = 1, 20000 do t[i] = 'v' .. i end local s = cmsgpack.pack(t) local u = cmsgpack.unpack(s) return #s, #u, u[20000]
