@@ -178,3 +178,9 @@ return cjson.decode('[' .. string.rep('1,', 20000) .. '1]')[20001]
 cjson.encode_max_depth(100000) local t = {} local c = t for i = 1, 3000 do c[1] = {} c = c[1] end local ok, e = pcall(cjson.encode, t) return ok, type(e)
 cjson.encode_max_depth(100000) local t = {} local c = t for i = 1, 2000 do c.a = {} c = c.a end local ok, e = pcall(cjson.encode, t) return ok, #e
 local t = {} for i = 1, 20000 do t['k' .. i] = i end local s = cjson.encode(t) local u = cjson.decode(s) local n = 0 for k in pairs(u) do n = n + 1 end return #s, n
+local co = coroutine.wrap(function() local a = cjson.encode({1, {b = 2}}) coroutine.yield(a) return pcall(cjson.decode, '[1,') end) return co(), co()
+local co = coroutine.create(function() return cjson.decode('{') end) return coroutine.resume(co)
+return select('#', cjson.encode({})), select('#', cjson.decode('1'))
+return cjson.encode({cjson.decode('[]'), cjson.decode('{}')})
+return cjson.encode(cjson.new)
+return pcall(cjson.new().decode, '[1,2')

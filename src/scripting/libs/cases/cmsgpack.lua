@@ -102,3 +102,7 @@ return cmsgpack.unpack('\213\1\2\3')
 return cmsgpack.unpack('\192', '\1')
 local t = {} for i = 1, 20000 do t['k' .. i] = {i} end local s = cmsgpack.pack(t) local u = cmsgpack.unpack(s) local n = 0 for k in pairs(u) do n = n + 1 end return #s, n
 local t = {} for i = 1, 20000 do t[i] = 'v' .. i end local s = cmsgpack.pack(t) local u = cmsgpack.unpack(s) return #s, #u, u[20000]
+local co = coroutine.create(function() coroutine.yield(cmsgpack.unpack('\147\1\2\3')) return cmsgpack.unpack('\193') end) local a, b = coroutine.resume(co) local c, d = coroutine.resume(co) return a, b, c, d
+local t = {} for i = 1, 300 do t[i] = i end return select('#', cmsgpack.unpack(cmsgpack.pack(unpack(t)))), #cmsgpack.pack(unpack(t))
+return cmsgpack.pack(nil, nil):byte(1, -1)
+return cmsgpack:pack()
