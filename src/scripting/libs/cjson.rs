@@ -12,7 +12,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use mlua::{LightUserData, Lua, MultiValue, Table, Value};
+use std::ffi::c_int;
+
+use mlua::{ffi, LightUserData, Lua, MultiValue, Table, Value};
 
 use super::args::{self, Fail, Nest, Res, MAX_STACK};
 
@@ -214,19 +216,46 @@ fn enum_option(
 
 /* ===== Encoding ===== */
 
-fn cannot(value: Option<&Value>, reason: &str) -> Fail {
-    Fail::msg(format!(
-        "Cannot serialise {}: {reason}",
-        args::type_name(value)
-    ))
+/// `lua_typename` of a type tag.
+fn type_name(t: c_int) -> &'static str {
+    match t {
+        ffi::LUA_TNIL => "nil",
+        ffi::LUA_TBOOLEAN => "boolean",
+        ffi::LUA_TNUMBER => "number",
+        ffi::LUA_TSTRING => "string",
+        ffi::LUA_TTABLE => "table",
+        ffi::LUA_TFUNCTION => "function",
+        ffi::LUA_TTHREAD => "thread",
+        _ => "userdata",
+    }
 }
 
+fn cannot(type_name: &str, reason: &str) -> Fail {
+    Fail::msg(format!("Cannot serialise {type_name}: {reason}"))
+}
+
+/// Encodes on the Lua stack itself, as lua-cjson does: nesting costs no
+/// mlua handle, and `lua_checkstack` bounds it exactly where Redis's does.
 fn encode(lua: &Lua, cfg: &Config, a: &[Value]) -> Res<MultiValue> {
-    if a.len() != 1 {
+    let [value] = a else {
         return Err(Fail::arg(1, "expected 1 argument"));
-    }
+    };
     let mut out = Vec::new();
-    append_value(cfg, &a[0], 0, 1, &mut out)?;
+    let mut result = Ok(());
+    // SAFETY: the closure runs in a protected C frame whose only argument,
+    // at index 1, is the value; it reads the stack within what it pushed
+    // and leaves any leftovers to exec_raw's stack guard.
+    unsafe {
+        lua.exec_raw::<()>(value.clone(), |state| {
+            result = Encoder {
+                state,
+                cfg,
+                out: &mut out,
+            }
+            .value(0);
+        })?;
+    }
+    result?;
     Ok(MultiValue::from_iter([Value::String(
         lua.create_string(&out)?,
     )]))
@@ -257,32 +286,6 @@ fn append_string(s: &[u8], out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-fn append_number(cfg: &Config, v: &Value, d: f64, out: &mut Vec<u8>) -> Res<()> {
-    let invalid = d.is_nan() || d.is_infinite();
-    match cfg.encode_invalid_numbers {
-        0 if invalid => return Err(cannot(Some(v), "must not be NaN or Inf")),
-        1 if d.is_nan() => {
-            out.extend_from_slice(b"nan");
-            return Ok(());
-        }
-        2 if invalid => {
-            out.extend_from_slice(b"null");
-            return Ok(());
-        }
-        _ => {}
-    }
-    args::fmt_g(d, cfg.precision, out);
-    Ok(())
-}
-
-fn number_of(v: &Value) -> Option<f64> {
-    match v {
-        Value::Integer(i) => Some(*i as f64),
-        Value::Number(n) => Some(*n),
-        _ => None,
-    }
-}
-
 /// C's `(int)d` on x86-64.
 fn double_to_int(d: f64) -> i32 {
     if d > -2_147_483_649.0 && d < 2_147_483_648.0 {
@@ -292,99 +295,151 @@ fn double_to_int(d: f64) -> i32 {
     }
 }
 
-/// `lua_array_length`: the array's length, or None for an object.
-fn array_length(cfg: &Config, t: &Table) -> Res<Option<i32>> {
-    let mut max: i32 = 0;
-    let mut items: i32 = 0;
-    for pair in t.pairs::<Value, Value>() {
-        let (k, _) = pair?;
-        match number_of(&k) {
-            Some(k) if k != 0.0 && k.floor() == k && k >= 1.0 => {
-                if k > f64::from(max) {
-                    max = double_to_int(k);
-                }
-                items = items.wrapping_add(1);
-            }
-            _ => return Ok(None),
-        }
-    }
-    if cfg.sparse_ratio > 0 && max > items.wrapping_mul(cfg.sparse_ratio) && max > cfg.sparse_safe {
-        if !cfg.sparse_convert {
-            return Err(cannot(
-                Some(&Value::Table(t.clone())),
-                "excessively sparse array",
-            ));
-        }
-        return Ok(None);
-    }
-    Ok(Some(max))
+struct Encoder<'a> {
+    state: *mut ffi::lua_State,
+    cfg: &'a Config,
+    out: &'a mut Vec<u8>,
 }
 
-/// `slots` counts what the C encoder would hold on the Lua stack here (the
-/// argument, then an element per array level or a key and value per object
-/// level), which bounds nesting even under a huge `encode_max_depth`.
-fn append_value(cfg: &Config, v: &Value, depth: i32, slots: usize, out: &mut Vec<u8>) -> Res<()> {
-    match v {
-        Value::String(s) => append_string(&s.as_bytes(), out),
-        Value::Integer(i) => append_number(cfg, v, *i as f64, out)?,
-        Value::Number(n) => append_number(cfg, v, *n, out)?,
-        Value::Boolean(true) => out.extend_from_slice(b"true"),
-        Value::Boolean(false) => out.extend_from_slice(b"false"),
-        Value::Nil => out.extend_from_slice(b"null"),
-        Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
-        Value::Table(t) => {
-            let depth = depth + 1;
-            if depth > cfg.encode_max_depth || slots + 3 > MAX_STACK {
-                return Err(Fail::msg(format!(
-                    "Cannot serialise, excessive nesting ({depth})"
-                )));
+impl Encoder<'_> {
+    /// The number at `idx`.
+    unsafe fn number(&mut self, idx: c_int) -> Res<()> {
+        let d = ffi::lua_tonumber(self.state, idx);
+        let invalid = d.is_nan() || d.is_infinite();
+        match self.cfg.encode_invalid_numbers {
+            0 if invalid => return Err(cannot("number", "must not be NaN or Inf")),
+            1 if d.is_nan() => {
+                self.out.extend_from_slice(b"nan");
+                return Ok(());
             }
-            match array_length(cfg, t)? {
-                Some(len) if len > 0 => {
-                    out.push(b'[');
-                    for i in 1..=len {
-                        if i > 1 {
-                            out.push(b',');
-                        }
-                        append_value(cfg, &t.raw_get::<Value>(i)?, depth, slots + 1, out)?;
-                    }
-                    out.push(b']');
-                }
-                _ => {
-                    out.push(b'{');
-                    let mut first = true;
-                    for pair in t.pairs::<Value, Value>() {
-                        let (k, val) = pair?;
-                        if !first {
-                            out.push(b',');
-                        }
-                        first = false;
-                        match &k {
-                            Value::Integer(_) | Value::Number(_) => {
-                                out.push(b'"');
-                                append_number(cfg, &k, number_of(&k).unwrap_or_default(), out)?;
-                                out.extend_from_slice(b"\":");
-                            }
-                            Value::String(s) => {
-                                append_string(&s.as_bytes(), out);
-                                out.push(b':');
-                            }
-                            _ => {
-                                return Err(cannot(
-                                    Some(&k),
-                                    "table key must be a number or string",
-                                ))
-                            }
-                        }
-                        append_value(cfg, &val, depth, slots + 2, out)?;
-                    }
-                    out.push(b'}');
-                }
+            2 if invalid => {
+                self.out.extend_from_slice(b"null");
+                return Ok(());
             }
+            _ => {}
         }
-        _ => return Err(cannot(Some(v), "type not supported")),
+        args::fmt_g(d, self.cfg.precision, self.out);
+        Ok(())
     }
-    Ok(())
+
+    /// The string at `idx` (a string, not a number).
+    unsafe fn string(&mut self, idx: c_int) {
+        let mut len = 0;
+        let p = ffi::lua_tolstring(self.state, idx, &mut len);
+        if !p.is_null() {
+            append_string(std::slice::from_raw_parts(p.cast::<u8>(), len), self.out);
+        }
+    }
+
+    /// `lua_array_length` of the table on top: its length, or None for an
+    /// object.
+    unsafe fn array_length(&mut self) -> Res<Option<i32>> {
+        let l = self.state;
+        let mut max: i32 = 0;
+        let mut items: i32 = 0;
+        ffi::lua_pushnil(l);
+        while ffi::lua_next(l, -2) != 0 {
+            if ffi::lua_type(l, -2) == ffi::LUA_TNUMBER {
+                let k = ffi::lua_tonumber(l, -2);
+                if k != 0.0 && k.floor() == k && k >= 1.0 {
+                    if k > f64::from(max) {
+                        max = double_to_int(k);
+                    }
+                    items = items.wrapping_add(1);
+                    ffi::lua_pop(l, 1);
+                    continue;
+                }
+            }
+            ffi::lua_pop(l, 2);
+            return Ok(None);
+        }
+        let cfg = self.cfg;
+        if cfg.sparse_ratio > 0
+            && max > items.wrapping_mul(cfg.sparse_ratio)
+            && max > cfg.sparse_safe
+        {
+            if !cfg.sparse_convert {
+                return Err(cannot("table", "excessively sparse array"));
+            }
+            return Ok(None);
+        }
+        Ok(Some(max))
+    }
+
+    /// The value on top of the stack, left there.
+    unsafe fn value(&mut self, depth: i32) -> Res<()> {
+        let l = self.state;
+        match ffi::lua_type(l, -1) {
+            ffi::LUA_TSTRING => self.string(-1),
+            ffi::LUA_TNUMBER => self.number(-1)?,
+            ffi::LUA_TBOOLEAN => {
+                let text: &[u8] = if ffi::lua_toboolean(l, -1) != 0 {
+                    b"true"
+                } else {
+                    b"false"
+                };
+                self.out.extend_from_slice(text);
+            }
+            ffi::LUA_TNIL => self.out.extend_from_slice(b"null"),
+            ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, -1).is_null() => {
+                self.out.extend_from_slice(b"null");
+            }
+            ffi::LUA_TTABLE => {
+                let depth = depth + 1;
+                if depth > self.cfg.encode_max_depth || ffi::lua_checkstack(l, 3) == 0 {
+                    return Err(Fail::msg(format!(
+                        "Cannot serialise, excessive nesting ({depth})"
+                    )));
+                }
+                match self.array_length()? {
+                    Some(len) if len > 0 => {
+                        self.out.push(b'[');
+                        for i in 1..=len {
+                            if i > 1 {
+                                self.out.push(b',');
+                            }
+                            ffi::lua_rawgeti(l, -1, ffi::lua_Integer::from(i));
+                            self.value(depth)?;
+                            ffi::lua_pop(l, 1);
+                        }
+                        self.out.push(b']');
+                    }
+                    _ => self.object(depth)?,
+                }
+            }
+            t => return Err(cannot(type_name(t), "type not supported")),
+        }
+        Ok(())
+    }
+
+    unsafe fn object(&mut self, depth: i32) -> Res<()> {
+        let l = self.state;
+        self.out.push(b'{');
+        let mut first = true;
+        ffi::lua_pushnil(l);
+        while ffi::lua_next(l, -2) != 0 {
+            if !first {
+                self.out.push(b',');
+            }
+            first = false;
+            match ffi::lua_type(l, -2) {
+                ffi::LUA_TNUMBER => {
+                    self.out.push(b'"');
+                    self.number(-2)?;
+                    self.out.extend_from_slice(b"\":");
+                }
+                ffi::LUA_TSTRING => {
+                    self.string(-2);
+                    self.out.push(b':');
+                }
+                t => return Err(cannot(type_name(t), "table key must be a number or string")),
+            }
+            self.value(depth)?;
+            ffi::lua_pop(l, 1);
+        }
+        self.out.push(b'}');
+        Ok(())
+    }
 }
 
 /* ===== Decoding ===== */

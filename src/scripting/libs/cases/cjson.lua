@@ -184,3 +184,5 @@ return select('#', cjson.encode({})), select('#', cjson.decode('1'))
 return cjson.encode({cjson.decode('[]'), cjson.decode('{}')})
 return cjson.encode(cjson.new)
 return pcall(cjson.new().decode, '[1,2')
+cjson.encode_max_depth(100000) local t = {} local c = t for i = 1, 5000 do c.a = {} c = c.a end local ok, e = pcall(cjson.encode, t) return ok, e
+cjson.encode_max_depth(100000) local t = {} local c = t for i = 1, 9000 do c[1] = {} c = c[1] end local ok, e = pcall(cjson.encode, t) return ok, e
