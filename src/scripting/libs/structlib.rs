@@ -51,20 +51,20 @@ impl Format<'_> {
         Some(c)
     }
 
-    /// `getnum`: decimal digits as a C `int` (wrapping), or `default`.
-    fn num(&mut self, default: i32) -> i32 {
+    /// `getnum`: decimal digits as a C `int`, or `default`; Redis refuses
+    /// a count past `INT_MAX`.
+    fn num(&mut self, default: i32) -> Res<i32> {
         let mut seen = false;
         let mut a: i32 = 0;
         while let Some(&c) = self.fmt.get(self.pos).filter(|c| c.is_ascii_digit()) {
-            a = a.wrapping_mul(10).wrapping_add(i32::from(c - b'0'));
+            a = a
+                .checked_mul(10)
+                .and_then(|a| a.checked_add(i32::from(c - b'0')))
+                .ok_or_else(|| Fail::msg("integral size overflow"))?;
             self.pos += 1;
             seen = true;
         }
-        if seen {
-            a
-        } else {
-            default
-        }
+        Ok(if seen { a } else { default })
     }
 }
 
@@ -76,16 +76,15 @@ fn opt_size(opt: u8, fmt: &mut Format) -> Res<usize> {
         b'L' | b'l' | b'T' | b'd' => 8,
         b'f' => 4,
         b'x' => 1,
-        // A negative count is a huge size_t in C, which fails the checks.
-        b'c' => fmt.num(1) as isize as usize,
+        b'c' => fmt.num(1)? as usize,
         b'i' | b'I' => {
-            let sz = fmt.num(4);
+            let sz = fmt.num(4)?;
             if sz > MAX_INT_SIZE {
                 return Err(Fail::msg(format!(
                     "integral size {sz} is larger than limit of {MAX_INT_SIZE}"
                 )));
             }
-            sz as isize as usize
+            sz as usize
         }
         _ => 0,
     })
@@ -107,7 +106,7 @@ fn control(opt: u8, fmt: &mut Format, h: &mut Header) -> Res<()> {
         b'>' => h.endian = Endian::Big,
         b'<' => h.endian = Endian::Little,
         b'!' => {
-            let a = fmt.num(MAX_ALIGN);
+            let a = fmt.num(MAX_ALIGN)?;
             if a <= 0 || a & (a - 1) != 0 {
                 return Err(Fail::msg(format!("alignment {a} is not a power of 2")));
             }
@@ -387,5 +386,26 @@ mod tests {
     #[test]
     fn matches_redis() {
         super::super::cases::replay(include_str!("cases/structlib.expected"));
+    }
+
+    /// Counts past a C int are errors for every entry point.
+    #[test]
+    fn size_overflow_is_an_error() {
+        let lua = mlua::Lua::new();
+        super::super::open_all(&lua).expect("libraries install");
+        for fmt in [
+            "i4294967295",
+            "i99999999999",
+            "I2147483648",
+            "c4294967295",
+            "!4294967296",
+        ] {
+            for call in ["pack(f, 1)", "unpack(f, 'abcd')", "size(f)"] {
+                let script =
+                    format!("local f = '{fmt}' return pcall(function() return struct.{call} end)");
+                let (ok, _): (bool, mlua::Value) = lua.load(&script).eval().expect("runs");
+                assert!(!ok, "{fmt} {call}");
+            }
+        }
     }
 }
