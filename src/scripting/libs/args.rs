@@ -231,6 +231,20 @@ pub(crate) fn type_name(v: Option<&Value>) -> &'static str {
     }
 }
 
+/// `lua_typename` of a raw type tag.
+pub(crate) fn tag_name(t: c_int) -> &'static str {
+    match t {
+        ffi::LUA_TNIL => "nil",
+        ffi::LUA_TBOOLEAN => "boolean",
+        ffi::LUA_TNUMBER => "number",
+        ffi::LUA_TSTRING => "string",
+        ffi::LUA_TTABLE => "table",
+        ffi::LUA_TFUNCTION => "function",
+        ffi::LUA_TTHREAD => "thread",
+        _ => "userdata",
+    }
+}
+
 /// `luaL_typerror`'s failure for argument `n` (1-based).
 pub(crate) fn type_error(args: &[Value], n: usize, expected: &str) -> Fail {
     let got = type_name(args.get(n - 1));

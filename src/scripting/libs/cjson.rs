@@ -216,20 +216,6 @@ fn enum_option(
 
 /* ===== Encoding ===== */
 
-/// `lua_typename` of a type tag.
-fn type_name(t: c_int) -> &'static str {
-    match t {
-        ffi::LUA_TNIL => "nil",
-        ffi::LUA_TBOOLEAN => "boolean",
-        ffi::LUA_TNUMBER => "number",
-        ffi::LUA_TSTRING => "string",
-        ffi::LUA_TTABLE => "table",
-        ffi::LUA_TFUNCTION => "function",
-        ffi::LUA_TTHREAD => "thread",
-        _ => "userdata",
-    }
-}
-
 fn cannot(type_name: &str, reason: &str) -> Fail {
     Fail::msg(format!("Cannot serialise {type_name}: {reason}"))
 }
@@ -407,7 +393,7 @@ impl Encoder<'_> {
                     _ => self.object(depth)?,
                 }
             }
-            t => return Err(cannot(type_name(t), "type not supported")),
+            t => return Err(cannot(args::tag_name(t), "type not supported")),
         }
         Ok(())
     }
@@ -432,7 +418,12 @@ impl Encoder<'_> {
                     self.string(-2);
                     self.out.push(b':');
                 }
-                t => return Err(cannot(type_name(t), "table key must be a number or string")),
+                t => {
+                    return Err(cannot(
+                        args::tag_name(t),
+                        "table key must be a number or string",
+                    ))
+                }
             }
             self.value(depth)?;
             ffi::lua_pop(l, 1);
