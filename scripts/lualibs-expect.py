@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Record what real redis-server answers for each case of a Lua library corpus.
 
-Usage: scripts/lualibs-expect.py PORT src/scripting/libs/cases/<lib>.lua
+Usage: scripts/lualibs-expect.py [--port PORT] src/scripting/libs/cases/<lib>.lua...
 
-Each line of the corpus (blank lines and lines starting with `--` skipped)
-is the body of a Lua function: it runs under pcall inside one EVAL on a fresh interpreter (SCRIPT FLUSH), and the
+Without --port it starts its own redis-server (7.0, from PATH) on a free
+local port and stops it at the end. Each line of a corpus (blank lines and
+lines starting with `--` skipped) is the body of a Lua function: it runs
+under pcall inside one EVAL on a fresh interpreter (SCRIPT FLUSH), and the
 status and every returned value come back as one printable line (the same
 serializer the unit tests use, src/scripting/libs/cases/wrap.lua). The
 corpus is rewritten next to itself as `<lib>.expected`: the case line, then
@@ -12,8 +14,13 @@ corpus is rewritten next to itself as `<lib>.expected`: the case line, then
 tests/scripting_libs.rs replay those pairs.
 """
 import socket
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
+
+WRAP = Path(__file__).resolve().parent.parent / "src/scripting/libs/cases/wrap.lua"
 
 
 def command(sock, *args):
@@ -34,26 +41,59 @@ def read_reply(f):
         n = int(rest)
         if n < 0:
             return None
-        data = f.read(n + 2)[:-2]
-        return data.decode("latin-1")
+        return f.read(n + 2)[:-2].decode("latin-1")
     raise SystemExit("unexpected reply %r" % line)
 
 
-def main():
-    port, corpus = int(sys.argv[1]), Path(sys.argv[2])
-    wrap = (Path(__file__).resolve().parent.parent / "src/scripting/libs/cases/wrap.lua").read_text().strip()
+def record(port, corpus, wrap):
     out = []
     for line in corpus.read_text().splitlines():
         if not line.strip() or line.startswith("--"):
             continue
-        sock = socket.create_connection(("127.0.0.1", port))
-        # A fresh interpreter per case: library settings must not leak.
-        command(sock, "SCRIPT", "FLUSH")
-        reply = command(sock, "EVAL", wrap.replace("CASE", line, 1), "0")
-        sock.close()
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            # A fresh interpreter per case: library settings must not leak.
+            command(sock, "SCRIPT", "FLUSH")
+            reply = command(sock, "EVAL", wrap.replace("CASE", line, 1), "0")
         out.append(line)
         out.append("=> " + str(reply))
     corpus.with_suffix(".expected").write_text("\n".join(out) + "\n")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    args = sys.argv[1:]
+    port = None
+    if args[:1] == ["--port"]:
+        port, args = int(args[1]), args[2:]
+    if not args:
+        raise SystemExit(__doc__)
+    wrap = WRAP.read_text().strip()
+    server = None
+    if port is None:
+        port = free_port()
+        server = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", tempfile.mkdtemp()],
+            stdout=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port)).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+    try:
+        for corpus in map(Path, args):
+            if corpus.resolve() != WRAP:
+                record(port, corpus, wrap)
+    finally:
+        if server:
+            server.terminate()
+            server.wait()
 
 
 main()
