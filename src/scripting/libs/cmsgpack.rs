@@ -223,11 +223,12 @@ impl Decoder<'_, '_> {
         Ok(Value::String(lua.create_string(&s[header..])?))
     }
 
-    fn value(&mut self) -> Result<Value, Stop> {
+    /// The next item: a whole scalar, or the header of a container.
+    fn item(&mut self) -> Result<Item, Stop> {
         self.need(1)?;
         self.check_stack(1, TOO_MANY)?;
         let b = self.data[self.pos];
-        Ok(match b {
+        Ok(Item::Scalar(match b {
             0xcc => Value::Number(self.be(1)? as f64),
             0xd0 => Value::Number(f64::from(self.be(1)? as u8 as i8)),
             0xcd => Value::Number(self.be(2)? as f64),
@@ -266,22 +267,10 @@ impl Decoder<'_, '_> {
                 let len = u64::from(u32::from_be_bytes([s[0], s[1], s[2], s[3]]));
                 self.string(5, len)?
             }
-            0xdc => {
-                let n = self.be(2)?;
-                self.array(n)?
-            }
-            0xdd => {
-                let n = self.be(4)?;
-                self.array(n)?
-            }
-            0xde => {
-                let n = self.be(2)?;
-                self.map(n)?
-            }
-            0xdf => {
-                let n = self.be(4)?;
-                self.map(n)?
-            }
+            0xdc => return Ok(Item::Array(self.be(2)?)),
+            0xdd => return Ok(Item::Array(self.be(4)?)),
+            0xde => return Ok(Item::Map(self.be(2)?)),
+            0xdf => return Ok(Item::Map(self.be(4)?)),
             _ if b & 0x80 == 0 => {
                 self.take(1)?;
                 Value::Number(f64::from(b))
@@ -293,66 +282,120 @@ impl Decoder<'_, '_> {
             _ if b & 0xe0 == 0xa0 => self.string(1, u64::from(b & 0x1f))?,
             _ if b & 0xf0 == 0x90 => {
                 self.take(1)?;
-                self.array(u64::from(b & 0x0f))?
+                return Ok(Item::Array(u64::from(b & 0x0f)));
             }
             _ if b & 0xf0 == 0x80 => {
                 self.take(1)?;
-                self.map(u64::from(b & 0x0f))?
+                return Ok(Item::Map(u64::from(b & 0x0f)));
             }
             _ => return Err(Stop::BadFormat),
-        })
+        }))
     }
 
-    /// Whether the next value is an array or a map.
-    fn container_next(&self) -> bool {
-        matches!(self.data.get(self.pos), Some(0x80..=0x9f | 0xdc..=0xdf))
-    }
-
-    /// The next value, with `t` parked while it is a container.
-    fn child(&mut self, t: Table) -> Result<(Table, Value), Stop> {
-        if !self.container_next() {
-            let v = self.value()?;
-            return Ok((t, v));
-        }
-        self.nest.park(t)?;
-        let v = self.value()?;
-        Ok((self.nest.resume()?, v))
-    }
-
-    fn array(&mut self, n: u64) -> Result<Value, Stop> {
-        let mut t = self.lua.create_table()?;
-        self.slots += 1;
-        self.check_stack(1, IN_ARRAY)?;
-        self.slots += 1;
-        for i in 1..=n {
-            let (parent, v) = self.child(t)?;
-            t = parent;
-            t.raw_set(i as f64, v)?;
-        }
-        self.slots -= 2;
-        Ok(Value::Table(t))
-    }
-
-    fn map(&mut self, n: u64) -> Result<Value, Stop> {
-        let mut t = self.lua.create_table()?;
-        self.slots += 1;
-        for _ in 0..n {
-            let (parent, k) = self.child(t)?;
-            self.slots += 1;
-            let (parent, v) = self.child(parent)?;
-            t = parent;
-            self.slots -= 1;
-            match &k {
-                Value::Nil => return Err(Stop::Lua(Fail::Raw(b"table index is nil".to_vec()))),
-                Value::Number(d) if d.is_nan() => {
-                    return Err(Stop::Lua(Fail::Raw(b"table index is NaN".to_vec())))
+    /// One whole value. Containers are filled without recursion: `open`
+    /// holds the unfinished ones, the innermost table in hand and the
+    /// others parked in the nest, while the stack-slot count follows the C
+    /// decoder's (table and index per array, table and key per map).
+    fn value(&mut self) -> Result<Value, Stop> {
+        let mut open: Vec<Open> = Vec::new();
+        let mut current: Option<Table> = None;
+        loop {
+            let mut v = match self.item()? {
+                Item::Scalar(v) => v,
+                Item::Array(n) => {
+                    let t = self.lua.create_table()?;
+                    self.slots += 1;
+                    self.check_stack(1, IN_ARRAY)?;
+                    self.slots += 1;
+                    if n > 0 {
+                        self.enter(&mut current, t)?;
+                        open.push(Open::Array { next: 1, len: n });
+                        continue;
+                    }
+                    self.slots -= 2;
+                    Value::Table(t)
                 }
-                _ => t.raw_set(k, v)?,
+                Item::Map(n) => {
+                    let t = self.lua.create_table()?;
+                    self.slots += 1;
+                    if n > 0 {
+                        self.enter(&mut current, t)?;
+                        open.push(Open::Map { left: n, key: None });
+                        continue;
+                    }
+                    self.slots -= 1;
+                    Value::Table(t)
+                }
+            };
+            // Put the finished value in its container, closing every
+            // container it completes.
+            loop {
+                let (Some(frame), Some(t)) = (open.last_mut(), current.as_ref()) else {
+                    return Ok(v);
+                };
+                match frame {
+                    Open::Array { next, len } => {
+                        t.raw_set(*next as f64, v)?;
+                        if *next < *len {
+                            *next += 1;
+                            break;
+                        }
+                        self.slots -= 2;
+                    }
+                    Open::Map { left, key } => {
+                        let Some(k) = key.take() else {
+                            *key = Some(v);
+                            self.slots += 1;
+                            break;
+                        };
+                        self.slots -= 1;
+                        match &k {
+                            Value::Nil => {
+                                return Err(Stop::Lua(Fail::Raw(b"table index is nil".to_vec())))
+                            }
+                            Value::Number(d) if d.is_nan() => {
+                                return Err(Stop::Lua(Fail::Raw(b"table index is NaN".to_vec())))
+                            }
+                            _ => t.raw_set(k, v)?,
+                        }
+                        *left -= 1;
+                        if *left > 0 {
+                            break;
+                        }
+                        self.slots -= 1;
+                    }
+                }
+                open.pop();
+                v = current.take().map_or(Value::Nil, Value::Table);
+                if !open.is_empty() {
+                    current = Some(self.nest.resume()?);
+                }
             }
         }
-        self.slots -= 1;
-        Ok(Value::Table(t))
     }
+
+    /// Makes `t` the container being filled, parking the one it is in.
+    fn enter(&mut self, current: &mut Option<Table>, t: Table) -> Result<(), Stop> {
+        if let Some(outer) = current.replace(t) {
+            self.nest.park(outer)?;
+        }
+        Ok(())
+    }
+}
+
+/// What the next bytes hold.
+enum Item {
+    Scalar(Value),
+    Array(u64),
+    Map(u64),
+}
+
+/// A container being filled.
+enum Open {
+    /// The next index and the count.
+    Array { next: u64, len: u64 },
+    /// Pairs still to come, and the key of the current one once decoded.
+    Map { left: u64, key: Option<Value> },
 }
 
 /// `mp_unpack_full`: `limit` 0 with `offset` 0 decodes everything and
