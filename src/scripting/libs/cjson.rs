@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use std::ffi::c_int;
 
-use mlua::{ffi, LightUserData, Lua, MultiValue, Table, Value};
+use mlua::{ffi, LightUserData, Lua, LuaString, MultiValue, Table, Value};
 
 use super::args::{self, Fail, Nest, Res, MAX_STACK};
 
@@ -727,90 +727,123 @@ impl Parser<'_> {
         )))
     }
 
-    fn object(&mut self, lua: &Lua) -> Res<Value> {
-        self.descend(3)?;
-        let mut t = lua.create_table()?;
-        let mut token = self.next_token();
-        if token.kind == Kind::ObjEnd {
-            self.depth -= 1;
-            return Ok(Value::Table(t));
+    /// An object's key at `token`, and the colon after it.
+    fn object_key(&mut self, lua: &Lua, token: &Token) -> Res<LuaString> {
+        if token.kind != Kind::Str {
+            return Err(self.expected("object key string", token));
         }
-        self.slots += 2;
+        let key = lua.create_string(&self.tmp)?;
+        let colon = self.next_token();
+        if colon.kind != Kind::Colon {
+            return Err(self.expected("colon", &colon));
+        }
+        Ok(key)
+    }
+
+    /// Makes `t` the container being filled, parking the one it is in.
+    fn enter(&mut self, current: &mut Option<Table>, t: Table) -> Res<()> {
+        if let Some(outer) = current.replace(t) {
+            self.nest.park(outer)?;
+        }
+        Ok(())
+    }
+
+    /// The value `first` starts. Containers are filled without recursion:
+    /// `open` holds the unfinished ones, the innermost table in hand and
+    /// the others parked in the nest; tokens are read, and errors found, in
+    /// lua-cjson's order.
+    fn value(&mut self, lua: &Lua, first: Token) -> Res<Value> {
+        let mut open: Vec<Open> = Vec::new();
+        let mut current: Option<Table> = None;
+        let mut token = first;
         loop {
-            if token.kind != Kind::Str {
-                return Err(self.expected("object key string", &token));
-            }
-            let key = lua.create_string(&self.tmp)?;
-            token = self.next_token();
-            if token.kind != Kind::Colon {
-                return Err(self.expected("colon", &token));
-            }
-            token = self.next_token();
-            let (parent, value) = self.child(lua, t, &token)?;
-            t = parent;
-            t.raw_set(key, value)?;
-            token = self.next_token();
-            if token.kind == Kind::ObjEnd {
-                self.slots -= 2;
+            let mut v = match token.kind {
+                Kind::Str => Value::String(lua.create_string(&self.tmp)?),
+                Kind::Number => Value::Number(token.number),
+                Kind::Boolean => Value::Boolean(token.boolean),
+                Kind::Null => null(),
+                Kind::ArrBegin => {
+                    self.descend(2)?;
+                    let t = lua.create_table()?;
+                    token = self.next_token();
+                    if token.kind != Kind::ArrEnd {
+                        self.enter(&mut current, t)?;
+                        open.push(Open::Array { next: 1 });
+                        self.slots += 1;
+                        continue;
+                    }
+                    self.depth -= 1;
+                    Value::Table(t)
+                }
+                Kind::ObjBegin => {
+                    self.descend(3)?;
+                    let t = lua.create_table()?;
+                    token = self.next_token();
+                    if token.kind != Kind::ObjEnd {
+                        let key = self.object_key(lua, &token)?;
+                        token = self.next_token();
+                        self.enter(&mut current, t)?;
+                        open.push(Open::Object { key });
+                        self.slots += 2;
+                        continue;
+                    }
+                    self.depth -= 1;
+                    Value::Table(t)
+                }
+                _ => return Err(self.expected("value", &token)),
+            };
+            // Put the finished value in its container, closing every
+            // container it completes.
+            loop {
+                let (Some(frame), Some(t)) = (open.last_mut(), current.as_ref()) else {
+                    return Ok(v);
+                };
+                match frame {
+                    Open::Array { next } => {
+                        t.raw_set(*next, v)?;
+                        token = self.next_token();
+                        if token.kind != Kind::ArrEnd {
+                            if token.kind != Kind::Comma {
+                                return Err(self.expected("comma or array end", &token));
+                            }
+                            *next += 1;
+                            token = self.next_token();
+                            break;
+                        }
+                        self.slots -= 1;
+                    }
+                    Open::Object { key } => {
+                        t.raw_set(key.clone(), v)?;
+                        token = self.next_token();
+                        if token.kind != Kind::ObjEnd {
+                            if token.kind != Kind::Comma {
+                                return Err(self.expected("comma or object end", &token));
+                            }
+                            token = self.next_token();
+                            *key = self.object_key(lua, &token)?;
+                            token = self.next_token();
+                            break;
+                        }
+                        self.slots -= 2;
+                    }
+                }
                 self.depth -= 1;
-                return Ok(Value::Table(t));
+                open.pop();
+                v = current.take().map_or(Value::Nil, Value::Table);
+                if !open.is_empty() {
+                    current = Some(self.nest.resume()?);
+                }
             }
-            if token.kind != Kind::Comma {
-                return Err(self.expected("comma or object end", &token));
-            }
-            token = self.next_token();
         }
     }
+}
 
-    fn array(&mut self, lua: &Lua) -> Res<Value> {
-        self.descend(2)?;
-        let mut t = lua.create_table()?;
-        let mut token = self.next_token();
-        if token.kind == Kind::ArrEnd {
-            self.depth -= 1;
-            return Ok(Value::Table(t));
-        }
-        self.slots += 1;
-        for i in 1.. {
-            let (parent, value) = self.child(lua, t, &token)?;
-            t = parent;
-            t.raw_set(i, value)?;
-            token = self.next_token();
-            if token.kind == Kind::ArrEnd {
-                break;
-            }
-            if token.kind != Kind::Comma {
-                return Err(self.expected("comma or array end", &token));
-            }
-            token = self.next_token();
-        }
-        self.slots -= 1;
-        self.depth -= 1;
-        Ok(Value::Table(t))
-    }
-
-    /// The value `token` starts, with `t` parked while it is a container.
-    fn child(&mut self, lua: &Lua, t: Table, token: &Token) -> Res<(Table, Value)> {
-        if !matches!(token.kind, Kind::ObjBegin | Kind::ArrBegin) {
-            let v = self.value(lua, token)?;
-            return Ok((t, v));
-        }
-        self.nest.park(t)?;
-        let v = self.value(lua, token)?;
-        Ok((self.nest.resume()?, v))
-    }
-
-    fn value(&mut self, lua: &Lua, token: &Token) -> Res<Value> {
-        Ok(match token.kind {
-            Kind::Str => Value::String(lua.create_string(&self.tmp)?),
-            Kind::Number => Value::Number(token.number),
-            Kind::Boolean => Value::Boolean(token.boolean),
-            Kind::Null => null(),
-            Kind::ObjBegin => self.object(lua)?,
-            Kind::ArrBegin => self.array(lua)?,
-            _ => return Err(self.expected("value", token)),
-        })
-    }
+/// A container being filled.
+enum Open {
+    /// The index the next element takes.
+    Array { next: i64 },
+    /// The key of the pair being read.
+    Object { key: LuaString },
 }
 
 fn decode(lua: &Lua, cfg: &Config, a: &[Value]) -> Res<MultiValue> {
@@ -836,7 +869,7 @@ fn decode(lua: &Lua, cfg: &Config, a: &[Value]) -> Res<MultiValue> {
         nest,
     };
     let token = p.next_token();
-    let value = p.value(lua, &token)?;
+    let value = p.value(lua, token)?;
     let token = p.next_token();
     if token.kind != Kind::End {
         return Err(p.expected("the end", &token));
