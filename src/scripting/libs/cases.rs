@@ -5,21 +5,8 @@
 
 use mlua::Lua;
 
-/// Stack for the replaying thread: debug builds recurse through thousands
-/// of nested tables in the deepest cases, as the server's main thread may.
-const STACK: usize = 64 << 20;
-
 /// Runs every case of an `.expected` file and reports all that differ.
-pub(crate) fn replay(expected: &'static str) {
-    std::thread::Builder::new()
-        .stack_size(STACK)
-        .spawn(move || replay_here(expected))
-        .expect("thread starts")
-        .join()
-        .unwrap_or_else(|e| std::panic::resume_unwind(e));
-}
-
-fn replay_here(expected: &str) {
+pub(crate) fn replay(expected: &str) {
     let wrap = include_str!("cases/wrap.lua").trim();
     let mut failures = Vec::new();
     let mut total = 0;

@@ -238,7 +238,7 @@ fn encode(lua: &Lua, cfg: &Config, a: &[Value]) -> Res<MultiValue> {
                 cfg,
                 out: &mut out,
             }
-            .value(0);
+            .value();
         })?;
     }
     result?;
@@ -352,85 +352,118 @@ impl Encoder<'_> {
         Ok(Some(max))
     }
 
-    /// The value on top of the stack, left there.
-    unsafe fn value(&mut self, depth: i32) -> Res<()> {
+    /// The value on top of the stack. Tables are walked without recursion,
+    /// with what lua-cjson keeps on the Lua stack: the table and the
+    /// element per array level, the table, key and value per object level.
+    unsafe fn value(&mut self) -> Res<()> {
         let l = self.state;
-        match ffi::lua_type(l, -1) {
-            ffi::LUA_TSTRING => self.string(-1),
-            ffi::LUA_TNUMBER => self.number(-1)?,
-            ffi::LUA_TBOOLEAN => {
-                let text: &[u8] = if ffi::lua_toboolean(l, -1) != 0 {
-                    b"true"
-                } else {
-                    b"false"
-                };
-                self.out.extend_from_slice(text);
-            }
-            ffi::LUA_TNIL => self.out.extend_from_slice(b"null"),
-            ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, -1).is_null() => {
-                self.out.extend_from_slice(b"null");
-            }
-            ffi::LUA_TTABLE => {
-                let depth = depth + 1;
-                if depth > self.cfg.encode_max_depth || ffi::lua_checkstack(l, 3) == 0 {
-                    return Err(Fail::msg(format!(
-                        "Cannot serialise, excessive nesting ({depth})"
-                    )));
+        let mut open: Vec<Walk> = Vec::new();
+        loop {
+            // The value on top: written whole, or its table opened.
+            match ffi::lua_type(l, -1) {
+                ffi::LUA_TSTRING => self.string(-1),
+                ffi::LUA_TNUMBER => self.number(-1)?,
+                ffi::LUA_TBOOLEAN => {
+                    let text: &[u8] = if ffi::lua_toboolean(l, -1) != 0 {
+                        b"true"
+                    } else {
+                        b"false"
+                    };
+                    self.out.extend_from_slice(text);
                 }
-                match self.array_length()? {
-                    Some(len) if len > 0 => {
-                        self.out.push(b'[');
-                        for i in 1..=len {
-                            if i > 1 {
-                                self.out.push(b',');
+                ffi::LUA_TNIL => self.out.extend_from_slice(b"null"),
+                ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, -1).is_null() => {
+                    self.out.extend_from_slice(b"null");
+                }
+                ffi::LUA_TTABLE => {
+                    let depth = open.len() + 1;
+                    if depth > self.cfg.encode_max_depth as usize || ffi::lua_checkstack(l, 3) == 0
+                    {
+                        return Err(Fail::msg(format!(
+                            "Cannot serialise, excessive nesting ({depth})"
+                        )));
+                    }
+                    match self.array_length()? {
+                        Some(len) if len > 0 => {
+                            self.out.push(b'[');
+                            open.push(Walk::Array { next: 1, len });
+                            ffi::lua_rawgeti(l, -1, 1);
+                            continue;
+                        }
+                        _ => {
+                            self.out.push(b'{');
+                            ffi::lua_pushnil(l);
+                            if ffi::lua_next(l, -2) != 0 {
+                                self.key()?;
+                                open.push(Walk::Object);
+                                continue;
                             }
-                            ffi::lua_rawgeti(l, -1, ffi::lua_Integer::from(i));
-                            self.value(depth)?;
-                            ffi::lua_pop(l, 1);
+                            self.out.push(b'}');
+                        }
+                    }
+                }
+                t => return Err(cannot(args::tag_name(t), "type not supported")),
+            }
+            // The value on top is written: move to the next one, closing
+            // every table it completes.
+            loop {
+                let Some(walk) = open.last_mut() else {
+                    return Ok(());
+                };
+                ffi::lua_pop(l, 1);
+                match walk {
+                    Walk::Array { next, len } => {
+                        if *next < *len {
+                            *next += 1;
+                            self.out.push(b',');
+                            ffi::lua_rawgeti(l, -1, ffi::lua_Integer::from(*next));
+                            break;
                         }
                         self.out.push(b']');
                     }
-                    _ => self.object(depth)?,
+                    Walk::Object => {
+                        if ffi::lua_next(l, -2) != 0 {
+                            self.out.push(b',');
+                            self.key()?;
+                            break;
+                        }
+                        self.out.push(b'}');
+                    }
                 }
+                open.pop();
             }
-            t => return Err(cannot(args::tag_name(t), "type not supported")),
         }
-        Ok(())
     }
 
-    unsafe fn object(&mut self, depth: i32) -> Res<()> {
-        let l = self.state;
-        self.out.push(b'{');
-        let mut first = true;
-        ffi::lua_pushnil(l);
-        while ffi::lua_next(l, -2) != 0 {
-            if !first {
-                self.out.push(b',');
+    /// The key below the value on top, as an object key.
+    unsafe fn key(&mut self) -> Res<()> {
+        match ffi::lua_type(self.state, -2) {
+            ffi::LUA_TNUMBER => {
+                self.out.push(b'"');
+                self.number(-2)?;
+                self.out.extend_from_slice(b"\":");
             }
-            first = false;
-            match ffi::lua_type(l, -2) {
-                ffi::LUA_TNUMBER => {
-                    self.out.push(b'"');
-                    self.number(-2)?;
-                    self.out.extend_from_slice(b"\":");
-                }
-                ffi::LUA_TSTRING => {
-                    self.string(-2);
-                    self.out.push(b':');
-                }
-                t => {
-                    return Err(cannot(
-                        args::tag_name(t),
-                        "table key must be a number or string",
-                    ))
-                }
+            ffi::LUA_TSTRING => {
+                self.string(-2);
+                self.out.push(b':');
             }
-            self.value(depth)?;
-            ffi::lua_pop(l, 1);
+            t => {
+                return Err(cannot(
+                    args::tag_name(t),
+                    "table key must be a number or string",
+                ))
+            }
         }
-        self.out.push(b'}');
         Ok(())
     }
+}
+
+/// A table being written.
+enum Walk {
+    /// The index on the stack and the length.
+    Array { next: i32, len: i32 },
+    /// Its key and value are on the stack.
+    Object,
 }
 
 /* ===== Decoding ===== */
