@@ -37,4 +37,35 @@ mod tests {
     fn fuzz_matches_redis() {
         super::cases::replay(include_str!("cases/fuzz.expected"));
     }
+
+    /// Native stack for the deep-nesting test: far less than the nesting
+    /// would need if the libraries recursed.
+    const SMALL_STACK: usize = 256 << 10;
+
+    /// The decoders and the JSON encoder walk nesting without recursion:
+    /// the deepest Redis's limits allow runs on a small native stack.
+    #[test]
+    fn deep_nesting_needs_no_native_stack() {
+        const DEEP: &[&str] = &[
+            "return type(cmsgpack.unpack(string.rep('\\145', 3999) .. '\\1'))",
+            "return type(cmsgpack.unpack(string.rep('\\129\\1', 3999) .. '\\1'))",
+            "cjson.decode_max_depth(100000) \
+             return type(cjson.decode(string.rep('[', 7990) .. string.rep(']', 7990)))",
+            "cjson.encode_max_depth(100000) local t = {} local c = t \
+             for i = 1, 7996 do c[1] = {} c = c[1] end return type(cjson.encode(t))",
+        ];
+        std::thread::Builder::new()
+            .stack_size(SMALL_STACK)
+            .spawn(|| {
+                let lua = mlua::Lua::new();
+                super::open_all(&lua).expect("libraries install");
+                for script in DEEP {
+                    let got: String = lua.load(*script).eval().expect(script);
+                    assert!(got == "table" || got == "string", "{script}: {got}");
+                }
+            })
+            .expect("thread starts")
+            .join()
+            .expect("deep nesting on a small stack");
+    }
 }
