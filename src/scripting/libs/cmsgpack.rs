@@ -5,8 +5,9 @@
 //! integral numbers as the smallest (u)int form, other numbers as a float
 //! when one holds them exactly, else a double; tables whose keys are 1..n as
 //! arrays, others as maps; nesting past 16 tables and unsupported values as
-//! nil. Decoding has no depth limit of its own but lives within Lua's stack
-//! limit, as the C code's `luaL_checkstack` calls do.
+//! nil. Decoding knows no bin or ext types (a format error, as in 0.4.0)
+//! and has no depth limit of its own but lives within Lua's stack limit, as
+//! the C code's `luaL_checkstack` calls do.
 
 use mlua::{Lua, MultiValue, Table, Value};
 
