@@ -1,0 +1,2 @@
+//! Lua scripting: the libraries Redis bundles into its interpreter.
+pub mod libs;
