@@ -373,8 +373,10 @@ fn evictions_are_propagated() {
             c.call(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
             let limit = (used - (1 << 20)).to_string();
             assert_eq!(c.call(&["CONFIG", "SET", "maxmemory", &limit]), b"+OK\r\n");
+            // Redis bounds the eviction a CONFIG SET does by time and goes
+            // on from a timer, so on a busy machine it may have done little.
             let evicted = info_u64(&mut c, "stats", "evicted_keys");
-            assert!(evicted > 500, "{evicted} evicted by CONFIG SET");
+            assert!(evicted > 0, "nothing evicted by CONFIG SET");
             let path = srv.dir().join("appendonlydir/appendonly.aof.1.incr.aof");
             // Eviction may go on over the next turns of the loop (tenacity).
             let (mut deletions, mut evicted) = (0, 0);
