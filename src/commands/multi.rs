@@ -11,6 +11,7 @@
 //! server's (`server/multi.rs`).
 
 use super::{call, Args, CmdError, CmdResult, CommandId, CommandSpec};
+use crate::server::acl;
 use crate::server::client::{Client, ReplyMode};
 use crate::server::multi::MultiState;
 use crate::server::Server;
@@ -112,7 +113,30 @@ pub fn exec(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     let argv_mem = c.argv_mem;
     c.in_exec = true;
     for (id, argv) in &commands {
-        call(srv, c, *id, &argv.args());
+        let args = argv.args();
+        // The rules may have changed since the command was queued.
+        if let Err(refusal) = acl::check(srv, c.user.as_deref(), *id, &args) {
+            let spec = srv.commands.all[*id];
+            acl::log_refusal(srv, c, refusal, acl::Context::Multi, spec, &args);
+            let reason = match refusal {
+                acl::Refusal::Command => "no permission to execute the command or subcommand",
+                acl::Refusal::Key(_) => "no permission to touch the specified keys",
+                acl::Refusal::Channel(_) => {
+                    "no permission to access one of the channels used as arguments"
+                }
+            };
+            let err = CmdError::Message(
+                format!(
+                    "NOPERM ACLs rules changed between the moment the transaction was accumulated \
+                     and the EXEC call. This command is no longer allowed for the following \
+                     reason: {reason}"
+                )
+                .into(),
+            );
+            super::write_error(srv, c, &err);
+            continue;
+        }
+        call(srv, c, *id, &args);
     }
     c.in_exec = false;
     c.argv_mem = argv_mem;

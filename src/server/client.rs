@@ -168,6 +168,8 @@ pub struct Client {
     pub lib_ver: Option<Vec<u8>>,
     pub db: usize,
     pub authenticated: bool,
+    /// The ACL user it runs as; `None` for the default user.
+    pub user: Option<Vec<u8>>,
     pub query: QueryBuf,
     pub parser: RequestParser,
     pub reply: ReplyBuf,
@@ -236,6 +238,7 @@ impl Client {
             lib_ver: None,
             db: 0,
             authenticated: false,
+            user: None,
             query: QueryBuf::default(),
             parser: RequestParser::new(),
             reply: ReplyBuf::new(),

@@ -5,6 +5,7 @@
 //! locked. Submodules hold the pieces of the loop: networking, clients, the
 //! timed sweep, signals, logging and memory accounting.
 
+pub mod acl;
 pub mod aof;
 pub mod blocking;
 pub mod client;
@@ -157,6 +158,8 @@ pub struct Server {
     pub monitors: Vec<usize>,
     /// Client-side caching: tracked keys, BCAST prefixes, tracking clients.
     pub tracking: tracking::Tracking,
+    /// ACL users and the ACL LOG.
+    pub acl: acl::Acl,
     /// State of the sampling random generator (RANDOMKEY, expiry, LFU).
     pub random_state: u64,
     /// Heap bytes in use once start-up finished (`used_memory_startup`).
@@ -209,6 +212,7 @@ impl Server {
             watches: multi::Watches::default(),
             monitors: Vec::new(),
             tracking: tracking::Tracking::default(),
+            acl: acl::Acl::new(&commands, &config),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
             poll,
@@ -225,7 +229,7 @@ impl Server {
 
     /// Whether clients must authenticate before running commands.
     pub fn auth_required(&self) -> bool {
-        self.config.requirepass.is_some()
+        self.acl.auth_required()
     }
 
     /// The TCP port actually listened on (differs from the config when it is 0).
@@ -248,6 +252,9 @@ impl Server {
     /// configuration and reports it.
     pub fn apply_config_change(&mut self, name: &str, old: &Config) -> Result<(), &'static str> {
         match name {
+            "requirepass" => self
+                .acl
+                .set_default_password(&self.commands, self.config.requirepass.as_deref()),
             "loglevel" => log::set_max_level(logging::filter(self.config.loglevel)),
             "hz" | "dynamic-hz" => self.adapt_hz(),
             "oom-score-adj" | "oom-score-adj-values" => self.apply_oom_score_adj(),
