@@ -3,6 +3,8 @@
 
 mod util;
 
+/// ACL users: rules and descriptions, NOPERM checks, ACL LOG, AUTH/HELLO, config and aclfile.
+mod acl;
 /// The append-only file: crash safety, damaged files, Redis compatibility, rewrites.
 mod aof;
 /// The real redis-benchmark completes (smoke test, not a measurement).

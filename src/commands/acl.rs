@@ -265,7 +265,7 @@ pub fn genpass(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Err(subcommand_syntax(args));
     }
     let bits = match args.len() {
-        3 => super::parse_int(args.get(2)).unwrap_or(0),
+        3 => super::parse_int(args.get(2))?,
         _ => 256,
     };
     if !(1..=4096).contains(&bits) {
