@@ -376,6 +376,97 @@ fn dryrun() {
     )]);
 }
 
+/// Read and write access as each command's key specs give it, for a user
+/// with read-only, write-only and read-write patterns.
+#[test]
+fn dryrun_key_access_per_command() {
+    let lines = [
+        "ssubscribe c1",
+        "ssubscribe x",
+        "spublish x m",
+        "spublish c1 m",
+        "sunsubscribe x",
+        "unsubscribe x",
+        "punsubscribe x",
+        "pubsub channels x",
+        "sort r1 store w1",
+        "sort r1 store r2",
+        "sort r1 by w*",
+        "sort w1",
+        "sort_ro r1",
+        "lmove r1 w1 left right",
+        "lmove w1 r1 left right",
+        "rename r1 w1",
+        "rename w1 w2",
+        "copy r1 w1",
+        "copy rw1 w1",
+        "getdel r1",
+        "getdel rw1",
+        "getex r1",
+        "exists w1 r1",
+        "del r1",
+        "unlink w1",
+        "type w1",
+        "object encoding w1",
+        "bitfield r1 get u8 0",
+        "bitfield r1 set u8 0 1",
+        "bitfield_ro w1 get u8 0",
+        "set w1 v get",
+        "set w1 v",
+        "set r1 v",
+        "incr w1",
+        "append w1 x",
+        "setrange w1 0 x",
+        "lpush w1 x",
+        "rpoplpush rw1 w1",
+        "smove rw1 w1 x",
+        "sinterstore w1 r1 r2",
+        "sinterstore w1 r1 w2",
+        "zunionstore w1 2 r1 r2",
+        "zunionstore w1 2 r1 w2",
+        "zunion 2 r1 w2",
+        "zrangestore w1 r1 0 -1",
+        "georadius r1 0 0 1 km store w1",
+        "georadius r1 0 0 1 km",
+        "georadius w1 0 0 1 km",
+        "geosearchstore w1 r1 frommember a byradius 1 km",
+        "pfmerge w1 r1",
+        "pfmerge w1 w2",
+        "pfcount w1",
+        "msetnx w1 a w2 b",
+        "mset w1 a r1 b",
+        "blmpop 0 2 r1 w1 left",
+        "lmpop 2 rw1 rw2 left",
+        "zmpop 1 w1 min",
+        "touch w1",
+        "expire w1 10",
+        "persist r1",
+        "ttl w1",
+        "dump w1",
+        "restore w1 0 x",
+        "watch w1",
+        "strlen w1",
+        "hset w1 f v",
+        "hget w1 f",
+        "flushall",
+        "keys *",
+        "scan 0",
+        "randomkey",
+        "memory usage w1",
+        "debug object w1",
+        "object freq w1",
+    ];
+    let mut c = Case::new("access").cmd(&[
+        "ACL", "SETUSER", "k", "on", "nopass", "+@all", "%R~r*", "%W~w*", "~rw*", "&c*",
+    ]);
+    for line in lines {
+        let mut cmd = vec!["ACL", "DRYRUN", "k"];
+        cmd.extend(line.split(' '));
+        c = c.cmd(&cmd);
+    }
+    diff(&[c]);
+}
+
 /// The user `u` of the refusal tests: GET/SET/MULTI/EXEC/pub-sub on `k*`
 /// and `ch*`, plus what the tests need to look around.
 const U: &[&str] = &[
@@ -426,6 +517,12 @@ fn noperm_refusals_and_log() {
             .cmd(&["SET", "k", "v"])
             .cmd(&["GET", "k2"])
             .cmd(&["DEL", "k"])
+            .cmd(&["EXEC"]),
+        Case::new("exec refused outside multi")
+            .cmd(&["EXEC", "x"])
+            .cmd(&["ACL", "SETUSER", "nx", "on", "nopass", "+get"])
+            .cmd(&["AUTH", "nx", "x"])
+            .cmd(&["MULTI"])
             .cmd(&["EXEC"]),
         Case::new("hello")
             .masked(HELLO, &["HELLO", "3", "AUTH", "u", "pw"])

@@ -37,9 +37,9 @@ pub(crate) fn queue(srv: &mut Server, c: &mut Client, id: CommandId, args: &Args
     super::apply_reply_mode(c, mark);
 }
 
-/// A request dispatch refused while `c` is in a transaction: EXEC itself
-/// refused discards the transaction and says why; anything else dooms it.
-/// Returns the error to reply with.
+/// A request dispatch refused: EXEC itself refused discards the
+/// transaction (if any) and says why; anything else dooms a transaction
+/// being queued. Returns the error to reply with.
 pub(crate) fn refused_in_multi(
     srv: &mut Server,
     c: &mut Client,
@@ -47,9 +47,8 @@ pub(crate) fn refused_in_multi(
     id: Option<CommandId>,
     err: CmdError,
 ) -> CmdError {
-    let Some(m) = c.multi.as_mut() else {
-        return err;
-    };
+    // A refused EXEC is an aborted transaction even outside MULTI, as
+    // Redis words it.
     if let Some(id) = id.filter(|&id| srv.commands.all[id].name == "exec") {
         c.multi = None;
         srv.unwatch_all(c.id);
@@ -67,7 +66,9 @@ pub(crate) fn refused_in_multi(
             .into(),
         );
     }
-    m.aborted = true;
+    if let Some(m) = c.multi.as_mut() {
+        m.aborted = true;
+    }
     err
 }
 
