@@ -1001,6 +1001,9 @@ pub struct Config {
     pub appenddirname: String,
     pub appendfsync: AppendFsync,
     pub maxmemory: u64,
+    /// `maxmemory-clients`: bytes, or a percentage of maxmemory when
+    /// negative, as Redis stores it; 0 is off.
+    pub maxmemory_clients: i64,
     pub maxmemory_policy: MaxmemoryPolicy,
     pub maxmemory_samples: u32,
     pub maxmemory_eviction_tenacity: u32,
@@ -1097,6 +1100,7 @@ impl Config {
             appenddirname: String::new(),
             appendfsync: AppendFsync::Everysec,
             maxmemory: 0,
+            maxmemory_clients: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
             maxmemory_samples: 0,
             maxmemory_eviction_tenacity: 0,
@@ -1592,6 +1596,7 @@ impl Config {
             _ => AppendFsync::Everysec,
         };
         self.maxmemory = self.num_or("maxmemory", 0) as u64;
+        self.maxmemory_clients = self.num_or("maxmemory-clients", 0);
         self.maxmemory_policy = match self.enum_value("maxmemory-policy") {
             0 => MaxmemoryPolicy::VolatileLru,
             1 => MaxmemoryPolicy::VolatileLfu,

@@ -142,11 +142,7 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
         .multi
         .as_ref()
         .map_or((-1, 0), |m| (m.count as i64, m.mem));
-    let tot_mem = c.query.data.len()
-        + c.reply.capacity()
-        + c.argv_mem
-        + multi_mem
-        + std::mem::size_of::<Client>();
+    let tot_mem = c.memory();
     let cmd = c.last_cmd.map_or("NULL", |id| srv.commands.all[id].name);
     let (sub, psub, ssub) = srv.pubsub.counts(c.id);
     let redir = srv.tracking.client(c.id).map_or(-1, |t| t.redirect as i64);

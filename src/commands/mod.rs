@@ -734,6 +734,11 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
         Some(m) if spec.name == "exec" => spec.flags | m.flags,
         _ => spec.flags,
     };
+    // Redis closes connections over `maxmemory-clients` before evicting
+    // keys; if this one goes, its command never runs.
+    if srv.evict_clients(Some(client)) {
+        return Outcome::Continue;
+    }
     if srv.config.maxmemory > 0 && out_of_memory(srv, client, spec, cmd_flags) {
         let err = CmdError::Message(evict::OOM_ERROR.into());
         reject(srv, client, args, Some(id), err);

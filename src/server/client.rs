@@ -311,6 +311,16 @@ impl Client {
         Ok(total)
     }
 
+    /// Memory the connection holds, as `tot-mem` reports it and
+    /// `maxmemory-clients` counts it.
+    pub fn memory(&self) -> usize {
+        self.query.data.len()
+            + self.reply.capacity()
+            + self.argv_mem
+            + self.multi.as_ref().map_or(0, |m| m.mem)
+            + std::mem::size_of::<Client>()
+    }
+
     /// Letters of `CLIENT LIST`'s `flags=` field; `tracking` holds the
     /// client-side caching letters and `dirty_cas` says whether a key it
     /// watches changed (state the server keeps, in `server/tracking.rs`

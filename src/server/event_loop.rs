@@ -436,6 +436,7 @@ impl Server {
             self.perform_evictions();
         }
         self.tracking_before_sleep();
+        self.evict_clients(None);
         // Writes reach the AOF (and, with `always`, the disk) before any
         // reply acknowledging them is written.
         self.flush_aof(false);

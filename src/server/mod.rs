@@ -9,6 +9,7 @@ pub mod acl;
 pub mod aof;
 pub mod blocking;
 pub mod client;
+pub mod client_evict;
 pub mod crash;
 pub mod cron;
 pub mod event_loop;
