@@ -518,6 +518,25 @@ fn noperm_refusals_and_log() {
             .cmd(&["GET", "k2"])
             .cmd(&["DEL", "k"])
             .cmd(&["EXEC"]),
+        Case::new("sort patterns need every key")
+            .cmd(&[
+                "ACL",
+                "SETUSER",
+                "so",
+                "on",
+                "nopass",
+                "+@all",
+                "~k*",
+                "(+sort %R~*)",
+            ])
+            .cmd(&["RPUSH", "k1", "3", "1", "2"])
+            .cmd(&["AUTH", "so", "x"])
+            .cmd(&["SORT", "k1", "BY", "w*"])
+            .cmd(&["SORT", "k1", "GET", "#"])
+            .cmd(&["SORT", "k1", "BY", "nosort"])
+            .cmd(&["SORT_RO", "k1", "GET", "w*"])
+            .cmd(&["SORT", "k1", "BY", "w*", "STORE", "k2"])
+            .cmd(&["SORT", "k1", "BY", "w*", "GET", "#"]),
         Case::new("exec refused outside multi")
             .cmd(&["EXEC", "x"])
             .cmd(&["ACL", "SETUSER", "nx", "on", "nopass", "+get"])

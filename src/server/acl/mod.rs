@@ -153,6 +153,19 @@ pub fn check(srv: &Server, user: Option<&[u8]>, id: CommandId, args: &Args) -> R
     }
 }
 
+/// Whether one of the user's selectors allows the command line and reads
+/// every key: what SORT's BY and GET patterns need, since they name keys
+/// no key spec can find.
+pub fn full_key_access(srv: &Server, user: Option<&[u8]>, id: CommandId, args: &Args) -> bool {
+    let (Some(u), Some(spec)) = (srv.acl.user(user), srv.commands.all.get(id)) else {
+        return false;
+    };
+    let mut keys = None;
+    u.selectors
+        .iter()
+        .any(|s| s.check(id, spec, args, &mut keys).is_ok() && s.reads_every_key())
+}
+
 /// Records a refusal of `client`'s command line in the ACL LOG.
 pub fn log_refusal(
     srv: &mut Server,

@@ -508,6 +508,11 @@ impl Selector {
         Ok(())
     }
 
+    /// Whether it reads every key: `allkeys`, or a `~*` or `%R~*` pattern.
+    pub fn reads_every_key(&self) -> bool {
+        self.all_keys || self.keys.iter().any(|k| k.read && k.pattern == b"*")
+    }
+
     fn key_allowed(&self, key: &[u8], read: bool, write: bool) -> bool {
         self.keys
             .iter()
