@@ -857,3 +857,66 @@ fn acl_path(srv: &server::Server) -> std::path::PathBuf {
     let reply = c.call_parsed(&["CONFIG", "GET", "aclfile"]);
     std::path::PathBuf::from(reply.items()[1].text())
 }
+
+/// `acl-pubsub-default allchannels`: new users and selectors, and `reset`,
+/// start from every channel.
+#[test]
+fn pubsub_default_allchannels() {
+    diff_with(
+        &["--acl-pubsub-default", "allchannels"],
+        &[case(
+            "defaults",
+            &[
+                &["ACL", "SETUSER", "n"],
+                &["ACL", "SETUSER", "n2", "reset"],
+                &["ACL", "SETUSER", "n3", "(~a)"],
+                &["ACL", "LIST"],
+                &["CONFIG", "SET", "acl-pubsub-default", "resetchannels"],
+                &["ACL", "SETUSER", "n4", "reset"],
+                &["ACL", "SETUSER", "n", "(~b)"],
+                &["ACL", "LIST"],
+            ],
+        )],
+    );
+}
+
+/// A default user turned off makes new connections authenticate; turned
+/// back on with nopass they need not.
+#[test]
+fn default_user_off_and_on() {
+    diff(&[
+        case("off", &[&["ACL", "SETUSER", "default", "off"]]),
+        Case::new("locked out")
+            .cmd(&["PING"])
+            .cmd(&["AUTH", "default", "x"])
+            .cmd(&["AUTH", "x"])
+            .cmd(&["HELLO", "3"])
+            .cmd(&["HELLO", "3", "AUTH", "default", "x"])
+            .cmd(&["ACL", "SETUSER", "m", "on", ">pw", "+@all", "~*"]),
+        Case::new("another user")
+            .cmd(&["AUTH", "m", "pw"])
+            .cmd(&["ACL", "SETUSER", "default", "on", "nopass"]),
+        Case::new("open again")
+            .cmd(&["PING"])
+            .cmd(&["ACL", "WHOAMI"]),
+        Case::new("subcommands and containers")
+            .cmd(&[
+                "ACL",
+                "SETUSER",
+                "y",
+                "on",
+                "nopass",
+                "-@all",
+                "+acl|whoami",
+                "+config|get",
+                "~*",
+            ])
+            .cmd(&["AUTH", "y", "x"])
+            .cmd(&["ACL", "LIST"])
+            .cmd(&["ACL", "WHOAMI"])
+            .cmd(&["ACL"])
+            .cmd(&["ACL", "NOSUCH"])
+            .cmd(&["CONFIG", "SET", "a", "b"])
+            .cmd(&["CONFIG", "GET", "maxmemory"]),
+    ]);
+}
