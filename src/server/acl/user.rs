@@ -229,3 +229,61 @@ pub fn merge_selector_args(args: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, usize> {
         None => Ok(out),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<Vec<u8>> {
+        s.split(' ').map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    /// A description read back as rules gives the same user, which is what
+    /// ACL SAVE then ACL LOAD (and CONFIG REWRITE) rely on.
+    #[test]
+    fn descriptions_rebuild_the_user() {
+        let table = CommandTable::new();
+        for rules in [
+            "on >pw ~k* %R~r* %W~w* &ch +@all -@dangerous +flushdb",
+            "off nopass skip-sanitize-payload +@read +@hash -hget +select|0 +config|get",
+            "on resetchannels &a &b* -@all +client -client|list (+set ~x*) (%R~y +get &c)",
+            "reset allkeys allchannels +@string -@write +set",
+        ] {
+            let mut u = User::new(&table, b"u", false);
+            u.apply_all(&table, &merge_selector_args(&words(rules)).unwrap(), false)
+                .unwrap();
+            let text = u.describe(&table);
+            let mut back = User::new(&table, b"u", false);
+            back.apply_all(&table, &merge_selector_args(&words(&text)).unwrap(), false)
+                .unwrap();
+            assert_eq!(back, u, "{rules} => {text}");
+            assert_eq!(back.describe(&table), text);
+        }
+    }
+
+    #[test]
+    fn selector_words_are_merged() {
+        assert_eq!(
+            merge_selector_args(&words("on (+get ~a) (+set ~b ~c) off")).unwrap(),
+            ["on", "(+get ~a)", "(+set ~b ~c)", "off"]
+                .map(|w| w.as_bytes().to_vec())
+                .to_vec()
+        );
+        assert_eq!(merge_selector_args(&words("on (+get ~a")), Err(1));
+    }
+
+    #[test]
+    fn passwords_are_checked_by_hash() {
+        let table = CommandTable::new();
+        let mut u = User::new(&table, b"u", false);
+        u.apply_all(&table, &words("on >a >b <a"), false).unwrap();
+        assert!(!u.accepts(b"a"));
+        assert!(u.accepts(b"b"));
+        u.apply(&table, b"off", false).unwrap();
+        assert!(!u.accepts(b"b"), "a disabled user opens to nothing");
+        assert_eq!(
+            u.apply(&table, b"<zz", false),
+            Err(RuleError::NoSuchPassword)
+        );
+    }
+}
