@@ -94,7 +94,8 @@ impl Acl {
         self.user(None).is_some_and(|u| u.nopass)
     }
 
-    /// The user a name and password open, if any.
+    /// Whether the password opens the named user (enabled, and nopass or
+    /// one of its passwords).
     pub fn authenticate(&self, name: &[u8], password: &[u8]) -> bool {
         self.users.get(name).is_some_and(|u| u.accepts(password))
     }
