@@ -185,6 +185,25 @@ fn setuser_descriptions() {
                 .masked(RULES, &["ACL", "GETUSER", &name]),
         );
     }
+    // Patterns and first arguments are bytes, shown as they were given.
+    cases.push(
+        Case::new("binary rules")
+            .cmd_bytes(&[
+                &b"ACL"[..],
+                b"SETUSER",
+                b"bin",
+                b"~\xffa",
+                b"&\xfe",
+                b"+select|\xfd",
+            ])
+            .cmd(&["ACL", "GETUSER", "bin"])
+            .cmd(&["ACL", "DELUSER", "bin"])
+            // A NUL counts as a space, and the error quotes up to it.
+            .cmd_bytes(&[&b"ACL"[..], b"SETUSER", b"bin", b"%R~\x00b"])
+            .cmd_bytes(&[&b"ACL"[..], b"SETUSER", b"bin", b"(+get \x00b"])
+            .cmd_bytes(&[&b"ACL"[..], b"CAT", b"x\x00y"])
+            .cmd_bytes(&[&b"ACL"[..], b"DRYRUN", b"x\x00y", b"get"]),
+    );
     cases.push(
         Case::new("list and users")
             .masked(RULES, &["ACL", "LIST"])

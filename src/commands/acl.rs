@@ -98,8 +98,9 @@ fn err(text: String) -> CmdError {
     CmdError::Message(text.into())
 }
 
+/// An argument quoted in an error, up to a NUL as Redis's `%s` stops.
 fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
-    String::from_utf8_lossy(b)
+    String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or_default())
 }
 
 /// `ACL HELP`
@@ -174,11 +175,11 @@ pub fn getuser(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 fn describe_selector(srv: &Server, c: &mut Client, s: &selector::Selector) {
     c.reply.bulk(b"commands");
-    c.reply.bulk(s.describe_commands(&srv.commands).as_bytes());
+    c.reply.bulk(&s.describe_commands(&srv.commands));
     c.reply.bulk(b"keys");
-    c.reply.bulk(s.key_rules().join(" ").as_bytes());
+    c.reply.bulk(&s.key_rules().join(&b' '));
     c.reply.bulk(b"channels");
-    c.reply.bulk(s.channel_rules().join(" ").as_bytes());
+    c.reply.bulk(&s.channel_rules().join(&b' '));
 }
 
 /// `ACL DELUSER username [username ...]`: the users' connections close.
@@ -204,7 +205,7 @@ pub fn list(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
         let mut line = b"user ".to_vec();
         line.extend_from_slice(&u.name);
         line.push(b' ');
-        line.extend_from_slice(u.describe(&srv.commands).as_bytes());
+        line.extend_from_slice(&u.describe(&srv.commands));
         c.reply.bulk(&line);
     }
     Ok(())

@@ -185,7 +185,7 @@ pub fn config_rewrite(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResu
         .map(|u| {
             let mut line = u.name.clone();
             line.push(b' ');
-            line.extend_from_slice(u.describe(&srv.commands).as_bytes());
+            line.extend_from_slice(&u.describe(&srv.commands));
             line
         })
         .collect();

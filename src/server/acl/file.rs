@@ -168,7 +168,7 @@ pub fn save(acl: &Acl, table: &CommandTable, path: &str) -> std::io::Result<()> 
         out.extend_from_slice(b"user ");
         out.extend_from_slice(&u.name);
         out.push(b' ');
-        out.extend_from_slice(u.describe(table).as_bytes());
+        out.extend_from_slice(&u.describe(table));
         out.push(b'\n');
     }
     let tmp = format!("{path}.tmp-{}", std::process::id());

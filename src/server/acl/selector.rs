@@ -367,12 +367,12 @@ impl Selector {
 
     /// The command rules as Redis renders them: `+@all` or `-@all`, the
     /// categories that best fit the allowed commands, then the single
-    /// commands that still differ.
-    pub fn describe_commands(&self, table: &CommandTable) -> String {
-        let mut rules = String::new();
+    /// commands that still differ. Bytes, as first arguments may be any.
+    pub fn describe_commands(&self, table: &CommandTable) -> Vec<u8> {
+        let mut rules = Vec::new();
         let additive = !self.future;
         let mut fake = Bits::new(table.all.len(), self.future);
-        rules.push_str(if additive { "-@all " } else { "+@all " });
+        rules.extend_from_slice(if additive { b"-@all " } else { b"+@all " });
         let mut temp = self.commands.clone();
         let mut applied = [false; 32];
         loop {
@@ -393,18 +393,17 @@ impl Selector {
             let Some(j) = best else { break };
             fake.set_category(table, 1 << j, additive);
             temp.set_category(table, 1 << j, !additive);
-            rules.push(if additive { '+' } else { '-' });
-            rules.push('@');
-            rules.push_str(cat::NAMES[j]);
-            rules.push(' ');
+            rules.extend_from_slice(if additive { b"+@" } else { b"-@" });
+            rules.extend_from_slice(cat::NAMES[j].as_bytes());
+            rules.push(b' ');
             applied[j] = true;
         }
         for (id, spec) in table.all.iter().enumerate() {
             let user = self.commands.get(id);
             if user != fake.get(id) {
-                rules.push(if user { '+' } else { '-' });
-                rules.push_str(spec.name);
-                rules.push(' ');
+                rules.push(if user { b'+' } else { b'-' });
+                rules.extend_from_slice(spec.name.as_bytes());
+                rules.push(b' ');
                 fake.set_command(table, id, user);
             }
             if user {
@@ -412,11 +411,11 @@ impl Selector {
             }
             if let Some((_, args)) = self.first_args.iter().find(|(c, _)| *c == id) {
                 for a in args {
-                    rules.push('+');
-                    rules.push_str(spec.name);
-                    rules.push('|');
-                    rules.push_str(&String::from_utf8_lossy(a));
-                    rules.push(' ');
+                    rules.push(b'+');
+                    rules.extend_from_slice(spec.name.as_bytes());
+                    rules.push(b'|');
+                    rules.extend_from_slice(a);
+                    rules.push(b' ');
                 }
             }
         }
@@ -425,49 +424,49 @@ impl Selector {
     }
 
     /// Key patterns as rules (`~p`, `%R~p`, `%W~p`).
-    pub fn key_rules(&self) -> Vec<String> {
+    pub fn key_rules(&self) -> Vec<Vec<u8>> {
         if self.all_keys {
-            return vec!["~*".into()];
+            return vec![b"~*".to_vec()];
         }
         self.keys
             .iter()
             .map(|k| {
-                let prefix = match (k.read, k.write) {
-                    (true, false) => "%R~",
-                    (false, true) => "%W~",
-                    _ => "~",
+                let prefix: &[u8] = match (k.read, k.write) {
+                    (true, false) => b"%R~",
+                    (false, true) => b"%W~",
+                    _ => b"~",
                 };
-                format!("{prefix}{}", String::from_utf8_lossy(&k.pattern))
+                [prefix, &k.pattern].concat()
             })
             .collect()
     }
 
     /// Channel patterns as rules (`&p`).
-    pub fn channel_rules(&self) -> Vec<String> {
+    pub fn channel_rules(&self) -> Vec<Vec<u8>> {
         if self.all_channels {
-            return vec!["&*".into()];
+            return vec![b"&*".to_vec()];
         }
         self.channels
             .iter()
-            .map(|c| format!("&{}", String::from_utf8_lossy(c)))
+            .map(|c| [b"&", &c[..]].concat())
             .collect()
     }
 
     /// The whole selector as ACL LIST prints it.
-    pub fn describe(&self, table: &CommandTable) -> String {
-        let mut out = String::new();
+    pub fn describe(&self, table: &CommandTable) -> Vec<u8> {
+        let mut out = Vec::new();
         for k in self.key_rules() {
-            out.push_str(&k);
-            out.push(' ');
+            out.extend_from_slice(&k);
+            out.push(b' ');
         }
         if !self.all_channels {
-            out.push_str("resetchannels ");
+            out.extend_from_slice(b"resetchannels ");
         }
         for c in self.channel_rules() {
-            out.push_str(&c);
-            out.push(' ');
+            out.extend_from_slice(&c);
+            out.push(b' ');
         }
-        out.push_str(&self.describe_commands(table));
+        out.extend_from_slice(&self.describe_commands(table));
         out
     }
 

@@ -157,24 +157,24 @@ impl User {
     }
 
     /// The rules that rebuild the user, as ACL LIST prints them after the name.
-    pub fn describe(&self, table: &CommandTable) -> String {
-        let mut out = String::new();
+    pub fn describe(&self, table: &CommandTable) -> Vec<u8> {
+        let mut out = Vec::new();
         for f in self.flag_names() {
-            out.push_str(f);
-            out.push(' ');
+            out.extend_from_slice(f.as_bytes());
+            out.push(b' ');
         }
         for p in &self.passwords {
-            out.push('#');
-            out.push_str(p);
-            out.push(' ');
+            out.push(b'#');
+            out.extend_from_slice(p.as_bytes());
+            out.push(b' ');
         }
         for (i, s) in self.selectors.iter().enumerate() {
-            if i == 0 {
-                out.push_str(&s.describe(table));
-            } else {
-                out.push_str(" (");
-                out.push_str(&s.describe(table));
-                out.push(')');
+            if i > 0 {
+                out.extend_from_slice(b" (");
+            }
+            out.extend_from_slice(&s.describe(table));
+            if i > 0 {
+                out.push(b')');
             }
         }
         out
@@ -235,7 +235,11 @@ mod tests {
     use super::*;
 
     fn words(s: &str) -> Vec<Vec<u8>> {
-        s.split(' ').map(|w| w.as_bytes().to_vec()).collect()
+        split(s.as_bytes())
+    }
+
+    fn split(s: &[u8]) -> Vec<Vec<u8>> {
+        s.split(|&b| b == b' ').map(<[u8]>::to_vec).collect()
     }
 
     /// A description read back as rules gives the same user, which is what
@@ -248,15 +252,16 @@ mod tests {
             "off nopass skip-sanitize-payload +@read +@hash -hget +select|0 +config|get",
             "on resetchannels &a &b* -@all +client -client|list (+set ~x*) (%R~y +get &c)",
             "reset allkeys allchannels +@string -@write +set",
+            "on ~\u{fffd}\u{1} &\u{7f} +select|\u{2}",
         ] {
             let mut u = User::new(&table, b"u", false);
             u.apply_all(&table, &merge_selector_args(&words(rules)).unwrap(), false)
                 .unwrap();
             let text = u.describe(&table);
             let mut back = User::new(&table, b"u", false);
-            back.apply_all(&table, &merge_selector_args(&words(&text)).unwrap(), false)
+            back.apply_all(&table, &merge_selector_args(&split(&text)).unwrap(), false)
                 .unwrap();
-            assert_eq!(back, u, "{rules} => {text}");
+            assert_eq!(back, u, "{rules} => {}", String::from_utf8_lossy(&text));
             assert_eq!(back.describe(&table), text);
         }
     }
