@@ -1002,6 +1002,9 @@ pub struct Config {
     pub appenddirname: String,
     pub appendfsync: AppendFsync,
     pub maxmemory: u64,
+    /// `maxmemory-clients`: bytes, or a percentage of maxmemory when
+    /// negative, as Redis stores it; 0 is off.
+    pub maxmemory_clients: i64,
     pub maxmemory_policy: MaxmemoryPolicy,
     pub maxmemory_samples: u32,
     pub maxmemory_eviction_tenacity: u32,
@@ -1098,6 +1101,7 @@ impl Config {
             appenddirname: String::new(),
             appendfsync: AppendFsync::Everysec,
             maxmemory: 0,
+            maxmemory_clients: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
             maxmemory_samples: 0,
             maxmemory_eviction_tenacity: 0,
@@ -1617,6 +1621,7 @@ impl Config {
             _ => AppendFsync::Everysec,
         };
         self.maxmemory = self.num_or("maxmemory", 0) as u64;
+        self.maxmemory_clients = self.num_or("maxmemory-clients", 0);
         self.maxmemory_policy = match self.enum_value("maxmemory-policy") {
             0 => MaxmemoryPolicy::VolatileLru,
             1 => MaxmemoryPolicy::VolatileLfu,
@@ -1959,11 +1964,8 @@ impl Config {
                     return Err(fatal(why));
                 }
             } else if name == b"user" && argc >= 2 {
-                // Until ACL users exist, a user line accepted and ignored
-                // would leave the server open where the file closes it.
-                if !is_default_user_rule(&argv[1..]) {
-                    return Err(fatal("ACL users are not supported by this server"));
-                }
+                crate::server::acl::file::check_config_line(&argv, &self.users)
+                    .map_err(|e| fatal(&e))?;
                 self.users.push(argv[1..].to_vec());
             } else if name == b"loadmodule" && argc >= 2 {
                 self.loadmodules.push(argv[1..].to_vec());
@@ -2970,25 +2972,11 @@ fn unsupported(name: &str, value: &Value) -> Option<&'static str> {
         }
         ("tls-port", Value::Num(n)) if *n != 0 => Some("TLS is not supported by this server"),
         ("syslog-enabled", Value::Bool(true)) => Some("syslog is not supported by this server"),
-        ("aclfile", Value::Str(Some(path))) if !path.is_empty() => {
-            Some("ACL files are not supported by this server")
-        }
         ("replicaof", Value::ReplicaOf(Some(_))) => {
             Some("Replication is not supported by this server")
         }
         _ => None,
     }
-}
-
-/// `user default on nopass ~* &* +@all` (rules in any case and order):
-/// what the default user already is.
-fn is_default_user_rule(args: &[Vec<u8>]) -> bool {
-    let Some((name, rules)) = args.split_first() else {
-        return false;
-    };
-    let mut rules: Vec<Vec<u8>> = rules.iter().map(|r| r.to_ascii_lowercase()).collect();
-    rules.sort();
-    name == b"default" && rules == [&b"&*"[..], b"+@all", b"nopass", b"on", b"~*"]
 }
 
 fn fatal_text(line: Option<(usize, &[u8])>, msg: &str) -> String {

@@ -99,6 +99,13 @@ fn redis_py_streams() {
     same_on_both("redis_py_streams.py");
 }
 
+/// redis-py's ACL helpers (SETUSER, GETUSER, LIST, LOG, DELUSER ...) and
+/// a connection that authenticates with a username and password.
+#[test]
+fn redis_py_acl_users() {
+    same_on_both("redis_py_acl.py");
+}
+
 /// RQ: enqueue jobs (one failing, one depending on another), run
 /// `rq worker --burst`, read results and registries back.
 #[test]

@@ -368,14 +368,6 @@ fn unsupported_directives_are_fatal() {
             "Replication is not supported by this server",
         ),
         (
-            &["--aclfile", "/tmp/users.acl"],
-            "ACL files are not supported by this server",
-        ),
-        (
-            &["--user", "alice", "on", ">secret", "+@all"],
-            "ACL users are not supported by this server",
-        ),
-        (
             &["--syslog-enabled", "yes"],
             "syslog is not supported by this server",
         ),

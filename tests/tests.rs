@@ -3,6 +3,8 @@
 
 mod util;
 
+/// ACL users: rules and descriptions, NOPERM checks, ACL LOG, AUTH/HELLO, config and aclfile.
+mod acl;
 /// The append-only file: crash safety, damaged files, Redis compatibility, rewrites.
 mod aof;
 /// The real redis-benchmark completes (smoke test, not a measurement).
@@ -11,6 +13,8 @@ mod benchmark_tool;
 mod bitops;
 /// Blocking pops over several connections: order, wake-ups, timeouts, UNBLOCK, AOF forms.
 mod blocking;
+/// maxmemory-clients: client eviction by memory, CLIENT NO-EVICT, evicted_clients.
+mod client_evict;
 mod client_lib;
 /// The `redis` crate as an application would use it.
 mod clients;

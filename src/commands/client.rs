@@ -142,11 +142,7 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
         .multi
         .as_ref()
         .map_or((-1, 0), |m| (m.count as i64, m.mem));
-    let tot_mem = c.query.data.len()
-        + c.reply.capacity()
-        + c.argv_mem
-        + multi_mem
-        + std::mem::size_of::<Client>();
+    let tot_mem = c.memory();
     let cmd = c.last_cmd.map_or("NULL", |id| srv.commands.all[id].name);
     let (sub, psub, ssub) = srv.pubsub.counts(c.id);
     let redir = srv.tracking.client(c.id).map_or(-1, |t| t.redirect as i64);
@@ -154,7 +150,7 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={sub} psub={psub} ssub={ssub} multi={multi} \
          qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={} multi-mem={multi_mem} rbs={rbs} rbp={rbs} obl={obl} oll={oll} omem={omem} \
-         tot-mem={tot_mem} events={} cmd={cmd} user=default redir={redir} resp={}",
+         tot-mem={tot_mem} events={} cmd={cmd} user={} redir={redir} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -166,6 +162,7 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
         c.db,
         c.argv_mem,
         if c.want_write { "rw" } else { "r" },
+        String::from_utf8_lossy(c.user.as_deref().unwrap_or(b"default")),
         c.resp(),
     );
     if let Some(v) = &c.lib_name {
@@ -268,6 +265,7 @@ struct KillFilter {
     ctype: Option<ClientType>,
     addr: Option<Vec<u8>>,
     laddr: Option<Vec<u8>>,
+    user: Option<Vec<u8>>,
     skipme: bool,
 }
 
@@ -280,6 +278,10 @@ impl KillFilter {
                 .laddr
                 .as_deref()
                 .is_none_or(|a| a == cl.laddr.as_bytes())
+            && self
+                .user
+                .as_deref()
+                .is_none_or(|u| u == cl.user.as_deref().unwrap_or(b"default"))
     }
 }
 
@@ -312,7 +314,7 @@ pub fn kill(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             } else if args.is(i, "laddr") && has_value {
                 filter.laddr = Some(value.to_vec());
             } else if args.is(i, "user") && has_value {
-                if value != b"default" {
+                if !srv.acl.users.contains_key(value) {
                     let mut msg = b"ERR No such user '".to_vec();
                     msg.extend_from_slice(until_nul(value));
                     msg.push(b'\'');
@@ -320,6 +322,7 @@ pub fn kill(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
                         String::from_utf8_lossy(&msg).into_owned().into(),
                     ));
                 }
+                filter.user = Some(value.to_vec());
             } else if args.is(i, "skipme") && has_value {
                 if value.eq_ignore_ascii_case(b"yes") {
                     filter.skipme = true;

@@ -2,6 +2,7 @@
 
 use super::{parse_int, Args, CmdError, CmdResult};
 use crate::protocol::reply::shared;
+use crate::server::acl::{Context, DEFAULT_USER};
 use crate::server::client::{Client, ReplyMode};
 use crate::server::{Server, REDIS_VERSION};
 
@@ -60,15 +61,20 @@ pub fn db_in_range(srv: &Server, db: i64) -> Result<usize, CmdError> {
         .ok_or(CmdError::DbIndexOutOfRange)
 }
 
-/// Checks a user name and password against the default user.
-fn check_credentials(srv: &Server, user: &[u8], pass: &[u8]) -> bool {
-    if user != b"default" {
-        return false;
+/// Authenticates `c` as `user`, or records the failure in the ACL LOG.
+fn authenticate(srv: &mut Server, c: &mut Client, args: &Args, user: &[u8], pass: &[u8]) -> bool {
+    if srv.acl.authenticate(user, pass) {
+        c.authenticated = true;
+        c.user = (user != DEFAULT_USER).then(|| user.to_vec());
+        return true;
     }
-    match &srv.config.requirepass {
-        None => true,
-        Some(p) => p.as_slice() == pass,
-    }
+    let context = if c.multi.is_some() || c.in_exec {
+        Context::Multi
+    } else {
+        Context::Toplevel
+    };
+    srv.acl_log_entry(c, "auth", context, args.get(0).to_vec(), user.to_vec());
+    false
 }
 
 /// `AUTH [username] password`
@@ -77,17 +83,16 @@ pub fn auth(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     let (user, pass) = if args.len() == 2 {
-        if srv.config.requirepass.is_none() {
+        if srv.acl.default_nopass() {
             return Err(CmdError::AuthWithoutPassword);
         }
-        (&b"default"[..], args.get(1))
+        (DEFAULT_USER, args.get(1))
     } else {
         (args.get(1), args.get(2))
     };
-    if !check_credentials(srv, user, pass) {
+    if !authenticate(srv, c, args, user, pass) {
         return Err(CmdError::WrongPass);
     }
-    c.authenticated = true;
     c.reply.ok();
     Ok(())
 }
@@ -121,10 +126,9 @@ pub fn hello(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         }
     }
     if let Some((user, pass)) = credentials {
-        if !check_credentials(srv, user, pass) {
+        if !authenticate(srv, c, args, user, pass) {
             return Err(CmdError::WrongPass);
         }
-        c.authenticated = true;
     }
     if !c.authenticated {
         return Err(CmdError::HelloNoAuth);
@@ -174,5 +178,6 @@ pub fn reset_client(srv: &mut Server, c: &mut Client) {
     c.reply_mode = ReplyMode::On;
     c.no_evict = false;
     c.no_touch = false;
+    c.user = None;
     c.authenticated = !srv.auth_required();
 }

@@ -8,6 +8,161 @@ use super::docs::{Arg, Doc, ARG};
 /// Sorted by full name (`container|sub` for subcommands).
 pub static DOCS: &[Doc] = &[
     Doc {
+        name: "acl",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "acl|cat",
+        history: &[],
+        args: &[
+            Arg {
+                name: "categoryname",
+                kind: "string",
+                flags: &["optional"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "acl|deluser",
+        history: &[],
+        args: &[
+            Arg {
+                name: "username",
+                kind: "string",
+                flags: &["multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "acl|dryrun",
+        history: &[],
+        args: &[
+            Arg {
+                name: "username",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "command",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "arg",
+                kind: "string",
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "acl|genpass",
+        history: &[],
+        args: &[
+            Arg {
+                name: "bits",
+                kind: "integer",
+                flags: &["optional"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "acl|getuser",
+        history: &[
+            ("6.2.0", "Added Pub/Sub channel patterns."),
+            (
+                "7.0.0",
+                "Added selectors and changed the format of key and channel patterns from a list to their rule representation.",
+            ),
+        ],
+        args: &[
+            Arg {
+                name: "username",
+                kind: "string",
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "acl|help",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "acl|list",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "acl|load",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "acl|log",
+        history: &[],
+        args: &[
+            Arg {
+                name: "operation",
+                kind: "oneof",
+                flags: &["optional"],
+                args: &[
+                    Arg {
+                        name: "count",
+                        kind: "integer",
+                        ..ARG
+                    },
+                    Arg {
+                        name: "reset",
+                        kind: "pure-token",
+                        token: Some("RESET"),
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "acl|save",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "acl|setuser",
+        history: &[
+            ("6.2.0", "Added Pub/Sub channel patterns."),
+            ("7.0.0", "Added selectors and key based permissions."),
+        ],
+        args: &[
+            Arg {
+                name: "username",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "rule",
+                kind: "string",
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "acl|users",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "acl|whoami",
+        history: &[],
+        args: &[],
+    },
+    Doc {
         name: "append",
         history: &[],
         args: &[

@@ -331,7 +331,7 @@ fn stats(srv: &Server, out: &mut String) {
         "expired_time_cap_reached_count" => srv.expire.time_cap_reached,
         "expire_cycle_cpu_milliseconds" => srv.expire.cpu_us / 1000,
         "evicted_keys" => srv.evict.evicted_keys,
-        "evicted_clients" => 0,
+        "evicted_clients" => s.evicted_clients,
         "total_eviction_exceeded_time" => exceeded.0,
         "current_eviction_exceeded_time" => exceeded.1,
         "keyspace_hits" => s.keyspace_hits,

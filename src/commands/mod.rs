@@ -6,6 +6,7 @@
 //! work; `COMMAND` and the documentation are generated from the same table.
 //! Handlers live in one file per family, as Redis keeps one file per type.
 
+pub mod acl;
 pub mod bitops;
 pub mod client;
 pub mod connection;
@@ -99,55 +100,6 @@ pub mod flags {
         (NO_MULTI, "no_multi"),
         (MOVABLE_KEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
-    ];
-}
-
-/// ACL categories, in the order Redis lists them.
-pub mod acl {
-    pub const KEYSPACE: u32 = 1 << 0;
-    pub const READ: u32 = 1 << 1;
-    pub const WRITE: u32 = 1 << 2;
-    pub const SET: u32 = 1 << 3;
-    pub const SORTEDSET: u32 = 1 << 4;
-    pub const LIST: u32 = 1 << 5;
-    pub const HASH: u32 = 1 << 6;
-    pub const STRING: u32 = 1 << 7;
-    pub const BITMAP: u32 = 1 << 8;
-    pub const HYPERLOGLOG: u32 = 1 << 9;
-    pub const GEO: u32 = 1 << 10;
-    pub const STREAM: u32 = 1 << 11;
-    pub const PUBSUB: u32 = 1 << 12;
-    pub const ADMIN: u32 = 1 << 13;
-    pub const FAST: u32 = 1 << 14;
-    pub const SLOW: u32 = 1 << 15;
-    pub const BLOCKING: u32 = 1 << 16;
-    pub const DANGEROUS: u32 = 1 << 17;
-    pub const CONNECTION: u32 = 1 << 18;
-    pub const TRANSACTION: u32 = 1 << 19;
-    pub const SCRIPTING: u32 = 1 << 20;
-
-    pub const NAMES: &[&str] = &[
-        "keyspace",
-        "read",
-        "write",
-        "set",
-        "sortedset",
-        "list",
-        "hash",
-        "string",
-        "bitmap",
-        "hyperloglog",
-        "geo",
-        "stream",
-        "pubsub",
-        "admin",
-        "fast",
-        "slow",
-        "blocking",
-        "dangerous",
-        "connection",
-        "transaction",
-        "scripting",
     ];
 }
 
@@ -782,11 +734,27 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
         );
         return Outcome::Continue;
     }
+    if let Err(refusal) = crate::server::acl::check(srv, client.user.as_deref(), id, args) {
+        let context = if client.multi.is_some() {
+            crate::server::acl::Context::Multi
+        } else {
+            crate::server::acl::Context::Toplevel
+        };
+        crate::server::acl::log_refusal(srv, client, refusal, context, spec, args);
+        let err = crate::server::acl::refusal_error(refusal, spec);
+        reject(srv, client, args, Some(id), err);
+        return Outcome::Continue;
+    }
     // EXEC counts as what it will run: a write when a queued command is.
     let cmd_flags = match &client.multi {
         Some(m) if spec.name == "exec" => spec.flags | m.flags,
         _ => spec.flags,
     };
+    // Redis closes connections over `maxmemory-clients` before evicting
+    // keys; if this one goes, its command never runs.
+    if srv.evict_clients(Some(client)) {
+        return Outcome::Continue;
+    }
     if srv.config.maxmemory > 0 && out_of_memory(srv, client, spec, cmd_flags) {
         let err = CmdError::Message(evict::OOM_ERROR.into());
         reject(srv, client, args, Some(id), err);

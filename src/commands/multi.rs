@@ -11,6 +11,7 @@
 //! server's (`server/multi.rs`).
 
 use super::{call, Args, CmdError, CmdResult, CommandId, CommandSpec};
+use crate::server::acl;
 use crate::server::client::{Client, ReplyMode};
 use crate::server::multi::MultiState;
 use crate::server::Server;
@@ -36,9 +37,9 @@ pub(crate) fn queue(srv: &mut Server, c: &mut Client, id: CommandId, args: &Args
     super::apply_reply_mode(c, mark);
 }
 
-/// A request dispatch refused while `c` is in a transaction: EXEC itself
-/// refused discards the transaction and says why; anything else dooms it.
-/// Returns the error to reply with.
+/// A request dispatch refused: EXEC itself refused discards the
+/// transaction (if any) and says why; anything else dooms a transaction
+/// being queued. Returns the error to reply with.
 pub(crate) fn refused_in_multi(
     srv: &mut Server,
     c: &mut Client,
@@ -46,9 +47,8 @@ pub(crate) fn refused_in_multi(
     id: Option<CommandId>,
     err: CmdError,
 ) -> CmdError {
-    let Some(m) = c.multi.as_mut() else {
-        return err;
-    };
+    // A refused EXEC is an aborted transaction even outside MULTI, as
+    // Redis words it.
     if let Some(id) = id.filter(|&id| srv.commands.all[id].name == "exec") {
         c.multi = None;
         srv.unwatch_all(c.id);
@@ -66,7 +66,9 @@ pub(crate) fn refused_in_multi(
             .into(),
         );
     }
-    m.aborted = true;
+    if let Some(m) = c.multi.as_mut() {
+        m.aborted = true;
+    }
     err
 }
 
@@ -112,7 +114,30 @@ pub fn exec(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     let argv_mem = c.argv_mem;
     c.in_exec = true;
     for (id, argv) in &commands {
-        call(srv, c, *id, &argv.args());
+        let args = argv.args();
+        // The rules may have changed since the command was queued.
+        if let Err(refusal) = acl::check(srv, c.user.as_deref(), *id, &args) {
+            let spec = srv.commands.all[*id];
+            acl::log_refusal(srv, c, refusal, acl::Context::Multi, spec, &args);
+            let reason = match refusal {
+                acl::Refusal::Command => "no permission to execute the command or subcommand",
+                acl::Refusal::Key(_) => "no permission to touch the specified keys",
+                acl::Refusal::Channel(_) => {
+                    "no permission to access one of the channels used as arguments"
+                }
+            };
+            let err = CmdError::Message(
+                format!(
+                    "NOPERM ACLs rules changed between the moment the transaction was accumulated \
+                     and the EXEC call. This command is no longer allowed for the following \
+                     reason: {reason}"
+                )
+                .into(),
+            );
+            super::write_error(srv, c, &err);
+            continue;
+        }
+        call(srv, c, *id, &args);
     }
     c.in_exec = false;
     c.argv_mem = argv_mem;

@@ -181,8 +181,19 @@ pub fn config_resetstat(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdRe
 
 /// `CONFIG REWRITE`
 pub fn config_rewrite(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    let users: Vec<Vec<u8>> = srv
+        .acl
+        .users
+        .values()
+        .map(|u| {
+            let mut line = u.name.clone();
+            line.push(b' ');
+            line.extend_from_slice(&u.describe(&srv.commands));
+            line
+        })
+        .collect();
     srv.config
-        .rewrite()
+        .rewrite_with_users(Some(&users))
         .map_err(|m| CmdError::Message(m.into()))?;
     log::info!("CONFIG REWRITE executed with success.");
     c.reply.ok();

@@ -41,7 +41,7 @@ struct Request<'a> {
 impl<'a> Request<'a> {
     /// Reads the options after the key, in any order, the last of each
     /// winning; SORT_RO knows no STORE.
-    fn parse(args: &Args<'a>, readonly: bool) -> Result<Request<'a>, CmdError> {
+    fn parse(args: &Args<'a>, readonly: bool, full_access: bool) -> Result<Request<'a>, CmdError> {
         let mut req = Request {
             desc: false,
             alpha: false,
@@ -71,8 +71,14 @@ impl<'a> Request<'a> {
                 req.by = Some(pattern);
                 // Redis reads patterns as C strings, up to a NUL byte.
                 req.dontsort = !c_str(pattern).contains(&b'*');
+                if !req.dontsort && !full_access {
+                    return Err(acl_denied("BY"));
+                }
                 i += 1;
             } else if args.is(i, "get") && left >= 1 {
+                if !full_access {
+                    return Err(acl_denied("GET"));
+                }
                 req.gets.push(args.get(i + 1));
                 i += 1;
             } else {
@@ -82,6 +88,13 @@ impl<'a> Request<'a> {
         }
         Ok(req)
     }
+}
+
+/// BY and GET patterns name keys an ACL user may not reach.
+fn acl_denied(option: &str) -> CmdError {
+    CmdError::Message(
+        format!("ERR {option} option of SORT denied due to insufficient ACL permissions.").into(),
+    )
 }
 
 /// Bytes followed by a NUL, so C's string functions read them in place.
@@ -144,7 +157,17 @@ pub fn sort_ro(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// Both commands, SORT_RO being SORT without STORE (Redis's
 /// `sortCommandGeneric`): options are checked before the key's type.
 fn sort_generic(srv: &mut Server, c: &mut Client, args: &Args, readonly: bool) -> CmdResult {
-    let mut req = Request::parse(args, readonly)?;
+    let name = if readonly { "sort_ro" } else { "sort" };
+    let full_access = c.replays_aof()
+        || srv
+            .commands
+            .all
+            .iter()
+            .position(|s| s.name == name)
+            .is_some_and(|id| {
+                crate::server::acl::full_key_access(srv, c.user.as_deref(), id, args)
+            });
+    let mut req = Request::parse(args, readonly, full_access)?;
     let db = c.db;
     let id = srv.lookup_read(db, args.get(1), c.no_touch);
     let kind = id.map_or(Kind::List, |id| srv.db(db).value(id).kind());

@@ -36,6 +36,160 @@ const BASE: CommandSpec = CommandSpec {
 /// Every top-level command, sorted by name; subcommands sorted within each.
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        name: "acl",
+        arity: -2,
+        summary: "A container for Access List Control commands ",
+        since: "6.0.0",
+        group: Group::Server,
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            CommandSpec {
+                name: "acl|cat",
+                arity: -2,
+                flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                summary: "List the ACL categories or the commands inside a category",
+                since: "6.0.0",
+                group: Group::Server,
+                complexity: "O(1) since the categories and commands are a fixed set.",
+                handler: Some(acl::cat),
+                ..BASE
+            },
+            CommandSpec {
+                name: "acl|deluser",
+                arity: -3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                summary: "Remove the specified ACL users and the associated rules",
+                since: "6.0.0",
+                group: Group::Server,
+                complexity: "O(1) amortized time considering the typical user.",
+                handler: Some(acl::deluser),
+                ..BASE
+            },
+            CommandSpec {
+                name: "acl|dryrun",
+                arity: -4,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                summary: "Returns whether the user can execute the given command without executing the command.",
+                since: "7.0.0",
+                group: Group::Server,
+                complexity: "O(1).",
+                handler: Some(acl::dryrun),
+                ..BASE
+            },
+            CommandSpec {
+                name: "acl|genpass",
+                arity: -2,
+                flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                summary: "Generate a pseudorandom secure password to use for ACL users",
+                since: "6.0.0",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(acl::genpass),
+                ..BASE
+            },
+            CommandSpec {
+                name: "acl|getuser",
+                arity: 3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                summary: "Get the rules for a specific ACL user",
+                since: "6.0.0",
+                group: Group::Server,
+                complexity: "O(N). Where N is the number of password, command and pattern rules that the user has.",
+                handler: Some(acl::getuser),
+                ..BASE
+            },
+            CommandSpec {
+                name: "acl|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                summary: "Show helpful text about the different subcommands",
+                since: "6.0.0",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(acl::help),
+                ..BASE
+            },
+            CommandSpec {
+                name: "acl|list",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                summary: "List the current ACL rules in ACL config file format",
+                since: "6.0.0",
+                group: Group::Server,
+                complexity: "O(N). Where N is the number of configured users.",
+                handler: Some(acl::list),
+                ..BASE
+            },
+            CommandSpec {
+                name: "acl|load",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                summary: "Reload the ACLs from the configured ACL file",
+                since: "6.0.0",
+                group: Group::Server,
+                complexity: "O(N). Where N is the number of configured users.",
+                handler: Some(acl::load),
+                ..BASE
+            },
+            CommandSpec {
+                name: "acl|log",
+                arity: -2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                summary: "List latest events denied because of ACLs in place",
+                since: "6.0.0",
+                group: Group::Server,
+                complexity: "O(N) with N being the number of entries shown.",
+                handler: Some(acl::log),
+                ..BASE
+            },
+            CommandSpec {
+                name: "acl|save",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                summary: "Save the current ACL rules in the configured ACL file",
+                since: "6.0.0",
+                group: Group::Server,
+                complexity: "O(N). Where N is the number of configured users.",
+                handler: Some(acl::save),
+                ..BASE
+            },
+            CommandSpec {
+                name: "acl|setuser",
+                arity: -3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                summary: "Modify or create the rules for a specific ACL user",
+                since: "6.0.0",
+                group: Group::Server,
+                complexity: "O(N). Where N is the number of rules provided.",
+                handler: Some(acl::setuser),
+                ..BASE
+            },
+            CommandSpec {
+                name: "acl|users",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                summary: "List the username of all the configured ACL rules",
+                since: "6.0.0",
+                group: Group::Server,
+                complexity: "O(N). Where N is the number of configured users.",
+                handler: Some(acl::users),
+                ..BASE
+            },
+            CommandSpec {
+                name: "acl|whoami",
+                arity: 2,
+                flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                summary: "Return the name of the user associated to the current connection",
+                since: "6.0.0",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(acl::whoami),
+                ..BASE
+            },
+        ],
+        ..BASE
+    },
+    CommandSpec {
         name: "append",
         arity: 3,
         flags: flags::WRITE | flags::DENYOOM | flags::FAST,

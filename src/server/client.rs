@@ -170,6 +170,8 @@ pub struct Client {
     pub lib_ver: Option<Vec<u8>>,
     pub db: usize,
     pub authenticated: bool,
+    /// The ACL user it runs as; `None` for the default user.
+    pub user: Option<Vec<u8>>,
     pub query: QueryBuf,
     pub parser: RequestParser,
     pub reply: ReplyBuf,
@@ -238,6 +240,7 @@ impl Client {
             lib_ver: None,
             db: 0,
             authenticated: false,
+            user: None,
             query: QueryBuf::default(),
             parser: RequestParser::new(),
             reply: ReplyBuf::new(),
@@ -308,6 +311,16 @@ impl Client {
             }
         }
         Ok(total)
+    }
+
+    /// Memory the connection holds, as `tot-mem` reports it and
+    /// `maxmemory-clients` counts it.
+    pub fn memory(&self) -> usize {
+        self.query.data.len()
+            + self.reply.capacity()
+            + self.argv_mem
+            + self.multi.as_ref().map_or(0, |m| m.mem)
+            + std::mem::size_of::<Client>()
     }
 
     /// Letters of `CLIENT LIST`'s `flags=` field; `tracking` holds the

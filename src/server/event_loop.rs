@@ -165,7 +165,7 @@ impl Server {
             self.stats.rejected_connections += 1;
             return;
         }
-        if self.config.protected_mode && !local && self.config.requirepass.is_none() {
+        if self.config.protected_mode && !local && self.acl.default_nopass() {
             let _ = stream.write(PROTECTED_MODE_ERROR);
             self.stats.rejected_connections += 1;
             return;
@@ -436,6 +436,7 @@ impl Server {
             self.perform_evictions();
         }
         self.tracking_before_sleep();
+        self.evict_clients(None);
         // Writes reach the AOF (and, with `always`, the disk) before any
         // reply acknowledging them is written.
         self.flush_aof(false);

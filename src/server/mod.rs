@@ -5,9 +5,11 @@
 //! locked. Submodules hold the pieces of the loop: networking, clients, the
 //! timed sweep, signals, logging and memory accounting.
 
+pub mod acl;
 pub mod aof;
 pub mod blocking;
 pub mod client;
+pub mod client_evict;
 pub mod crash;
 pub mod cron;
 pub mod event_loop;
@@ -172,6 +174,8 @@ pub struct Server {
     pub monitors: Vec<usize>,
     /// Client-side caching: tracked keys, BCAST prefixes, tracking clients.
     pub tracking: tracking::Tracking,
+    /// ACL users and the ACL LOG.
+    pub acl: acl::Acl,
     /// State of the sampling random generator (RANDOMKEY, expiry, LFU).
     pub random_state: u64,
     /// Heap bytes in use once start-up finished (`used_memory_startup`).
@@ -230,6 +234,7 @@ impl Server {
             watches: multi::Watches::default(),
             monitors: Vec::new(),
             tracking: tracking::Tracking::default(),
+            acl: acl::Acl::new(&commands, &config),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
             debug: DebugSwitches::default(),
@@ -250,7 +255,7 @@ impl Server {
 
     /// Whether clients must authenticate before running commands.
     pub fn auth_required(&self) -> bool {
-        self.config.requirepass.is_some()
+        self.acl.auth_required()
     }
 
     /// The TCP port actually listened on (differs from the config when it is 0).
@@ -273,6 +278,9 @@ impl Server {
     /// configuration and reports it.
     pub fn apply_config_change(&mut self, name: &str, old: &Config) -> Result<(), &'static str> {
         match name {
+            "requirepass" => self
+                .acl
+                .set_default_password(&self.commands, self.config.requirepass.as_deref()),
             "loglevel" => log::set_max_level(logging::filter(self.config.loglevel)),
             "hz" | "dynamic-hz" => self.adapt_hz(),
             "lazyfree-lazy-expire" | "lazyfree-lazy-server-del" => self.sync_lazy_free(),

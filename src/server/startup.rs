@@ -67,6 +67,7 @@ pub fn start(mut config: Config) -> Result<(), String> {
     log::warn!("Server initialized");
     warn_overcommit();
     refuse_modules(&srv.config.loadmodules)?;
+    srv.load_users_at_startup()?;
     if srv.config.flag("disable-thp") == Some(true) {
         super::os_tuning::disable_thp();
     }
