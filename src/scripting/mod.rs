@@ -84,15 +84,18 @@ impl std::fmt::Debug for Scripting {
 /// Creates a sandboxed Lua state with the `redis` API, the error handler
 /// scripts run under, and the hook that lets a long script be interrupted.
 pub fn new_state() -> mlua::Result<Lua> {
-    let lua = sandbox::create_state(|lua, globals| {
-        let redis = lua.create_table()?;
-        api::register(lua, &redis)?;
-        globals.raw_set("redis", redis.clone())?;
-        lua.set_named_registry_value(REDIS_TABLE, redis)?;
-        // The bundled libraries (cjson, cmsgpack, bit, struct) open here,
-        // before the globals become read-only.
-        run::install(lua, globals)
-    })?;
+    let lua = sandbox::create_state(
+        |lua, globals| {
+            let redis = lua.create_table()?;
+            api::register(lua, &redis)?;
+            globals.raw_set("redis", redis.clone())?;
+            lua.set_named_registry_value(REDIS_TABLE, redis)?;
+            // The bundled libraries (cjson, cmsgpack, bit, struct) open here,
+            // before the globals become read-only.
+            run::install(lua, globals)
+        },
+        run::unwrap_error,
+    )?;
     run::install_hook(&lua)?;
     Ok(lua)
 }
