@@ -577,3 +577,39 @@ fn busy_scripts() {
         t.note("exit", srv.wait_exit().code());
     });
 }
+
+/// The `redis` crate's `Script`: EVALSHA first, EVAL when the server
+/// answers NOSCRIPT (after SCRIPT FLUSH), errors as the crate reports them.
+#[test]
+fn redis_crate_script() {
+    on_both(&[], |srv| {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{}/", srv.port)).unwrap();
+        let mut con = client.get_connection().unwrap();
+        let script = redis::Script::new("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+        let first: i64 = script.key("n").arg(5).invoke(&mut con).unwrap();
+        assert_eq!(first, 5);
+        let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut con).unwrap();
+        let again: i64 = script.key("n").arg(2).invoke(&mut con).unwrap();
+        assert_eq!(again, 7);
+        let exists: Vec<bool> = redis::cmd("SCRIPT")
+            .arg("EXISTS")
+            .arg(script.get_hash())
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(exists, [true]);
+        let _: () = redis::cmd("SET")
+            .arg("text")
+            .arg("abc")
+            .query(&mut con)
+            .unwrap();
+        let err = script
+            .key("text")
+            .arg(1)
+            .invoke::<i64>(&mut con)
+            .unwrap_err();
+        assert_eq!(err.code(), Some("ERR"), "{err}");
+        let table = redis::Script::new("return {KEYS[1], ARGV[1], tonumber(ARGV[2]) + 1}");
+        let got: (String, String, i64) = table.key("k").arg("a").arg(41).invoke(&mut con).unwrap();
+        assert_eq!(got, ("k".into(), "a".into(), 42));
+    });
+}
