@@ -34,6 +34,13 @@ const TICK: &str = "ferrodis.tick";
 /// Registry key of the function that calls a script under the handler.
 const RUNNER: &str = "ferrodis.runner";
 
+/// Scripts between two steps of the collector (Redis's `LUA_GC_CYCLE_PERIOD`).
+const GC_PERIOD: u32 = 50;
+
+/// Scripts run since the last collector step, kept in the state.
+#[derive(Debug, Default)]
+struct RunsSinceGc(u32);
+
 /// What a killed script is told.
 const KILLED: &str = "Script killed by user with SCRIPT KILL...";
 
@@ -97,6 +104,7 @@ pub(super) fn install(lua: &Lua, globals: &Table) -> mlua::Result<()> {
     globals.raw_set("__redis__err__handler", handler.clone())?;
     let make: Function = lua.load(RUNNER_CODE).set_name("=runner").into_function()?;
     let runner: Function = make.call(handler)?;
+    lua.set_app_data(RunsSinceGc::default());
     lua.set_named_registry_value(RUNNER, runner)
 }
 
@@ -301,8 +309,15 @@ pub fn run(
     let script_resp3 = client.reply.is_resp3();
     srv.scripting.script_client = Some(client);
     let running = srv.scripting.running.take();
-    // Each run leaves garbage; a step now and then keeps the heap small.
-    let _ = lua.gc_step();
+    // Each run leaves garbage; a collector step every few runs keeps the
+    // heap small without a full cycle (Redis steps every 50 scripts).
+    if let Some(mut runs) = lua.app_data_mut::<RunsSinceGc>() {
+        runs.0 += 1;
+        if runs.0 == GC_PERIOD {
+            runs.0 = 0;
+            let _ = lua.gc_step();
+        }
+    }
     if srv.shutdown.is_some() && running.as_ref().is_some_and(|r| r.timed_out) {
         // SHUTDOWN NOSAVE while the script ran: Redis exits without replying.
         caller.close_asap = true;
