@@ -22,7 +22,7 @@ use mlua::{Function, HookTriggers, Lua, MultiValue, Table, Value, Variadic, VmSt
 
 use super::convert::{self, error_table};
 use super::{sandbox, Running, ScriptFlags};
-use crate::commands::{self, flags, Args, CmdError, CmdResult, Lookup};
+use crate::commands::{self, flags, Args, CmdError, CmdResult, CommandId, Lookup};
 use crate::server::client::{Client, Stream};
 use crate::server::{evict, Server};
 
@@ -486,17 +486,16 @@ fn redis_call(
         return fail(lua, b"ERR redis.call is not allowed here", false);
     };
     let c = &mut *guard;
-    if let Err((text, id)) = check_call(c, &args) {
-        let srv = &mut *c.srv;
-        if let Some(id) = id {
-            srv.stats.commands[id].rejected_calls += 1;
+    let id = match check_call(c, &args) {
+        Ok(id) => id,
+        Err((text, id)) => {
+            let srv = &mut *c.srv;
+            if let Some(id) = id {
+                srv.stats.commands[id].rejected_calls += 1;
+            }
+            srv.stats.count_error(&convert::error_text(text.as_bytes()));
+            return fail(lua, text.as_bytes(), true);
         }
-        let full = convert::error_text(text.as_bytes());
-        srv.stats.count_error(&full);
-        return fail(lua, text.as_bytes(), true);
-    }
-    let Lookup::Found(id) = c.srv.commands.lookup(&args) else {
-        return fail(lua, b"Unknown Redis command called from script", true);
     };
     let spec = c.srv.commands.all[id];
     if spec.has(flags::WRITE) {
@@ -531,9 +530,9 @@ fn redis_call(
     Ok(v)
 }
 
-/// Redis's checks before a script's command runs, in its order; the error
-/// text and the command when one was found.
-fn check_call(c: &mut RunCtx, args: &Args) -> Result<(), (String, Option<usize>)> {
+/// Redis's checks before a script's command runs, in its order: the
+/// command, or the error text and the command when one was found.
+fn check_call(c: &mut RunCtx, args: &Args) -> Result<CommandId, (String, Option<CommandId>)> {
     let srv = &mut *c.srv;
     let id = match srv.commands.lookup(args) {
         Lookup::Found(id) => id,
@@ -570,7 +569,7 @@ fn check_call(c: &mut RunCtx, args: &Args) -> Result<(), (String, Option<usize>)
     if c.oom && !wrote && spec.has(flags::DENYOOM) {
         return Err((format!("-{}", evict::OOM_ERROR), Some(id)));
     }
-    Ok(())
+    Ok(id)
 }
 
 /// Whether the user running the script may run this command: the one
