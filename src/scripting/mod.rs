@@ -91,10 +91,10 @@ pub fn new_state() -> mlua::Result<Lua> {
             let redis = lua.create_table()?;
             api::register(lua, &redis)?;
             globals.raw_set("redis", redis.clone())?;
-            lua.set_named_registry_value(REDIS_TABLE, redis)?;
+            lua.set_named_registry_value(REDIS_TABLE, redis.clone())?;
             // The bundled libraries (cjson, cmsgpack, bit, struct) open here,
             // before the globals become read-only.
-            run::install(lua, globals)
+            run::install(lua, globals, &redis)
         },
         run::unwrap_error,
     )?;
