@@ -57,8 +57,10 @@ fn eval_generic(
     by_sha: bool,
     read_only: bool,
 ) -> CmdResult {
-    if let super::Lookup::Found(id) = srv.commands.lookup(args) {
-        srv.feed_monitors_unfiltered(c, srv.commands.all[id], args);
+    if !srv.monitors.is_empty() {
+        if let super::Lookup::Found(id) = srv.commands.lookup(args) {
+            srv.feed_monitors_unfiltered(c, srv.commands.all[id], args);
+        }
     }
     let nkeys = numkeys(args)?;
     let sha = if by_sha {
