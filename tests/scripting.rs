@@ -424,6 +424,12 @@ fn flags_and_read_only() {
             &["EVAL_RO", "return redis.call('get', 'a')", "0"],
             &["CONFIG", "SET", "maxmemory", "0"],
         ]),
+        case("paused writes", &[
+            &["CLIENT", "PAUSE", "300", "WRITE"],
+            &["EVAL_RO", "return redis.call('get', 'a')", "0"],
+            &["EVALSHA_RO", "ffffffffffffffffffffffffffffffffffffffff", "0"],
+            &["CLIENT", "UNPAUSE"],
+        ]),
         case("in a transaction", &[
             &["FLUSHALL"],
             &["MULTI"],
@@ -625,4 +631,40 @@ fn redis_crate_script() {
         let got: (String, String, i64) = table.key("k").arg("a").arg(41).invoke(&mut con).unwrap();
         assert_eq!(got, ("k".into(), "a".into(), 42));
     });
+}
+
+/// SLOWLOG lists a script's commands after EVAL, from the client `?:0`.
+#[test]
+fn slowlog_of_scripts() {
+    fn entries(r: &Reply) -> String {
+        r.items()
+            .iter()
+            .map(|e| {
+                let items = e.items();
+                let args: Vec<String> = items
+                    .get(3)
+                    .map_or(&[][..], Reply::items)
+                    .iter()
+                    .map(Reply::text)
+                    .collect();
+                let addr = items.get(4).map(Reply::text).unwrap_or_default();
+                let addr = if addr.starts_with("127.0.0.1:") {
+                    "<caller>".into()
+                } else {
+                    addr
+                };
+                format!("{args:?} {addr}")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+    diff(&[Case::new("slowlog")
+        .cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"])
+        .cmd(&["SLOWLOG", "RESET"])
+        .cmd(&[
+            "EVAL",
+            "redis.call('set', 'a', '1') return redis.call('get', 'a')",
+            "0",
+        ])
+        .masked(Mask::Custom(entries), &["SLOWLOG", "GET", "10"])]);
 }
