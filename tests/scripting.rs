@@ -427,6 +427,7 @@ fn flags_and_read_only() {
         case("paused writes", &[
             &["CLIENT", "PAUSE", "300", "WRITE"],
             &["EVAL_RO", "return redis.call('get', 'a')", "0"],
+            &["EVAL", "#!lua flags=no-writes\nreturn 1", "0"],
             &["EVALSHA_RO", "ffffffffffffffffffffffffffffffffffffffff", "0"],
             &["CLIENT", "UNPAUSE"],
         ]),
@@ -486,6 +487,16 @@ fn statistics() {
                 .masked(Mask::Custom(stats), &["INFO", "errorstats"]),
         );
     }
+    cases.push(
+        Case::new("stats: shebang scripts refused for memory")
+            .cmd(&["CONFIG", "RESETSTAT"])
+            .cmd(&["CONFIG", "SET", "maxmemory", "1"])
+            .cmd(&["EVAL", "#!lua\nreturn 1", "0"])
+            .cmd(&["EVAL", "#!lua flags=no-writes\nreturn 1", "0"])
+            .cmd(&["CONFIG", "SET", "maxmemory", "0"])
+            .masked(Mask::Custom(stats), &["INFO", "commandstats"])
+            .masked(Mask::Custom(stats), &["INFO", "errorstats"]),
+    );
     diff(&cases);
 }
 

@@ -772,6 +772,11 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     // EXEC counts as what it will run: a write when a queued command is.
     let cmd_flags = match &client.multi {
         Some(m) if spec.name == "exec" => spec.flags | m.flags,
+        // A script's shebang flags stand for EVAL's own.
+        _ if spec.group == Group::Scripting && spec.name.starts_with("eval") => {
+            let by_sha = spec.name.starts_with("evalsha");
+            srv.scripting.command_flags(args, by_sha, spec.flags)
+        }
         _ => spec.flags,
     };
     // A busy script holds the dataset: no eviction under it.
