@@ -488,6 +488,18 @@ fn statistics() {
         );
     }
     cases.push(
+        Case::new("stats: scripts in a transaction")
+            .cmd(&["SET", "s", "x"])
+            .cmd(&["CONFIG", "RESETSTAT"])
+            .cmd(&["MULTI"])
+            .cmd(&["EVAL", "return {err='x'}", "0"])
+            .cmd(&["EVAL", "return redis.pcall('incr', 's')", "0"])
+            .cmd(&["EVAL", "return redis.call('incr', 's')", "0"])
+            .cmd(&["EXEC"])
+            .masked(Mask::Custom(stats), &["INFO", "commandstats"])
+            .masked(Mask::Custom(stats), &["INFO", "errorstats"]),
+    );
+    cases.push(
         Case::new("stats: shebang scripts refused for memory")
             .cmd(&["CONFIG", "RESETSTAT"])
             .cmd(&["CONFIG", "SET", "maxmemory", "1"])
