@@ -61,12 +61,6 @@ fn run_script(script: &str, srv: &Server) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Runs a script on real Redis alone: the round trip itself works, for the
-/// frameworks ferrodis cannot serve yet.
-fn on_redis(script: &str) {
-    run_script(script, &RealRedis::start());
-}
-
 /// Runs a script on both servers and requires the same output, line by line.
 fn same_on_both(script: &str) {
     let pair = Pair::start();
@@ -120,53 +114,44 @@ fn ioredis_multi_and_subscribe() {
     same_on_both("ioredis.js");
 }
 
-// The job frameworks below run their round trips on real Redis now; on
-// ferrodis they wait for scripting and streams (the ignore reasons say
-// which). `tests/clients/monitor_commands.py <script>` lists the commands a
-// round trip sends, those its Lua scripts call included. Once both land,
-// the `*_on_redis` tests are covered by the compared ones and can go.
-
-/// BullMQ on real Redis: the round trip of `bullmq_queue_worker_retries`.
-#[test]
-fn bullmq_on_redis() {
-    on_redis("bullmq.js");
-}
+// The job frameworks: `tests/clients/monitor_commands.py <script>` lists
+// the commands a round trip sends, those its Lua scripts call included.
 
 /// BullMQ: Queue.add, a Worker returning values, a delayed job, a job
 /// retried once with a fixed backoff and one failing for good, QueueEvents
 /// waiting on a job, job counts and states, a clean close.
 #[test]
-#[ignore = "needs Lua scripting (#13): every BullMQ queue operation is EVAL/EVALSHA; and streams (#14): its scripts XADD job events and QueueEvents reads them with XREAD BLOCK"]
 fn bullmq_queue_worker_retries() {
     same_on_both("bullmq.js");
-}
-
-/// Celery on real Redis: the round trip of `celery_delay_retry_chord`.
-#[test]
-fn celery_on_redis() {
-    on_redis("celery_roundtrip.py");
 }
 
 /// Celery on kombu's Redis transport with the Redis result backend: a solo
 /// worker, `delay()` and `.get()`, a failing task, a retried task, a group
 /// and a chord, the broker's keys after a warm shutdown.
 #[test]
-#[ignore = "needs Lua scripting (#13): the worker restores unacked messages under a redis-py Lock whose release is EVALSHA, and dies on the unknown command"]
 fn celery_delay_retry_chord() {
     same_on_both("celery_roundtrip.py");
-}
-
-/// Sidekiq on real Redis: the round trip of `sidekiq_async_scheduled_retry`.
-#[test]
-fn sidekiq_on_redis() {
-    on_redis("sidekiq_roundtrip.rb");
 }
 
 /// Sidekiq (Debian's ruby-sidekiq): perform_async and perform_in, a real
 /// `sidekiq` process, a retry through the retry set, a job in the dead set,
 /// the keys the jobs wrote, Sidekiq's stats.
 #[test]
-#[ignore = "needs Lua scripting (#13): Sidekiq's scheduler moves due jobs out of the schedule and retry sets with SCRIPT LOAD + EVALSHA, so perform_in jobs never run"]
 fn sidekiq_async_scheduled_retry() {
     same_on_both("sidekiq_roundtrip.rb");
+}
+
+/// redis-py: `Lock` acquire/extend/reacquire/release (EVALSHA with EVAL
+/// fallback), `register_script` across SCRIPT FLUSH and in pipelines,
+/// script errors, RESP3.
+#[test]
+fn redis_py_locks_and_scripts() {
+    same_on_both("redis_py_scripts.py");
+}
+
+/// ioredis: defineCommand across SCRIPT FLUSH, in pipelines and multi(),
+/// script errors, eval and evalsha.
+#[test]
+fn ioredis_define_command() {
+    same_on_both("ioredis_scripts.js");
 }

@@ -68,6 +68,10 @@ mod pubsub;
 mod rdb;
 /// The real redis-cli, with commands as arguments and on stdin.
 mod redis_cli;
+/// Lua scripting: EVAL, SCRIPT, conversions, errors, sandbox, AOF effects, busy scripts.
+mod scripting;
+/// The Lua libraries (cjson, cmsgpack, bit, struct) through EVAL on both servers.
+mod scripting_libs;
 /// Server commands: GET/SET, errors, TIME, CONFIG, INFO, COMMAND, SHUTDOWN.
 mod server_cmds;
 /// Sets: every command, both encodings, WRONGTYPE, DEBUG DIGEST, DUMP, RDB and AOF.

@@ -29,6 +29,7 @@ pub mod monitor;
 pub mod multi;
 pub mod persistence;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod slowlog;
@@ -160,6 +161,7 @@ pub enum Group {
     Transactions,
     Geo,
     Stream,
+    Scripting,
 }
 
 impl Group {
@@ -179,6 +181,7 @@ impl Group {
             Group::Transactions => "transactions",
             Group::Geo => "geo",
             Group::Stream => "stream",
+            Group::Scripting => "scripting",
         }
     }
 }
@@ -748,6 +751,11 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     // EXEC counts as what it will run: a write when a queued command is.
     let cmd_flags = match &client.multi {
         Some(m) if spec.name == "exec" => spec.flags | m.flags,
+        // A script's shebang flags stand for EVAL's own.
+        _ if spec.group == Group::Scripting && spec.name.starts_with("eval") => {
+            let by_sha = spec.name.starts_with("evalsha");
+            srv.scripting.command_flags(args, by_sha, spec.flags)
+        }
         _ => spec.flags,
     };
     // Redis closes connections over `maxmemory-clients` before evicting
@@ -755,7 +763,9 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     if srv.evict_clients(Some(client)) {
         return Outcome::Continue;
     }
-    if srv.config.maxmemory > 0 && out_of_memory(srv, client, spec, cmd_flags) {
+    // A busy script holds the dataset: no eviction under it.
+    let busy = srv.scripting.is_busy();
+    if srv.config.maxmemory > 0 && !busy && out_of_memory(srv, client, spec, cmd_flags) {
         let err = CmdError::Message(evict::OOM_ERROR.into());
         reject(srv, client, args, Some(id), err);
         return Outcome::Continue;
@@ -794,6 +804,11 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
             Some(id),
             CmdError::Message("ERR Replica can't interact with the keyspace".into()),
         );
+        return Outcome::Continue;
+    }
+    if busy && !spec.has(flags::ALLOW_BUSY) {
+        let err = CmdError::Message(srv.scripting.busy_error().into());
+        reject(srv, client, args, Some(id), err);
         return Outcome::Continue;
     }
     if srv.pause.blocks(cmd_flags, srv.clock.now_ms) {

@@ -178,6 +178,8 @@ pub struct Server {
     pub acl: acl::Acl,
     /// State of the sampling random generator (RANDOMKEY, expiry, LFU).
     pub random_state: u64,
+    /// The Lua interpreter, the EVAL script cache and the running script.
+    pub scripting: crate::scripting::Scripting,
     /// Heap bytes in use once start-up finished (`used_memory_startup`).
     pub startup_memory: usize,
     /// Switches DEBUG sets for tests.
@@ -236,6 +238,8 @@ impl Server {
             tracking: tracking::Tracking::default(),
             acl: acl::Acl::new(&commands, &config),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
+            scripting: crate::scripting::Scripting::new()
+                .map_err(|e| io::Error::other(format!("Failed creating the Lua VM: {e}")))?,
             startup_memory: memory::used(),
             debug: DebugSwitches::default(),
             migrate: migrate::MigrateCache::default(),

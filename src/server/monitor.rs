@@ -34,7 +34,21 @@ impl Server {
     /// Copies a command `client` just ran to the monitors, unless it is
     /// one Redis hides (administrative ones, and those flagged so).
     pub(crate) fn feed_monitors(&mut self, client: &mut Client, spec: &CommandSpec, args: &Args) {
-        if self.monitors.is_empty() || spec.has(flags::ADMIN | flags::SKIP_MONITOR) {
+        if spec.has(flags::ADMIN | flags::SKIP_MONITOR) {
+            return;
+        }
+        self.feed_monitors_unfiltered(client, spec, args);
+    }
+
+    /// Copies a command to the monitors whatever its flags say: EVAL and
+    /// its siblings show themselves before the commands their script runs.
+    pub(crate) fn feed_monitors_unfiltered(
+        &mut self,
+        client: &mut Client,
+        spec: &CommandSpec,
+        args: &Args,
+    ) {
+        if self.monitors.is_empty() {
             return;
         }
         let line = monitor_line(self.clock.now_us, client, spec, args);
@@ -73,7 +87,9 @@ fn monitor_line(now_us: u64, client: &Client, spec: &CommandSpec, args: &Args) -
         now_us % 1_000_000,
         client.db
     );
-    if client.stream.is_unix() {
+    if client.script {
+        head.push_str("lua]");
+    } else if client.stream.is_unix() {
         let _ = write!(head, "unix:{}]", client.laddr);
     } else {
         let _ = write!(head, "{}]", client.addr);
