@@ -24,24 +24,36 @@ pub enum PayloadError {
 pub fn dump(value: &Value, compress: bool) -> Vec<u8> {
     let mut out = Vec::new();
     value::write(&mut out, value, compress);
-    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
-    let crc = crc64(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
+    seal(&mut out);
     out
 }
 
-/// The value a payload holds, after checking its version and checksum,
-/// in the encoding `limits` give it.
-pub fn restore(payload: &[u8], limits: &value::Thresholds) -> Result<Value, PayloadError> {
+/// Appends the footer to a payload's body (FUNCTION DUMP shares it).
+pub fn seal(out: &mut Vec<u8>) {
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = crc64(out);
+    out.extend_from_slice(&crc.to_le_bytes());
+}
+
+/// The length of a payload's body once its version and checksum are
+/// checked (FUNCTION RESTORE shares the check).
+pub fn check_footer(payload: &[u8]) -> Result<usize, PayloadError> {
     let (checked, crc) = payload
         .split_last_chunk::<CRC_LEN>()
         .ok_or(PayloadError::VersionOrChecksum)?;
-    let (_, version) = checked
+    let (body, version) = checked
         .split_last_chunk::<VERSION_LEN>()
         .ok_or(PayloadError::VersionOrChecksum)?;
     if u16::from_le_bytes(*version) > RDB_VERSION || crc64(checked).to_le_bytes() != *crc {
         return Err(PayloadError::VersionOrChecksum);
     }
+    Ok(body.len())
+}
+
+/// The value a payload holds, after checking its version and checksum,
+/// in the encoding `limits` give it.
+pub fn restore(payload: &[u8], limits: &value::Thresholds) -> Result<Value, PayloadError> {
+    check_footer(payload)?;
     // Redis decodes from the whole payload, footer included, so a value
     // that runs into the footer loads (with footer bytes in it) and bytes
     // left between the value and the footer are ignored.

@@ -1,0 +1,389 @@
+//! The functions engine's Lua state and the environment a library's body
+//! runs in when it is loaded.
+//!
+//! As in Redis 7.0, every library's code runs with one shared globals
+//! table that holds nothing itself: its metatable's `__index` points, while
+//! a library loads, at the loading API (a `redis` table with only
+//! `register_function`, `log`, the `LOG_*` levels and the version fields),
+//! and at every other time at the full scripting globals, so the callbacks
+//! a library registers see `redis.call`, `string` and the rest when they
+//! run. The table refuses writes; names absent from the loading API raise
+//! Redis's nonexistent-global error. A load runs at most
+//! [`LOAD_TIMEOUT`], checked every [`HOOK_INSTRUCTIONS`] instructions.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use mlua::{Function, HookTriggers, Lua, MultiValue, Table, Value, VmState};
+
+use super::metadata::{valid_name, BAD_NAME};
+use super::flags;
+
+/// How long a library's body may run while it is loaded (Redis's
+/// `LOAD_TIMEOUT_MS`).
+const LOAD_TIMEOUT: Duration = Duration::from_millis(500);
+/// Instructions between two checks of the load's time.
+const HOOK_INSTRUCTIONS: u32 = 100_000;
+/// The chunk name Redis gives library code; errors read `user_function:N:`.
+pub const CHUNK_NAME: &str = "@user_function";
+
+/// A function the body registered.
+pub struct Registered {
+    pub name: String,
+    pub callback: Function,
+    pub flags: u32,
+    pub description: Option<Vec<u8>>,
+}
+
+/// An error raised from Rust with Redis's whole text: reported as it is,
+/// where an error raised by Lua code gets `ERR ` before it.
+#[derive(Debug)]
+struct Raised(String);
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Raised {}
+
+fn raise<T>(msg: &str) -> mlua::Result<T> {
+    Err(mlua::Error::external(Raised(format!("ERR {msg}"))))
+}
+
+/// The Lua state that holds every library, and the tables the loading
+/// environment is built from.
+pub struct Engine {
+    lua: Lua,
+    /// The metatable of the shared globals table, whose `__index` switches.
+    globals_meta: Table,
+    /// The globals every library's code sees.
+    globals: Table,
+    load_api: Table,
+    runtime: Table,
+    /// Lua's own `pcall`, which gives an error's value without a traceback.
+    pcall: Function,
+    /// Where `redis.register_function` puts what it registers during a load.
+    pending: Rc<RefCell<Vec<Registered>>>,
+}
+
+/// Lua helpers for the protected tables, raising at the caller's line.
+const PROTECT: &str = r#"
+local error, tostring, pcall = error, tostring, pcall
+return function(f)
+  return pcall(f)
+end, function()
+  error("Attempt to modify a readonly table", 2)
+end, function(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+"#;
+
+impl Engine {
+    /// A new state whose scripting globals are `runtime` as `setup` builds
+    /// them in the new state.
+    pub fn new(setup: impl FnOnce(&Lua) -> mlua::Result<Table>) -> mlua::Result<Engine> {
+        let lua = Lua::new();
+        let runtime = setup(&lua)?;
+        let (pcall, readonly, missing): (Function, Function, Function) =
+            lua.load(PROTECT).set_name("=protect").call(())?;
+        let pending: Rc<RefCell<Vec<Registered>>> = Rc::new(RefCell::new(Vec::new()));
+
+        let redis = lua.create_table()?;
+        let sink = Rc::clone(&pending);
+        redis.raw_set(
+            "register_function",
+            lua.create_function(move |lua, args: MultiValue| {
+                let f = register_args(lua, args)?;
+                let mut pending = sink.borrow_mut();
+                if pending.iter().any(|p| p.name.eq_ignore_ascii_case(&f.name)) {
+                    return raise("Function already exists in the library");
+                }
+                pending.push(f);
+                Ok(())
+            })?,
+        )?;
+        redis.raw_set("log", lua.create_function(log)?)?;
+        for (name, level) in LOG_LEVELS {
+            redis.raw_set(*name, *level)?;
+        }
+        redis.raw_set("REDIS_VERSION", crate::server::REDIS_VERSION)?;
+        redis.raw_set("REDIS_VERSION_NUM", version_num(crate::server::REDIS_VERSION))?;
+        protect(&lua, &redis, &readonly, &missing)?;
+        let load_api = lua.create_table()?;
+        load_api.raw_set("redis", redis)?;
+        protect(&lua, &load_api, &readonly, &missing)?;
+
+        let globals = lua.create_table()?;
+        let globals_meta = lua.create_table()?;
+        globals_meta.raw_set("__newindex", readonly)?;
+        globals_meta.raw_set("__index", runtime.clone())?;
+        globals.set_metatable(Some(globals_meta.clone()))?;
+        Ok(Engine {
+            lua,
+            globals_meta,
+            globals,
+            load_api,
+            runtime,
+            pcall,
+            pending,
+        })
+    }
+
+    pub fn lua(&self) -> &Lua {
+        &self.lua
+    }
+
+    /// Compiles and runs a library's body in the loading environment;
+    /// returns the functions it registered, or Redis's error text.
+    pub fn load(&self, body: &[u8]) -> Result<Vec<Registered>, String> {
+        let chunk = self
+            .lua
+            .load(body)
+            .set_name(CHUNK_NAME)
+            .set_environment(self.globals.clone())
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => {
+                    format!("Error compiling function: {message}")
+                }
+                e => format!("Error compiling function: {e}"),
+            })?;
+        self.pending.borrow_mut().clear();
+        let result = self.with_index(&self.load_api, || {
+            let started = Instant::now();
+            let triggers = HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS);
+            self.lua.set_hook(triggers, move |_, _| {
+                if started.elapsed() > LOAD_TIMEOUT {
+                    return raise("FUNCTION LOAD timeout");
+                }
+                Ok(VmState::Continue)
+            })?;
+            let result = self.pcall.call::<(bool, Value)>(chunk);
+            self.lua.remove_hook();
+            result
+        });
+        let registered = std::mem::take(&mut *self.pending.borrow_mut());
+        let failure = match result {
+            Ok((true, _)) => return Ok(registered),
+            Ok((false, value)) => value_text(&value),
+            Err(e) => error_text(&e),
+        };
+        Err(format!("Error registering functions: {failure}"))
+    }
+
+    /// Runs `f` with the shared globals resolving through `index`.
+    fn with_index<T>(&self, index: &Table, f: impl FnOnce() -> mlua::Result<T>) -> mlua::Result<T> {
+        self.globals_meta.raw_set("__index", index.clone())?;
+        let result = f();
+        self.globals_meta.raw_set("__index", self.runtime.clone())?;
+        result
+    }
+}
+
+/// The text of a failed call as Redis reports it: an error raised from
+/// Rust as it is, one raised by Lua code with `ERR ` first.
+pub fn error_text(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => error_text(cause),
+        mlua::Error::ExternalError(inner) => match inner.downcast_ref::<Raised>() {
+            Some(Raised(text)) => text.clone(),
+            None => format!("ERR {inner}"),
+        },
+        mlua::Error::RuntimeError(msg) => format!("ERR {msg}"),
+        e => format!("ERR {e}"),
+    }
+}
+
+/// The text of an error value caught by `pcall`: a table's `err` field,
+/// an error raised from Rust as it is, anything else with `ERR ` first.
+pub fn value_text(value: &Value) -> String {
+    match value {
+        Value::Error(e) => error_text(e),
+        Value::Table(t) => match t.raw_get::<Option<mlua::String>>("err") {
+            Ok(Some(s)) => s.to_string_lossy(),
+            _ => "ERR table".to_string(),
+        },
+        Value::String(s) => format!("ERR {}", s.to_string_lossy()),
+        v => format!("ERR {}", v.to_string().unwrap_or_default()),
+    }
+}
+
+/// Makes `t` refuse writes and raise the nonexistent-global error for
+/// names it lacks.
+fn protect(lua: &Lua, t: &Table, readonly: &Function, missing: &Function) -> mlua::Result<()> {
+    let meta = lua.create_table()?;
+    meta.raw_set("__newindex", readonly.clone())?;
+    meta.raw_set("__index", missing.clone())?;
+    t.set_metatable(Some(meta))
+}
+
+/// `redis.LOG_*`, Redis's log levels.
+const LOG_LEVELS: &[(&str, i64)] = &[
+    ("LOG_DEBUG", 0),
+    ("LOG_VERBOSE", 1),
+    ("LOG_NOTICE", 2),
+    ("LOG_WARNING", 3),
+];
+
+/// `"7.0.15"` as Redis's `REDIS_VERSION_NUM`, `0x00070015`.
+fn version_num(version: &str) -> i64 {
+    version
+        .split('.')
+        .take(3)
+        .fold(0, |n, part| (n << 8) | part.parse::<i64>().unwrap_or(0))
+}
+
+/// `redis.log(level, message...)`: the arguments joined by spaces, at the
+/// level given.
+fn log(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
+    if args.len() < 2 {
+        return raise("redis.log() requires two arguments or more.");
+    }
+    let mut args = args.into_iter();
+    let level = match args.next() {
+        Some(Value::Integer(n)) => n,
+        Some(Value::Number(n)) => n as i64,
+        _ => return raise("First argument must be a number"),
+    };
+    let mut text = Vec::new();
+    for arg in args {
+        if let Some(s) = lua.coerce_string(arg)? {
+            if !text.is_empty() {
+                text.push(b' ');
+            }
+            text.extend_from_slice(&s.as_bytes());
+        }
+    }
+    let text = String::from_utf8_lossy(&text);
+    match level {
+        0 => log::debug!("{text}"),
+        1 => log::info!("{text}"),
+        2 => log::info!("{text}"),
+        3 => log::warn!("{text}"),
+        _ => return raise("Invalid debug level."),
+    }
+    Ok(())
+}
+
+/// A name argument: a string, or a number in its Lua text.
+fn name_arg(lua: &Lua, v: Value) -> mlua::Result<Option<String>> {
+    match v {
+        Value::String(_) | Value::Integer(_) | Value::Number(_) => Ok(lua
+            .coerce_string(v)?
+            .map(|s| String::from_utf8_lossy(&s.as_bytes()).into_owned())),
+        _ => Ok(None),
+    }
+}
+
+/// The arguments of `redis.register_function`, positional
+/// (`name, callback`) or named (a table).
+fn register_args(lua: &Lua, args: MultiValue) -> mlua::Result<Registered> {
+    let mut args = args.into_iter();
+    let (name, callback, flags, description) = match (args.next(), args.next(), args.next()) {
+        (Some(Value::Table(t)), None, None) => named_args(lua, t)?,
+        (Some(_), None, None) => return raise(
+            "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).",
+        ),
+        (Some(name), Some(callback), None) => {
+            let Some(name) = name_arg(lua, name)? else {
+                return raise("first argument to redis.register_function must be a string");
+            };
+            let Value::Function(callback) = callback else {
+                return raise("second argument to redis.register_function must be a function");
+            };
+            (name, callback, 0, None)
+        }
+        _ => return raise("wrong number of arguments to redis.register_function"),
+    };
+    if !valid_name(name.as_bytes()) {
+        return raise(BAD_NAME);
+    }
+    Ok(Registered {
+        name,
+        callback,
+        flags,
+        description,
+    })
+}
+
+type Parts = (String, Function, u32, Option<Vec<u8>>);
+
+/// The named form: `function_name`, `callback`, `flags`, `description`.
+fn named_args(lua: &Lua, t: Table) -> mlua::Result<Parts> {
+    let (mut name, mut callback, mut fl, mut description) = (None, None, 0, None);
+    for pair in t.pairs::<Value, Value>() {
+        let (k, v) = pair?;
+        let Value::String(k) = k else {
+            return raise("named argument key given to redis.register_function is not a string");
+        };
+        match &*k.as_bytes() {
+            b"function_name" => match name_arg(lua, v)? {
+                Some(n) => name = Some(n),
+                None => {
+                    return raise(
+                        "function_name argument given to redis.register_function must be a string",
+                    )
+                }
+            },
+            b"description" => match v {
+                Value::String(s) => description = Some(s.as_bytes().to_vec()),
+                _ => {
+                    return raise(
+                        "description argument given to redis.register_function must be a string",
+                    )
+                }
+            },
+            b"callback" => match v {
+                Value::Function(f) => callback = Some(f),
+                _ => {
+                    return raise(
+                        "callback argument given to redis.register_function must be a function",
+                    )
+                }
+            },
+            b"flags" => match v {
+                Value::Table(list) => fl = flag_list(&list)?,
+                _ => return raise(
+                    "flags argument to redis.register_function must be a table representing function flags",
+                ),
+            },
+            _ => return raise("unknown argument given to redis.register_function"),
+        }
+    }
+    let Some(name) = name else {
+        return raise("redis.register_function must get a function name argument");
+    };
+    let Some(callback) = callback else {
+        return raise("redis.register_function must get a callback argument");
+    };
+    Ok((name, callback, fl, description))
+}
+
+/// The flags of a `flags` table, each a known flag name.
+fn flag_list(list: &Table) -> mlua::Result<u32> {
+    let mut bits = 0;
+    for i in 1..=list.raw_len() {
+        let bit = match list.raw_get::<Value>(i)? {
+            Value::String(s) => flags::by_name(&s.as_bytes()),
+            _ => None,
+        };
+        match bit {
+            Some(b) => bits |= b,
+            None => return raise("unknown flag given"),
+        }
+    }
+    Ok(bits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_number() {
+        assert_eq!(version_num("7.0.15"), 0x0007_000f);
+    }
+}
