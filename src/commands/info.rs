@@ -185,6 +185,8 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
         }
     };
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let libs = srv.functions.libraries();
+    let vm_functions = srv.functions.vm_memory() as u64;
     fields!(out,
         "used_memory" => used,
         "used_memory_human" => memory::human(used),
@@ -207,14 +209,14 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
         "used_memory_lua_human" => "0B",
         "used_memory_scripts_eval" => 0,
         "number_of_cached_scripts" => 0,
-        "number_of_functions" => 0,
-        "number_of_libraries" => 0,
-        "used_memory_vm_functions" => 0,
-        "used_memory_vm_total" => 0,
-        "used_memory_vm_total_human" => "0B",
-        "used_memory_functions" => 0,
-        "used_memory_scripts" => 0,
-        "used_memory_scripts_human" => "0B",
+        "number_of_functions" => libs.function_count(),
+        "number_of_libraries" => libs.len(),
+        "used_memory_vm_functions" => vm_functions,
+        "used_memory_vm_total" => vm_functions,
+        "used_memory_vm_total_human" => memory::human(vm_functions),
+        "used_memory_functions" => libs.overhead(),
+        "used_memory_scripts" => libs.overhead(),
+        "used_memory_scripts_human" => memory::human(libs.overhead() as u64),
         "maxmemory" => srv.config.maxmemory,
         "maxmemory_human" => memory::human(srv.config.maxmemory),
         "maxmemory_policy" => srv.config.maxmemory_policy.name(),

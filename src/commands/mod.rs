@@ -14,6 +14,7 @@ pub mod docs;
 mod docs_data;
 pub mod dump;
 pub mod error;
+pub mod function;
 pub mod geo;
 pub mod hash;
 pub mod hyperloglog;
@@ -205,6 +206,7 @@ pub enum Group {
     SortedSet,
     Transactions,
     Geo,
+    Scripting,
 }
 
 impl Group {
@@ -223,6 +225,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Transactions => "transactions",
             Group::Geo => "geo",
+            Group::Scripting => "scripting",
         }
     }
 }

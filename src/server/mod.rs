@@ -42,6 +42,7 @@ use slab::Slab;
 
 use crate::commands::{flags, CommandTable};
 use crate::config::Config;
+use crate::scripting::functions::Functions;
 use crate::storage::db::Db;
 use client::Client;
 use net::Listeners;
@@ -161,6 +162,8 @@ pub struct Server {
     pub random_state: u64,
     /// Heap bytes in use once start-up finished (`used_memory_startup`).
     pub startup_memory: usize,
+    /// The function libraries (FUNCTION LOAD) and their Lua state.
+    pub functions: Functions,
     pub(crate) poll: Poll,
     pub(crate) listeners: Listeners,
     /// Clients with output to flush before the next poll.
@@ -211,6 +214,8 @@ impl Server {
             tracking: tracking::Tracking::default(),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
             startup_memory: memory::used(),
+            functions: Functions::new(|lua| Ok(lua.globals()))
+                .map_err(|e| io::Error::other(e.to_string()))?,
             poll,
             listeners,
             pending_writes: Vec::new(),

@@ -21,7 +21,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use super::crc64::Running;
-use super::{length, opcode, string, value, RdbError, Reader, MAGIC, RDB_VERSION};
+use super::{function, length, opcode, string, value, RdbError, Reader, MAGIC, RDB_VERSION};
 use crate::storage::db::Db;
 use crate::storage::value::{Bytes, Value};
 
@@ -50,13 +50,16 @@ pub struct LoadOptions<'a> {
 }
 
 /// What a load did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct LoadStats {
     pub keys_loaded: u64,
     /// Keys dropped because their deadline had passed.
     pub keys_expired: u64,
     /// Offset just past the snapshot (an AOF's commands may follow it).
     pub end_offset: u64,
+    /// The code of each function library in the file, in order, for the
+    /// caller to compile.
+    pub libraries: Vec<Vec<u8>>,
 }
 
 /// Why a file could not be loaded, and where.
@@ -84,8 +87,10 @@ pub enum LoadErrorKind {
     DuplicateKey { key: Vec<u8>, db: usize },
     /// The trailer does not match the data.
     Checksum { computed: u64, stored: u64 },
-    /// A Redis function library, which ferrodis cannot hold yet.
-    Functions(u8),
+    /// A function library in the format of Redis 7.0's release candidates.
+    PreGaFunctions,
+    /// A function library that does not compile; holds why.
+    Library(String),
     /// Data of a Redis module, which ferrodis does not have.
     ModuleAux,
 }
@@ -121,10 +126,10 @@ impl fmt::Display for LoadError {
                 f,
                 "Wrong RDB checksum expected: ({computed:x}) but got ({stored:x})"
             )?,
-            LoadErrorKind::Functions(op) => write!(
-                f,
-                "the file holds Redis functions (opcode {op}), which ferrodis cannot load yet"
-            )?,
+            LoadErrorKind::PreGaFunctions => {
+                write!(f, "Pre-release function format not supported.")?
+            }
+            LoadErrorKind::Library(e) => write!(f, "Failed loading library, {e}")?,
             LoadErrorKind::ModuleAux => write!(
                 f,
                 "the file holds data of a Redis module (opcode {}), and ferrodis has no modules",
@@ -222,7 +227,8 @@ enum Item {
     Key(Bytes, Value),
     /// A key whose collection was empty: skipped, as Redis skips it.
     EmptyKey(Bytes),
-    Functions(u8),
+    Library(Vec<u8>),
+    PreGaFunctions,
     ModuleAux,
     Eof,
 }
@@ -244,7 +250,8 @@ fn parse_item(r: &mut Reader, limits: &value::Thresholds) -> Result<Item, RdbErr
             length::read_len(r)?;
             Item::ResizeDb(size)
         }
-        opcode::FUNCTION2 | opcode::FUNCTION_PRE_GA => Item::Functions(t),
+        opcode::FUNCTION2 => Item::Library(function::read_library(r)?),
+        opcode::FUNCTION_PRE_GA => Item::PreGaFunctions,
         opcode::MODULE_AUX => Item::ModuleAux,
         opcode::EOF => Item::Eof,
         t => {
@@ -342,7 +349,8 @@ pub fn load<R: Read>(
                     target.reserve(size.min(possible) as usize);
                 }
             }
-            Item::Functions(op) => return fail(LoadErrorKind::Functions(op)),
+            Item::Library(code) => stats.libraries.push(code),
+            Item::PreGaFunctions => return fail(LoadErrorKind::PreGaFunctions),
             Item::ModuleAux => return fail(LoadErrorKind::ModuleAux),
             Item::Eof => break,
             Item::EmptyKey(key) => {
@@ -430,6 +438,7 @@ mod tests {
             dbs,
             now_secs: NOW / 1000,
             used_mem: 12345,
+            libraries: &[],
             access: &|_| Access::None,
         };
         let opts = SaveOptions {
@@ -545,6 +554,36 @@ mod tests {
     }
 
     #[test]
+    fn libraries_round_trip_before_the_keys() {
+        let mut dbs = vec![Db::new()];
+        dbs[0].add(b"k", s(b"v"), 0);
+        let long = vec![b'x'; 3000];
+        let codes: [&[u8]; 2] = [b"#!lua name=a\n", &long];
+        let snap = Snapshot {
+            dbs: &dbs,
+            now_secs: NOW / 1000,
+            used_mem: 0,
+            libraries: &codes,
+            access: &|_| Access::None,
+        };
+        let opts = SaveOptions {
+            compress: true,
+            checksum: true,
+            incremental_fsync: false,
+            key_delay_us: 0,
+            aof_base: false,
+            parent: None,
+        };
+        let bytes = save::write(Vec::new(), &snap, &opts).unwrap();
+        let first = bytes.iter().position(|&b| b == opcode::FUNCTION2).unwrap();
+        let select = bytes.iter().position(|&b| b == opcode::SELECTDB).unwrap();
+        assert!(first < select);
+        let (loaded, stats) = load_bytes(&bytes, 1).unwrap();
+        assert_eq!(stats.libraries, [codes[0].to_vec(), long]);
+        assert_eq!(contents(&loaded), contents(&dbs));
+    }
+
+    #[test]
     fn values_larger_than_the_window() {
         let mut dbs = vec![Db::new()];
         let big: Vec<u8> = (0..3 * WINDOW as u32).map(|i| (i % 251) as u8).collect();
@@ -568,6 +607,7 @@ mod tests {
                 keys_loaded: 1,
                 keys_expired: 1,
                 end_offset: stats.end_offset,
+                libraries: Vec::new(),
             }
         );
         assert_eq!(contents(&loaded)[0].1, b"stays");
@@ -625,7 +665,7 @@ mod tests {
             kind(&bad_sum, 16),
             Some((_, LoadErrorKind::Checksum { .. }))
         ));
-        // A stream (type 15) and a function library are refused by name.
+        // A stream (type 15) and a pre-release library are refused by name.
         let stream = b"REDIS0010\xfe\x00\x0f\x01k\x00\xff";
         let err = load_bytes(stream, 16).err().unwrap();
         assert_eq!(err.offset, 11);
@@ -634,8 +674,8 @@ mod tests {
             "unsupported value type 15 (stream, listpacks) at offset 11"
         );
         assert!(matches!(
-            kind(b"REDIS0010\xf5", 16),
-            Some((9, LoadErrorKind::Functions(245)))
+            kind(b"REDIS0010\xf6", 16),
+            Some((9, LoadErrorKind::PreGaFunctions))
         ));
         assert!(matches!(
             kind(b"REDIS0010\xf7", 16),

@@ -202,7 +202,7 @@ pub fn error_text(e: &mlua::Error) -> String {
 pub fn value_text(value: &Value) -> String {
     match value {
         Value::Error(e) => error_text(e),
-        Value::Table(t) => match t.raw_get::<Option<mlua::String>>("err") {
+        Value::Table(t) => match t.raw_get::<Option<mlua::LuaString>>("err") {
             Ok(Some(s)) => s.to_string_lossy(),
             _ => "ERR table".to_string(),
         },

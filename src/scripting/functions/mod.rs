@@ -70,6 +70,9 @@ pub struct Libraries {
     libraries: BTreeMap<String, Library>,
     /// Lower-cased function name to its library.
     index: HashMap<String, String>,
+    /// The buckets Redis's function dictionary would have: it grows to a
+    /// power of two and never shrinks until the set is replaced.
+    slots: usize,
 }
 
 impl Libraries {
@@ -111,6 +114,35 @@ impl Libraries {
                 .insert(f.name.to_ascii_lowercase(), lib.name.clone());
         }
         self.libraries.insert(lib.name.clone(), lib);
+        self.slots = self.slots.max(self.index.len().next_power_of_two().max(4));
+    }
+
+    /// `used_memory_functions`: the bytes Redis 7.0 counts as the
+    /// functions' overhead (`functionsMemoryOverhead`) for these libraries,
+    /// from the sizes of its structures and jemalloc's size classes.
+    pub fn overhead(&self) -> usize {
+        // Dictionary entry and bucket pointer sizes.
+        const ENTRY: usize = 24;
+        const BUCKET: usize = 8;
+        // The engine dictionary (one entry, four buckets), the library
+        // context and the Lua engine's own records.
+        const FIXED: usize = ENTRY + 4 * BUCKET + 32 + 112;
+        // A functionInfo, and the Lua engine's record of its callback.
+        const FUNCTION: usize = 48 + 8;
+        // A functionLibInfo.
+        const LIBRARY: usize = 32;
+        let functions: usize = self
+            .iter()
+            .flat_map(|lib| lib.functions.values())
+            .map(|f| {
+                FUNCTION + sds_size(f.name.len()) + f.description.as_ref().map_or(0, |d| sds_size(d.len()))
+            })
+            .sum();
+        let libraries: usize = self
+            .iter()
+            .map(|lib| LIBRARY + sds_size(lib.name.len()) + sds_size(lib.code.len()))
+            .sum();
+        FIXED + ENTRY * self.index.len() + BUCKET * self.slots + functions + libraries
     }
 
     fn unlink(&mut self, name: &str) -> Option<Library> {
@@ -220,6 +252,31 @@ impl Functions {
     /// Bytes the engine's Lua state uses (`used_memory_vm_functions`).
     pub fn vm_memory(&self) -> usize {
         self.engine.lua().used_memory()
+    }
+}
+
+/// The allocation of an sds string of `len` bytes: its header, the bytes
+/// and a NUL, rounded up to jemalloc's size class.
+fn sds_size(len: usize) -> usize {
+    let header = match len {
+        0..32 => 1,
+        32..256 => 3,
+        256..65536 => 5,
+        _ => 9,
+    };
+    jemalloc_class(header + len + 1)
+}
+
+/// jemalloc's size class for `n` bytes: 8, multiples of 16 up to 128,
+/// then four classes per doubling.
+fn jemalloc_class(n: usize) -> usize {
+    match n {
+        0..=8 => 8,
+        9..=128 => n.div_ceil(16) * 16,
+        _ => {
+            let step = n.next_power_of_two() / 8;
+            n.div_ceil(step) * step
+        }
     }
 }
 
@@ -360,6 +417,18 @@ mod tests {
             assert_eq!(fs.load(code, false), Err(err), "{}", String::from_utf8_lossy(code));
         }
         assert!(fs.libraries().is_empty());
+    }
+
+    #[test]
+    fn overhead_as_redis_counts_it() {
+        // INFO memory's used_memory_functions on redis-server 7.0.15.
+        let mut fs = engine();
+        assert_eq!(fs.libraries().overhead(), 200);
+        let code = b"#!lua name=m\nredis.register_function('f', function() return 1 end)\nredis.register_function('g', function() return 1 end)";
+        fs.load(code, false).unwrap();
+        assert_eq!(fs.libraries().overhead(), 576);
+        assert_eq!(jemalloc_class(129), 160);
+        assert_eq!(jemalloc_class(257), 320);
     }
 
     #[test]
