@@ -98,7 +98,8 @@ impl Engine {
             lua.create_function(move |lua, args: MultiValue| {
                 let f = register_args(lua, args)?;
                 let mut pending = sink.borrow_mut();
-                if pending.iter().any(|p| p.name.eq_ignore_ascii_case(&f.name)) {
+                // Case matters here, though not in the server-wide index.
+                if pending.iter().any(|p| p.name == f.name) {
                     return raise("Function already exists in the library");
                 }
                 pending.push(f);
@@ -268,14 +269,19 @@ fn log(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
     Ok(())
 }
 
-/// A name argument: a string, or a number in its Lua text.
-fn name_arg(lua: &Lua, v: Value) -> mlua::Result<Option<String>> {
-    match v {
-        Value::String(_) | Value::Integer(_) | Value::Number(_) => Ok(lua
-            .coerce_string(v)?
-            .map(|s| String::from_utf8_lossy(&s.as_bytes()).into_owned())),
-        _ => Ok(None),
+/// A string argument: a string, or a number in its Lua text (Lua's
+/// `lua_isstring` accepts both).
+fn string_arg(lua: &Lua, v: Value) -> mlua::Result<Option<Vec<u8>>> {
+    if !matches!(v, Value::String(_) | Value::Integer(_) | Value::Number(_)) {
+        return Ok(None);
     }
+    Ok(lua.coerce_string(v)?.map(|s| s.as_bytes().to_vec()))
+}
+
+/// A function name argument; only ASCII names are valid, so other bytes
+/// just fail the check that follows.
+fn name_arg(lua: &Lua, v: Value) -> mlua::Result<Option<String>> {
+    Ok(string_arg(lua, v)?.map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
 
 /// The arguments of `redis.register_function`, positional
@@ -328,9 +334,9 @@ fn named_args(lua: &Lua, t: Table) -> mlua::Result<Parts> {
                     )
                 }
             },
-            b"description" => match v {
-                Value::String(s) => description = Some(s.as_bytes().to_vec()),
-                _ => {
+            b"description" => match string_arg(lua, v)? {
+                Some(s) => description = Some(s),
+                None => {
                     return raise(
                         "description argument given to redis.register_function must be a string",
                     )

@@ -109,9 +109,12 @@ impl Libraries {
     }
 
     fn link(&mut self, lib: Library) {
+        // As Redis's case-blind dictionary, the first of two names that
+        // differ only in case (one library may register both) is kept.
         for f in lib.functions.values() {
             self.index
-                .insert(f.name.to_ascii_lowercase(), lib.name.clone());
+                .entry(f.name.to_ascii_lowercase())
+                .or_insert_with(|| lib.name.clone());
         }
         self.libraries.insert(lib.name.clone(), lib);
         self.slots = self.slots.max(self.index.len().next_power_of_two().max(4));
@@ -402,7 +405,7 @@ mod tests {
                 "Error registering functions: ERR user_function:2: Attempt to modify a readonly table".into(),
             ),
             (
-                b"#!lua name=x\nredis.register_function('f', function() end)\nredis.register_function('F', function() end)",
+                b"#!lua name=x\nredis.register_function('f', function() end)\nredis.register_function('f', function() end)",
                 "Error registering functions: ERR Function already exists in the library".into(),
             ),
             (

@@ -1,0 +1,468 @@
+//! Functions, differentially against redis-server 7.0: FUNCTION LOAD and
+//! every error of a library's first line and body, LIST/STATS/DUMP/
+//! RESTORE/DELETE/FLUSH replies in RESP2 and RESP3, DUMP payload bytes,
+//! and persistence: RDB files both ways (a Redis file with a library loads
+//! here and ours loads there), DEBUG RELOAD, AOF rewrite in both base
+//! forms and the propagation of FUNCTION commands.
+//!
+//! Redis lists libraries and functions in hash-table order, random per
+//! process, so replies listing several are compared one library at a time
+//! (LIBRARYNAME) or as multisets.
+
+use std::fs;
+use std::time::Duration;
+
+use crate::util::server::{temp_dir, Builder, Flavor};
+use crate::util::*;
+
+/// `#!lua name=<lib>` with one function `<f>` returning its first key and
+/// argument.
+fn lib(name: &str, f: &str) -> String {
+    format!("#!lua name={name}\nredis.register_function('{f}', function(keys, args) return {{keys[1], args[1]}} end)\n")
+}
+
+/// A library body after `#!lua name=x\n`.
+fn body(code: &str) -> String {
+    format!("#!lua name=x\n{code}")
+}
+
+/// Replies to HELLO differ only in the connection id.
+const HELLO: Mask = Mask::Pairs(&["id"]);
+
+#[test]
+fn load_errors() {
+    let register = |args: &str| body(&format!("redis.register_function({args})"));
+    let bodies = [
+        body("return 1"),
+        register("'f-1', function() end"),
+        register("'', function() end"),
+        register("nil, function() end"),
+        register("'f'"),
+        register("'f', 5"),
+        register("'f', function() end, 'extra'"),
+        register("{}"),
+        register("{function_name='f'}"),
+        register("{callback=function() end}"),
+        register("{function_name='f', callback=function() end, flags='no-writes'}"),
+        register("{function_name='f', callback=function() end, flags={5}}"),
+        register("{function_name='f', callback=function() end, flags={'foo'}}"),
+        register("{function_name='f', callback=function() end, description=5}"),
+        register("{function_name=true, callback=function() end}"),
+        register("{function_name='f', callback=5}"),
+        register("{function_name='f', callback=function() end, extra=1}"),
+        register("{[1]='f', callback=function() end}"),
+        body("redis.call('set', 'a', 'b')"),
+        body("redis.pcall('ping')"),
+        body("redis.setresp(3)"),
+        body("redis.sha1hex('x')"),
+        body("x = 5"),
+        body("redis.x = 5"),
+        body("string.len('x')"),
+        body("return pairs"),
+        body("local x = (("),
+        body("error('boom')"),
+        body("nosuch()"),
+        register("'f\\0x', function() end"),
+        body("while true do end"),
+    ];
+    let mut cases = vec![Case::new("first line")
+        .cmd(&["FUNCTION", "LOAD", "return 1"])
+        .cmd(&["FUNCTION", "LOAD", "#!lua name=x"])
+        .cmd(&["FUNCTION", "LOAD", "#!lua\nreturn 1"])
+        .cmd(&["FUNCTION", "LOAD", "#!foo name=x\nreturn 1"])
+        .cmd(&["FUNCTION", "LOAD", "#!foo name=a-b\nreturn 1"])
+        .cmd(&["FUNCTION", "LOAD", "#!lua name=a-b\nreturn 1"])
+        .cmd(&["FUNCTION", "LOAD", "#!lua name=\nreturn 1"])
+        .cmd(&["FUNCTION", "LOAD", "#!lua name=\"a\nreturn 1"])
+        .cmd(&["FUNCTION", "LOAD", "#!lua foo=bar name=q\nreturn 1"])
+        .cmd(&["FUNCTION", "LOAD", "#!lua name=q foo\nreturn 1"])
+        .cmd(&["FUNCTION", "LOAD", "#!lua name=y name=z\nreturn 1"])
+        .cmd(&["FUNCTION", "LOAD", "#!LUA NAME=q\nreturn 1"])
+        .cmd(&["FUNCTION", "LOAD", "replace"])
+        .cmd(&["FUNCTION", "LOAD", "foo", "bar"])
+        .cmd(&["FUNCTION", "LOAD", "replace", "replace", "bar"])
+        .cmd(&["FUNCTION", "LOAD"])
+        .cmd(&["FUNCTION", "LIST"])];
+    let mut b = Case::new("bodies");
+    for code in &bodies {
+        b = b.cmd(&["FUNCTION", "LOAD", code]);
+    }
+    // Names differing in case are two functions of one library, but the
+    // server-wide index keeps one of them.
+    let cased = body("redis.register_function('f', function() end)\nredis.register_function('F', function() end)");
+    b = b
+        .cmd(&["FUNCTION", "LIST"])
+        .cmd(&["FUNCTION", "LOAD", &cased])
+        .cmd(&["FUNCTION", "STATS"])
+        .cmd(&["FUNCTION", "DELETE", "x"])
+        .cmd(&["FUNCTION", "STATS"]);
+    cases.push(b);
+    diff(&cases);
+}
+
+#[test]
+fn load_replace_delete_list() {
+    let f = lib("lib", "f");
+    let f2 = lib("lib", "g");
+    let other = lib("other", "F");
+    let flagged = "#!lua name=flagged\nredis.register_function{function_name='h', callback=function() return 1 end, flags={'no-writes', 'ALLOW-OOM', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys', 'no-writes'}, description='does\\0things'}";
+    let numbered = body("redis.register_function(5, function() end)");
+    let cases = [
+        Case::new("load")
+            .cmd(&["FUNCTION", "LOAD", &f])
+            .cmd(&["FUNCTION", "LOAD", &f])
+            .cmd(&["FUNCTION", "LOAD", &other])
+            .cmd(&["FUNCTION", "LOAD", "REPLACE", &f2])
+            .cmd(&["FUNCTION", "LOAD", "REPLACE", &body("error('x')")])
+            .cmd(&["FUNCTION", "LIST"])
+            .cmd(&["FUNCTION", "LOAD", "replace", &other])
+            .cmd(&["FUNCTION", "LOAD", flagged])
+            .cmd(&["FUNCTION", "LOAD", &numbered]),
+        Case::new("list")
+            .cmd(&["FUNCTION", "LIST", "LIBRARYNAME", "flagged"])
+            .cmd(&["FUNCTION", "LIST", "libraryname", "FLAG*", "withcode"])
+            .cmd(&["FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "l?b"])
+            .cmd(&["FUNCTION", "LIST", "LIBRARYNAME", "nomatch"])
+            .cmd(&["FUNCTION", "LIST", "LIBRARYNAME", "x"])
+            .cmd(&["FUNCTION", "LIST", "LIBRARYNAME"])
+            .cmd(&["FUNCTION", "LIST", "foo"])
+            .cmd(&["FUNCTION", "LIST", "withcode", "withcode"])
+            .cmd(&["FUNCTION", "LIST", "libraryname", "a", "libraryname", "b"])
+            .masked(Mask::Unordered, &["FUNCTION", "LIST"])
+            .cmd(&["FUNCTION", "STATS"])
+            .cmd(&["FUNCTION", "STATS", "x"]),
+        Case::new("resp3")
+            .masked(HELLO, &["HELLO", "3"])
+            .cmd(&["FUNCTION", "LIST", "LIBRARYNAME", "flagged", "WITHCODE"])
+            .cmd(&["FUNCTION", "LIST", "LIBRARYNAME", "lib"])
+            .cmd(&["FUNCTION", "STATS"]),
+        Case::new("delete and flush")
+            .cmd(&["FUNCTION", "DELETE", "nosuch"])
+            .cmd(&["FUNCTION", "DELETE", "LIB"])
+            .cmd(&["FUNCTION", "DELETE", "lib"])
+            .cmd(&["FUNCTION", "DELETE", "lib"])
+            .cmd(&["FUNCTION", "DELETE"])
+            .cmd(&["FUNCTION", "DELETE", "a", "b"])
+            .cmd(&["FUNCTION", "LOAD", &f])
+            .cmd(&["FUNCTION", "FLUSH", "foo"])
+            .cmd(&["FUNCTION", "FLUSH", "async", "sync"])
+            .cmd(&["FUNCTION", "FLUSH", "ASYNC"])
+            .cmd(&["FUNCTION", "STATS"])
+            .cmd(&["FUNCTION", "LOAD", &f])
+            .cmd(&["FUNCTION", "FLUSH", "sync"])
+            .cmd(&["FUNCTION", "FLUSH"])
+            .cmd(&["FUNCTION", "LIST"]),
+        Case::new("others")
+            .cmd(&["FUNCTION", "KILL"])
+            .cmd(&["FUNCTION", "KILL", "x"])
+            .cmd(&["FUNCTION", "HELP"])
+            .cmd(&["FUNCTION", "help", "x"])
+            .cmd(&["FUNCTION", "NOSUCH"])
+            .cmd(&["FUNCTION"])
+            // Subcommands are listed in hash-table order by Redis.
+            .masked(Mask::Type, &["COMMAND", "INFO", "FUNCTION"]),
+    ];
+    let mut docs = Case::new("command docs");
+    for sub in ["delete", "dump", "flush", "help", "kill", "list", "load", "restore", "stats"] {
+        let name = format!("function|{sub}");
+        docs = docs.cmd(&["COMMAND", "INFO", &name]).cmd(&["COMMAND", "DOCS", &name]);
+    }
+    let cases: Vec<Case> = cases.into_iter().chain([docs]).collect();
+    diff(&cases);
+}
+
+#[test]
+fn dump_and_restore() {
+    let f = lib("lib", "f");
+    let long = format!(
+        "#!lua name=long\nredis.register_function('long', function() return '{}' end)",
+        "ab".repeat(100)
+    );
+    // A payload is the FUNCTION2 entries, then the RDB version and CRC-64.
+    let sealed = |body: &[u8]| {
+        let mut p = body.to_vec();
+        p.extend_from_slice(&10u16.to_le_bytes());
+        p.extend_from_slice(&crc64(&p).to_le_bytes());
+        p
+    };
+    let mut two = vec![0xf5, f.len() as u8];
+    two.extend_from_slice(f.as_bytes());
+    two.extend_from_slice(&two.clone());
+    let bad_code = sealed(b"\xf5\x08return 1");
+    let not_function = sealed(b"\x00\x01k\x01v");
+    let pre_ga = sealed(b"\xf6\x01x");
+    let cut = sealed(b"\xf5\x82");
+    let cases = [
+        Case::new("empty").cmd(&["FUNCTION", "DUMP"]).cmd(&["FUNCTION", "DUMP", "x"]),
+        Case::new("bytes")
+            .cmd(&["FUNCTION", "LOAD", &f])
+            .cmd(&["FUNCTION", "DUMP"])
+            .cmd(&["FUNCTION", "FLUSH"])
+            .cmd(&["FUNCTION", "LOAD", &long])
+            .cmd(&["FUNCTION", "DUMP"])
+            .cmd(&["CONFIG", "SET", "rdbcompression", "no"])
+            .cmd(&["FUNCTION", "DUMP"])
+            .cmd(&["CONFIG", "SET", "rdbcompression", "yes"]),
+        Case::new("errors")
+            .cmd(&["FUNCTION", "RESTORE"])
+            .cmd(&["FUNCTION", "RESTORE", "abc"])
+            .cmd(&["FUNCTION", "RESTORE", "abc", "foo"])
+            .cmd(&["FUNCTION", "RESTORE", "abc", "flush", "x"])
+            .cmd_bytes(&[&b"FUNCTION"[..], b"RESTORE", bad_code.as_slice()])
+            .cmd_bytes(&[&b"FUNCTION"[..], b"RESTORE", not_function.as_slice()])
+            .cmd_bytes(&[&b"FUNCTION"[..], b"RESTORE", pre_ga.as_slice()])
+            .cmd_bytes(&[&b"FUNCTION"[..], b"RESTORE", cut.as_slice()])
+            .cmd_bytes(&[&b"FUNCTION"[..], b"RESTORE", sealed(&two).as_slice(), b"FLUSH"])
+            .cmd(&["FUNCTION", "LIST", "LIBRARYNAME", "long"]),
+    ];
+    diff(&cases);
+    // Policies, with payloads each server dumped itself.
+    let mut pair = Pair::start();
+    let other = lib("other", "g");
+    let clash = lib("clash", "f");
+    pair.scenario("restore policies", |s, t| {
+        let mut c = s.conn();
+        c.call(&["FUNCTION", "LOAD", &f]);
+        let one = c.call_parsed(&["FUNCTION", "DUMP"]).bytes().unwrap().to_vec();
+        c.call(&["FUNCTION", "FLUSH"]);
+        c.call(&["FUNCTION", "LOAD", &clash]);
+        let clashing = c.call_parsed(&["FUNCTION", "DUMP"]).bytes().unwrap().to_vec();
+        c.call(&["FUNCTION", "FLUSH"]);
+        let restore = |c: &mut Conn, t: &mut Transcript, payload: &[u8], policy: &[u8]| {
+            let mut args: Vec<&[u8]> = vec![b"FUNCTION", b"RESTORE", payload];
+            if !policy.is_empty() {
+                args.push(policy);
+            }
+            let raw = c.call(&args);
+            t.reply(&format!("RESTORE {}", String::from_utf8_lossy(policy)), Mask::Exact, &raw);
+        };
+        restore(&mut c, t, &one, b"");
+        t.call(&mut c, &["FUNCTION", "LIST"]);
+        restore(&mut c, t, &one, b"");
+        restore(&mut c, t, &one, b"APPEND");
+        restore(&mut c, t, &one, b"replace");
+        restore(&mut c, t, &clashing, b"APPEND");
+        restore(&mut c, t, &clashing, b"REPLACE");
+        t.call(&mut c, &["FUNCTION", "LOAD", &other]);
+        restore(&mut c, t, &clashing, b"FLUSH");
+        t.call(&mut c, &["FUNCTION", "LIST"]);
+        t.call(&mut c, &["FCALL", "f", "1", "k", "a"]);
+        t.call(&mut c, &["FCALL", "g", "0"]);
+        t.call(&mut c, &["FUNCTION", "FLUSH"]);
+    });
+    // The same library dumps to the same bytes on both, and each server
+    // restores the other's payload.
+    let (mut r, mut fc) = (pair.redis.conn(), pair.ferrodis.conn());
+    for c in [&mut r, &mut fc] {
+        c.call(&["FUNCTION", "LOAD", &f]);
+    }
+    let from_redis = r.call_parsed(&["FUNCTION", "DUMP"]).bytes().unwrap().to_vec();
+    let from_ferrodis = fc.call_parsed(&["FUNCTION", "DUMP"]).bytes().unwrap().to_vec();
+    assert_eq!(from_redis, from_ferrodis);
+    for (c, payload) in [(&mut r, &from_ferrodis), (&mut fc, &from_redis)] {
+        let args: [&[u8]; 4] = [b"FUNCTION", b"RESTORE", payload, b"FLUSH"];
+        assert_eq!(c.call(&args), b"+OK\r\n");
+        assert_eq!(
+            c.call(&["FUNCTION", "LIST", "WITHCODE"]),
+            r_list_withcode(&f)
+        );
+    }
+}
+
+/// FUNCTION LIST WITHCODE of the one library [`lib`] builds for `lib`, `f`.
+fn r_list_withcode(code: &str) -> Vec<u8> {
+    format!(
+        "*1\r\n*8\r\n$12\r\nlibrary_name\r\n$3\r\nlib\r\n$6\r\nengine\r\n$3\r\nLUA\r\n$9\r\nfunctions\r\n*1\r\n*6\r\n$4\r\nname\r\n$1\r\nf\r\n$11\r\ndescription\r\n$-1\r\n$5\r\nflags\r\n*0\r\n$12\r\nlibrary_code\r\n${}\r\n{code}\r\n",
+        code.len()
+    )
+    .into_bytes()
+}
+
+/// Redis's CRC-64 (Jones), for payloads the tests build.
+fn crc64(data: &[u8]) -> u64 {
+    let mut crc = 0u64;
+    for &b in data {
+        crc ^= u64::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x95ac_9329_ac4b_c9b5
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    crc
+}
+
+#[test]
+fn info_fields() {
+    let mut pair = Pair::start();
+    let code = "#!lua name=m\nredis.register_function('f', function() return 1 end)\nredis.register_function{function_name='g', callback=function() return 1 end, description='some words'}";
+    pair.scenario("info", |s, t| {
+        let mut c = s.conn();
+        let field = |c: &mut Conn, name: &str| {
+            let info = c.call_parsed(&["INFO", "memory"]).text();
+            info.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
+                .unwrap_or_default()
+        };
+        for step in ["empty", "loaded", "deleted", "flushed"] {
+            match step {
+                "loaded" => drop(c.call(&["FUNCTION", "LOAD", code])),
+                "deleted" => drop(c.call(&["FUNCTION", "DELETE", "m"])),
+                "flushed" => drop(c.call(&["FUNCTION", "FLUSH"])),
+                _ => {}
+            }
+            for name in [
+                "number_of_functions",
+                "number_of_libraries",
+                "used_memory_functions",
+            ] {
+                t.note(&format!("{step} {name}"), field(&mut c, name));
+            }
+        }
+    });
+}
+
+/// Redis's RDB files with libraries load here and ours load there; FCALL
+/// and FUNCTION LIST answer alike after.
+#[test]
+fn rdb_files_both_ways() {
+    let code = lib("lib", "f");
+    let flagged = "#!lua name=flagged\nredis.register_function{function_name='ro', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}, description='reads'}";
+    crate::util::server::rdb_files_both_ways(
+        "functions",
+        |c| {
+            assert_eq!(c.call(&["FUNCTION", "LOAD", &code]), b"$3\r\nlib\r\n");
+            c.call(&["FUNCTION", "LOAD", flagged]);
+            c.call(&["SET", "k", "v"]);
+        },
+        |c| {
+            vec![
+                c.call(&["FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "lib"]),
+                c.call(&["FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "flagged"]),
+                c.call(&["FCALL", "f", "1", "a", "b"]),
+                c.call(&["FCALL_RO", "ro", "1", "k"]),
+                c.call(&["DEBUG", "DIGEST"]),
+            ]
+        },
+    );
+}
+
+/// DEBUG RELOAD keeps libraries (the file carries them); NOSAVE reloads
+/// the last file, so a library loaded since is dropped; NOFLUSH without
+/// MERGE meets the library already loaded.
+#[test]
+fn debug_reload() {
+    let code = lib("lib", "f");
+    let later = lib("later", "g");
+    diff_with(
+        &["--enable-debug-command", "yes"],
+        &[Case::new("reload")
+            .cmd(&["FUNCTION", "LOAD", &code])
+            .cmd(&["DEBUG", "RELOAD"])
+            .cmd(&["FUNCTION", "LIST"])
+            .cmd(&["FUNCTION", "LOAD", &later])
+            .cmd(&["DEBUG", "RELOAD", "NOSAVE"])
+            .cmd(&["FUNCTION", "LIST"])
+            .cmd(&["DEBUG", "RELOAD", "NOFLUSH"])
+            .cmd(&["DEBUG", "RELOAD", "NOFLUSH", "MERGE"])
+            .cmd(&["FUNCTION", "LIST"])],
+    );
+}
+
+/// Waits for a rewritten base file in `dir` containing `needle`.
+fn rewritten_base(dir: &std::path::Path, needle: &[u8]) -> Vec<u8> {
+    (0..200)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(50));
+            fs::read_dir(dir.join("appendonlydir"))
+                .ok()?
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.to_string_lossy().ends_with(".base.aof") || p.to_string_lossy().ends_with(".base.rdb"))
+                .filter_map(|p| fs::read(p).ok())
+                .find(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+        })
+        .expect("a rewritten base")
+}
+
+/// BGREWRITEAOF writes libraries into the base (RDB preamble or FUNCTION
+/// LOAD commands, as Redis writes them), FUNCTION commands propagate to
+/// the AOF verbatim, and a restart loads everything back.
+#[test]
+fn aof_rewrite_and_restart() {
+    let code = lib("lib", "f");
+    let other = lib("other", "g");
+    for preamble in ["yes", "no"] {
+        let mut bases = Vec::new();
+        for flavor in [Flavor::Redis, Flavor::Ferrodis] {
+            let dir = temp_dir(&format!("functions-aof-{preamble}"));
+            let dir_arg = dir.to_string_lossy().to_string();
+            let builder = Builder::new(flavor).args(&[
+                "--dir",
+                &dir_arg,
+                "--appendonly",
+                "yes",
+                "--aof-use-rdb-preamble",
+                preamble,
+            ]);
+            let server = builder.clone().start();
+            let mut c = server.conn();
+            c.call(&["FUNCTION", "LOAD", &code]);
+            c.call(&["SET", "k", "v"]);
+            assert_eq!(c.call(&["BGREWRITEAOF"]).first(), Some(&b'+'));
+            let base = rewritten_base(&dir, b"register_function");
+            if preamble == "no" {
+                bases.push(base);
+            }
+            // Propagated after the rewrite, into the new incremental file.
+            c.call(&["FUNCTION", "LOAD", &other]);
+            c.call(&["FUNCTION", "DELETE", "lib"]);
+            c.call(&["FUNCTION", "LOAD", &code]);
+            c.call(&["FUNCTION", "FLUSH"]);
+            c.call(&["FUNCTION", "LOAD", &other]);
+            let incr: Vec<u8> = fs::read_dir(dir.join("appendonlydir"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.to_string_lossy().ends_with(".incr.aof"))
+                .flat_map(|p| fs::read(p).unwrap())
+                .collect();
+            let incr = String::from_utf8_lossy(&incr).to_string();
+            assert_eq!(incr.matches("$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n").count(), 3, "{incr}");
+            assert!(incr.contains("$8\r\nFUNCTION\r\n$6\r\nDELETE\r\n$3\r\nlib\r\n"), "{incr}");
+            assert!(incr.contains("*2\r\n$8\r\nFUNCTION\r\n$5\r\nFLUSH\r\n"), "{incr}");
+            drop(c);
+            drop(server);
+            let server = builder.start();
+            let mut c = server.conn();
+            assert_eq!(
+                c.call(&["FUNCTION", "LIST"]),
+                c_list_names(&["other"]),
+                "{}",
+                flavor.name()
+            );
+            assert_eq!(c.call(&["FCALL", "g", "1", "x", "y"]), b"*2\r\n$1\r\nx\r\n$1\r\ny\r\n");
+            assert_eq!(c.call(&["GET", "k"]), b"$1\r\nv\r\n");
+            drop(c);
+            drop(server);
+            let _ = fs::remove_dir_all(&dir);
+        }
+        if let [redis, ours] = &bases[..] {
+            assert_eq!(String::from_utf8_lossy(redis), String::from_utf8_lossy(ours));
+        }
+    }
+}
+
+/// FUNCTION LIST of the [`lib`] libraries with these names, each with its
+/// one function (named after [`aof_rewrite_and_restart`]'s libraries).
+fn c_list_names(names: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", names.len());
+    for name in names {
+        let f = if *name == "other" { "g" } else { "f" };
+        out.push_str(&format!(
+            "*6\r\n$12\r\nlibrary_name\r\n${}\r\n{name}\r\n$6\r\nengine\r\n$3\r\nLUA\r\n$9\r\nfunctions\r\n*1\r\n*6\r\n$4\r\nname\r\n$1\r\n{f}\r\n$11\r\ndescription\r\n$-1\r\n$5\r\nflags\r\n*0\r\n",
+            name.len()
+        ));
+    }
+    out.into_bytes()
+}
