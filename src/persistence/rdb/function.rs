@@ -10,7 +10,7 @@
 #![deny(clippy::indexing_slicing)]
 
 use super::payload::{self, PayloadError};
-use super::{opcode, string, RdbError, Reader};
+use super::{length, opcode, string, RdbError, Reader};
 
 /// Appends one library's entry: the opcode, then its code.
 pub fn write_library(out: &mut Vec<u8>, code: &[u8], compress: bool) {
@@ -21,6 +21,29 @@ pub fn write_library(out: &mut Vec<u8>, code: &[u8], compress: bool) {
 /// Reads the code that follows a `FUNCTION2` opcode.
 pub fn read_library(r: &mut Reader) -> Result<Vec<u8>, RdbError> {
     Ok(string::read(r)?.into_owned())
+}
+
+/// Reads a library in the format of Redis 7.0's release candidates (the
+/// `FUNCTION_PRE_GA` opcode): name, engine, an optional description and
+/// the code without its first line, which is rebuilt as Redis 7.0 does
+/// (the description is dropped). `Err` says which part failed, in Redis's
+/// words, with the error beneath.
+pub fn read_pre_ga_library(r: &mut Reader) -> Result<Vec<u8>, (&'static str, RdbError)> {
+    let name = string::read(r).map_err(|e| ("Failed loading library name", e))?;
+    let engine = string::read(r).map_err(|e| ("Failed loading engine name", e))?;
+    let has_desc = length::read_len(r)
+        .map_err(|e| ("Failed loading library description indicator", e))?;
+    if has_desc != 0 {
+        string::read(r).map_err(|e| ("Failed loading library description", e))?;
+    }
+    let blob = string::read(r).map_err(|e| ("Failed loading library blob", e))?;
+    let mut code = b"#!".to_vec();
+    code.extend_from_slice(&engine);
+    code.extend_from_slice(b" name=");
+    code.extend_from_slice(&name);
+    code.push(b'\n');
+    code.extend_from_slice(&blob);
+    Ok(code)
 }
 
 /// The FUNCTION DUMP payload for the libraries with these codes.
@@ -55,16 +78,15 @@ pub fn restore(payload: &[u8]) -> Result<Vec<Vec<u8>>, RestoreError> {
     let mut r = Reader::new(payload);
     let mut codes = Vec::new();
     while r.pos() < body_len {
-        match r.u8() {
+        let code = match r.u8() {
             Err(_) => return Err(RestoreError::Entry("can not read data type")),
             Ok(opcode::FUNCTION_PRE_GA) => {
-                return Err(RestoreError::Entry("Pre-GA function format not supported"))
+                read_pre_ga_library(&mut r).map_err(|(what, _)| RestoreError::Entry(what))?
             }
-            Ok(opcode::FUNCTION2) => {}
+            Ok(opcode::FUNCTION2) => read_library(&mut r)
+                .map_err(|_| RestoreError::Entry("Failed loading library payload"))?,
             Ok(_) => return Err(RestoreError::Entry("given type is not a function")),
-        }
-        let code = read_library(&mut r)
-            .map_err(|_| RestoreError::Entry("Failed loading library payload"))?;
+        };
         codes.push(code);
     }
     Ok(codes)
@@ -111,7 +133,11 @@ mod tests {
         );
         assert_eq!(
             restore(&sealed(b"\xf6\x01x")),
-            Err(RestoreError::Entry("Pre-GA function format not supported"))
+            Err(RestoreError::Entry("Failed loading engine name"))
+        );
+        assert_eq!(
+            restore(&sealed(b"\xf6\x01x\x03lua\x01\x01d\x04\nabc")),
+            Ok(vec![b"#!lua name=x\n\nabc".to_vec()])
         );
         assert_eq!(
             restore(&sealed(b"\xf5\x82")),

@@ -87,8 +87,6 @@ pub enum LoadErrorKind {
     DuplicateKey { key: Vec<u8>, db: usize },
     /// The trailer does not match the data.
     Checksum { computed: u64, stored: u64 },
-    /// A function library in the format of Redis 7.0's release candidates.
-    PreGaFunctions,
     /// A function library that does not compile; holds why.
     Library(String),
     /// Data of a Redis module, which ferrodis does not have.
@@ -126,9 +124,6 @@ impl fmt::Display for LoadError {
                 f,
                 "Wrong RDB checksum expected: ({computed:x}) but got ({stored:x})"
             )?,
-            LoadErrorKind::PreGaFunctions => {
-                write!(f, "Pre-release function format not supported.")?
-            }
             LoadErrorKind::Library(e) => write!(f, "Failed loading library, {e}")?,
             LoadErrorKind::ModuleAux => write!(
                 f,
@@ -228,7 +223,6 @@ enum Item {
     /// A key whose collection was empty: skipped, as Redis skips it.
     EmptyKey(Bytes),
     Library(Vec<u8>),
-    PreGaFunctions,
     ModuleAux,
     Eof,
 }
@@ -251,7 +245,9 @@ fn parse_item(r: &mut Reader, limits: &value::Thresholds) -> Result<Item, RdbErr
             Item::ResizeDb(size)
         }
         opcode::FUNCTION2 => Item::Library(function::read_library(r)?),
-        opcode::FUNCTION_PRE_GA => Item::PreGaFunctions,
+        opcode::FUNCTION_PRE_GA => Item::Library(
+            function::read_pre_ga_library(r).map_err(|(_, e)| e)?,
+        ),
         opcode::MODULE_AUX => Item::ModuleAux,
         opcode::EOF => Item::Eof,
         t => {
@@ -350,7 +346,6 @@ pub fn load<R: Read>(
                 }
             }
             Item::Library(code) => stats.libraries.push(code),
-            Item::PreGaFunctions => return fail(LoadErrorKind::PreGaFunctions),
             Item::ModuleAux => return fail(LoadErrorKind::ModuleAux),
             Item::Eof => break,
             Item::EmptyKey(key) => {
@@ -665,7 +660,7 @@ mod tests {
             kind(&bad_sum, 16),
             Some((_, LoadErrorKind::Checksum { .. }))
         ));
-        // A stream (type 15) and a pre-release library are refused by name.
+        // A stream (type 15) is refused by name.
         let stream = b"REDIS0010\xfe\x00\x0f\x01k\x00\xff";
         let err = load_bytes(stream, 16).err().unwrap();
         assert_eq!(err.offset, 11);
@@ -673,10 +668,8 @@ mod tests {
             err.to_string(),
             "unsupported value type 15 (stream, listpacks) at offset 11"
         );
-        assert!(matches!(
-            kind(b"REDIS0010\xf6", 16),
-            Some((9, LoadErrorKind::PreGaFunctions))
-        ));
+        let pre_ga = b"REDIS0010\xf6\x01x\x03lua\x00\x02ab\xff\0\0\0\0\0\0\0\0";
+        assert_eq!(load_bytes(pre_ga, 16).unwrap().1.libraries, [b"#!lua name=x\nab"]);
         assert!(matches!(
             kind(b"REDIS0010\xf7", 16),
             Some((9, LoadErrorKind::ModuleAux))
