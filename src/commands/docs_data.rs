@@ -1349,6 +1349,122 @@ pub static DOCS: &[Doc] = &[
         ],
     },
     Doc {
+        name: "eval",
+        history: &[],
+        args: &[
+            Arg {
+                name: "script",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "numkeys",
+                kind: "integer",
+                ..ARG
+            },
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+            Arg {
+                name: "arg",
+                kind: "string",
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "eval_ro",
+        history: &[],
+        args: &[
+            Arg {
+                name: "script",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "numkeys",
+                kind: "integer",
+                ..ARG
+            },
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+            Arg {
+                name: "arg",
+                kind: "string",
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "evalsha",
+        history: &[],
+        args: &[
+            Arg {
+                name: "sha1",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "numkeys",
+                kind: "integer",
+                ..ARG
+            },
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+            Arg {
+                name: "arg",
+                kind: "string",
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "evalsha_ro",
+        history: &[],
+        args: &[
+            Arg {
+                name: "sha1",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "numkeys",
+                kind: "integer",
+                ..ARG
+            },
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+            Arg {
+                name: "arg",
+                kind: "string",
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
         name: "exec",
         history: &[],
         args: &[],
@@ -4604,6 +4720,104 @@ pub static DOCS: &[Doc] = &[
                 name: "key",
                 kind: "key",
                 key_spec_index: Some(0),
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "script",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "script|debug",
+        history: &[],
+        args: &[
+            Arg {
+                name: "mode",
+                kind: "oneof",
+                args: &[
+                    Arg {
+                        name: "yes",
+                        kind: "pure-token",
+                        token: Some("YES"),
+                        ..ARG
+                    },
+                    Arg {
+                        name: "sync",
+                        kind: "pure-token",
+                        token: Some("SYNC"),
+                        ..ARG
+                    },
+                    Arg {
+                        name: "no",
+                        kind: "pure-token",
+                        token: Some("NO"),
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "script|exists",
+        history: &[],
+        args: &[
+            Arg {
+                name: "sha1",
+                kind: "string",
+                flags: &["multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "script|flush",
+        history: &[
+            ("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers."),
+        ],
+        args: &[
+            Arg {
+                name: "async",
+                kind: "oneof",
+                since: Some("6.2.0"),
+                flags: &["optional"],
+                args: &[
+                    Arg {
+                        name: "async",
+                        kind: "pure-token",
+                        token: Some("ASYNC"),
+                        ..ARG
+                    },
+                    Arg {
+                        name: "sync",
+                        kind: "pure-token",
+                        token: Some("SYNC"),
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "script|help",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "script|kill",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "script|load",
+        history: &[],
+        args: &[
+            Arg {
+                name: "script",
+                kind: "string",
                 ..ARG
             },
         ],

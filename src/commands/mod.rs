@@ -28,6 +28,7 @@ pub mod monitor;
 pub mod multi;
 pub mod persistence;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod slowlog;
@@ -774,7 +775,9 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
         Some(m) if spec.name == "exec" => spec.flags | m.flags,
         _ => spec.flags,
     };
-    if srv.config.maxmemory > 0 && out_of_memory(srv, client, spec, cmd_flags) {
+    // A busy script holds the dataset: no eviction under it.
+    let busy = srv.scripting.is_busy();
+    if srv.config.maxmemory > 0 && !busy && out_of_memory(srv, client, spec, cmd_flags) {
         let err = CmdError::Message(evict::OOM_ERROR.into());
         reject(srv, client, args, Some(id), err);
         return Outcome::Continue;
@@ -813,6 +816,11 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
             Some(id),
             CmdError::Message("ERR Replica can't interact with the keyspace".into()),
         );
+        return Outcome::Continue;
+    }
+    if busy && !spec.has(flags::ALLOW_BUSY) {
+        let err = CmdError::Message(srv.scripting.busy_error().into());
+        reject(srv, client, args, Some(id), err);
         return Outcome::Continue;
     }
     if srv.pause.blocks(cmd_flags, srv.clock.now_ms) {

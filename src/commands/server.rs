@@ -99,6 +99,10 @@ pub fn shutdown(srv: &mut Server, _c: &mut Client, args: &Args) -> CmdResult {
     if (abort && (nosave || save || now || force)) || (nosave && save) {
         return Err(CmdError::Syntax);
     }
+    // While a script is busy only SHUTDOWN NOSAVE may stop the server.
+    if !nosave && srv.scripting.is_busy() {
+        return Err(CmdError::Message(srv.scripting.busy_error().into()));
+    }
     if abort {
         // Shutdown is immediate here: there is never one in progress to abort.
         return Err(CmdError::Message("ERR No shutdown in progress.".into()));

@@ -8,8 +8,8 @@
 
 use super::{
     acl, bitops, client, connection, debug, dump, flags, function, geo, hash, hyperloglog, info,
-    introspection, keys, latency, list, memory, monitor, multi, persistence, pubsub, server, set,
-    slowlog, sort, string, zset,
+    introspection, keys, latency, list, memory, monitor, multi, persistence, pubsub, scripting,
+    server, set, slowlog, sort, string, zset,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -796,6 +796,58 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Connection,
         complexity: "O(1)",
         handler: Some(connection::echo),
+        ..BASE
+    },
+    CommandSpec {
+        name: "eval",
+        arity: -3,
+        flags: flags::NOSCRIPT | flags::STALE | flags::SKIP_MONITOR | flags::MAY_REPLICATE | flags::NO_MANDATORY_KEYS | flags::MOVABLE_KEYS,
+        acl: acl::SCRIPTING,
+        key_specs: &[KeySpec { notes: Some("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"), flags: &["RW", "access", "update"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+        summary: "Execute a Lua script server side",
+        since: "2.6.0",
+        group: Group::Scripting,
+        complexity: "Depends on the script that is executed.",
+        handler: Some(scripting::eval),
+        ..BASE
+    },
+    CommandSpec {
+        name: "eval_ro",
+        arity: -3,
+        flags: flags::READONLY | flags::NOSCRIPT | flags::STALE | flags::SKIP_MONITOR | flags::MAY_REPLICATE | flags::NO_MANDATORY_KEYS | flags::MOVABLE_KEYS,
+        acl: acl::SCRIPTING,
+        key_specs: &[KeySpec { notes: Some("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"), flags: &["RO", "access"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+        summary: "Execute a read-only Lua script server side",
+        since: "7.0.0",
+        group: Group::Scripting,
+        complexity: "Depends on the script that is executed.",
+        handler: Some(scripting::eval_ro),
+        ..BASE
+    },
+    CommandSpec {
+        name: "evalsha",
+        arity: -3,
+        flags: flags::NOSCRIPT | flags::STALE | flags::SKIP_MONITOR | flags::MAY_REPLICATE | flags::NO_MANDATORY_KEYS | flags::MOVABLE_KEYS,
+        acl: acl::SCRIPTING,
+        key_specs: &[KeySpec { notes: None, flags: &["RW", "access", "update"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+        summary: "Execute a Lua script server side",
+        since: "2.6.0",
+        group: Group::Scripting,
+        complexity: "Depends on the script that is executed.",
+        handler: Some(scripting::evalsha),
+        ..BASE
+    },
+    CommandSpec {
+        name: "evalsha_ro",
+        arity: -3,
+        flags: flags::READONLY | flags::NOSCRIPT | flags::STALE | flags::SKIP_MONITOR | flags::MAY_REPLICATE | flags::NO_MANDATORY_KEYS | flags::MOVABLE_KEYS,
+        acl: acl::SCRIPTING,
+        key_specs: &[KeySpec { notes: None, flags: &["RO", "access"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+        summary: "Execute a read-only Lua script server side",
+        since: "7.0.0",
+        group: Group::Scripting,
+        complexity: "Depends on the script that is executed.",
+        handler: Some(scripting::evalsha_ro),
         ..BASE
     },
     CommandSpec {
@@ -2559,6 +2611,95 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Set,
         complexity: "O(1)",
         handler: Some(set::scard),
+        ..BASE
+    },
+    CommandSpec {
+        name: "script",
+        arity: -2,
+        flags: 0,
+        acl: 0,
+        summary: "A container for Lua scripts management commands",
+        since: "2.6.0",
+        group: Group::Scripting,
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            CommandSpec {
+                name: "script|debug",
+                arity: 3,
+                flags: flags::NOSCRIPT,
+                acl: acl::SCRIPTING,
+                summary: "Set the debug mode for executed scripts.",
+                since: "3.2.0",
+                group: Group::Scripting,
+                complexity: "O(1)",
+                handler: Some(scripting::script_debug),
+                ..BASE
+            },
+            CommandSpec {
+                name: "script|exists",
+                arity: -3,
+                flags: flags::NOSCRIPT,
+                acl: acl::SCRIPTING,
+                tips: &["request_policy:all_shards", "response_policy:agg_logical_and"],
+                summary: "Check existence of scripts in the script cache.",
+                since: "2.6.0",
+                group: Group::Scripting,
+                complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
+                handler: Some(scripting::script_exists),
+                ..BASE
+            },
+            CommandSpec {
+                name: "script|flush",
+                arity: -2,
+                flags: flags::NOSCRIPT,
+                acl: acl::SCRIPTING,
+                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                summary: "Remove all the scripts from the script cache.",
+                since: "2.6.0",
+                group: Group::Scripting,
+                complexity: "O(N) with N being the number of scripts in cache",
+                handler: Some(scripting::script_flush),
+                ..BASE
+            },
+            CommandSpec {
+                name: "script|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                acl: acl::SCRIPTING,
+                summary: "Show helpful text about the different subcommands",
+                since: "5.0.0",
+                group: Group::Scripting,
+                complexity: "O(1)",
+                handler: Some(scripting::script_help),
+                ..BASE
+            },
+            CommandSpec {
+                name: "script|kill",
+                arity: 2,
+                flags: flags::NOSCRIPT | flags::ALLOW_BUSY,
+                acl: acl::SCRIPTING,
+                tips: &["request_policy:all_shards", "response_policy:one_succeeded"],
+                summary: "Kill the script currently in execution.",
+                since: "2.6.0",
+                group: Group::Scripting,
+                complexity: "O(1)",
+                handler: Some(scripting::script_kill),
+                ..BASE
+            },
+            CommandSpec {
+                name: "script|load",
+                arity: 3,
+                flags: flags::NOSCRIPT | flags::STALE,
+                acl: acl::SCRIPTING,
+                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                summary: "Load the specified Lua script into the script cache.",
+                since: "2.6.0",
+                group: Group::Scripting,
+                complexity: "O(N) with N being the length in bytes of the script body.",
+                handler: Some(scripting::script_load),
+                ..BASE
+            },
+        ],
         ..BASE
     },
     CommandSpec {

@@ -1,6 +1,237 @@
-//! Scripting: the Lua engines Redis embeds.
+//! Lua scripting: one Lua 5.1 interpreter owned by the loop thread, the
+//! EVAL script cache, and the state of the script running now.
 //!
-//! [`functions`] holds the libraries of FUNCTION LOAD in their own Lua
-//! state, apart from EVAL's.
+//! The stable entry points other parts build on (FUNCTION/FCALL):
+//! - [`new_state`] creates a sandboxed interpreter with the `redis` API
+//!   registered on its `redis` table ([`api::register`] registers it on a
+//!   given table), the error handler and the busy-script hook;
+//! - [`run::run`] runs a Lua function as a script for a client, with the
+//!   arguments it is called with and its [`ScriptFlags`], and writes its
+//!   reply (or returns its error) as EVAL does.
+//!
+//! While a script runs, the client that called it is out of its slot and
+//! the script's commands run through the command table with a client of
+//! their own (Redis's Lua client), which carries the database the script
+//! selected and the protocol it asked for with `redis.setresp`.
+//!
+//! [`functions`] holds the libraries of FUNCTION LOAD in a state of their
+//! own, apart from EVAL's, as in Redis.
 
+pub mod api;
+pub mod convert;
 pub mod functions;
+pub mod run;
+pub mod sandbox;
+pub mod shebang;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use mlua::{Function, Lua, Table};
+
+pub use shebang::ScriptFlags;
+
+use crate::server::client::Client;
+
+/// Registry key of the real `redis` table (scripts see a read-only proxy).
+pub const REDIS_TABLE: &str = "ferrodis.redis";
+
+/// Bytes Redis counts per cached script besides its body (the dictionary
+/// entry, the SHA1 key and the function's registry name), for
+/// `used_memory_scripts_eval`.
+const SCRIPT_OVERHEAD: usize = 48 + 42 + 42;
+
+/// A script in the EVAL cache.
+#[derive(Debug)]
+pub struct CachedScript {
+    pub func: Function,
+    pub flags: ScriptFlags,
+    pub body_len: usize,
+}
+
+/// The script running now, as other clients see it while it is busy.
+#[derive(Debug)]
+pub struct Running {
+    pub started: Instant,
+    /// The SHA1 of an EVAL script, the name of a function.
+    pub name: String,
+    /// EVAL (true) or FCALL: SCRIPT KILL and FUNCTION KILL each stop their own.
+    pub is_eval: bool,
+    /// Past `busy-reply-threshold`: other clients are served, with BUSY.
+    pub timed_out: bool,
+    /// SCRIPT KILL (or SHUTDOWN NOSAVE) asked it to stop.
+    pub kill: bool,
+    /// It ran a write command, so it can no longer be killed.
+    pub wrote: bool,
+}
+
+/// The interpreter, the EVAL cache and the running script.
+pub struct Scripting {
+    pub lua: Lua,
+    cache: HashMap<String, CachedScript>,
+    /// Bytes of the cached bodies and their entries.
+    cache_bytes: usize,
+    pub running: Option<Running>,
+    /// The client scripts run their commands with, kept between runs.
+    pub(crate) script_client: Option<Box<Client>>,
+}
+
+impl std::fmt::Debug for Scripting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scripting")
+            .field("cached", &self.cache.len())
+            .field("running", &self.running)
+            .finish()
+    }
+}
+
+/// Creates a sandboxed Lua state with the `redis` API, the error handler
+/// scripts run under, and the hook that lets a long script be interrupted.
+pub fn new_state() -> mlua::Result<Lua> {
+    let lua = sandbox::create_state(|lua, globals| {
+        let redis = lua.create_table()?;
+        api::register(lua, &redis)?;
+        globals.raw_set("redis", redis.clone())?;
+        lua.set_named_registry_value(REDIS_TABLE, redis)?;
+        // The bundled libraries (cjson, cmsgpack, bit, struct) open here,
+        // before the globals become read-only.
+        run::install(lua, globals)
+    })?;
+    run::install_hook(&lua)?;
+    Ok(lua)
+}
+
+/// The real `redis` table of a state made by [`new_state`].
+pub fn redis_table(lua: &Lua) -> mlua::Result<Table> {
+    lua.named_registry_value(REDIS_TABLE)
+}
+
+impl Scripting {
+    /// The interpreter at start-up; failing to create it is fatal.
+    pub fn new() -> mlua::Result<Scripting> {
+        Ok(Scripting {
+            lua: new_state()?,
+            cache: HashMap::new(),
+            cache_bytes: 0,
+            running: None,
+            script_client: None,
+        })
+    }
+
+    /// A cached script by its SHA1 (lower case).
+    pub fn cached(&self, sha: &str) -> Option<&CachedScript> {
+        self.cache.get(sha)
+    }
+
+    /// Compiles `body` (after its shebang line, whose line feed stays so
+    /// line numbers are the user's) and caches it under `sha`.
+    pub fn compile_and_cache(
+        &mut self,
+        sha: String,
+        body: &[u8],
+    ) -> Result<&CachedScript, crate::commands::CmdError> {
+        if self.cache.contains_key(&sha) {
+            return self
+                .cache
+                .get(&sha)
+                .ok_or(crate::commands::CmdError::Syntax);
+        }
+        let (flags, code) = shebang::parse(body)?;
+        let env = sandbox::script_env(&self.lua).map_err(internal)?;
+        let func = self
+            .lua
+            .load(code)
+            .set_name("@user_script")
+            .set_mode(mlua::chunk::ChunkMode::Text)
+            .set_environment(env)
+            .into_function()
+            .map_err(|e| {
+                let msg = match &e {
+                    mlua::Error::SyntaxError { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                crate::commands::CmdError::Message(
+                    format!("ERR Error compiling script (new function): {msg}").into(),
+                )
+            })?;
+        self.cache_bytes += body.len() + SCRIPT_OVERHEAD;
+        let entry = self.cache.entry(sha).or_insert(CachedScript {
+            func,
+            flags,
+            body_len: body.len(),
+        });
+        Ok(entry)
+    }
+
+    /// Empties the cache (SCRIPT FLUSH) and gives the interpreter's memory back.
+    pub fn flush(&mut self) {
+        self.cache.clear();
+        self.cache_bytes = 0;
+        let _ = self.lua.gc_collect();
+    }
+
+    pub fn cached_count(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// `used_memory_scripts_eval`.
+    pub fn cache_bytes(&self) -> usize {
+        self.cache_bytes
+    }
+
+    /// `used_memory_lua`: the interpreter's heap.
+    pub fn lua_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+
+    /// A script has run past `busy-reply-threshold`: other clients get BUSY.
+    pub fn is_busy(&self) -> bool {
+        self.running.as_ref().is_some_and(|r| r.timed_out)
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// The BUSY error for the running script.
+    pub fn busy_error(&self) -> &'static str {
+        match &self.running {
+            Some(r) if !r.is_eval => {
+                "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+            }
+            _ => "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+        }
+    }
+
+    /// SCRIPT KILL (`from_eval`) or FUNCTION KILL: stops the running script
+    /// of that kind unless it already wrote.
+    pub fn kill(&mut self, from_eval: bool) -> Result<(), crate::commands::CmdError> {
+        use crate::commands::CmdError;
+        let Some(r) = self.running.as_mut() else {
+            return Err(CmdError::Message(
+                "NOTBUSY No scripts in execution right now.".into(),
+            ));
+        };
+        if r.wrote {
+            return Err(CmdError::Message(
+                "UNKILLABLE Sorry the script already executed write commands against the dataset. \
+                 You can either wait the script termination or kill the server in a hard way using \
+                 the SHUTDOWN NOSAVE command."
+                    .into(),
+            ));
+        }
+        // Each KILL stops only its own kind; the other gets the BUSY error.
+        if r.is_eval != from_eval {
+            return Err(CmdError::Message(self.busy_error().into()));
+        }
+        let Some(r) = self.running.as_mut() else {
+            return Ok(());
+        };
+        r.kill = true;
+        Ok(())
+    }
+}
+
+fn internal(e: mlua::Error) -> crate::commands::CmdError {
+    crate::commands::CmdError::Message(format!("ERR {e}").into())
+}

@@ -212,6 +212,8 @@ pub struct Client {
     pub in_exec: bool,
     /// In MONITOR mode: every command executed is copied to it.
     pub monitor: bool,
+    /// The client a script's `redis.call` runs commands with.
+    pub script: bool,
 }
 
 impl Client {
@@ -259,6 +261,7 @@ impl Client {
             multi: None,
             in_exec: false,
             monitor: false,
+            script: false,
         }
     }
 
@@ -272,12 +275,12 @@ impl Client {
     /// `CLIENT_DENY_BLOCKING`): the client replaying the append-only file
     /// has nobody to wait for it, and a transaction runs at once.
     pub fn denies_blocking(&self) -> bool {
-        self.in_exec || self.replays_aof()
+        self.in_exec || self.script || self.replays_aof()
     }
 
     /// The client without a socket that replays the append-only file.
     pub fn replays_aof(&self) -> bool {
-        matches!(self.stream, Stream::Fake)
+        matches!(self.stream, Stream::Fake) && !self.script
     }
 
     /// Protocol version the client speaks (2 or 3).

@@ -320,7 +320,7 @@ impl Server {
                     if client.reply.overflow_len() > 0 {
                         with_query(client, &mut query, |c| self.enforce_output_limit(c));
                     }
-                    if self.blocking.has_ready() {
+                    if self.blocking.has_ready() && !self.scripting.is_running() {
                         self.serve_ready_keys();
                     }
                 }
@@ -439,6 +439,12 @@ impl Server {
         // Writes reach the AOF (and, with `always`, the disk) before any
         // reply acknowledging them is written.
         self.flush_aof(false);
+        self.flush_pending_writes();
+    }
+
+    /// Writes the replies produced since the last flush, to the clients
+    /// whose replies may go (the AOF holds what they acknowledge).
+    fn flush_pending_writes(&mut self) {
         let queued = std::mem::take(&mut self.pending_writes);
         for &token in &queued {
             let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {
@@ -466,6 +472,43 @@ impl Server {
         if self.pending_writes.is_empty() {
             self.pending_writes = queued;
         }
+    }
+
+    /// Serves the other clients while a long script runs (Redis's
+    /// `processEventsWhileBlocked`): accepts connections, reads and runs
+    /// what clients sent (dispatch answers BUSY to all but the few commands
+    /// allowed then) and writes the replies, without waiting for events.
+    /// The script's caller is out of its slot; events on its socket are
+    /// kept for the main loop, which reads it once the script is done.
+    /// Clients blocked on keys are not served until the script ends.
+    pub(crate) fn process_events_while_blocked(&mut self) {
+        let mut events = Events::with_capacity(EVENTS_CAPACITY);
+        match self.poll.poll(&mut events, Some(Duration::ZERO)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+        self.clock.update();
+        for event in events.iter() {
+            let token = event.token();
+            let absent = token != UNIX_TOKEN
+                && self.listeners.tcp_by_token(token).is_none()
+                && self.clients.get(token.0).is_some_and(Option::is_none);
+            if absent {
+                if !self.unfinished_reads.contains(&token.0) {
+                    self.unfinished_reads.push(token.0);
+                }
+                continue;
+            }
+            self.handle_event(token, event.is_readable(), event.is_writable());
+            if event.is_read_closed() {
+                self.peer_closed(token.0);
+            }
+        }
+        if let Some(sig) = super::signals::take_pending() {
+            self.shutdown = Some(ShutdownRequest::Signal(sig));
+        }
+        self.flush_pending_writes();
     }
 
     /// A client's `CLIENT LIST` line, as Redis's log lines quote clients.

@@ -160,6 +160,8 @@ pub struct Server {
     pub tracking: tracking::Tracking,
     /// State of the sampling random generator (RANDOMKEY, expiry, LFU).
     pub random_state: u64,
+    /// The Lua interpreter, the EVAL script cache and the running script.
+    pub scripting: crate::scripting::Scripting,
     /// Heap bytes in use once start-up finished (`used_memory_startup`).
     pub startup_memory: usize,
     /// The function libraries (FUNCTION LOAD) and their Lua state.
@@ -213,6 +215,8 @@ impl Server {
             monitors: Vec::new(),
             tracking: tracking::Tracking::default(),
             random_state: (clock.now_us | 1) ^ u64::from(std::process::id()).rotate_left(32),
+            scripting: crate::scripting::Scripting::new()
+                .map_err(|e| io::Error::other(format!("Failed creating the Lua VM: {e}")))?,
             startup_memory: memory::used(),
             functions: Functions::new(|lua| Ok(lua.globals()))
                 .map_err(|e| io::Error::other(e.to_string()))?,

@@ -39,6 +39,8 @@ pub struct Propagator {
     replaced: bool,
     /// The running command propagates even though it changed nothing.
     forced: bool,
+    /// Nothing is propagated for now (a script's `redis.set_repl`).
+    paused: bool,
 }
 
 impl Propagator {
@@ -102,7 +104,7 @@ impl Propagator {
     /// Propagates a running call's command: written at once from a
     /// top-level call with nothing collected, collected otherwise.
     pub fn propagate<'a>(&mut self, db: usize, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
-        if !self.enabled {
+        if !self.enabled || self.paused {
             return;
         }
         if self.depth <= 1 && self.pending.is_empty() {
@@ -127,7 +129,7 @@ impl Propagator {
     /// Adds a command to what the running call propagates, after what it
     /// added before (Redis's `alsoPropagate`).
     pub fn also_propagate(&mut self, db: usize, argv: Vec<Vec<u8>>) {
-        if self.enabled {
+        if self.enabled && !self.paused {
             self.pending.push((db, argv));
         }
     }
@@ -139,8 +141,26 @@ impl Propagator {
     pub fn propagate_instead(&mut self, db: usize, argv: Vec<Vec<u8>>) {
         if self.enabled {
             self.replaced = true;
+        }
+        if self.enabled && !self.paused {
             self.pending.push((db, argv));
         }
+    }
+
+    /// The running command propagated what it did through the commands
+    /// it ran (a script), so it is not propagated itself.
+    pub fn replaced_by_nested(&mut self) {
+        self.replaced = self.enabled;
+    }
+
+    /// Stops propagating until [`resume`](Self::resume): commands a script
+    /// runs after `redis.set_repl(redis.REPL_NONE)`.
+    pub fn pause(&mut self) {
+        self.paused = true;
+    }
+
+    pub fn resume(&mut self) {
+        self.paused = false;
     }
 
     /// Whether the running command was replaced by
