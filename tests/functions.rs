@@ -163,9 +163,13 @@ fn load_replace_delete_list() {
             .masked(Mask::Type, &["COMMAND", "INFO", "FUNCTION"]),
     ];
     let mut docs = Case::new("command docs");
-    for sub in ["delete", "dump", "flush", "help", "kill", "list", "load", "restore", "stats"] {
+    for sub in [
+        "delete", "dump", "flush", "help", "kill", "list", "load", "restore", "stats",
+    ] {
         let name = format!("function|{sub}");
-        docs = docs.cmd(&["COMMAND", "INFO", &name]).cmd(&["COMMAND", "DOCS", &name]);
+        docs = docs
+            .cmd(&["COMMAND", "INFO", &name])
+            .cmd(&["COMMAND", "DOCS", &name]);
     }
     let cases: Vec<Case> = cases.into_iter().chain([docs]).collect();
     diff(&cases);
@@ -201,7 +205,9 @@ fn dump_and_restore() {
     let rc = sealed(&rc);
     let cut = sealed(b"\xf5\x82");
     let cases = [
-        Case::new("empty").cmd(&["FUNCTION", "DUMP"]).cmd(&["FUNCTION", "DUMP", "x"]),
+        Case::new("empty")
+            .cmd(&["FUNCTION", "DUMP"])
+            .cmd(&["FUNCTION", "DUMP", "x"]),
         Case::new("bytes")
             .cmd(&["FUNCTION", "LOAD", &f])
             .cmd(&["FUNCTION", "DUMP"])
@@ -220,12 +226,24 @@ fn dump_and_restore() {
             .cmd_bytes(&[&b"FUNCTION"[..], b"RESTORE", not_function.as_slice()])
             .cmd_bytes(&[&b"FUNCTION"[..], b"RESTORE", pre_ga.as_slice()])
             .cmd_bytes(&[&b"FUNCTION"[..], b"RESTORE", cut.as_slice()])
+            // Redis lists several libraries in hash order: one at a time.
+            .cmd(&["FUNCTION", "DELETE", "long"])
             .cmd_bytes(&[&b"FUNCTION"[..], b"RESTORE", rc.as_slice()])
             .cmd(&["FUNCTION", "LIST", "WITHCODE"])
             .cmd(&["FUNCTION", "DUMP"])
-            .cmd_bytes(&[&b"FUNCTION"[..], b"RESTORE", rc_no_desc.as_slice(), b"REPLACE"])
+            .cmd_bytes(&[
+                &b"FUNCTION"[..],
+                b"RESTORE",
+                rc_no_desc.as_slice(),
+                b"REPLACE",
+            ])
             .cmd(&["FUNCTION", "DELETE", "rc"])
-            .cmd_bytes(&[&b"FUNCTION"[..], b"RESTORE", sealed(&two).as_slice(), b"FLUSH"])
+            .cmd_bytes(&[
+                &b"FUNCTION"[..],
+                b"RESTORE",
+                sealed(&two).as_slice(),
+                b"FLUSH",
+            ])
             .cmd(&["FUNCTION", "LIST", "LIBRARYNAME", "long"]),
     ];
     diff(&cases);
@@ -236,10 +254,18 @@ fn dump_and_restore() {
     pair.scenario("restore policies", |s, t| {
         let mut c = s.conn();
         c.call(&["FUNCTION", "LOAD", &f]);
-        let one = c.call_parsed(&["FUNCTION", "DUMP"]).bytes().unwrap().to_vec();
+        let one = c
+            .call_parsed(&["FUNCTION", "DUMP"])
+            .bytes()
+            .unwrap()
+            .to_vec();
         c.call(&["FUNCTION", "FLUSH"]);
         c.call(&["FUNCTION", "LOAD", &clash]);
-        let clashing = c.call_parsed(&["FUNCTION", "DUMP"]).bytes().unwrap().to_vec();
+        let clashing = c
+            .call_parsed(&["FUNCTION", "DUMP"])
+            .bytes()
+            .unwrap()
+            .to_vec();
         c.call(&["FUNCTION", "FLUSH"]);
         let restore = |c: &mut Conn, t: &mut Transcript, payload: &[u8], policy: &[u8]| {
             let mut args: Vec<&[u8]> = vec![b"FUNCTION", b"RESTORE", payload];
@@ -247,7 +273,11 @@ fn dump_and_restore() {
                 args.push(policy);
             }
             let raw = c.call(&args);
-            t.reply(&format!("RESTORE {}", String::from_utf8_lossy(policy)), Mask::Exact, &raw);
+            t.reply(
+                &format!("RESTORE {}", String::from_utf8_lossy(policy)),
+                Mask::Exact,
+                &raw,
+            );
         };
         restore(&mut c, t, &one, b"");
         t.call(&mut c, &["FUNCTION", "LIST"]);
@@ -269,8 +299,16 @@ fn dump_and_restore() {
     for c in [&mut r, &mut fc] {
         c.call(&["FUNCTION", "LOAD", &f]);
     }
-    let from_redis = r.call_parsed(&["FUNCTION", "DUMP"]).bytes().unwrap().to_vec();
-    let from_ferrodis = fc.call_parsed(&["FUNCTION", "DUMP"]).bytes().unwrap().to_vec();
+    let from_redis = r
+        .call_parsed(&["FUNCTION", "DUMP"])
+        .bytes()
+        .unwrap()
+        .to_vec();
+    let from_ferrodis = fc
+        .call_parsed(&["FUNCTION", "DUMP"])
+        .bytes()
+        .unwrap()
+        .to_vec();
     assert_eq!(from_redis, from_ferrodis);
     for (c, payload) in [(&mut r, &from_ferrodis), (&mut fc, &from_redis)] {
         let args: [&[u8]; 4] = [b"FUNCTION", b"RESTORE", payload, b"FLUSH"];
@@ -417,6 +455,8 @@ fn aof_rewrite_and_restart() {
                 &dir_arg,
                 "--appendonly",
                 "yes",
+                "--appendfsync",
+                "always",
                 "--aof-use-rdb-preamble",
                 preamble,
             ]);
@@ -435,16 +475,29 @@ fn aof_rewrite_and_restart() {
             c.call(&["FUNCTION", "LOAD", &code]);
             c.call(&["FUNCTION", "FLUSH"]);
             c.call(&["FUNCTION", "LOAD", &other]);
-            let incr: Vec<u8> = fs::read_dir(dir.join("appendonlydir"))
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.to_string_lossy().ends_with(".incr.aof"))
-                .flat_map(|p| fs::read(p).unwrap())
-                .collect();
+            // The incremental file the manifest lists (the one before the
+            // rewrite may linger a moment as history).
+            let aof_dir = dir.join("appendonlydir");
+            let manifest = fs::read_to_string(aof_dir.join("appendonly.aof.manifest")).unwrap();
+            let name = manifest
+                .split_whitespace()
+                .find(|w| w.ends_with(".incr.aof"))
+                .unwrap();
+            let incr = fs::read(aof_dir.join(name)).unwrap();
             let incr = String::from_utf8_lossy(&incr).to_string();
-            assert_eq!(incr.matches("$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n").count(), 3, "{incr}");
-            assert!(incr.contains("$8\r\nFUNCTION\r\n$6\r\nDELETE\r\n$3\r\nlib\r\n"), "{incr}");
-            assert!(incr.contains("*2\r\n$8\r\nFUNCTION\r\n$5\r\nFLUSH\r\n"), "{incr}");
+            assert_eq!(
+                incr.matches("$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n").count(),
+                3,
+                "{incr}"
+            );
+            assert!(
+                incr.contains("$8\r\nFUNCTION\r\n$6\r\nDELETE\r\n$3\r\nlib\r\n"),
+                "{incr}"
+            );
+            assert!(
+                incr.contains("*2\r\n$8\r\nFUNCTION\r\n$5\r\nFLUSH\r\n"),
+                "{incr}"
+            );
             drop(c);
             drop(server);
             let server = builder.start();
@@ -455,14 +508,20 @@ fn aof_rewrite_and_restart() {
                 "{}",
                 flavor.name()
             );
-            assert_eq!(c.call(&["FCALL", "g", "1", "x", "y"]), b"*2\r\n$1\r\nx\r\n$1\r\ny\r\n");
+            assert_eq!(
+                c.call(&["FCALL", "g", "1", "x", "y"]),
+                b"*2\r\n$1\r\nx\r\n$1\r\ny\r\n"
+            );
             assert_eq!(c.call(&["GET", "k"]), b"$1\r\nv\r\n");
             drop(c);
             drop(server);
             let _ = fs::remove_dir_all(&dir);
         }
         if let [redis, ours] = &bases[..] {
-            assert_eq!(String::from_utf8_lossy(redis), String::from_utf8_lossy(ours));
+            assert_eq!(
+                String::from_utf8_lossy(redis),
+                String::from_utf8_lossy(ours)
+            );
         }
     }
 }
@@ -479,4 +538,189 @@ fn c_list_names(names: &[&str]) -> Vec<u8> {
         ));
     }
     out.into_bytes()
+}
+
+/// A library exercising FCALL: keys and arguments, writes, reads, reply
+/// conversions, errors raised in every way.
+const CALLS: &str = r#"#!lua name=calls
+redis.register_function('echo', function(keys, args) return {#keys, #args, keys, args} end)
+redis.register_function('set', function(keys, args) return redis.call('SET', keys[1], args[1]) end)
+redis.register_function{function_name='get', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}
+redis.register_function{function_name='sneaky', callback=function(keys) return redis.call('SET', keys[1], 'x') end, flags={'no-writes'}}
+redis.register_function{function_name='oomok', callback=function(keys) return redis.call('SET', keys[1], 'x') end, flags={'allow-oom'}}
+redis.register_function('types', function() return {1, 'two', 3.7, true, false, nil, {4, {5}}, {ok='fine'}, {err='ERR bad'}} end)
+redis.register_function('status', function() return redis.status_reply('DONE') end)
+redis.register_function('failure', function() return redis.error_reply('MYERR custom') end)
+redis.register_function('boom', function() error('boom') end)
+redis.register_function('nosuch', function() return undefined_thing end)
+redis.register_function('global', function() x = 1 end)
+redis.register_function('unknown', function() return redis.call('nosuchcommand') end)
+redis.register_function('wrongtype', function(keys) return redis.call('LPUSH', keys[1], 'x') end)
+redis.register_function('caught', function(keys) return redis.pcall('LPUSH', keys[1], 'x') end)
+redis.register_function('resp3', function() redis.setresp(3) return redis.call('HGETALL', 'h') end)
+redis.register_function('libs', function() return {string.rep('a', 3), type(redis.sha1hex), math.floor(2.5)} end)
+redis.register_function('noscript', function() return redis.call('FCALL', 'echo', '0') end)
+redis.register_function('two', function(keys) redis.call('SET', keys[1], '1') return redis.call('INCR', keys[1]) end)
+"#;
+
+#[test]
+fn fcall() {
+    let cases = [
+        Case::new("load").cmd(&["FUNCTION", "LOAD", CALLS]),
+        Case::new("keys and args")
+            .cmd(&["FCALL", "echo", "0"])
+            .cmd(&["FCALL", "echo", "2", "k1", "k2", "a1", "a2", "a3"])
+            .cmd(&["FCALL", "ECHO", "1", "k"])
+            .cmd(&["FCALL_RO", "get", "1", "k"])
+            .cmd(&["FCALL", "set", "1", "k", "v"])
+            .cmd(&["FCALL_RO", "get", "1", "k"])
+            .cmd(&["FCALL", "get", "1", "k"])
+            .cmd(&["FCALL", "two", "1", "counter"])
+            .cmd(&["GET", "counter"]),
+        Case::new("errors")
+            .cmd(&["FCALL"])
+            .cmd(&["FCALL", "echo"])
+            .cmd(&["FCALL", "missing", "0"])
+            .cmd(&["FCALL", "missing", "abc"])
+            .cmd(&["FCALL", "echo", "abc"])
+            .cmd(&["FCALL", "echo", "-1"])
+            .cmd(&["FCALL", "echo", "2", "k"])
+            .cmd(&["FCALL", "echo", "1.5", "k"])
+            .cmd(&["FCALL_RO", "set", "1", "k", "v"])
+            .cmd(&["FCALL_RO", "echo", "0"])
+            .cmd(&["FCALL", "sneaky", "1", "k"])
+            .cmd(&["FCALL", "boom", "0"])
+            .cmd(&["FCALL", "nosuch", "0"])
+            .cmd(&["FCALL", "global", "0"])
+            .cmd(&["FCALL", "unknown", "0"])
+            .cmd(&["RPUSH", "list", "a"])
+            .cmd(&["SET", "str", "a"])
+            .cmd(&["FCALL", "wrongtype", "1", "str"])
+            .cmd(&["FCALL", "caught", "1", "str"])
+            .cmd(&["FCALL", "noscript", "0"])
+            .cmd(&["INFO", "errorstats"]),
+        Case::new("replies")
+            .cmd(&["FCALL", "types", "0"])
+            .cmd(&["FCALL", "status", "0"])
+            .cmd(&["FCALL", "failure", "0"])
+            .cmd(&["FCALL", "libs", "0"])
+            .cmd(&["HSET", "h", "f", "v"])
+            .cmd(&["FCALL", "resp3", "0"]),
+        Case::new("resp3")
+            .masked(HELLO, &["HELLO", "3"])
+            .cmd(&["FCALL", "types", "0"])
+            .cmd(&["FCALL", "resp3", "0"])
+            .cmd(&["FCALL", "echo", "1", "k", "a"]),
+        Case::new("introspection")
+            .cmd(&["COMMAND", "INFO", "fcall", "fcall_ro"])
+            .cmd(&["COMMAND", "DOCS", "fcall", "fcall_ro"])
+            .cmd(&["COMMAND", "GETKEYS", "FCALL", "echo", "2", "a", "b", "c"])
+            .cmd(&["COMMAND", "GETKEYSANDFLAGS", "FCALL_RO", "get", "1", "a"])
+            .cmd(&["COMMAND", "GETKEYS", "FCALL", "echo", "0"]),
+        Case::new("in multi")
+            .cmd(&["MULTI"])
+            .cmd(&["FCALL", "set", "1", "m", "1"])
+            .cmd(&["FCALL_RO", "get", "1", "m"])
+            .cmd(&["EXEC"]),
+        Case::new("oom")
+            .cmd(&["CONFIG", "SET", "maxmemory", "1"])
+            .cmd(&["FCALL", "set", "1", "k", "v"])
+            .cmd(&["FCALL", "oomok", "1", "k"])
+            .cmd(&["FCALL_RO", "get", "1", "k"])
+            .cmd(&["FCALL", "echo", "0"])
+            .cmd(&["CONFIG", "SET", "maxmemory", "0"]),
+    ];
+    diff(&cases);
+}
+
+/// A function past `busy-reply-threshold`: other clients get the FUNCTION
+/// variant of BUSY, FUNCTION STATS shows it, SCRIPT KILL refuses,
+/// FUNCTION KILL stops it; one that wrote is UNKILLABLE until SHUTDOWN
+/// NOSAVE.
+#[test]
+fn busy_function_and_kill() {
+    let code = "#!lua name=busy\nredis.register_function{function_name='spin', callback=function() local i = 0 while true do i = i + 1 end end, flags={'no-writes'}}\nredis.register_function('dirty', function(keys) redis.call('SET', keys[1], 'v') local i = 0 while true do i = i + 1 end end)";
+    let mut pair = Pair::start_with(&["--busy-reply-threshold", "50"]);
+    pair.scenario("busy", |s, t| {
+        let mut a = s.conn();
+        let mut b = s.conn();
+        a.call(&["FUNCTION", "LOAD", code]);
+        a.cmd(&["FCALL", "spin", "0"]);
+        let busy = (0..100).find_map(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            let r = b.call(&["PING"]);
+            r.starts_with(b"-BUSY").then_some(r)
+        });
+        t.reply("PING while busy", Mask::Exact, &busy.unwrap_or_default());
+        // duration_ms is a clock.
+        t.call_masked(&mut b, Mask::Shape, &["FUNCTION", "STATS"]);
+        t.call(&mut b, &["FUNCTION", "LOAD", code]);
+        t.call(&mut b, &["SCRIPT", "KILL"]);
+        t.call(&mut b, &["FUNCTION", "KILL"]);
+        t.reply("FCALL killed", Mask::Exact, &a.read_reply());
+        t.call(&mut a, &["PING"]);
+        t.call(&mut b, &["FUNCTION", "STATS"]);
+        t.call(&mut b, &["FUNCTION", "KILL"]);
+        a.cmd(&["FCALL", "dirty", "1", "k"]);
+        let busy = (0..100).find_map(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            let r = b.call(&["PING"]);
+            r.starts_with(b"-BUSY").then_some(r)
+        });
+        t.reply("PING while busy", Mask::Exact, &busy.unwrap_or_default());
+        t.call(&mut b, &["FUNCTION", "KILL"]);
+        b.cmd(&["SHUTDOWN", "NOSAVE"]);
+        t.note(
+            "caller after SHUTDOWN NOSAVE",
+            a.try_read_reply().map_err(|_| "closed"),
+        );
+        t.note("exit", s.wait_exit().success());
+    });
+}
+
+/// What FUNCTION commands and FCALL write to the AOF is what Redis writes:
+/// FUNCTION commands as they are, a function's writes as the commands it
+/// ran (MULTI/EXEC around several), nothing for one that wrote nothing.
+#[test]
+fn propagation_matches_redis() {
+    let writer = "#!lua name=w\nredis.register_function('one', function(keys) return redis.call('SET', keys[1], 'v') end)\nredis.register_function('two', function(keys) redis.call('SET', keys[1], '1') return redis.call('INCR', keys[1]) end)\nredis.register_function{function_name='ro', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}\nredis.register_function('expiring', function(keys) return redis.call('SET', keys[1], 'v', 'EX', '100') end)";
+    let mut files = Vec::new();
+    for flavor in [Flavor::Redis, Flavor::Ferrodis] {
+        let dir = temp_dir("functions-propagation");
+        let dir_arg = dir.to_string_lossy().to_string();
+        let server = Builder::new(flavor)
+            // `always` writes before replying; `everysec` may wait for a sync.
+            .args(&[
+                "--dir",
+                &dir_arg,
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
+            .start();
+        let mut c = server.conn();
+        c.call(&["FUNCTION", "LOAD", writer]);
+        c.call(&["SELECT", "3"]);
+        c.call(&["FCALL", "one", "1", "a"]);
+        c.call(&["FCALL", "two", "1", "b"]);
+        c.call(&["FCALL_RO", "ro", "1", "a"]);
+        c.call(&["FCALL", "ro", "1", "a"]);
+        c.call(&["FUNCTION", "RESTORE", "junk"]);
+        c.call(&["FUNCTION", "DELETE", "nosuch"]);
+        c.call(&["FUNCTION", "FLUSH", "ASYNC"]);
+        c.call(&["FUNCTION", "LOAD", writer]);
+        c.call(&["FUNCTION", "LOAD", "REPLACE", writer]);
+        let aof_dir = dir.join("appendonlydir");
+        let manifest = fs::read_to_string(aof_dir.join("appendonly.aof.manifest")).unwrap();
+        let name = manifest
+            .split_whitespace()
+            .find(|w| w.ends_with(".incr.aof"))
+            .unwrap();
+        files.push(String::from_utf8_lossy(&fs::read(aof_dir.join(name)).unwrap()).to_string());
+        drop(c);
+        drop(server);
+        let _ = fs::remove_dir_all(&dir);
+    }
+    assert_eq!(files[0], files[1]);
 }

@@ -24,10 +24,10 @@ mod dump;
 mod evict;
 /// Expiry: lazy and active expiry, INFO keyspace, SCAN under churn.
 mod expiry;
-/// Seeded fuzzing of the parser and loaders, in process and against the binary.
-mod fuzz;
 /// Functions: FUNCTION LOAD and its errors, management replies, DUMP bytes, FCALL, persistence.
 mod functions;
+/// Seeded fuzzing of the parser and loaders, in process and against the binary.
+mod fuzz;
 /// GEO commands: GEOADD, positions, hashes, distances, every search and store, events, AOF.
 mod geo;
 /// Self-checks of the harness: mismatches are caught, masks are narrow.

@@ -1601,6 +1601,64 @@ pub static DOCS: &[Doc] = &[
         ],
     },
     Doc {
+        name: "fcall",
+        history: &[],
+        args: &[
+            Arg {
+                name: "function",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "numkeys",
+                kind: "integer",
+                ..ARG
+            },
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+            Arg {
+                name: "arg",
+                kind: "string",
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "fcall_ro",
+        history: &[],
+        args: &[
+            Arg {
+                name: "function",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "numkeys",
+                kind: "integer",
+                ..ARG
+            },
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+            Arg {
+                name: "arg",
+                kind: "string",
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
         name: "flushall",
         history: &[
             ("4.0.0", "Added the `ASYNC` flushing mode modifier."),

@@ -3,9 +3,12 @@
 //! checks and replies here, the libraries in `scripting::functions`, the
 //! payload bytes in `persistence::rdb::function`.
 
-use super::{reply_help, subcommand_syntax, Args, CmdError, CmdResult};
+use mlua::MultiValue;
+
+use super::{parse_int, reply_help, subcommand_syntax, Args, CmdError, CmdResult};
 use crate::persistence::rdb::function::{self as rdb_function, RestoreError};
-use crate::scripting::functions::{flags, RestorePolicy, ENGINE_NAME};
+use crate::scripting::functions::{flags, script_flags, RestorePolicy, ENGINE_NAME};
+use crate::scripting::run::{self, RunRequest};
 use crate::server::client::Client;
 use crate::server::Server;
 use crate::storage::glob::glob_match;
@@ -165,13 +168,31 @@ pub fn list(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `FUNCTION STATS`
+/// `FUNCTION STATS`: refused while an EVAL script runs, as in Redis.
 pub fn stats(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    let libs = srv.functions.libraries();
+    let running = srv.scripting.running.as_ref();
+    if running.is_some_and(|r| r.is_eval) {
+        return Err(CmdError::Message(srv.scripting.busy_error().into()));
+    }
     let r = &mut c.reply;
     r.map_len(2);
     r.bulk(b"running_script");
-    r.null();
+    match (running, &srv.functions.running_command) {
+        (Some(run), Some(argv)) => {
+            r.map_len(3);
+            r.bulk(b"name");
+            r.bulk(run.name.as_bytes());
+            r.bulk(b"command");
+            r.array_len(argv.len());
+            for arg in argv {
+                r.bulk(arg);
+            }
+            r.bulk(b"duration_ms");
+            r.int(run.started.elapsed().as_millis() as i64);
+        }
+        _ => r.null(),
+    }
+    let libs = srv.functions.libraries();
     r.bulk(b"engines");
     r.map_len(1);
     r.bulk(ENGINE_NAME.as_bytes());
@@ -183,11 +204,70 @@ pub fn stats(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `FUNCTION KILL`
-pub fn kill(_srv: &mut Server, _c: &mut Client, _args: &Args) -> CmdResult {
-    Err(CmdError::Message(
-        "NOTBUSY No scripts in execution right now.".into(),
-    ))
+/// `FUNCTION KILL`: stops the running function unless it wrote.
+pub fn kill(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    srv.scripting.kill(false)?;
+    c.reply.ok();
+    Ok(())
+}
+
+/// `FCALL function numkeys [key ...] [arg ...]`
+pub fn fcall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    fcall_generic(srv, c, args, false)
+}
+
+/// `FCALL_RO function numkeys [key ...] [arg ...]`
+pub fn fcall_ro(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    fcall_generic(srv, c, args, true)
+}
+
+/// Runs a function with its keys and arguments as two tables, as Redis's
+/// Lua engine calls it; checks in Redis's order: the function, then the
+/// number of keys. Its writes propagate as the commands it ran.
+fn fcall_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bool) -> CmdResult {
+    let f = srv
+        .functions
+        .libraries()
+        .function(args.get(1))
+        .ok_or_else(|| err("Function not found"))?;
+    let (callback, flags, name) = (f.callback.clone(), f.flags, f.name.clone());
+    let nkeys = parse_int(args.get(2)).map_err(|_| err("Bad number of keys provided"))?;
+    if nkeys > args.len() as i64 - 3 {
+        return Err(err("Number of keys can't be greater than number of args"));
+    }
+    let nkeys = usize::try_from(nkeys).map_err(|_| err("Number of keys can't be negative"))?;
+    let lua = srv.functions.lua().clone();
+    let tables = (|| {
+        let keys = lua.create_sequence_from(
+            args.iter()
+                .skip(3)
+                .take(nkeys)
+                .map(|k| lua.create_string(k))
+                .collect::<mlua::Result<Vec<_>>>()?,
+        )?;
+        let argv = lua.create_sequence_from(
+            args.iter()
+                .skip(3 + nkeys)
+                .map(|a| lua.create_string(a))
+                .collect::<mlua::Result<Vec<_>>>()?,
+        )?;
+        Ok::<_, mlua::Error>(MultiValue::from_vec(vec![
+            mlua::Value::Table(keys),
+            mlua::Value::Table(argv),
+        ]))
+    })()
+    .map_err(|e| err(e.to_string()))?;
+    let req = RunRequest {
+        name: &name,
+        flags: script_flags(flags),
+        read_only,
+        is_eval: false,
+    };
+    srv.functions.running_command = Some(args.to_vecs());
+    let result = run::run(srv, c, &lua, &callback, tables, &req);
+    srv.functions.running_command = None;
+    srv.propagator.replaced_by_nested();
+    result
 }
 
 /// `FUNCTION DUMP`

@@ -920,6 +920,32 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "fcall",
+        arity: -3,
+        flags: flags::NOSCRIPT | flags::STALE | flags::SKIP_MONITOR | flags::MAY_REPLICATE | flags::NO_MANDATORY_KEYS | flags::MOVABLE_KEYS,
+        acl: acl::SCRIPTING,
+        key_specs: &[KeySpec { notes: Some("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"), flags: &["RW", "access", "update"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+        summary: "Invoke a function",
+        since: "7.0.0",
+        group: Group::Scripting,
+        complexity: "Depends on the function that is executed.",
+        handler: Some(function::fcall),
+        ..BASE
+    },
+    CommandSpec {
+        name: "fcall_ro",
+        arity: -3,
+        flags: flags::READONLY | flags::NOSCRIPT | flags::STALE | flags::SKIP_MONITOR | flags::NO_MANDATORY_KEYS | flags::MOVABLE_KEYS,
+        acl: acl::SCRIPTING,
+        key_specs: &[KeySpec { notes: Some("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"), flags: &["RO", "access"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+        summary: "Invoke a read-only function",
+        since: "7.0.0",
+        group: Group::Scripting,
+        complexity: "Depends on the function that is executed.",
+        handler: Some(function::fcall_ro),
+        ..BASE
+    },
+    CommandSpec {
         name: "flushall",
         arity: -1,
         flags: flags::WRITE,

@@ -218,8 +218,7 @@ impl Server {
             scripting: crate::scripting::Scripting::new()
                 .map_err(|e| io::Error::other(format!("Failed creating the Lua VM: {e}")))?,
             startup_memory: memory::used(),
-            functions: Functions::new(|lua| Ok(lua.globals()))
-                .map_err(|e| io::Error::other(e.to_string()))?,
+            functions: Functions::new().map_err(|e| io::Error::other(e.to_string()))?,
             poll,
             listeners,
             pending_writes: Vec::new(),

@@ -31,8 +31,8 @@ pub fn read_library(r: &mut Reader) -> Result<Vec<u8>, RdbError> {
 pub fn read_pre_ga_library(r: &mut Reader) -> Result<Vec<u8>, (&'static str, RdbError)> {
     let name = string::read(r).map_err(|e| ("Failed loading library name", e))?;
     let engine = string::read(r).map_err(|e| ("Failed loading engine name", e))?;
-    let has_desc = length::read_len(r)
-        .map_err(|e| ("Failed loading library description indicator", e))?;
+    let has_desc =
+        length::read_len(r).map_err(|e| ("Failed loading library description indicator", e))?;
     if has_desc != 0 {
         string::read(r).map_err(|e| ("Failed loading library description", e))?;
     }
@@ -110,7 +110,10 @@ mod tests {
         assert_eq!(restore(CAPTURED), Ok(vec![CODE.to_vec()]));
         let plain = dump([CODE, b"x"].into_iter(), false);
         assert_eq!(restore(&plain), Ok(vec![CODE.to_vec(), b"x".to_vec()]));
-        assert_eq!(dump(std::iter::empty(), true), b"\n\x00]\x9b\\@\x0f\x7f\xa2\xda");
+        assert_eq!(
+            dump(std::iter::empty(), true),
+            b"\n\x00]\x9b\\@\x0f\x7f\xa2\xda"
+        );
     }
 
     fn sealed(body: &[u8]) -> Vec<u8> {

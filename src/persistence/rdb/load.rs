@@ -245,9 +245,9 @@ fn parse_item(r: &mut Reader, limits: &value::Thresholds) -> Result<Item, RdbErr
             Item::ResizeDb(size)
         }
         opcode::FUNCTION2 => Item::Library(function::read_library(r)?),
-        opcode::FUNCTION_PRE_GA => Item::Library(
-            function::read_pre_ga_library(r).map_err(|(_, e)| e)?,
-        ),
+        opcode::FUNCTION_PRE_GA => {
+            Item::Library(function::read_pre_ga_library(r).map_err(|(_, e)| e)?)
+        }
         opcode::MODULE_AUX => Item::ModuleAux,
         opcode::EOF => Item::Eof,
         t => {
@@ -669,7 +669,10 @@ mod tests {
             "unsupported value type 15 (stream, listpacks) at offset 11"
         );
         let pre_ga = b"REDIS0010\xf6\x01x\x03lua\x00\x02ab\xff\0\0\0\0\0\0\0\0";
-        assert_eq!(load_bytes(pre_ga, 16).unwrap().1.libraries, [b"#!lua name=x\nab"]);
+        assert_eq!(
+            load_bytes(pre_ga, 16).unwrap().1.libraries,
+            [b"#!lua name=x\nab"]
+        );
         assert!(matches!(
             kind(b"REDIS0010\xf7", 16),
             Some((9, LoadErrorKind::ModuleAux))

@@ -9,7 +9,8 @@
 //! a library registers see `redis.call`, `string` and the rest when they
 //! run. The table refuses writes; names absent from the loading API raise
 //! Redis's nonexistent-global error. A load runs at most
-//! [`LOAD_TIMEOUT`], checked every [`HOOK_INSTRUCTIONS`] instructions.
+//! [`LOAD_TIMEOUT`], checked every [`HOOK_INSTRUCTIONS`] instructions by
+//! a hook that stands in for the busy-script hook while the body runs.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -17,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use mlua::{Function, HookTriggers, Lua, MultiValue, Table, Value, VmState};
 
-use super::metadata::{valid_name, BAD_NAME};
 use super::flags;
+use super::metadata::{valid_name, BAD_NAME};
 
 /// How long a library's body may run while it is loaded (Redis's
 /// `LOAD_TIMEOUT_MS`).
@@ -82,11 +83,9 @@ end
 "#;
 
 impl Engine {
-    /// A new state whose scripting globals are `runtime` as `setup` builds
-    /// them in the new state.
-    pub fn new(setup: impl FnOnce(&Lua) -> mlua::Result<Table>) -> mlua::Result<Engine> {
-        let lua = Lua::new();
-        let runtime = setup(&lua)?;
+    /// The engine of a scripting state (`scripting::new_state`) whose
+    /// scripts see the globals `runtime`.
+    pub fn new(lua: Lua, runtime: Table) -> mlua::Result<Engine> {
         let (pcall, readonly, missing): (Function, Function, Function) =
             lua.load(PROTECT).set_name("=protect").call(())?;
         let pending: Rc<RefCell<Vec<Registered>>> = Rc::new(RefCell::new(Vec::new()));
@@ -111,7 +110,10 @@ impl Engine {
             redis.raw_set(*name, *level)?;
         }
         redis.raw_set("REDIS_VERSION", crate::server::REDIS_VERSION)?;
-        redis.raw_set("REDIS_VERSION_NUM", version_num(crate::server::REDIS_VERSION))?;
+        redis.raw_set(
+            "REDIS_VERSION_NUM",
+            version_num(crate::server::REDIS_VERSION),
+        )?;
         protect(&lua, &redis, &readonly, &missing)?;
         let load_api = lua.create_table()?;
         load_api.raw_set("redis", redis)?;
@@ -163,7 +165,7 @@ impl Engine {
                 Ok(VmState::Continue)
             })?;
             let result = self.pcall.call::<(bool, Value)>(chunk);
-            self.lua.remove_hook();
+            crate::scripting::run::install_hook(&self.lua)?;
             result
         });
         let registered = std::mem::take(&mut *self.pending.borrow_mut());

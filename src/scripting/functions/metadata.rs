@@ -21,10 +21,7 @@ pub const BAD_NAME: &str = "Library names can only contain letters, numbers, or 
 
 /// Whether `name` may name a library or a function.
 pub fn valid_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+    !name.is_empty() && name.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 /// Splits `code` into its metadata and body.
@@ -69,7 +66,10 @@ mod tests {
     #[test]
     fn first_lines() {
         let md = parse(b"#!lua name=lib\nreturn 1").unwrap();
-        assert_eq!((&md.engine[..], &md.name[..], md.body), (&b"lua"[..], &b"lib"[..], &b"\nreturn 1"[..]));
+        assert_eq!(
+            (&md.engine[..], &md.name[..], md.body),
+            (&b"lua"[..], &b"lib"[..], &b"\nreturn 1"[..])
+        );
         let md = parse(b"#!LUA  NAME=\"a b\"\n").unwrap();
         assert_eq!((&md.engine[..], &md.name[..]), (&b"LUA"[..], &b"a b"[..]));
         for (code, err) in [
@@ -77,8 +77,14 @@ mod tests {
             (b"#!lua name=x", "Invalid library metadata"),
             (b"#!lua name=\"x\n", "Invalid library metadata"),
             (b"#!lua\n", "Library name was not given"),
-            (b"#!lua foo=bar name=q\n", "Invalid metadata value given: foo=bar"),
-            (b"#!lua name=y name=z\n", "Invalid metadata value, name argument was given multiple times"),
+            (
+                b"#!lua foo=bar name=q\n",
+                "Invalid metadata value given: foo=bar",
+            ),
+            (
+                b"#!lua name=y name=z\n",
+                "Invalid metadata value, name argument was given multiple times",
+            ),
         ] {
             assert_eq!(parse(code), Err(err.to_string()), "{code:?}");
         }

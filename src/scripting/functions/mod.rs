@@ -48,6 +48,18 @@ pub mod flags {
 /// The one engine Redis 7.0 has, as FUNCTION LIST and STATS name it.
 pub const ENGINE_NAME: &str = "LUA";
 
+/// A function's flags as the script runner takes them.
+pub fn script_flags(bits: u32) -> super::ScriptFlags {
+    super::ScriptFlags {
+        compat: false,
+        no_writes: bits & flags::NO_WRITES != 0,
+        allow_oom: bits & flags::ALLOW_OOM != 0,
+        allow_stale: bits & flags::ALLOW_STALE != 0,
+        no_cluster: bits & flags::NO_CLUSTER != 0,
+        allow_cross_slot_keys: bits & flags::ALLOW_CROSS_SLOT_KEYS != 0,
+    }
+}
+
 /// A registered function.
 pub struct Function {
     pub name: String,
@@ -97,7 +109,9 @@ impl Libraries {
         let key = String::from_utf8_lossy(name).to_ascii_lowercase();
         let lib = self.index.get(&key)?;
         let lib = self.libraries.get(lib)?;
-        lib.functions.values().find(|f| f.name.eq_ignore_ascii_case(&key))
+        lib.functions
+            .values()
+            .find(|f| f.name.eq_ignore_ascii_case(&key))
     }
 
     /// The first function of `lib` whose name another library uses.
@@ -138,7 +152,9 @@ impl Libraries {
             .iter()
             .flat_map(|lib| lib.functions.values())
             .map(|f| {
-                FUNCTION + sds_size(f.name.len()) + f.description.as_ref().map_or(0, |d| sds_size(d.len()))
+                FUNCTION
+                    + sds_size(f.name.len())
+                    + f.description.as_ref().map_or(0, |d| sds_size(d.len()))
             })
             .sum();
         let libraries: usize = self
@@ -199,15 +215,20 @@ pub enum RestorePolicy {
 pub struct Functions {
     engine: Engine,
     current: Libraries,
+    /// The arguments of the FCALL running now, for FUNCTION STATS.
+    pub running_command: Option<Vec<Vec<u8>>>,
 }
 
 impl Functions {
-    /// An engine whose functions run with the scripting globals `setup`
-    /// builds in the engine's new Lua state.
-    pub fn new(setup: impl FnOnce(&mlua::Lua) -> mlua::Result<mlua::Table>) -> mlua::Result<Self> {
+    /// The engine on a sandboxed scripting state of its own, whose
+    /// functions run with the `redis` API as EVAL scripts do.
+    pub fn new() -> mlua::Result<Self> {
+        let lua = super::new_state()?;
+        let runtime = super::sandbox::script_env(&lua)?;
         Ok(Functions {
-            engine: Engine::new(setup)?,
+            engine: Engine::new(lua, runtime)?,
             current: Libraries::default(),
+            running_command: None,
         })
     }
 
@@ -361,20 +382,27 @@ mod tests {
     use super::*;
 
     fn engine() -> Functions {
-        Functions::new(|lua| Ok(lua.globals())).unwrap()
+        Functions::new().unwrap()
     }
 
-    const LIB: &[u8] = b"#!lua name=lib\nredis.register_function('f', function(k, a) return 1 end)\n";
+    const LIB: &[u8] =
+        b"#!lua name=lib\nredis.register_function('f', function(k, a) return 1 end)\n";
 
     #[test]
     fn load_replace_delete() {
         let mut fs = engine();
         assert_eq!(fs.load(LIB, false), Ok("lib".into()));
-        assert_eq!(fs.load(LIB, false), Err("Library 'lib' already exists".into()));
+        assert_eq!(
+            fs.load(LIB, false),
+            Err("Library 'lib' already exists".into())
+        );
         assert_eq!(fs.load(LIB, true), Ok("lib".into()));
         assert!(fs.libraries().function(b"F").is_some());
         let other = b"#!lua name=other\nredis.register_function('F', function() end)";
-        assert_eq!(fs.load(other, false), Err("Function F already exists".into()));
+        assert_eq!(
+            fs.load(other, false),
+            Err("Function F already exists".into())
+        );
         // A failed REPLACE keeps the old library.
         let broken = b"#!lua name=lib\nredis.register_function('g', function() end) error('x')";
         assert!(fs.load(broken, true).is_err());
@@ -439,11 +467,23 @@ mod tests {
         let mut fs = engine();
         fs.load(LIB, false).unwrap();
         let codes = vec![LIB.to_vec()];
-        assert_eq!(fs.restore(&codes, RestorePolicy::Append), Err("Library lib already exists".into()));
+        assert_eq!(
+            fs.restore(&codes, RestorePolicy::Append),
+            Err("Library lib already exists".into())
+        );
         assert_eq!(fs.restore(&codes, RestorePolicy::Replace), Ok(()));
         let clash = vec![b"#!lua name=two\nredis.register_function('f', function() end)".to_vec()];
-        assert_eq!(fs.restore(&clash, RestorePolicy::Replace), Err("Function f already exists".into()));
+        assert_eq!(
+            fs.restore(&clash, RestorePolicy::Replace),
+            Err("Function f already exists".into())
+        );
         assert_eq!(fs.restore(&clash, RestorePolicy::Flush), Ok(()));
-        assert_eq!(fs.libraries().iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["two"]);
+        assert_eq!(
+            fs.libraries()
+                .iter()
+                .map(|l| l.name.as_str())
+                .collect::<Vec<_>>(),
+            ["two"]
+        );
     }
 }
