@@ -94,3 +94,18 @@ fn rq_enqueue_and_burst_worker() {
 fn ioredis_multi_and_subscribe() {
     same_on_both("ioredis.js");
 }
+
+/// redis-py: `Lock` acquire/extend/reacquire/release (EVALSHA with EVAL
+/// fallback), `register_script` across SCRIPT FLUSH and in pipelines,
+/// script errors, RESP3.
+#[test]
+fn redis_py_locks_and_scripts() {
+    same_on_both("redis_py_scripts.py");
+}
+
+/// ioredis: defineCommand across SCRIPT FLUSH, in pipelines and multi(),
+/// script errors, eval and evalsha.
+#[test]
+fn ioredis_define_command() {
+    same_on_both("ioredis_scripts.js");
+}

@@ -60,6 +60,8 @@ mod pubsub;
 mod rdb;
 /// The real redis-cli, with commands as arguments and on stdin.
 mod redis_cli;
+/// Lua scripting: EVAL, SCRIPT, conversions, errors, sandbox, AOF effects, busy scripts.
+mod scripting;
 /// Server commands: GET/SET, errors, TIME, CONFIG, INFO, COMMAND, SHUTDOWN.
 mod server_cmds;
 /// Sets: every command, both encodings, WRONGTYPE, DEBUG DIGEST, DUMP, RDB and AOF.

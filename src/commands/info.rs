@@ -185,8 +185,11 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
         }
     };
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let lua = srv.scripting.lua_memory() as u64;
+    let scripts = srv.scripting.cache_bytes() as u64;
     let libs = srv.functions.libraries();
     let vm_functions = srv.functions.vm_memory() as u64;
+    let functions = libs.overhead() as u64;
     fields!(out,
         "used_memory" => used,
         "used_memory_human" => memory::human(used),
@@ -204,19 +207,19 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
         "allocator_resident" => rss,
         "total_system_memory" => total,
         "total_system_memory_human" => memory::human(total),
-        "used_memory_lua" => 0,
-        "used_memory_vm_eval" => 0,
-        "used_memory_lua_human" => "0B",
-        "used_memory_scripts_eval" => 0,
-        "number_of_cached_scripts" => 0,
+        "used_memory_lua" => lua,
+        "used_memory_vm_eval" => lua,
+        "used_memory_lua_human" => memory::human(lua),
+        "used_memory_scripts_eval" => scripts,
+        "number_of_cached_scripts" => srv.scripting.cached_count(),
         "number_of_functions" => libs.function_count(),
         "number_of_libraries" => libs.len(),
         "used_memory_vm_functions" => vm_functions,
-        "used_memory_vm_total" => vm_functions,
-        "used_memory_vm_total_human" => memory::human(vm_functions),
-        "used_memory_functions" => libs.overhead(),
-        "used_memory_scripts" => libs.overhead(),
-        "used_memory_scripts_human" => memory::human(libs.overhead() as u64),
+        "used_memory_vm_total" => lua + vm_functions,
+        "used_memory_vm_total_human" => memory::human(lua + vm_functions),
+        "used_memory_functions" => functions,
+        "used_memory_scripts" => scripts + functions,
+        "used_memory_scripts_human" => memory::human(scripts + functions),
         "maxmemory" => srv.config.maxmemory,
         "maxmemory_human" => memory::human(srv.config.maxmemory),
         "maxmemory_policy" => srv.config.maxmemory_policy.name(),

@@ -57,6 +57,9 @@ fn eval_generic(
     by_sha: bool,
     read_only: bool,
 ) -> CmdResult {
+    if let super::Lookup::Found(id) = srv.commands.lookup(args) {
+        srv.feed_monitors_unfiltered(c, srv.commands.all[id], args);
+    }
     let nkeys = numkeys(args)?;
     let sha = if by_sha {
         let sha = args.get(1);

@@ -231,10 +231,20 @@ pub fn number_to_int(v: f64) -> i64 {
     }
 }
 
+/// Error replies a script's return value wrote: their text, and whether
+/// a command already counted them (`ignore_err_stats_update`).
+pub type WrittenErrors = Vec<(Vec<u8>, bool)>;
+
 /// Writes what a script returned to its caller. `script_resp3` is the
 /// protocol the script last chose with `redis.setresp`, which decides how
-/// booleans go out. Error tables nested in arrays are written as errors.
-pub fn lua_to_reply(out: &mut ReplyBuf, v: &Value, script_resp3: bool) -> mlua::Result<()> {
+/// booleans go out. Error tables, also nested in arrays, are written as
+/// errors and listed in `errors` for the statistics.
+pub fn lua_to_reply(
+    out: &mut ReplyBuf,
+    v: &Value,
+    script_resp3: bool,
+    errors: &mut WrittenErrors,
+) -> mlua::Result<()> {
     match v {
         Value::String(s) => out.bulk(&s.as_bytes()),
         Value::Boolean(b) => {
@@ -248,15 +258,26 @@ pub fn lua_to_reply(out: &mut ReplyBuf, v: &Value, script_resp3: bool) -> mlua::
         }
         Value::Integer(i) => out.int(*i),
         Value::Number(n) => out.int(number_to_int(*n)),
-        Value::Table(t) => table_to_reply(out, t, script_resp3)?,
+        Value::Table(t) => table_to_reply(out, t, script_resp3, errors)?,
         _ => out.null(),
     }
     Ok(())
 }
 
-fn table_to_reply(out: &mut ReplyBuf, t: &Table, resp3: bool) -> mlua::Result<()> {
+fn table_to_reply(
+    out: &mut ReplyBuf,
+    t: &Table,
+    resp3: bool,
+    errors: &mut WrittenErrors,
+) -> mlua::Result<()> {
     if let Value::String(e) = t.raw_get::<Value>("err")? {
-        out.error_line(trim_line_ends(&e.as_bytes()));
+        let text = trim_line_ends(&e.as_bytes()).to_vec();
+        out.error_line(&text);
+        let ignored = matches!(
+            t.raw_get::<Value>("ignore_err_stats_update")?,
+            Value::Boolean(true)
+        );
+        errors.push((text, ignored));
         return Ok(());
     }
     if let Value::String(s) = t.raw_get::<Value>("ok")? {
@@ -310,8 +331,8 @@ fn table_to_reply(out: &mut ReplyBuf, t: &Table, resp3: bool) -> mlua::Result<()
         let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
         out.map_len(pairs.len());
         for (k, v) in &pairs {
-            lua_to_reply(out, k, resp3)?;
-            lua_to_reply(out, v, resp3)?;
+            lua_to_reply(out, k, resp3, errors)?;
+            lua_to_reply(out, v, resp3, errors)?;
         }
         return Ok(());
     }
@@ -322,7 +343,7 @@ fn table_to_reply(out: &mut ReplyBuf, t: &Table, resp3: bool) -> mlua::Result<()
             .collect::<mlua::Result<_>>()?;
         out.set_len(keys.len());
         for k in &keys {
-            lua_to_reply(out, k, resp3)?;
+            lua_to_reply(out, k, resp3, errors)?;
         }
         return Ok(());
     }
@@ -332,7 +353,7 @@ fn table_to_reply(out: &mut ReplyBuf, t: &Table, resp3: bool) -> mlua::Result<()
     }
     out.array_len(n);
     for i in 1..=n {
-        lua_to_reply(out, &t.raw_get::<Value>(i)?, resp3)?;
+        lua_to_reply(out, &t.raw_get::<Value>(i)?, resp3, errors)?;
     }
     Ok(())
 }
@@ -369,14 +390,14 @@ mod tests {
         let (v, err) = reply_to_lua(&lua, b"*3\r\n:1\r\n$-1\r\n+OK\r\n").unwrap();
         assert!(!err);
         let mut out = ReplyBuf::new();
-        lua_to_reply(&mut out, &v, false).unwrap();
+        lua_to_reply(&mut out, &v, false, &mut Vec::new()).unwrap();
         // false from the null bulk is a null; the status stays a status.
         assert_eq!(out.pending(), b"*3\r\n:1\r\n$-1\r\n+OK\r\n");
         let (v, err) = reply_to_lua(&lua, b"%1\r\n$1\r\na\r\n,1.5\r\n").unwrap();
         assert!(!err);
         let mut out = ReplyBuf::new();
         out.set_resp3(true);
-        lua_to_reply(&mut out, &v, true).unwrap();
+        lua_to_reply(&mut out, &v, true, &mut Vec::new()).unwrap();
         assert_eq!(out.pending(), b"%1\r\n$1\r\na\r\n,1.5\r\n");
         let (_, err) = reply_to_lua(&lua, b"-ERR x\r\n").unwrap();
         assert!(err);

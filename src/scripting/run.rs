@@ -34,6 +34,13 @@ const TICK: &str = "ferrodis.tick";
 /// Registry key of the function that calls a script under the handler.
 const RUNNER: &str = "ferrodis.runner";
 
+/// Scripts between two steps of the collector (Redis's `LUA_GC_CYCLE_PERIOD`).
+const GC_PERIOD: u32 = 50;
+
+/// Scripts run since the last collector step, kept in the state.
+#[derive(Debug, Default)]
+struct RunsSinceGc(u32);
+
 /// What a killed script is told.
 const KILLED: &str = "Script killed by user with SCRIPT KILL...";
 
@@ -97,6 +104,7 @@ pub(super) fn install(lua: &Lua, globals: &Table) -> mlua::Result<()> {
     globals.raw_set("__redis__err__handler", handler.clone())?;
     let make: Function = lua.load(RUNNER_CODE).set_name("=runner").into_function()?;
     let runner: Function = make.call(handler)?;
+    lua.set_app_data(RunsSinceGc::default());
     lua.set_named_registry_value(RUNNER, runner)
 }
 
@@ -122,18 +130,8 @@ pub fn install_hook(lua: &Lua) -> mlua::Result<()> {
 /// (code first), and `source` and `line` of the script code that raised
 /// it (a C function's caller when a library function raised it).
 fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
-    let t = match err {
+    let t = match unwrap_error(lua, err)? {
         Value::Table(t) => t,
-        Value::Error(e) => match innermost(&e) {
-            Some(raised) => {
-                let t = error_table(lua, &raised.text)?;
-                if raised.ignore_stats {
-                    t.raw_set("ignore_err_stats_update", true)?;
-                }
-                t
-            }
-            None => error_table(lua, plain_message(&e).as_bytes())?,
-        },
         other => {
             let s = lua
                 .coerce_string(other)?
@@ -164,6 +162,26 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
         level += 1;
     }
     Ok(t)
+}
+
+/// An error raised by a function written in Rust (mlua hands it over as
+/// a userdata) as the error table Redis raises there; other values as
+/// they are.
+pub(super) fn unwrap_error(lua: &Lua, err: Value) -> mlua::Result<Value> {
+    let Value::Error(e) = err else {
+        return Ok(err);
+    };
+    let t = match innermost(&e) {
+        Some(raised) => {
+            let t = error_table(lua, &raised.text)?;
+            if raised.ignore_stats {
+                t.raw_set("ignore_err_stats_update", true)?;
+            }
+            t
+        }
+        None => error_table(lua, plain_message(&e).as_bytes())?,
+    };
+    Ok(Value::Table(t))
 }
 
 /// The error a `redis.call` raised, found through mlua's wrapping.
@@ -262,7 +280,7 @@ pub fn run(
             let flags = match a.first() {
                 Some(Value::Integer(v)) if a.len() == 1 => *v,
                 Some(Value::Number(v)) if a.len() == 1 => *v as i64,
-                _ => return Err(raised("redis.set_repl() requires one argument.")),
+                _ => return Err(raised("redis.set_repl() requires two arguments.")),
             };
             if flags & !super::api::REPL_ALL != 0 {
                 return Err(raised(
@@ -292,16 +310,28 @@ pub fn run(
     let script_resp3 = client.reply.is_resp3();
     srv.scripting.script_client = Some(client);
     let running = srv.scripting.running.take();
-    // Each run leaves garbage; a step now and then keeps the heap small.
-    let _ = lua.gc_step();
+    // Each run leaves garbage; a collector step every few runs keeps the
+    // heap small without a full cycle (Redis steps every 50 scripts).
+    if let Some(mut runs) = lua.app_data_mut::<RunsSinceGc>() {
+        runs.0 += 1;
+        if runs.0 == GC_PERIOD {
+            runs.0 = 0;
+            let _ = lua.gc_step();
+        }
+    }
     if srv.shutdown.is_some() && running.as_ref().is_some_and(|r| r.timed_out) {
         // SHUTDOWN NOSAVE while the script ran: Redis exits without replying.
         caller.close_asap = true;
         return Ok(());
     }
     match outcome {
-        Ok((true, v)) => convert::lua_to_reply(&mut caller.reply, &v, script_resp3)
-            .map_err(|e| CmdError::Message(format!("ERR {e}").into())),
+        Ok((true, v)) => {
+            let mut errors = Vec::new();
+            convert::lua_to_reply(&mut caller.reply, &v, script_resp3, &mut errors)
+                .map_err(|e| CmdError::Message(format!("ERR {e}").into()))?;
+            count_written_errors(srv, caller, &errors);
+            Ok(())
+        }
         Ok((false, Value::Table(t))) => script_error(srv, caller, req, &t),
         Ok((false, other)) => Err(CmdError::Message(
             format!(
@@ -350,6 +380,27 @@ fn script_error(srv: &mut Server, caller: &mut Client, req: &RunRequest, t: &Tab
     Err(CmdError::Message(
         String::from_utf8_lossy(&text).into_owned().into(),
     ))
+}
+
+/// Counts the error replies in what a script returned as Redis does: an
+/// error a command already counted only fails the call; another is
+/// counted by its code, and fails the call once.
+fn count_written_errors(srv: &mut Server, caller: &Client, errors: &convert::WrittenErrors) {
+    let Some(id) = caller.last_cmd else {
+        return;
+    };
+    let mut counted = false;
+    for (text, ignored) in errors {
+        if *ignored {
+            srv.stats.commands[id].failed_calls += 1;
+        } else {
+            srv.stats.count_error(text);
+            counted = true;
+        }
+    }
+    if counted {
+        srv.stats.commands[id].failed_calls += 1;
+    }
 }
 
 /// The client a script's commands run with (Redis's Lua client).
@@ -540,7 +591,8 @@ fn tick(ctx: &RefCell<RunCtx>) -> bool {
     let Some(r) = srv.scripting.running.as_mut() else {
         return false;
     };
-    if !r.timed_out {
+    let first = !r.timed_out;
+    if first {
         let elapsed = r.started.elapsed().as_millis();
         if elapsed < threshold {
             return false;
@@ -557,7 +609,7 @@ fn tick(ctx: &RefCell<RunCtx>) -> bool {
             r.name
         );
     }
-    srv.process_events_while_blocked();
+    srv.process_events_while_blocked(first);
     let kill = srv.scripting.running.as_ref().is_some_and(|r| r.kill);
     if kill {
         log::warn!("Lua script killed by user with SCRIPT KILL.");

@@ -67,8 +67,12 @@ impl Rand48 {
 
 /// Creates a Lua state with Redis's libraries and read-only globals;
 /// `extra` adds globals (the `redis` table, the bundled libraries) before
-/// everything is made read-only.
-pub fn create_state(extra: impl FnOnce(&Lua, &Table) -> mlua::Result<()>) -> mlua::Result<Lua> {
+/// everything is made read-only. `unwrap` turns an error raised by a Rust
+/// function into the error table Redis would have raised.
+pub fn create_state(
+    extra: impl FnOnce(&Lua, &Table) -> mlua::Result<()>,
+    unwrap: fn(&Lua, Value) -> mlua::Result<Value>,
+) -> mlua::Result<Lua> {
     let lua = Lua::new_with(
         StdLib::TABLE | StdLib::STRING | StdLib::MATH,
         LuaOptions::default(),
@@ -79,7 +83,8 @@ pub fn create_state(extra: impl FnOnce(&Lua, &Table) -> mlua::Result<()>) -> mlu
     install_random(&lua, &globals, &rand)?;
     lua.set_app_data(rand);
     extra(&lua, &globals)?;
-    protect(&lua, &globals)?;
+    let unwrap = lua.create_function(unwrap)?;
+    protect(&lua, &globals, unwrap)?;
     for name in REMOVED {
         globals.raw_set(*name, Value::Nil)?;
     }
@@ -148,12 +153,13 @@ fn bad_argument(pos: usize, msg: &str) -> mlua::Error {
 }
 
 /// Lua half of the protection: the proxies, the error on unknown globals,
-/// and the guarded `rawset`, `setmetatable` and `loadstring`.
+/// the guarded `rawset`, `setmetatable` and `loadstring`, and Redis's
+/// `pcall`, which gives the message of an error table rather than the table.
 const PROTECT: &str = r#"
-local backing, proxied = ...
+local backing, proxied, unwrap = ...
 local error, rawset, setmetatable, loadstring, load, setfenv, tostring =
   error, rawset, setmetatable, loadstring, load, setfenv, tostring
-local pairs, next, ipairs = pairs, next, ipairs
+local pairs, next, ipairs, pcall, type = pairs, next, ipairs, pcall, type
 local readonly = setmetatable({}, {__mode = 'k'})
 local function refuse() error('Attempt to modify a readonly table', 2) end
 local function proxy(t)
@@ -181,6 +187,13 @@ end
 backing.pairs = function(t) return pairs(readonly[t] or t) end
 backing.ipairs = function(t) return ipairs(readonly[t] or t) end
 backing.next = function(t, k) return next(readonly[t] or t, k) end
+local function caught(ok, ...)
+  if ok then return ok, ... end
+  local e = unwrap((...))
+  if type(e) == 'table' and type(e.err) == 'string' then e = e.err end
+  return false, e
+end
+backing.pcall = function(...) return caught(pcall(...)) end
 backing.loadstring = function(s, name)
   local f, e = loadstring(s, name)
   if f then setfenv(f, env) end
@@ -196,7 +209,7 @@ return env
 
 /// Makes the globals and every library table read-only for scripts; the
 /// proxy scripts see as their environment is kept in the registry.
-fn protect(lua: &Lua, globals: &Table) -> mlua::Result<()> {
+fn protect(lua: &Lua, globals: &Table, unwrap: Function) -> mlua::Result<()> {
     let mut proxied = Vec::new();
     for pair in globals.pairs::<Value, Value>() {
         let (k, v) = pair?;
@@ -208,7 +221,7 @@ fn protect(lua: &Lua, globals: &Table) -> mlua::Result<()> {
         }
     }
     let setup: Function = lua.load(PROTECT).set_name("=sandbox").into_function()?;
-    let env: Table = setup.call((globals.clone(), proxied))?;
+    let env: Table = setup.call((globals.clone(), proxied, unwrap))?;
     lua.set_named_registry_value(BACKING_GLOBALS, globals.clone())?;
     lua.set_named_registry_value(SCRIPT_ENV, env)?;
     Ok(())
@@ -232,7 +245,7 @@ mod tests {
     /// start: 397, 841, 354.
     #[test]
     fn random_matches_redis() {
-        let lua = create_state(|_, _| Ok(())).unwrap();
+        let lua = create_state(|_, _| Ok(()), |_, v| Ok(v)).unwrap();
         let env = script_env(&lua).unwrap();
         let f = lua
             .load("return {math.random(1000), math.random(1000), math.random(1000)}")
@@ -245,7 +258,7 @@ mod tests {
 
     #[test]
     fn globals_are_read_only() {
-        let lua = create_state(|_, _| Ok(())).unwrap();
+        let lua = create_state(|_, _| Ok(()), |_, v| Ok(v)).unwrap();
         let env = script_env(&lua).unwrap();
         for (code, msg) in [
             ("x = 1", "Attempt to modify a readonly table"),

@@ -481,7 +481,21 @@ impl Server {
     /// The script's caller is out of its slot; events on its socket are
     /// kept for the main loop, which reads it once the script is done.
     /// Clients blocked on keys are not served until the script ends.
-    pub(crate) fn process_events_while_blocked(&mut self) {
+    ///
+    /// The first time (`first`), every client is read: the events the loop
+    /// took before the script started are still waiting in its batch, and
+    /// with edge-triggered polling they will not be reported again.
+    pub(crate) fn process_events_while_blocked(&mut self, first: bool) {
+        if first {
+            let tokens: Vec<usize> = self
+                .clients
+                .iter()
+                .filter_map(|(t, c)| c.as_ref().map(|_| t))
+                .collect();
+            for token in tokens {
+                self.read_from(token);
+            }
+        }
         let mut events = Events::with_capacity(EVENTS_CAPACITY);
         match self.poll.poll(&mut events, Some(Duration::ZERO)) {
             Ok(()) => {}

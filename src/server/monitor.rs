@@ -34,7 +34,21 @@ impl Server {
     /// Copies a command `client` just ran to the monitors, unless it is
     /// one Redis hides (administrative ones, and those flagged so).
     pub(crate) fn feed_monitors(&mut self, client: &mut Client, spec: &CommandSpec, args: &Args) {
-        if self.monitors.is_empty() || spec.has(flags::ADMIN | flags::SKIP_MONITOR) {
+        if spec.has(flags::ADMIN | flags::SKIP_MONITOR) {
+            return;
+        }
+        self.feed_monitors_unfiltered(client, spec, args);
+    }
+
+    /// Copies a command to the monitors whatever its flags say: EVAL and
+    /// its siblings show themselves before the commands their script runs.
+    pub(crate) fn feed_monitors_unfiltered(
+        &mut self,
+        client: &mut Client,
+        spec: &CommandSpec,
+        args: &Args,
+    ) {
+        if self.monitors.is_empty() {
             return;
         }
         let line = monitor_line(self.clock.now_us, client, spec, args);
