@@ -724,3 +724,32 @@ fn propagation_matches_redis() {
     }
     assert_eq!(files[0], files[1]);
 }
+
+/// A MONITOR line without its time and client address.
+fn monitor_line(r: &Reply) -> String {
+    let text = r.text();
+    text.split_once("] ")
+        .map_or(text.clone(), |(_, cmd)| cmd.to_string())
+}
+
+/// MONITOR shows FCALL, then the commands the function ran.
+#[test]
+fn monitor_sees_fcall_first() {
+    let code = lib("lib", "f");
+    let writer = "#!lua name=w\nredis.register_function('w', function(keys) return redis.call('SET', keys[1], 'v') end)";
+    let mut pair = Pair::start();
+    pair.scenario("monitor", |s, t| {
+        let mut c = s.conn();
+        c.call(&["FUNCTION", "LOAD", &code]);
+        c.call(&["FUNCTION", "LOAD", writer]);
+        let mut m = s.conn();
+        t.call(&mut m, &["MONITOR"]);
+        c.call(&["FCALL", "w", "1", "k"]);
+        c.call(&["FCALL_RO", "f", "1", "a", "b"]);
+        c.call(&["FCALL", "missing", "0"]);
+        for i in 0..4 {
+            let raw = m.read_reply();
+            t.reply(&format!("line {i}"), Mask::Custom(monitor_line), &raw);
+        }
+    });
+}

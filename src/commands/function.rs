@@ -223,8 +223,13 @@ pub fn fcall_ro(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// Runs a function with its keys and arguments as two tables, as Redis's
 /// Lua engine calls it; checks in Redis's order: the function, then the
-/// number of keys. Its writes propagate as the commands it ran.
+/// number of keys. Its writes propagate as the commands it ran, and
+/// MONITOR shows the call before them.
 fn fcall_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bool) -> CmdResult {
+    // Monitors see the call before the commands it runs.
+    if let super::Lookup::Found(id) = srv.commands.lookup(args) {
+        srv.feed_monitors_unfiltered(c, srv.commands.all[id], args);
+    }
     let f = srv
         .functions
         .libraries()
