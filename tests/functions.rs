@@ -371,6 +371,14 @@ fn info_fields() {
             ] {
                 t.note(&format!("{step} {name}"), field(&mut c, name));
             }
+            let stats = c.call_parsed(&["MEMORY", "STATS"]);
+            let caches = stats.pairs().and_then(|pairs| {
+                pairs
+                    .into_iter()
+                    .find(|(k, _)| k.text() == "functions.caches")
+                    .and_then(|(_, v)| v.int())
+            });
+            t.note(&format!("{step} functions.caches"), caches);
         }
     });
 }
