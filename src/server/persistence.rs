@@ -502,13 +502,16 @@ impl Server {
     /// ones). Nothing of a file that fails to load is kept.
     pub fn reload(&mut self, flush: bool, merge: bool) -> Result<(), LoadError> {
         self.clock.update();
-        let mut stats = if flush {
+        let stats = if flush {
             for db in 0..self.dbs.len() {
                 self.flush_db(db);
             }
             self.functions.flush();
             let mut dbs = std::mem::take(&mut self.dbs);
-            let result = self.load_into(&mut dbs, merge);
+            let result = self.load_into(&mut dbs, merge).and_then(|mut stats| {
+                self.load_libraries(&mut stats, merge)?;
+                Ok(stats)
+            });
             if result.is_err() {
                 for db in &mut dbs {
                     db.clear();
@@ -518,11 +521,11 @@ impl Server {
             result?
         } else {
             let mut loaded: Vec<Db> = (0..self.dbs.len()).map(|_| Db::new()).collect();
-            let stats = self.load_into(&mut loaded, merge)?;
+            let mut stats = self.load_into(&mut loaded, merge)?;
+            self.load_libraries(&mut stats, merge)?;
             self.merge_loaded(loaded, merge)?;
             stats
         };
-        self.load_libraries(&mut stats, merge)?;
         self.persistence.last_load = stats;
         Ok(())
     }
