@@ -211,6 +211,17 @@ pub fn kill(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     Ok(())
 }
 
+/// A Lua array of the strings `items`.
+fn string_table<'a>(
+    lua: &mlua::Lua,
+    items: impl Iterator<Item = &'a [u8]>,
+) -> mlua::Result<mlua::Value> {
+    let strings = items
+        .map(|s| lua.create_string(s))
+        .collect::<mlua::Result<Vec<_>>>()?;
+    Ok(mlua::Value::Table(lua.create_sequence_from(strings)?))
+}
+
 /// `FCALL function numkeys [key ...] [arg ...]`
 pub fn fcall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     fcall_generic(srv, c, args, false)
@@ -242,26 +253,10 @@ fn fcall_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bool)
     }
     let nkeys = usize::try_from(nkeys).map_err(|_| err("Number of keys can't be negative"))?;
     let lua = srv.functions.lua().clone();
-    let tables = (|| {
-        let keys = lua.create_sequence_from(
-            args.iter()
-                .skip(3)
-                .take(nkeys)
-                .map(|k| lua.create_string(k))
-                .collect::<mlua::Result<Vec<_>>>()?,
-        )?;
-        let argv = lua.create_sequence_from(
-            args.iter()
-                .skip(3 + nkeys)
-                .map(|a| lua.create_string(a))
-                .collect::<mlua::Result<Vec<_>>>()?,
-        )?;
-        Ok::<_, mlua::Error>(MultiValue::from_vec(vec![
-            mlua::Value::Table(keys),
-            mlua::Value::Table(argv),
-        ]))
-    })()
-    .map_err(|e| err(e.to_string()))?;
+    let (keys, argv) = (args.iter().skip(3).take(nkeys), args.iter().skip(3 + nkeys));
+    let tables = string_table(&lua, keys)
+        .and_then(|k| Ok(MultiValue::from_vec(vec![k, string_table(&lua, argv)?])))
+        .map_err(|e| err(e.to_string()))?;
     let req = RunRequest {
         name: &name,
         flags: script_flags(flags),

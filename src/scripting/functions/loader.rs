@@ -28,6 +28,16 @@ const LOAD_TIMEOUT: Duration = Duration::from_millis(500);
 const HOOK_INSTRUCTIONS: u32 = 100_000;
 /// The chunk name Redis gives library code; errors read `user_function:N:`.
 pub const CHUNK_NAME: &str = "@user_function";
+/// What the loading API's `redis` table takes from the scripting API.
+const SHARED_API: &[&str] = &[
+    "log",
+    "LOG_DEBUG",
+    "LOG_VERBOSE",
+    "LOG_NOTICE",
+    "LOG_WARNING",
+    "REDIS_VERSION",
+    "REDIS_VERSION_NUM",
+];
 
 /// A function the body registered.
 pub struct Registered {
@@ -64,17 +74,19 @@ pub struct Engine {
     globals: Table,
     load_api: Table,
     runtime: Table,
-    /// Lua's own `pcall`, which gives an error's value without a traceback.
-    pcall: Function,
+    /// Calls a function under `xpcall` with a handler that keeps the
+    /// error's value as it was raised (no traceback, no conversion).
+    catch: Function,
     /// Where `redis.register_function` puts what it registers during a load.
     pending: Rc<RefCell<Vec<Registered>>>,
 }
 
 /// Lua helpers for the protected tables, raising at the caller's line.
 const PROTECT: &str = r#"
-local error, tostring, pcall = error, tostring, pcall
+local error, tostring, xpcall = error, tostring, xpcall
+local function raw(e) return e end
 return function(f)
-  return pcall(f)
+  return xpcall(f, raw)
 end, function()
   error("Attempt to modify a readonly table", 2)
 end, function(_, k)
@@ -86,7 +98,7 @@ impl Engine {
     /// The engine of a scripting state (`scripting::new_state`) whose
     /// scripts see the globals `runtime`.
     pub fn new(lua: Lua, runtime: Table) -> mlua::Result<Engine> {
-        let (pcall, readonly, missing): (Function, Function, Function) =
+        let (catch, readonly, missing): (Function, Function, Function) =
             lua.load(PROTECT).set_name("=protect").call(())?;
         let pending: Rc<RefCell<Vec<Registered>>> = Rc::new(RefCell::new(Vec::new()));
 
@@ -105,15 +117,11 @@ impl Engine {
                 Ok(())
             })?,
         )?;
-        redis.raw_set("log", lua.create_function(log)?)?;
-        for (name, level) in LOG_LEVELS {
-            redis.raw_set(*name, *level)?;
+        // The log and the version fields are the scripting API's own.
+        let api = crate::scripting::redis_table(&lua)?;
+        for name in SHARED_API {
+            redis.raw_set(*name, api.raw_get::<Value>(*name)?)?;
         }
-        redis.raw_set("REDIS_VERSION", crate::server::REDIS_VERSION)?;
-        redis.raw_set(
-            "REDIS_VERSION_NUM",
-            version_num(crate::server::REDIS_VERSION),
-        )?;
         protect(&lua, &redis, &readonly, &missing)?;
         let load_api = lua.create_table()?;
         load_api.raw_set("redis", redis)?;
@@ -130,7 +138,7 @@ impl Engine {
             globals,
             load_api,
             runtime,
-            pcall,
+            catch,
             pending,
         })
     }
@@ -164,7 +172,7 @@ impl Engine {
                 }
                 Ok(VmState::Continue)
             })?;
-            let result = self.pcall.call::<(bool, Value)>(chunk);
+            let result = self.catch.call::<(bool, Value)>(chunk);
             crate::scripting::run::install_hook(&self.lua)?;
             result
         });
@@ -200,7 +208,7 @@ pub fn error_text(e: &mlua::Error) -> String {
     }
 }
 
-/// The text of an error value caught by `pcall`: a table's `err` field,
+/// The text of an error value caught by `catch`: a table's `err` field,
 /// an error raised from Rust as it is, anything else with `ERR ` first.
 pub fn value_text(value: &Value) -> String {
     match value {
@@ -221,54 +229,6 @@ fn protect(lua: &Lua, t: &Table, readonly: &Function, missing: &Function) -> mlu
     meta.raw_set("__newindex", readonly.clone())?;
     meta.raw_set("__index", missing.clone())?;
     t.set_metatable(Some(meta))
-}
-
-/// `redis.LOG_*`, Redis's log levels.
-const LOG_LEVELS: &[(&str, i64)] = &[
-    ("LOG_DEBUG", 0),
-    ("LOG_VERBOSE", 1),
-    ("LOG_NOTICE", 2),
-    ("LOG_WARNING", 3),
-];
-
-/// `"7.0.15"` as Redis's `REDIS_VERSION_NUM`, `0x00070015`.
-fn version_num(version: &str) -> i64 {
-    version
-        .split('.')
-        .take(3)
-        .fold(0, |n, part| (n << 8) | part.parse::<i64>().unwrap_or(0))
-}
-
-/// `redis.log(level, message...)`: the arguments joined by spaces, at the
-/// level given.
-fn log(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
-    if args.len() < 2 {
-        return raise("redis.log() requires two arguments or more.");
-    }
-    let mut args = args.into_iter();
-    let level = match args.next() {
-        Some(Value::Integer(n)) => n,
-        Some(Value::Number(n)) => n as i64,
-        _ => return raise("First argument must be a number"),
-    };
-    let mut text = Vec::new();
-    for arg in args {
-        if let Some(s) = lua.coerce_string(arg)? {
-            if !text.is_empty() {
-                text.push(b' ');
-            }
-            text.extend_from_slice(&s.as_bytes());
-        }
-    }
-    let text = String::from_utf8_lossy(&text);
-    match level {
-        0 => log::debug!("{text}"),
-        1 => log::info!("{text}"),
-        2 => log::info!("{text}"),
-        3 => log::warn!("{text}"),
-        _ => return raise("Invalid debug level."),
-    }
-    Ok(())
 }
 
 /// A string argument: a string, or a number in its Lua text (Lua's
@@ -324,10 +284,10 @@ fn named_args(lua: &Lua, t: Table) -> mlua::Result<Parts> {
     let (mut name, mut callback, mut fl, mut description) = (None, None, 0, None);
     for pair in t.pairs::<Value, Value>() {
         let (k, v) = pair?;
-        let Value::String(k) = k else {
+        let Some(k) = string_arg(lua, k)? else {
             return raise("named argument key given to redis.register_function is not a string");
         };
-        match &*k.as_bytes() {
+        match &k[..] {
             b"function_name" => match name_arg(lua, v)? {
                 Some(n) => name = Some(n),
                 None => {
@@ -384,14 +344,4 @@ fn flag_list(list: &Table) -> mlua::Result<u32> {
         }
     }
     Ok(bits)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn version_number() {
-        assert_eq!(version_num("7.0.15"), 0x0007_000f);
-    }
 }

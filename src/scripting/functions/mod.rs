@@ -123,8 +123,9 @@ impl Libraries {
     }
 
     fn link(&mut self, lib: Library) {
-        // As Redis's case-blind dictionary, the first of two names that
-        // differ only in case (one library may register both) is kept.
+        // One library may register two names that differ only in case;
+        // the index keeps the first (Redis 7.0.15 counts both, and its
+        // FUNCTION DELETE of such a library crashes the server).
         for f in lib.functions.values() {
             self.index
                 .entry(f.name.to_ascii_lowercase())
