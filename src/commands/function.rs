@@ -5,7 +5,7 @@
 
 use mlua::MultiValue;
 
-use super::{parse_int, reply_help, subcommand_syntax, Args, CmdError, CmdResult};
+use super::{parse_int, reply_help, subcommand_syntax, Args, CmdError, CmdResult, OwnedArgs};
 use crate::persistence::rdb::function::{self as rdb_function, RestoreError};
 use crate::scripting::functions::{flags, script_flags, RestorePolicy, ENGINE_NAME};
 use crate::scripting::run::{self, RunRequest};
@@ -179,12 +179,13 @@ pub fn stats(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     r.bulk(b"running_script");
     match (running, &srv.functions.running_command) {
         (Some(run), Some(argv)) => {
+            let argv = argv.args();
             r.map_len(3);
             r.bulk(b"name");
             r.bulk(run.name.as_bytes());
             r.bulk(b"command");
             r.array_len(argv.len());
-            for arg in argv {
+            for arg in argv.iter() {
                 r.bulk(arg);
             }
             r.bulk(b"duration_ms");
@@ -263,7 +264,7 @@ fn fcall_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bool)
         read_only,
         is_eval: false,
     };
-    srv.functions.running_command = Some(args.to_vecs());
+    srv.functions.running_command = Some(OwnedArgs::new(args));
     let result = run::run(srv, c, &lua, &callback, tables, &req);
     srv.functions.running_command = None;
     srv.propagator.replaced_by_nested();

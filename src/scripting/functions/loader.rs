@@ -27,7 +27,7 @@ const LOAD_TIMEOUT: Duration = Duration::from_millis(500);
 /// Instructions between two checks of the load's time.
 const HOOK_INSTRUCTIONS: u32 = 100_000;
 /// The chunk name Redis gives library code; errors read `user_function:N:`.
-pub const CHUNK_NAME: &str = "@user_function";
+const CHUNK_NAME: &str = "@user_function";
 /// What the loading API's `redis` table takes from the scripting API.
 const SHARED_API: &[&str] = &[
     "log",
@@ -196,7 +196,7 @@ impl Engine {
 
 /// The text of a failed call as Redis reports it: an error raised from
 /// Rust as it is, one raised by Lua code with `ERR ` first.
-pub fn error_text(e: &mlua::Error) -> String {
+fn error_text(e: &mlua::Error) -> String {
     match e {
         mlua::Error::CallbackError { cause, .. } => error_text(cause),
         mlua::Error::ExternalError(inner) => match inner.downcast_ref::<Raised>() {
@@ -210,7 +210,7 @@ pub fn error_text(e: &mlua::Error) -> String {
 
 /// The text of an error value caught by `catch`: a table's `err` field,
 /// an error raised from Rust as it is, anything else with `ERR ` first.
-pub fn value_text(value: &Value) -> String {
+fn value_text(value: &Value) -> String {
     match value {
         Value::Error(e) => error_text(e),
         Value::Table(t) => match t.raw_get::<Option<mlua::LuaString>>("err") {

@@ -217,7 +217,7 @@ pub struct Functions {
     engine: Engine,
     current: Libraries,
     /// The arguments of the FCALL running now, for FUNCTION STATS.
-    pub running_command: Option<Vec<Vec<u8>>>,
+    pub running_command: Option<crate::commands::OwnedArgs>,
 }
 
 impl Functions {
