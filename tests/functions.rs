@@ -786,3 +786,36 @@ fn monitor_sees_fcall_first() {
         }
     });
 }
+
+/// A snapshot whose library does not compile stops start-up on both
+/// servers, each logging why in the same words.
+#[test]
+fn rdb_with_a_broken_library_stops_startup() {
+    let code = b"#!lua name=x\nreturn 1";
+    let mut body = b"REDIS0010\xf5".to_vec();
+    body.push(code.len() as u8);
+    body.extend_from_slice(code);
+    body.push(0xff);
+    let crc = crc64(&body);
+    body.extend_from_slice(&crc.to_le_bytes());
+    for flavor in [Flavor::Redis, Flavor::Ferrodis] {
+        let dir = temp_dir("functions-broken-rdb");
+        fs::write(dir.join("dump.rdb"), &body).unwrap();
+        let mut server = Builder::new(flavor)
+            .args(&["--dir", dir.to_str().unwrap()])
+            .spawn();
+        // Redis then runs its RDB check, which finds the file sound, and
+        // exits 0; ferrodis exits 1 as for any file it cannot load.
+        let status = server.wait_exit();
+        if flavor == Flavor::Ferrodis {
+            assert_eq!(status.code(), Some(1), "{}", server.logs());
+        }
+        let logs = server.logs();
+        assert!(
+            logs.contains("Failed loading library, No functions registered"),
+            "{}: {logs}",
+            flavor.name()
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
