@@ -31,6 +31,7 @@ use mlua::{Function, Lua, Table};
 
 pub use shebang::ScriptFlags;
 
+use crate::commands::CmdError;
 use crate::server::client::Client;
 
 /// Registry key of the real `redis` table (scripts see a read-only proxy).
@@ -94,10 +95,10 @@ pub fn new_state() -> mlua::Result<Lua> {
             let redis = lua.create_table()?;
             api::register(lua, &redis)?;
             globals.raw_set("redis", redis.clone())?;
-            lua.set_named_registry_value(REDIS_TABLE, redis)?;
+            lua.set_named_registry_value(REDIS_TABLE, redis.clone())?;
             // The bundled libraries (cjson, cmsgpack, bit, struct) open here,
             // before the globals become read-only.
-            run::install(lua, globals)
+            run::install(lua, globals, &redis)
         },
         run::unwrap_error,
     )?;
@@ -127,44 +128,45 @@ impl Scripting {
         self.cache.get(sha)
     }
 
-    /// Compiles `body` (after its shebang line, whose line feed stays so
-    /// line numbers are the user's) and caches it under `sha`.
+    /// The cached script `sha`, compiling `body` (after its shebang line,
+    /// whose line feed stays so line numbers are the user's) and caching
+    /// it first when it is not there yet.
     pub fn compile_and_cache(
         &mut self,
         sha: String,
         body: &[u8],
-    ) -> Result<&CachedScript, crate::commands::CmdError> {
-        if self.cache.contains_key(&sha) {
-            return self
-                .cache
-                .get(&sha)
-                .ok_or(crate::commands::CmdError::Syntax);
+    ) -> Result<&CachedScript, CmdError> {
+        if !self.cache.contains_key(&sha) {
+            let (flags, code) = shebang::parse(body)?;
+            let func = sandbox::script_env(&self.lua)
+                .and_then(|env| {
+                    self.lua
+                        .load(code)
+                        .set_name("@user_script")
+                        .set_mode(mlua::chunk::ChunkMode::Text)
+                        .set_environment(env)
+                        .into_function()
+                })
+                .map_err(|e| {
+                    let msg = match &e {
+                        mlua::Error::SyntaxError { message, .. } => message.clone(),
+                        other => other.to_string(),
+                    };
+                    CmdError::Message(
+                        format!("ERR Error compiling script (new function): {msg}").into(),
+                    )
+                })?;
+            self.cache_bytes += body.len() + SCRIPT_OVERHEAD;
+            let script = CachedScript {
+                func,
+                flags,
+                body_len: body.len(),
+            };
+            self.cache.insert(sha.clone(), script);
         }
-        let (flags, code) = shebang::parse(body)?;
-        let env = sandbox::script_env(&self.lua).map_err(internal)?;
-        let func = self
-            .lua
-            .load(code)
-            .set_name("@user_script")
-            .set_mode(mlua::chunk::ChunkMode::Text)
-            .set_environment(env)
-            .into_function()
-            .map_err(|e| {
-                let msg = match &e {
-                    mlua::Error::SyntaxError { message, .. } => message.clone(),
-                    other => other.to_string(),
-                };
-                crate::commands::CmdError::Message(
-                    format!("ERR Error compiling script (new function): {msg}").into(),
-                )
-            })?;
-        self.cache_bytes += body.len() + SCRIPT_OVERHEAD;
-        let entry = self.cache.entry(sha).or_insert(CachedScript {
-            func,
-            flags,
-            body_len: body.len(),
-        });
-        Ok(entry)
+        self.cache
+            .get(&sha)
+            .ok_or_else(|| CmdError::Message("ERR script cache".into()))
     }
 
     /// Empties the cache (SCRIPT FLUSH) and gives the interpreter's memory back.
@@ -200,18 +202,12 @@ impl Scripting {
 
     /// The BUSY error for the running script.
     pub fn busy_error(&self) -> &'static str {
-        match &self.running {
-            Some(r) if !r.is_eval => {
-                "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
-            }
-            _ => "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
-        }
+        busy_error(self.running.as_ref().is_none_or(|r| r.is_eval))
     }
 
     /// SCRIPT KILL (`from_eval`) or FUNCTION KILL: stops the running script
     /// of that kind unless it already wrote.
-    pub fn kill(&mut self, from_eval: bool) -> Result<(), crate::commands::CmdError> {
-        use crate::commands::CmdError;
+    pub fn kill(&mut self, from_eval: bool) -> Result<(), CmdError> {
         let Some(r) = self.running.as_mut() else {
             return Err(CmdError::Message(
                 "NOTBUSY No scripts in execution right now.".into(),
@@ -227,16 +223,18 @@ impl Scripting {
         }
         // Each KILL stops only its own kind; the other gets the BUSY error.
         if r.is_eval != from_eval {
-            return Err(CmdError::Message(self.busy_error().into()));
+            return Err(CmdError::Message(busy_error(r.is_eval).into()));
         }
-        let Some(r) = self.running.as_mut() else {
-            return Ok(());
-        };
         r.kill = true;
         Ok(())
     }
 }
 
-fn internal(e: mlua::Error) -> crate::commands::CmdError {
-    crate::commands::CmdError::Message(format!("ERR {e}").into())
+/// The BUSY error while an EVAL script (`is_eval`) or a function runs.
+fn busy_error(is_eval: bool) -> &'static str {
+    if is_eval {
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    } else {
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    }
 }

@@ -2,9 +2,10 @@
 //! the error handler that turns Lua errors into Redis's error replies, and
 //! the hook that keeps the server answering while a script runs long.
 //!
-//! A run binds `redis.call`, `redis.pcall`, `redis.setresp`,
-//! `redis.set_repl` and the hook's tick to the run's state with a Lua
-//! scope, so they borrow the server for exactly the run. The script is
+//! `redis.call`, `redis.pcall`, `redis.setresp`, `redis.set_repl` and the
+//! hook are registered once per state and reach the running script's
+//! context (the server, the script's client) through a pointer a run
+//! publishes for exactly its duration. The script is
 //! called under `xpcall` with `__redis__err__handler`, which, as Redis's,
 //! turns any error into a table with `err`, `source` and `line`.
 //!
@@ -14,25 +15,20 @@
 //! [`Server::process_events_while_blocked`], and stops the script when
 //! SCRIPT KILL or SHUTDOWN NOSAVE asked for it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::Range;
 use std::time::Instant;
 
 use mlua::{Function, HookTriggers, Lua, MultiValue, Table, Value, Variadic, VmState};
 
 use super::convert::{self, error_table};
-use super::{sandbox, Running, ScriptFlags};
-use crate::commands::{self, flags, Args, CmdError, CmdResult, Lookup};
+use super::{Running, ScriptFlags};
+use crate::commands::{self, flags, Args, CmdError, CmdResult, CommandId, Lookup};
 use crate::server::client::{Client, Stream};
 use crate::server::{evict, Server};
 
 /// Instructions between two looks at the clock (Redis's count hook).
 const HOOK_INSTRUCTIONS: u32 = 100_000;
-
-/// Registry key of the running script's tick function.
-const TICK: &str = "ferrodis.tick";
-/// Registry key of the function that calls a script under the handler.
-const RUNNER: &str = "ferrodis.runner";
 
 /// Scripts between two steps of the collector (Redis's `LUA_GC_CYCLE_PERIOD`).
 const GC_PERIOD: u32 = 50;
@@ -98,14 +94,127 @@ return function(f, ...)
 end
 "#;
 
-/// Registers `__redis__err__handler` and the runner in a new state.
-pub(super) fn install(lua: &Lua, globals: &Table) -> mlua::Result<()> {
+/// Registers `__redis__err__handler`, the runner, and the parts of the
+/// `redis` API that act on the running script, in a new state.
+pub(super) fn install(lua: &Lua, globals: &Table, redis: &Table) -> mlua::Result<()> {
     let handler = lua.create_function(error_handler)?;
     globals.raw_set("__redis__err__handler", handler.clone())?;
     let make: Function = lua.load(RUNNER_CODE).set_name("=runner").into_function()?;
     let runner: Function = make.call(handler)?;
+    lua.set_app_data(Runner(runner));
     lua.set_app_data(RunsSinceGc::default());
-    lua.set_named_registry_value(RUNNER, runner)
+    lua.set_app_data(Active::default());
+    let outside = || raised("This Redis API is not supported outside of a script.");
+    redis.raw_set(
+        "call",
+        lua.create_function(move |lua, a: Variadic<Value>| {
+            with_ctx(lua, |ctx| redis_call(ctx, lua, a, true)).unwrap_or_else(|| Err(outside()))
+        })?,
+    )?;
+    redis.raw_set(
+        "pcall",
+        lua.create_function(move |lua, a: Variadic<Value>| {
+            with_ctx(lua, |ctx| redis_call(ctx, lua, a, false)).unwrap_or_else(|| Err(outside()))
+        })?,
+    )?;
+    redis.raw_set(
+        "setresp",
+        lua.create_function(|lua, a: Variadic<Value>| {
+            let resp = match a.first() {
+                Some(Value::Integer(v)) if a.len() == 1 => *v,
+                Some(Value::Number(v)) if a.len() == 1 => *v as i64,
+                _ => return Err(raised("redis.setresp() requires one argument.")),
+            };
+            if resp != 2 && resp != 3 {
+                return Err(raised("RESP version must be 2 or 3."));
+            }
+            with_ctx(lua, |ctx| {
+                if let Ok(mut c) = ctx.try_borrow_mut() {
+                    c.client.reply.set_resp3(resp == 3);
+                }
+            });
+            Ok(())
+        })?,
+    )?;
+    redis.raw_set(
+        "set_repl",
+        lua.create_function(|lua, a: Variadic<Value>| {
+            let flags = match a.first() {
+                Some(Value::Integer(v)) if a.len() == 1 => *v,
+                Some(Value::Number(v)) if a.len() == 1 => *v as i64,
+                _ => return Err(raised("redis.set_repl() requires two arguments.")),
+            };
+            if flags & !super::api::REPL_ALL != 0 {
+                return Err(raised(
+                    "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                ));
+            }
+            with_ctx(lua, |ctx| {
+                if let Ok(mut c) = ctx.try_borrow_mut() {
+                    c.repl = flags;
+                }
+            });
+            Ok(())
+        })?,
+    )
+}
+
+/// A run's context as its callbacks share it.
+type Ctx<'a> = RefCell<RunCtx<'a>>;
+
+/// Where the running script's context is, for the callbacks registered
+/// once per state: binding them to each run (a Lua scope) would allocate
+/// them again for every script. Null between runs.
+#[derive(Debug)]
+struct Active(Cell<*const ()>);
+
+impl Default for Active {
+    fn default() -> Self {
+        Active(Cell::new(std::ptr::null()))
+    }
+}
+
+/// The function that calls a script under the error handler.
+struct Runner(Function);
+
+/// Publishes a run's context to the callbacks for as long as it lives,
+/// and puts back what was there before, also when unwinding.
+struct ActiveGuard<'l> {
+    lua: &'l Lua,
+    previous: *const (),
+}
+
+impl<'l> ActiveGuard<'l> {
+    fn enter(lua: &'l Lua, ctx: &Ctx<'_>) -> ActiveGuard<'l> {
+        let ptr = (ctx as *const Ctx<'_>).cast::<()>();
+        let previous = lua
+            .app_data_ref::<Active>()
+            .map_or(std::ptr::null(), |a| a.0.replace(ptr));
+        ActiveGuard { lua, previous }
+    }
+}
+
+impl Drop for ActiveGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(a) = self.lua.app_data_ref::<Active>() {
+            a.0.set(self.previous);
+        }
+    }
+}
+
+/// Runs `f` on the running script's context; `None` outside a run.
+fn with_ctx<R>(lua: &Lua, f: impl FnOnce(&Ctx<'_>) -> R) -> Option<R> {
+    let ptr = lua.app_data_ref::<Active>()?.0.get();
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null pointer is the address of the context of the run
+    // in progress: `ActiveGuard` publishes it only while that context is
+    // alive (the guard is dropped first) and restores the previous value
+    // on every exit. The state is used by the loop's thread alone, and the
+    // RefCell refuses a second borrow if a callback re-enters.
+    let ctx = unsafe { &*ptr.cast::<Ctx<'_>>() };
+    Some(f(ctx))
 }
 
 /// The hook that lets a long script be interrupted: every
@@ -116,10 +225,8 @@ pub fn install_hook(lua: &Lua) -> mlua::Result<()> {
     lua.set_hook(
         HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
         |lua, _| {
-            if let Ok(Some(tick)) = lua.named_registry_value::<Option<Function>>(TICK) {
-                if tick.call::<bool>(())? {
-                    return Err(mlua::Error::RuntimeError(KILLED.into()));
-                }
+            if with_ctx(lua, tick) == Some(true) {
+                return Err(mlua::Error::RuntimeError(KILLED.into()));
             }
             Ok(VmState::Continue)
         },
@@ -249,63 +356,24 @@ pub fn run(
         kill: false,
         wrote: false,
     });
-    let ctx = RefCell::new(RunCtx {
+    let ctx: Ctx = RefCell::new(RunCtx {
         srv,
         client,
         read_only: req.read_only || f.no_writes,
         oom,
         repl: super::api::REPL_ALL,
     });
-    let outcome = lua.scope(|scope| {
-        let redis = super::redis_table(lua)?;
-        let call =
-            scope.create_function(|lua, a: Variadic<Value>| redis_call(&ctx, lua, a, true))?;
-        let pcall =
-            scope.create_function(|lua, a: Variadic<Value>| redis_call(&ctx, lua, a, false))?;
-        let setresp = scope.create_function(|_, a: Variadic<Value>| {
-            let resp = match a.first() {
-                Some(Value::Integer(v)) if a.len() == 1 => *v,
-                Some(Value::Number(v)) if a.len() == 1 => *v as i64,
-                _ => return Err(raised("redis.setresp() requires one argument.")),
-            };
-            if resp != 2 && resp != 3 {
-                return Err(raised("RESP version must be 2 or 3."));
-            }
-            if let Ok(mut c) = ctx.try_borrow_mut() {
-                c.client.reply.set_resp3(resp == 3);
-            }
-            Ok(())
-        })?;
-        let set_repl = scope.create_function(|_, a: Variadic<Value>| {
-            let flags = match a.first() {
-                Some(Value::Integer(v)) if a.len() == 1 => *v,
-                Some(Value::Number(v)) if a.len() == 1 => *v as i64,
-                _ => return Err(raised("redis.set_repl() requires two arguments.")),
-            };
-            if flags & !super::api::REPL_ALL != 0 {
-                return Err(raised(
-                    "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
-                ));
-            }
-            if let Ok(mut c) = ctx.try_borrow_mut() {
-                c.repl = flags;
-            }
-            Ok(())
-        })?;
-        let tick = scope.create_function(|_, ()| Ok(tick(&ctx)))?;
-        redis.raw_set("call", call)?;
-        redis.raw_set("pcall", pcall)?;
-        redis.raw_set("setresp", setresp)?;
-        redis.raw_set("set_repl", set_repl)?;
-        lua.set_named_registry_value(TICK, tick)?;
-        let runner: Function = lua.named_registry_value(RUNNER)?;
+    let outcome = (|| {
+        let runner = lua
+            .app_data_ref::<Runner>()
+            .map(|r| r.0.clone())
+            .ok_or_else(|| mlua::Error::RuntimeError("no script runner".into()))?;
         let mut call_args = MultiValue::new();
         call_args.push_back(Value::Function(func.clone()));
         call_args.extend(args);
-        let result = runner.call::<(bool, Value)>(call_args);
-        lua.unset_named_registry_value(TICK)?;
-        result
-    });
+        let _active = ActiveGuard::enter(lua, &ctx);
+        runner.call::<(bool, Value)>(call_args)
+    })();
     let RunCtx { srv, client, .. } = ctx.into_inner();
     let script_resp3 = client.reply.is_resp3();
     srv.scripting.script_client = Some(client);
@@ -487,17 +555,16 @@ fn redis_call(
         return fail(lua, b"ERR redis.call is not allowed here", false);
     };
     let c = &mut *guard;
-    if let Err((text, id)) = check_call(c, &args) {
-        let srv = &mut *c.srv;
-        if let Some(id) = id {
-            srv.stats.commands[id].rejected_calls += 1;
+    let id = match check_call(c, &args) {
+        Ok(id) => id,
+        Err((text, id)) => {
+            let srv = &mut *c.srv;
+            if let Some(id) = id {
+                srv.stats.commands[id].rejected_calls += 1;
+            }
+            srv.stats.count_error(&convert::error_text(text.as_bytes()));
+            return fail(lua, text.as_bytes(), true);
         }
-        let full = convert::error_text(text.as_bytes());
-        srv.stats.count_error(&full);
-        return fail(lua, text.as_bytes(), true);
-    }
-    let Lookup::Found(id) = c.srv.commands.lookup(&args) else {
-        return fail(lua, b"Unknown Redis command called from script", true);
     };
     let spec = c.srv.commands.all[id];
     if spec.has(flags::WRITE) {
@@ -532,9 +599,9 @@ fn redis_call(
     Ok(v)
 }
 
-/// Redis's checks before a script's command runs, in its order; the error
-/// text and the command when one was found.
-fn check_call(c: &mut RunCtx, args: &Args) -> Result<(), (String, Option<usize>)> {
+/// Redis's checks before a script's command runs, in its order: the
+/// command, or the error text and the command when one was found.
+fn check_call(c: &mut RunCtx, args: &Args) -> Result<CommandId, (String, Option<CommandId>)> {
     let srv = &mut *c.srv;
     let id = match srv.commands.lookup(args) {
         Lookup::Found(id) => id,
@@ -571,7 +638,7 @@ fn check_call(c: &mut RunCtx, args: &Args) -> Result<(), (String, Option<usize>)
     if c.oom && !wrote && spec.has(flags::DENYOOM) {
         return Err((format!("-{}", evict::OOM_ERROR), Some(id)));
     }
-    Ok(())
+    Ok(id)
 }
 
 /// Whether the user running the script may run this command: the one
@@ -582,7 +649,7 @@ fn acl_check(_srv: &Server, _spec: &commands::CommandSpec, _args: &Args) -> Resu
 
 /// The hook's question, every [`HOOK_INSTRUCTIONS`]: past the threshold,
 /// serve the other clients; then whether the script must stop.
-fn tick(ctx: &RefCell<RunCtx>) -> bool {
+fn tick(ctx: &Ctx<'_>) -> bool {
     let Ok(mut c) = ctx.try_borrow_mut() else {
         return false;
     };
@@ -619,7 +686,7 @@ fn tick(ctx: &RefCell<RunCtx>) -> bool {
 
 /// Sets KEYS and ARGV for an EVAL script.
 pub fn set_keys_and_argv(lua: &Lua, keys: &[&[u8]], argv: &[&[u8]]) -> mlua::Result<()> {
-    let g = sandbox::backing_globals(lua)?;
+    let g = lua.globals();
     for (name, items) in [("KEYS", keys), ("ARGV", argv)] {
         let t = lua.create_table_with_capacity(items.len(), 0)?;
         for (i, item) in items.iter().enumerate() {

@@ -20,8 +20,6 @@ use std::rc::Rc;
 
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value, Variadic};
 
-/// Registry key of the real globals table (the proxies read from it).
-pub const BACKING_GLOBALS: &str = "ferrodis.globals";
 /// Registry key of the proxy scripts see as their environment.
 pub const SCRIPT_ENV: &str = "ferrodis.env";
 
@@ -222,7 +220,6 @@ fn protect(lua: &Lua, globals: &Table, unwrap: Function) -> mlua::Result<()> {
     }
     let setup: Function = lua.load(PROTECT).set_name("=sandbox").into_function()?;
     let env: Table = setup.call((globals.clone(), proxied, unwrap))?;
-    lua.set_named_registry_value(BACKING_GLOBALS, globals.clone())?;
     lua.set_named_registry_value(SCRIPT_ENV, env)?;
     Ok(())
 }
@@ -230,11 +227,6 @@ fn protect(lua: &Lua, globals: &Table, unwrap: Function) -> mlua::Result<()> {
 /// The proxy scripts run in.
 pub fn script_env(lua: &Lua) -> mlua::Result<Table> {
     lua.named_registry_value(SCRIPT_ENV)
-}
-
-/// The real globals table (KEYS and ARGV are set there).
-pub fn backing_globals(lua: &Lua) -> mlua::Result<Table> {
-    lua.named_registry_value(BACKING_GLOBALS)
 }
 
 #[cfg(test)]
