@@ -320,6 +320,10 @@ fn dump_and_restore() {
             c.call(&["FUNCTION", "LIST", "WITHCODE"]),
             r_list_withcode(&f)
         );
+        assert_eq!(
+            c.call(&["FCALL", "f", "1", "k", "a"]),
+            b"*2\r\n$1\r\nk\r\n$1\r\na\r\n"
+        );
     }
 }
 
