@@ -274,9 +274,10 @@ impl Functions {
         }
     }
 
-    /// Bytes the engine's Lua state uses (`used_memory_vm_functions`).
+    /// Bytes the engine's Lua state uses (`used_memory_vm_functions`), in
+    /// whole kilobytes as Lua's collector counts it.
     pub fn vm_memory(&self) -> usize {
-        self.engine.lua().used_memory()
+        self.engine.lua().used_memory() / 1024 * 1024
     }
 }
 
