@@ -823,3 +823,36 @@ fn rdb_with_a_broken_library_stops_startup() {
         let _ = fs::remove_dir_all(&dir);
     }
 }
+
+/// CLIENT PAUSE WRITE holds FCALL of a function that writes, not one
+/// declared `no-writes` (its flags make it a read, as in Redis), in a
+/// transaction too.
+#[test]
+fn pause_write_follows_function_flags() {
+    let code = "#!lua name=p\nredis.register_function{function_name='ro', callback=function() return 1 end, flags={'no-writes'}}\nredis.register_function('w', function() return 2 end)";
+    let mut pair = Pair::start();
+    pair.scenario("pause", |s, t| {
+        let mut c = s.conn();
+        let mut admin = s.conn();
+        c.call(&["FUNCTION", "LOAD", code]);
+        let timed = |c: &mut Conn, args: &[&str]| {
+            let started = std::time::Instant::now();
+            let reply = c.call(args);
+            (reply, started.elapsed() >= Duration::from_millis(200))
+        };
+        for args in [
+            &["FCALL", "ro", "0"][..],
+            &["FCALL_RO", "ro", "0"],
+            &["FCALL", "w", "0"],
+        ] {
+            admin.call(&["CLIENT", "PAUSE", "300", "WRITE"]);
+            t.note(&format!("{args:?} (reply, held)"), timed(&mut c, args));
+            admin.call(&["CLIENT", "UNPAUSE"]);
+        }
+        c.call(&["MULTI"]);
+        c.call(&["FCALL", "ro", "0"]);
+        admin.call(&["CLIENT", "PAUSE", "300", "WRITE"]);
+        t.note("EXEC of FCALL ro (reply, held)", timed(&mut c, &["EXEC"]));
+        admin.call(&["CLIENT", "UNPAUSE"]);
+    });
+}

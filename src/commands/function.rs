@@ -223,6 +223,29 @@ fn string_table<'a>(
     Ok(mlua::Value::Table(lua.create_sequence_from(strings)?))
 }
 
+/// FCALL's flags for dispatch's checks, as Redis's `fcallGetCommandFlags`
+/// derives them from the function's: a function that writes is a
+/// `write` command (`denyoom` too unless `allow-oom`), one declared
+/// `no-writes` is neither, and `may-replicate` no longer applies since
+/// the flags say whether it writes. An unknown function keeps `flags`.
+pub fn command_flags(srv: &Server, args: &Args, flags: u32) -> u32 {
+    use super::flags as cmd;
+    let Some(f) = srv.functions.libraries().function(args.get(1)) else {
+        return flags;
+    };
+    let mut out = flags & !(cmd::STALE | cmd::DENYOOM | cmd::WRITE | cmd::MAY_REPLICATE);
+    if f.flags & (flags::ALLOW_OOM | flags::NO_WRITES) == 0 {
+        out |= cmd::DENYOOM;
+    }
+    if f.flags & flags::NO_WRITES == 0 {
+        out |= cmd::WRITE;
+    }
+    if f.flags & flags::ALLOW_STALE != 0 {
+        out |= cmd::STALE;
+    }
+    out
+}
+
 /// `FCALL function numkeys [key ...] [arg ...]`
 pub fn fcall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     fcall_generic(srv, c, args, false)

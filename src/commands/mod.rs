@@ -773,7 +773,7 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     // EXEC counts as what it will run: a write when a queued command is.
     let cmd_flags = match &client.multi {
         Some(m) if spec.name == "exec" => spec.flags | m.flags,
-        _ => spec.flags,
+        _ => command_flags(srv, spec, args),
     };
     // A busy script holds the dataset: no eviction under it.
     let busy = srv.scripting.is_busy();
@@ -832,6 +832,15 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     }
     call(srv, client, id, args);
     Outcome::Continue
+}
+
+/// The flags a request is checked with: the table's, except for FCALL,
+/// whose function's flags decide (Redis's `getCommandFlags`).
+pub(crate) fn command_flags(srv: &Server, spec: &CommandSpec, args: &Args) -> u32 {
+    match spec.name {
+        "fcall" | "fcall_ro" => function::command_flags(srv, args, spec.flags),
+        _ => spec.flags,
+    }
 }
 
 /// Frees memory over `maxmemory` and tells whether the command must be
