@@ -274,6 +274,11 @@ fn sandbox() {
             "return math.random(1000)",
             "return {math.random(1000), math.random(10, 20), math.floor(math.random() * 100)}",
             "math.randomseed(5) return math.random(1000)",
+            "return math.random(0)",
+            "return math.random(5, 1)",
+            "return math.random('x')",
+            "return math.random(1, 2, 3)",
+            "return math.random({})",
             "return string.format('%d %s %5.2f', 3, 'x', 1.5)",
             "return table.concat({1, 2}, ',')",
             "return select('#', unpack({1, 2, 3}))",
@@ -424,6 +429,13 @@ fn flags_and_read_only() {
             &["EVAL_RO", "return redis.call('get', 'a')", "0"],
             &["CONFIG", "SET", "maxmemory", "0"],
         ]),
+        case("paused writes", &[
+            &["CLIENT", "PAUSE", "300", "WRITE"],
+            &["EVAL_RO", "return redis.call('get', 'a')", "0"],
+            &["EVAL", "#!lua flags=no-writes\nreturn 1", "0"],
+            &["EVALSHA_RO", "ffffffffffffffffffffffffffffffffffffffff", "0"],
+            &["CLIENT", "UNPAUSE"],
+        ]),
         case("in a transaction", &[
             &["FLUSHALL"],
             &["MULTI"],
@@ -480,6 +492,28 @@ fn statistics() {
                 .masked(Mask::Custom(stats), &["INFO", "errorstats"]),
         );
     }
+    cases.push(
+        Case::new("stats: scripts in a transaction")
+            .cmd(&["SET", "s", "x"])
+            .cmd(&["CONFIG", "RESETSTAT"])
+            .cmd(&["MULTI"])
+            .cmd(&["EVAL", "return {err='x'}", "0"])
+            .cmd(&["EVAL", "return redis.pcall('incr', 's')", "0"])
+            .cmd(&["EVAL", "return redis.call('incr', 's')", "0"])
+            .cmd(&["EXEC"])
+            .masked(Mask::Custom(stats), &["INFO", "commandstats"])
+            .masked(Mask::Custom(stats), &["INFO", "errorstats"]),
+    );
+    cases.push(
+        Case::new("stats: shebang scripts refused for memory")
+            .cmd(&["CONFIG", "RESETSTAT"])
+            .cmd(&["CONFIG", "SET", "maxmemory", "1"])
+            .cmd(&["EVAL", "#!lua\nreturn 1", "0"])
+            .cmd(&["EVAL", "#!lua flags=no-writes\nreturn 1", "0"])
+            .cmd(&["CONFIG", "SET", "maxmemory", "0"])
+            .masked(Mask::Custom(stats), &["INFO", "commandstats"])
+            .masked(Mask::Custom(stats), &["INFO", "errorstats"]),
+    );
     diff(&cases);
 }
 
@@ -625,4 +659,40 @@ fn redis_crate_script() {
         let got: (String, String, i64) = table.key("k").arg("a").arg(41).invoke(&mut con).unwrap();
         assert_eq!(got, ("k".into(), "a".into(), 42));
     });
+}
+
+/// SLOWLOG lists a script's commands after EVAL, from the client `?:0`.
+#[test]
+fn slowlog_of_scripts() {
+    fn entries(r: &Reply) -> String {
+        r.items()
+            .iter()
+            .map(|e| {
+                let items = e.items();
+                let args: Vec<String> = items
+                    .get(3)
+                    .map_or(&[][..], Reply::items)
+                    .iter()
+                    .map(Reply::text)
+                    .collect();
+                let addr = items.get(4).map(Reply::text).unwrap_or_default();
+                let addr = if addr.starts_with("127.0.0.1:") {
+                    "<caller>".into()
+                } else {
+                    addr
+                };
+                format!("{args:?} {addr}")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+    diff(&[Case::new("slowlog")
+        .cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"])
+        .cmd(&["SLOWLOG", "RESET"])
+        .cmd(&[
+            "EVAL",
+            "redis.call('set', 'a', '1') return redis.call('get', 'a')",
+            "0",
+        ])
+        .masked(Mask::Custom(entries), &["SLOWLOG", "GET", "10"])]);
 }

@@ -834,11 +834,16 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     Outcome::Continue
 }
 
-/// The flags a request is checked with: the table's, except for FCALL,
-/// whose function's flags decide (Redis's `getCommandFlags`).
+/// The flags a request is checked with: the table's, except for the
+/// EVAL family and FCALL, whose script's shebang or function's flags
+/// decide (Redis's `getCommandFlags`).
 pub(crate) fn command_flags(srv: &Server, spec: &CommandSpec, args: &Args) -> u32 {
     match spec.name {
         "fcall" | "fcall_ro" => function::command_flags(srv, args, spec.flags),
+        name if spec.group == Group::Scripting && name.starts_with("eval") => {
+            let by_sha = name.starts_with("evalsha");
+            srv.scripting.command_flags(args, by_sha, spec.flags)
+        }
         _ => spec.flags,
     }
 }

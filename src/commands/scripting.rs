@@ -57,7 +57,11 @@ fn eval_generic(
     by_sha: bool,
     read_only: bool,
 ) -> CmdResult {
-    if let super::Lookup::Found(id) = srv.commands.lookup(args) {
+    let id = match srv.commands.lookup(args) {
+        super::Lookup::Found(id) => Some(id),
+        _ => None,
+    };
+    if let Some(id) = id.filter(|_| !srv.monitors.is_empty()) {
         srv.feed_monitors_unfiltered(c, srv.commands.all[id], args);
     }
     let nkeys = numkeys(args)?;
@@ -89,7 +93,12 @@ fn eval_generic(
         read_only,
         is_eval: true,
     };
+    // The run counts errors against the caller's command, which inside
+    // a transaction is EXEC: name this one for the time.
+    let last_cmd = c.last_cmd;
+    c.last_cmd = id.or(last_cmd);
     let result = run::run(srv, c, &lua, &func, MultiValue::new(), &req);
+    c.last_cmd = last_cmd;
     srv.propagator.replaced_by_nested();
     result
 }

@@ -176,6 +176,47 @@ impl Scripting {
         let _ = self.lua.gc_collect();
     }
 
+    /// The flags dispatch checks for an EVAL-family command (Redis's
+    /// `evalGetCommandFlags`): a script that declares its flags in a
+    /// shebang is a write (unless `no-writes`) and may be refused for
+    /// memory (unless `allow-oom` or `no-writes`), and is no longer only
+    /// "may replicate"; a script without one keeps the command's flags.
+    pub fn command_flags(&self, args: &crate::commands::Args, by_sha: bool, flags: u32) -> u32 {
+        use crate::commands::flags as f;
+        let declared = if by_sha {
+            let sha = args.get(1);
+            if sha.len() != 40 {
+                return flags;
+            }
+            match self
+                .cache
+                .get(&String::from_utf8_lossy(sha).to_ascii_lowercase())
+            {
+                Some(script) => script.flags,
+                None => return flags,
+            }
+        } else {
+            match shebang::parse(args.get(1)) {
+                Ok((declared, _)) => declared,
+                Err(_) => return flags,
+            }
+        };
+        if declared.compat {
+            return flags;
+        }
+        let mut flags = flags & !(f::STALE | f::DENYOOM | f::WRITE | f::MAY_REPLICATE);
+        if !declared.allow_oom && !declared.no_writes {
+            flags |= f::DENYOOM;
+        }
+        if !declared.no_writes {
+            flags |= f::WRITE;
+        }
+        if declared.allow_stale {
+            flags |= f::STALE;
+        }
+        flags
+    }
+
     pub fn cached_count(&self) -> usize {
         self.cache.len()
     }

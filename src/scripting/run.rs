@@ -471,9 +471,10 @@ fn count_written_errors(srv: &mut Server, caller: &Client, errors: &convert::Wri
     }
 }
 
-/// The client a script's commands run with (Redis's Lua client).
+/// The client a script's commands run with (Redis's Lua client): it has
+/// no peer, which SLOWLOG shows as `?:0` (MONITOR shows `lua`).
 fn script_client() -> Client {
-    let mut c = Client::new(0, usize::MAX, Stream::Fake, "lua".into(), String::new(), 0);
+    let mut c = Client::new(0, usize::MAX, Stream::Fake, "?:0".into(), String::new(), 0);
     c.script = true;
     c
 }

@@ -93,7 +93,7 @@ pub fn create_state(
 fn install_random(lua: &Lua, globals: &Table, rand: &Rand48) -> mlua::Result<()> {
     let math: Table = globals.raw_get("math")?;
     let r = rand.clone();
-    let random = lua.create_function(move |_, args: Variadic<Value>| {
+    let random = lua.create_function(move |lua, args: Variadic<Value>| {
         let n = f64::from(r.next() % Rand48::MAX) / f64::from(Rand48::MAX);
         let int_arg = |i: usize| -> mlua::Result<i64> {
             match args.get(i) {
@@ -104,8 +104,9 @@ fn install_random(lua: &Lua, globals: &Table, rand: &Rand48) -> mlua::Result<()>
                     .ok()
                     .and_then(|s| s.trim().parse::<f64>().ok())
                     .map(|v| v as i32 as i64)
-                    .ok_or_else(|| bad_argument(i + 1, "number expected, got string")),
+                    .ok_or_else(|| bad_argument(lua, i + 1, "number expected, got string")),
                 other => Err(bad_argument(
+                    lua,
                     i + 1,
                     &format!(
                         "number expected, got {}",
@@ -119,7 +120,7 @@ fn install_random(lua: &Lua, globals: &Table, rand: &Rand48) -> mlua::Result<()>
             1 => {
                 let u = int_arg(0)?;
                 if u < 1 {
-                    return Err(bad_argument(1, "interval is empty"));
+                    return Err(bad_argument(lua, 1, "interval is empty"));
                 }
                 Ok((n * u as f64).floor() + 1.0)
             }
@@ -127,13 +128,14 @@ fn install_random(lua: &Lua, globals: &Table, rand: &Rand48) -> mlua::Result<()>
                 let l = int_arg(0)?;
                 let u = int_arg(1)?;
                 if l > u {
-                    return Err(bad_argument(2, "interval is empty"));
+                    return Err(bad_argument(lua, 2, "interval is empty"));
                 }
                 Ok((n * (u - l + 1) as f64).floor() + l as f64)
             }
-            _ => Err(mlua::Error::RuntimeError(
-                "wrong number of arguments".into(),
-            )),
+            _ => Err(mlua::Error::RuntimeError(format!(
+                "{}wrong number of arguments",
+                position(lua)
+            ))),
         }
     })?;
     let r = rand.clone();
@@ -146,8 +148,24 @@ fn install_random(lua: &Lua, globals: &Table, rand: &Rand48) -> mlua::Result<()>
     Ok(())
 }
 
-fn bad_argument(pos: usize, msg: &str) -> mlua::Error {
-    mlua::Error::RuntimeError(format!("bad argument #{pos} to 'random' ({msg})"))
+fn bad_argument(lua: &Lua, arg: usize, msg: &str) -> mlua::Error {
+    mlua::Error::RuntimeError(format!(
+        "{}bad argument #{arg} to 'random' ({msg})",
+        position(lua)
+    ))
+}
+
+/// `chunk:line: ` of the Lua code calling the running library function,
+/// as `luaL_error` starts its messages.
+fn position(lua: &Lua) -> String {
+    lua.inspect_stack(1, |d| {
+        let src = d.source().short_src.map(|s| s.into_owned());
+        match (src, d.current_line()) {
+            (Some(src), Some(line)) => format!("{src}:{line}: "),
+            _ => String::new(),
+        }
+    })
+    .unwrap_or_default()
 }
 
 /// Lua half of the protection: the proxies, the error on unknown globals,

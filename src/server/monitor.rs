@@ -87,7 +87,9 @@ fn monitor_line(now_us: u64, client: &Client, spec: &CommandSpec, args: &Args) -
         now_us % 1_000_000,
         client.db
     );
-    if client.stream.is_unix() {
+    if client.script {
+        head.push_str("lua]");
+    } else if client.stream.is_unix() {
         let _ = write!(head, "unix:{}]", client.laddr);
     } else {
         let _ = write!(head, "{}]", client.addr);
