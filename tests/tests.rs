@@ -30,6 +30,8 @@ mod dump;
 mod evict;
 /// Expiry: lazy and active expiry, INFO keyspace, SCAN under churn.
 mod expiry;
+/// Functions: FUNCTION LOAD and its errors, management replies, DUMP bytes, FCALL, persistence.
+mod functions;
 /// Seeded fuzzing of the parser and loaders, in process and against the binary.
 mod fuzz;
 /// GEO commands: GEOADD, positions, hashes, distances, every search and store, events, AOF.

@@ -1756,6 +1756,64 @@ pub static DOCS: &[Doc] = &[
         ],
     },
     Doc {
+        name: "fcall",
+        history: &[],
+        args: &[
+            Arg {
+                name: "function",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "numkeys",
+                kind: "integer",
+                ..ARG
+            },
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+            Arg {
+                name: "arg",
+                kind: "string",
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "fcall_ro",
+        history: &[],
+        args: &[
+            Arg {
+                name: "function",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "numkeys",
+                kind: "integer",
+                ..ARG
+            },
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+            Arg {
+                name: "arg",
+                kind: "string",
+                flags: &["optional", "multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
         name: "flushall",
         history: &[
             ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
@@ -1816,6 +1874,143 @@ pub static DOCS: &[Doc] = &[
                 ..ARG
             },
         ],
+    },
+    Doc {
+        name: "function",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "function|delete",
+        history: &[],
+        args: &[
+            Arg {
+                name: "library-name",
+                kind: "string",
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "function|dump",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "function|flush",
+        history: &[],
+        args: &[
+            Arg {
+                name: "async",
+                kind: "oneof",
+                flags: &["optional"],
+                args: &[
+                    Arg {
+                        name: "async",
+                        kind: "pure-token",
+                        token: Some("ASYNC"),
+                        ..ARG
+                    },
+                    Arg {
+                        name: "sync",
+                        kind: "pure-token",
+                        token: Some("SYNC"),
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "function|help",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "function|kill",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "function|list",
+        history: &[],
+        args: &[
+            Arg {
+                name: "library-name-pattern",
+                kind: "string",
+                token: Some("LIBRARYNAME"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "withcode",
+                kind: "pure-token",
+                token: Some("WITHCODE"),
+                flags: &["optional"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "function|load",
+        history: &[],
+        args: &[
+            Arg {
+                name: "replace",
+                kind: "pure-token",
+                token: Some("REPLACE"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "function-code",
+                kind: "string",
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "function|restore",
+        history: &[],
+        args: &[
+            Arg {
+                name: "serialized-value",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "policy",
+                kind: "oneof",
+                flags: &["optional"],
+                args: &[
+                    Arg {
+                        name: "flush",
+                        kind: "pure-token",
+                        token: Some("FLUSH"),
+                        ..ARG
+                    },
+                    Arg {
+                        name: "append",
+                        kind: "pure-token",
+                        token: Some("APPEND"),
+                        ..ARG
+                    },
+                    Arg {
+                        name: "replace",
+                        kind: "pure-token",
+                        token: Some("REPLACE"),
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "function|stats",
+        history: &[],
+        args: &[],
     },
     Doc {
         name: "geoadd",

@@ -187,6 +187,9 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let lua = srv.scripting.lua_memory() as u64;
     let scripts = srv.scripting.cache_bytes() as u64;
+    let libs = srv.functions.libraries();
+    let vm_functions = srv.functions.vm_memory() as u64;
+    let functions = libs.overhead() as u64;
     fields!(out,
         "used_memory" => used,
         "used_memory_human" => memory::human(used),
@@ -209,14 +212,14 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
         "used_memory_lua_human" => memory::human(lua),
         "used_memory_scripts_eval" => scripts,
         "number_of_cached_scripts" => srv.scripting.cached_count(),
-        "number_of_functions" => 0,
-        "number_of_libraries" => 0,
-        "used_memory_vm_functions" => 0,
-        "used_memory_vm_total" => lua,
-        "used_memory_vm_total_human" => memory::human(lua),
-        "used_memory_functions" => 0,
-        "used_memory_scripts" => scripts,
-        "used_memory_scripts_human" => memory::human(scripts),
+        "number_of_functions" => libs.function_count(),
+        "number_of_libraries" => libs.len(),
+        "used_memory_vm_functions" => vm_functions,
+        "used_memory_vm_total" => lua + vm_functions,
+        "used_memory_vm_total_human" => memory::human(lua + vm_functions),
+        "used_memory_functions" => functions,
+        "used_memory_scripts" => scripts + functions,
+        "used_memory_scripts_human" => memory::human(scripts + functions),
         "maxmemory" => srv.config.maxmemory,
         "maxmemory_human" => memory::human(srv.config.maxmemory),
         "maxmemory_policy" => srv.config.maxmemory_policy.name(),

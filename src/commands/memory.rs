@@ -93,7 +93,7 @@ pub fn stats(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
         ("cluster.links", 0),
         ("aof.buffer", o.aof_buffer),
         ("lua.caches", 0),
-        ("functions.caches", 0),
+        ("functions.caches", o.functions_caches),
     ] {
         c.reply.bulk(name.as_bytes());
         c.reply.int(v as i64);

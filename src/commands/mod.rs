@@ -15,6 +15,7 @@ pub mod docs;
 mod docs_data;
 pub mod dump;
 pub mod error;
+pub mod function;
 pub mod geo;
 pub mod hash;
 pub mod hyperloglog;
@@ -751,12 +752,7 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     // EXEC counts as what it will run: a write when a queued command is.
     let cmd_flags = match &client.multi {
         Some(m) if spec.name == "exec" => spec.flags | m.flags,
-        // A script's shebang flags stand for EVAL's own.
-        _ if spec.group == Group::Scripting && spec.name.starts_with("eval") => {
-            let by_sha = spec.name.starts_with("evalsha");
-            srv.scripting.command_flags(args, by_sha, spec.flags)
-        }
-        _ => spec.flags,
+        _ => command_flags(srv, spec, args),
     };
     // Redis closes connections over `maxmemory-clients` before evicting
     // keys; if this one goes, its command never runs.
@@ -820,6 +816,20 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     }
     call(srv, client, id, args);
     Outcome::Continue
+}
+
+/// The flags a request is checked with: the table's, except for the
+/// EVAL family and FCALL, whose script's shebang or function's flags
+/// decide (Redis's `getCommandFlags`).
+pub(crate) fn command_flags(srv: &Server, spec: &CommandSpec, args: &Args) -> u32 {
+    match spec.name {
+        "fcall" | "fcall_ro" => function::command_flags(srv, args, spec.flags),
+        name if spec.group == Group::Scripting && name.starts_with("eval") => {
+            let by_sha = name.starts_with("evalsha");
+            srv.scripting.command_flags(args, by_sha, spec.flags)
+        }
+        _ => spec.flags,
+    }
 }
 
 /// Frees memory over `maxmemory` and tells whether the command must be

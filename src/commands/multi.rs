@@ -30,7 +30,12 @@ pub(crate) fn queue(srv: &mut Server, c: &mut Client, id: CommandId, args: &Args
     let dirty = srv.watches.is_dirty(c.id);
     if let Some(m) = c.multi.as_mut() {
         let keep = !m.aborted && !dirty;
-        m.queue(id, args, srv.commands.all[id].flags, keep);
+        m.queue(
+            id,
+            args,
+            super::command_flags(srv, srv.commands.all[id], args),
+            keep,
+        );
     }
     let mark = c.reply.mark();
     c.reply.simple(b"QUEUED");

@@ -7,7 +7,7 @@
 //! they would see on Redis. Entries are sorted by name.
 
 use super::{
-    acl, bitops, client, connection, debug, dump, flags, geo, hash, hyperloglog, info,
+    acl, bitops, client, connection, debug, dump, flags, function, geo, hash, hyperloglog, info,
     introspection, keys, latency, list, memory, migrate, monitor, multi, persistence, pubsub,
     scripting, server, set, slowlog, sort, stream, string, zset,
 };
@@ -1074,6 +1074,32 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "fcall",
+        arity: -3,
+        flags: flags::NOSCRIPT | flags::STALE | flags::SKIP_MONITOR | flags::MAY_REPLICATE | flags::NO_MANDATORY_KEYS | flags::MOVABLE_KEYS,
+        acl: acl::SCRIPTING,
+        key_specs: &[KeySpec { notes: Some("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"), flags: &["RW", "access", "update"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+        summary: "Invoke a function",
+        since: "7.0.0",
+        group: Group::Scripting,
+        complexity: "Depends on the function that is executed.",
+        handler: Some(function::fcall),
+        ..BASE
+    },
+    CommandSpec {
+        name: "fcall_ro",
+        arity: -3,
+        flags: flags::READONLY | flags::NOSCRIPT | flags::STALE | flags::SKIP_MONITOR | flags::NO_MANDATORY_KEYS | flags::MOVABLE_KEYS,
+        acl: acl::SCRIPTING,
+        key_specs: &[KeySpec { notes: Some("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"), flags: &["RO", "access"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+        summary: "Invoke a read-only function",
+        since: "7.0.0",
+        group: Group::Scripting,
+        complexity: "Depends on the function that is executed.",
+        handler: Some(function::fcall_ro),
+        ..BASE
+    },
+    CommandSpec {
         name: "flushall",
         arity: -1,
         flags: flags::WRITE,
@@ -1097,6 +1123,132 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Server,
         complexity: "O(N) where N is the number of keys in the selected database",
         handler: Some(server::flushdb),
+        ..BASE
+    },
+    CommandSpec {
+        name: "function",
+        arity: -2,
+        summary: "A container for function commands",
+        since: "7.0.0",
+        group: Group::Scripting,
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            CommandSpec {
+                name: "function|delete",
+                arity: 3,
+                flags: flags::WRITE | flags::NOSCRIPT,
+                acl: acl::SCRIPTING,
+                tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+                summary: "Delete a function by name",
+                since: "7.0.0",
+                group: Group::Scripting,
+                complexity: "O(1)",
+                handler: Some(function::delete),
+                ..BASE
+            },
+            CommandSpec {
+                name: "function|dump",
+                arity: 2,
+                flags: flags::NOSCRIPT,
+                acl: acl::SCRIPTING,
+                summary: "Dump all functions into a serialized binary payload",
+                since: "7.0.0",
+                group: Group::Scripting,
+                complexity: "O(N) where N is the number of functions",
+                handler: Some(function::dump),
+                ..BASE
+            },
+            CommandSpec {
+                name: "function|flush",
+                arity: -2,
+                flags: flags::WRITE | flags::NOSCRIPT,
+                acl: acl::SCRIPTING,
+                tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+                summary: "Deleting all functions",
+                since: "7.0.0",
+                group: Group::Scripting,
+                complexity: "O(N) where N is the number of functions deleted",
+                handler: Some(function::flush),
+                ..BASE
+            },
+            CommandSpec {
+                name: "function|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                acl: acl::SCRIPTING,
+                summary: "Show helpful text about the different subcommands",
+                since: "7.0.0",
+                group: Group::Scripting,
+                complexity: "O(1)",
+                handler: Some(function::help),
+                ..BASE
+            },
+            CommandSpec {
+                name: "function|kill",
+                arity: 2,
+                flags: flags::NOSCRIPT | flags::ALLOW_BUSY,
+                acl: acl::SCRIPTING,
+                tips: &["request_policy:all_shards", "response_policy:one_succeeded"],
+                summary: "Kill the function currently in execution.",
+                since: "7.0.0",
+                group: Group::Scripting,
+                complexity: "O(1)",
+                handler: Some(function::kill),
+                ..BASE
+            },
+            CommandSpec {
+                name: "function|list",
+                arity: -2,
+                flags: flags::NOSCRIPT,
+                acl: acl::SCRIPTING,
+                tips: &["nondeterministic_output_order"],
+                summary: "List information about all the functions",
+                since: "7.0.0",
+                group: Group::Scripting,
+                complexity: "O(N) where N is the number of functions",
+                handler: Some(function::list),
+                ..BASE
+            },
+            CommandSpec {
+                name: "function|load",
+                arity: -3,
+                flags: flags::WRITE | flags::DENYOOM | flags::NOSCRIPT,
+                acl: acl::SCRIPTING,
+                tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+                summary: "Create a function with the given arguments (name, code, description)",
+                since: "7.0.0",
+                group: Group::Scripting,
+                complexity: "O(1) (considering compilation time is redundant)",
+                handler: Some(function::load),
+                ..BASE
+            },
+            CommandSpec {
+                name: "function|restore",
+                arity: -3,
+                flags: flags::WRITE | flags::DENYOOM | flags::NOSCRIPT,
+                acl: acl::SCRIPTING,
+                tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+                summary: "Restore all the functions on the given payload",
+                since: "7.0.0",
+                group: Group::Scripting,
+                complexity: "O(N) where N is the number of functions on the payload",
+                handler: Some(function::restore),
+                ..BASE
+            },
+            CommandSpec {
+                name: "function|stats",
+                arity: 2,
+                flags: flags::NOSCRIPT | flags::ALLOW_BUSY,
+                acl: acl::SCRIPTING,
+                tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
+                summary: "Return information about the function currently running (name, description, duration)",
+                since: "7.0.0",
+                group: Group::Scripting,
+                complexity: "O(1)",
+                handler: Some(function::stats),
+                ..BASE
+            },
+        ],
         ..BASE
     },
     CommandSpec {

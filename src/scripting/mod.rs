@@ -14,9 +14,13 @@
 //! the script's commands run through the command table with a client of
 //! their own (Redis's Lua client), which carries the database the script
 //! selected and the protocol it asked for with `redis.setresp`.
+//!
+//! [`functions`] holds the libraries of FUNCTION LOAD in a state of their
+//! own, apart from EVAL's, as in Redis.
 
 pub mod api;
 pub mod convert;
+pub mod functions;
 pub mod libs;
 pub mod run;
 pub mod sandbox;

@@ -219,8 +219,9 @@ fn with_ctx<R>(lua: &Lua, f: impl FnOnce(&Ctx<'_>) -> R) -> Option<R> {
 
 /// The hook that lets a long script be interrupted: every
 /// [`HOOK_INSTRUCTIONS`] it calls the running script's tick, which says
-/// whether to stop.
-pub(super) fn install_hook(lua: &Lua) -> mlua::Result<()> {
+/// whether to stop. Public so that the functions engine can put it back
+/// after loading a library under a hook of its own (the load timeout).
+pub fn install_hook(lua: &Lua) -> mlua::Result<()> {
     lua.set_hook(
         HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
         |lua, _| {

@@ -159,9 +159,13 @@ impl Replay for Loader<'_> {
         });
         self.srv.dbs = dbs;
         // The error's text names the offset.
-        let stats = result.map_err(|e| e.to_string())?;
+        let mut stats = result.map_err(|e| e.to_string())?;
+        self.srv
+            .load_libraries(&mut stats, false)
+            .map_err(|e| e.to_string())?;
+        let end = stats.end_offset;
         self.srv.persistence.last_load = stats;
-        Ok(stats.end_offset)
+        Ok(end)
     }
 }
 
@@ -448,6 +452,8 @@ impl Server {
                 let secs = self.clock.now_ms / 1000;
                 io::Write::write_all(&mut out, rewrite::timestamp_annotation(secs).as_bytes())?;
             }
+            let libraries = self.functions.libraries().iter();
+            rewrite::write_functions(&mut out, libraries.map(|lib| &lib.code[..]))?;
             let delay = self.key_save_delay_us();
             rewrite::write_commands(out, &self.dbs, self.clock.now_ms, delay)?
                 .into_inner()

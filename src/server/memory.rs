@@ -114,6 +114,8 @@ pub struct Overhead {
     pub startup: u64,
     pub clients_normal: u64,
     pub aof_buffer: u64,
+    /// The function libraries' structures (`functions.caches`).
+    pub functions_caches: u64,
     /// Per database with keys: its index and its tables' overhead.
     pub dbs: Vec<(usize, u64, u64)>,
     pub total: u64,
@@ -140,12 +142,17 @@ impl super::Server {
             })
             .collect();
         let startup = self.startup_memory as u64;
-        let total =
-            startup + clients_normal + aof_buffer + dbs.iter().map(|(_, m, e)| m + e).sum::<u64>();
+        let functions_caches = self.functions.libraries().overhead() as u64;
+        let total = startup
+            + clients_normal
+            + aof_buffer
+            + functions_caches
+            + dbs.iter().map(|(_, m, e)| m + e).sum::<u64>();
         Overhead {
             startup,
             clients_normal,
             aof_buffer,
+            functions_caches,
             dbs,
             total: total.min(used() as u64),
         }

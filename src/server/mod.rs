@@ -47,6 +47,7 @@ use slab::Slab;
 
 use crate::commands::{flags, CommandTable};
 use crate::config::Config;
+use crate::scripting::functions::Functions;
 use crate::storage::db::Db;
 use client::Client;
 use net::Listeners;
@@ -188,6 +189,8 @@ pub struct Server {
     pub migrate: migrate::MigrateCache,
     /// The thread big values are freed on (none if it could not start).
     pub lazyfree: Option<crate::storage::lazyfree::LazyFree>,
+    /// The function libraries (FUNCTION LOAD) and their Lua state.
+    pub functions: Functions,
     pub(crate) poll: Poll,
     pub(crate) listeners: Listeners,
     /// Clients with output to flush before the next poll.
@@ -244,6 +247,7 @@ impl Server {
             debug: DebugSwitches::default(),
             migrate: migrate::MigrateCache::default(),
             lazyfree: crate::storage::lazyfree::LazyFree::start(),
+            functions: Functions::new().map_err(|e| io::Error::other(e.to_string()))?,
             poll,
             listeners,
             pending_writes: Vec::new(),

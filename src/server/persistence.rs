@@ -19,6 +19,7 @@ use crate::config::{SHUTDOWN_FORCE, SHUTDOWN_NOSAVE, SHUTDOWN_SAVE};
 use crate::persistence::rdb::load::{self, LoadError, LoadOptions, LoadStats};
 use crate::persistence::rdb::save::{self, Access, SaveOptions, Snapshot};
 use crate::persistence::rdb::value::Thresholds;
+use crate::scripting::functions::RestorePolicy;
 use crate::storage::db::Db;
 
 /// After a failed background save, save points wait this long before
@@ -111,10 +112,17 @@ impl Server {
                 Access::None
             }
         };
+        let libraries: Vec<&[u8]> = self
+            .functions
+            .libraries()
+            .iter()
+            .map(|lib| &lib.code[..])
+            .collect();
         let snap = Snapshot {
             dbs: &self.dbs,
             now_secs: self.now_secs(),
             used_mem: memory::used() as u64,
+            libraries: &libraries,
             access: &access,
         };
         let opts = SaveOptions {
@@ -414,6 +422,32 @@ impl Server {
         Ok(stats)
     }
 
+    /// Compiles the libraries a load found into the current ones; with
+    /// `replace` they replace libraries of the same names. A library that
+    /// fails leaves the current ones as they were.
+    pub(crate) fn load_libraries(
+        &mut self,
+        stats: &mut LoadStats,
+        replace: bool,
+    ) -> Result<(), LoadError> {
+        let codes = std::mem::take(&mut stats.libraries);
+        if codes.is_empty() {
+            return Ok(());
+        }
+        let policy = if replace {
+            RestorePolicy::Replace
+        } else {
+            RestorePolicy::Append
+        };
+        self.functions.restore(&codes, policy).map_err(|e| {
+            log::warn!("Failed loading library, {e}");
+            LoadError {
+                offset: 0,
+                kind: load::LoadErrorKind::Library(e),
+            }
+        })
+    }
+
     /// Start-up: removes the temp files in `dir` that a process now dead
     /// was writing (a child killed with its server), which nothing else
     /// would ever remove. Files of live processes may still be written.
@@ -450,6 +484,10 @@ impl Server {
         let mut dbs = std::mem::take(&mut self.dbs);
         let result = self.load_into(&mut dbs, false);
         self.dbs = dbs;
+        let result = result.and_then(|mut stats| {
+            self.load_libraries(&mut stats, false)?;
+            Ok(stats)
+        });
         match result {
             Ok(stats) => {
                 self.persistence.last_load = stats;
@@ -476,8 +514,12 @@ impl Server {
             for db in 0..self.dbs.len() {
                 self.flush_db(db);
             }
+            self.functions.flush();
             let mut dbs = std::mem::take(&mut self.dbs);
-            let result = self.load_into(&mut dbs, merge);
+            let result = self.load_into(&mut dbs, merge).and_then(|mut stats| {
+                self.load_libraries(&mut stats, merge)?;
+                Ok(stats)
+            });
             if result.is_err() {
                 for db in &mut dbs {
                     db.clear();
@@ -487,7 +529,8 @@ impl Server {
             result?
         } else {
             let mut loaded: Vec<Db> = (0..self.dbs.len()).map(|_| Db::new()).collect();
-            let stats = self.load_into(&mut loaded, merge)?;
+            let mut stats = self.load_into(&mut loaded, merge)?;
+            self.load_libraries(&mut stats, merge)?;
             self.merge_loaded(loaded, merge)?;
             stats
         };

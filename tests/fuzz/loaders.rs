@@ -203,6 +203,7 @@ fn ferrodis_snapshot(rng: &mut Rng, now: u64) -> Vec<u8> {
         dbs: &dbs,
         now_secs: now / 1000,
         used_mem: rng.next() >> 20,
+        libraries: &[],
         access: &move |_| access,
     };
     let opts = SaveOptions {

@@ -1,9 +1,10 @@
 //! A base file in command form (`aof-use-rdb-preamble no`): the commands
 //! that rebuild the keyspace, as Redis's `rewriteAppendOnlyFileRio` writes
-//! them: `SELECT` for each non-empty database, then one command per key
-//! (`RPUSH` batches of 64 elements for a list, `SADD` batches of 64
-//! members for a set, `ZADD` batches of 64 score-member pairs for a sorted
-//! set) and `PEXPIREAT` for keys with a deadline.
+//! them: `FUNCTION LOAD` for each function library, `SELECT` for each
+//! non-empty database, then one command per key (`RPUSH` batches of 64
+//! elements for a list, `SADD` batches of 64 members for a set, `ZADD`
+//! batches of 64 score-member pairs for a sorted set) and `PEXPIREAT` for
+//! keys with a deadline.
 //!
 //! With the preamble on (the default) the base is an RDB file written by
 //! `rdb/save.rs` instead; both are loaded by `reader.rs`.
@@ -140,6 +141,21 @@ fn write_stream(buf: &mut Vec<u8>, key: &[u8], s: &Stream) {
     write_command(buf, argv.into_iter());
 }
 
+/// Writes a `FUNCTION LOAD` for each library code, which a base in command
+/// form starts with (before any `SELECT`), as Redis's `rewriteFunctions`.
+pub fn write_functions<'a, W: Write>(
+    out: &mut W,
+    libraries: impl Iterator<Item = &'a [u8]>,
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    for code in libraries {
+        buf.clear();
+        write_command(&mut buf, [&b"FUNCTION"[..], b"LOAD", code].into_iter());
+        out.write_all(&buf)?;
+    }
+    Ok(())
+}
+
 /// Writes the commands rebuilding `dbs` to `out`. Keys whose deadline is
 /// before `now_ms` are left out: loading them would only delete them.
 /// `key_delay_us` is `rdb-key-save-delay` (tests slow rewrites with it).
@@ -237,6 +253,17 @@ fn bulk(buf: &mut Vec<u8>, s: &[u8]) {
 mod tests {
     use super::*;
     use crate::storage::value::Str;
+
+    #[test]
+    fn writes_function_loads() {
+        let mut out = Vec::new();
+        write_functions(&mut out, [&b"#!lua name=a\nx"[..], b"y"].into_iter()).unwrap();
+        assert_eq!(
+            out,
+            b"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n$14\r\n#!lua name=a\nx\r\n\
+              *3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n$1\r\ny\r\n"
+        );
+    }
 
     #[test]
     fn writes_select_set_and_pexpireat() {

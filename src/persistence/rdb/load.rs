@@ -21,7 +21,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use super::crc64::Running;
-use super::{length, opcode, string, value, RdbError, Reader, MAGIC, RDB_VERSION};
+use super::{function, length, opcode, string, value, RdbError, Reader, MAGIC, RDB_VERSION};
 use crate::storage::db::Db;
 use crate::storage::value::{Bytes, Value};
 
@@ -50,13 +50,16 @@ pub struct LoadOptions<'a> {
 }
 
 /// What a load did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct LoadStats {
     pub keys_loaded: u64,
     /// Keys dropped because their deadline had passed.
     pub keys_expired: u64,
     /// Offset just past the snapshot (an AOF's commands may follow it).
     pub end_offset: u64,
+    /// The code of each function library in the file, in order, for the
+    /// caller to compile.
+    pub libraries: Vec<Vec<u8>>,
 }
 
 /// Why a file could not be loaded, and where.
@@ -84,8 +87,8 @@ pub enum LoadErrorKind {
     DuplicateKey { key: Vec<u8>, db: usize },
     /// The trailer does not match the data.
     Checksum { computed: u64, stored: u64 },
-    /// A Redis function library, which ferrodis cannot hold yet.
-    Functions(u8),
+    /// A function library that does not compile; holds why.
+    Library(String),
     /// Data of a Redis module, which ferrodis does not have.
     ModuleAux,
 }
@@ -121,10 +124,7 @@ impl fmt::Display for LoadError {
                 f,
                 "Wrong RDB checksum expected: ({computed:x}) but got ({stored:x})"
             )?,
-            LoadErrorKind::Functions(op) => write!(
-                f,
-                "the file holds Redis functions (opcode {op}), which ferrodis cannot load yet"
-            )?,
+            LoadErrorKind::Library(e) => write!(f, "Failed loading library, {e}")?,
             LoadErrorKind::ModuleAux => write!(
                 f,
                 "the file holds data of a Redis module (opcode {}), and ferrodis has no modules",
@@ -222,7 +222,7 @@ enum Item {
     Key(Bytes, Value),
     /// A key whose collection was empty: skipped, as Redis skips it.
     EmptyKey(Bytes),
-    Functions(u8),
+    Library(Vec<u8>),
     ModuleAux,
     Eof,
 }
@@ -244,7 +244,10 @@ fn parse_item(r: &mut Reader, limits: &value::Thresholds) -> Result<Item, RdbErr
             length::read_len(r)?;
             Item::ResizeDb(size)
         }
-        opcode::FUNCTION2 | opcode::FUNCTION_PRE_GA => Item::Functions(t),
+        opcode::FUNCTION2 => Item::Library(function::read_library(r)?),
+        opcode::FUNCTION_PRE_GA => {
+            Item::Library(function::read_pre_ga_library(r).map_err(|(_, e)| e)?)
+        }
         opcode::MODULE_AUX => Item::ModuleAux,
         opcode::EOF => Item::Eof,
         t => {
@@ -342,7 +345,7 @@ pub fn load<R: Read>(
                     target.reserve(size.min(possible) as usize);
                 }
             }
-            Item::Functions(op) => return fail(LoadErrorKind::Functions(op)),
+            Item::Library(code) => stats.libraries.push(code),
             Item::ModuleAux => return fail(LoadErrorKind::ModuleAux),
             Item::Eof => break,
             Item::EmptyKey(key) => {
@@ -430,6 +433,7 @@ mod tests {
             dbs,
             now_secs: NOW / 1000,
             used_mem: 12345,
+            libraries: &[],
             access: &|_| Access::None,
         };
         let opts = SaveOptions {
@@ -545,6 +549,36 @@ mod tests {
     }
 
     #[test]
+    fn libraries_round_trip_before_the_keys() {
+        let mut dbs = vec![Db::new()];
+        dbs[0].add(b"k", s(b"v"), 0);
+        let long = vec![b'x'; 3000];
+        let codes: [&[u8]; 2] = [b"#!lua name=a\n", &long];
+        let snap = Snapshot {
+            dbs: &dbs,
+            now_secs: NOW / 1000,
+            used_mem: 0,
+            libraries: &codes,
+            access: &|_| Access::None,
+        };
+        let opts = SaveOptions {
+            compress: true,
+            checksum: true,
+            incremental_fsync: false,
+            key_delay_us: 0,
+            aof_base: false,
+            parent: None,
+        };
+        let bytes = save::write(Vec::new(), &snap, &opts).unwrap();
+        let first = bytes.iter().position(|&b| b == opcode::FUNCTION2).unwrap();
+        let select = bytes.iter().position(|&b| b == opcode::SELECTDB).unwrap();
+        assert!(first < select);
+        let (loaded, stats) = load_bytes(&bytes, 1).unwrap();
+        assert_eq!(stats.libraries, [codes[0].to_vec(), long]);
+        assert_eq!(contents(&loaded), contents(&dbs));
+    }
+
+    #[test]
     fn values_larger_than_the_window() {
         let mut dbs = vec![Db::new()];
         let big: Vec<u8> = (0..3 * WINDOW as u32).map(|i| (i % 251) as u8).collect();
@@ -568,6 +602,7 @@ mod tests {
                 keys_loaded: 1,
                 keys_expired: 1,
                 end_offset: stats.end_offset,
+                libraries: Vec::new(),
             }
         );
         assert_eq!(contents(&loaded)[0].1, b"stays");
@@ -633,10 +668,11 @@ mod tests {
             err.to_string(),
             "unsupported value type 7 (module value) at offset 11"
         );
-        assert!(matches!(
-            kind(b"REDIS0010\xf5", 16),
-            Some((9, LoadErrorKind::Functions(245)))
-        ));
+        let pre_ga = b"REDIS0010\xf6\x01x\x03lua\x00\x02ab\xff\0\0\0\0\0\0\0\0";
+        assert_eq!(
+            load_bytes(pre_ga, 16).unwrap().1.libraries,
+            [b"#!lua name=x\nab"]
+        );
         assert!(matches!(
             kind(b"REDIS0010\xf7", 16),
             Some((9, LoadErrorKind::ModuleAux))

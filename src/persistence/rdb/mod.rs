@@ -11,6 +11,7 @@
 //! panics or allocates more than the input can justify.
 
 pub mod crc64;
+pub mod function;
 pub mod hash;
 pub mod length;
 pub mod list;

@@ -24,10 +24,39 @@ pub enum PayloadError {
 pub fn dump(value: &Value, compress: bool) -> Vec<u8> {
     let mut out = Vec::new();
     value::write(&mut out, value, compress);
-    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
-    let crc = crc64(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
+    seal(&mut out);
     out
+}
+
+/// Appends the footer to a payload's body (FUNCTION DUMP shares it).
+pub fn seal(out: &mut Vec<u8>) {
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = crc64(out);
+    out.extend_from_slice(&crc.to_le_bytes());
+}
+
+/// The length of a payload's body once its version and checksum are
+/// checked (FUNCTION RESTORE shares the check).
+pub fn check_footer(payload: &[u8]) -> Result<usize, PayloadError> {
+    check_footer_with(payload, true)
+}
+
+/// [`check_footer`], comparing the checksum only when `verify_checksum` is
+/// set (DEBUG SET-SKIP-CHECKSUM-VALIDATION clears it); the version is
+/// always checked.
+pub fn check_footer_with(payload: &[u8], verify_checksum: bool) -> Result<usize, PayloadError> {
+    let (checked, crc) = payload
+        .split_last_chunk::<CRC_LEN>()
+        .ok_or(PayloadError::VersionOrChecksum)?;
+    let (body, version) = checked
+        .split_last_chunk::<VERSION_LEN>()
+        .ok_or(PayloadError::VersionOrChecksum)?;
+    if u16::from_le_bytes(*version) > RDB_VERSION
+        || (verify_checksum && crc64(checked).to_le_bytes() != *crc)
+    {
+        return Err(PayloadError::VersionOrChecksum);
+    }
+    Ok(body.len())
 }
 
 /// The value a payload holds, after checking its version and checksum,
@@ -36,24 +65,13 @@ pub fn restore(payload: &[u8], limits: &value::Thresholds) -> Result<Value, Payl
     restore_with(payload, limits, true)
 }
 
-/// [`restore`], comparing the checksum only when `verify_checksum` is set
-/// (DEBUG SET-SKIP-CHECKSUM-VALIDATION clears it); the version is always checked.
+/// [`restore`], with the checksum compared only when `verify_checksum`.
 pub fn restore_with(
     payload: &[u8],
     limits: &value::Thresholds,
     verify_checksum: bool,
 ) -> Result<Value, PayloadError> {
-    let (checked, crc) = payload
-        .split_last_chunk::<CRC_LEN>()
-        .ok_or(PayloadError::VersionOrChecksum)?;
-    let (_, version) = checked
-        .split_last_chunk::<VERSION_LEN>()
-        .ok_or(PayloadError::VersionOrChecksum)?;
-    if u16::from_le_bytes(*version) > RDB_VERSION
-        || (verify_checksum && crc64(checked).to_le_bytes() != *crc)
-    {
-        return Err(PayloadError::VersionOrChecksum);
-    }
+    check_footer_with(payload, verify_checksum)?;
     // Redis decodes from the whole payload, footer included, so a value
     // that runs into the footer loads (with footer bytes in it) and bytes
     // left between the value and the footer are ignored.

@@ -1,10 +1,11 @@
 //! Writing a whole snapshot (`dump.rdb`) as Redis 7.0 writes it.
 //!
 //! The file is `REDIS0010`, the AUX fields Redis writes (`redis-ver`,
-//! `redis-bits`, `ctime`, `used-mem`, `aof-base`), then for each non-empty
-//! database SELECTDB, RESIZEDB and its keys (each preceded by its expiry
-//! and, under an LRU or LFU policy, its idle time or counter), then EOF and
-//! the CRC-64 of everything before it (zero when `rdbchecksum` is off).
+//! `redis-bits`, `ctime`, `used-mem`, `aof-base`), one FUNCTION2 entry per
+//! function library, then for each non-empty database SELECTDB, RESIZEDB
+//! and its keys (each preceded by its expiry and, under an LRU or LFU
+//! policy, its idle time or counter), then EOF and the CRC-64 of
+//! everything before it (zero when `rdbchecksum` is off).
 //!
 //! Entries are encoded into a buffer that is checksummed and written out
 //! whenever it passes [`CHUNK`] bytes, so a snapshot never exists whole in
@@ -17,7 +18,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use super::crc64::Running;
-use super::{length, opcode, string, value, MAGIC, RDB_VERSION};
+use super::{function, length, opcode, string, value, MAGIC, RDB_VERSION};
 use crate::config::strerror;
 use crate::server::REDIS_VERSION;
 use crate::storage::db::Db;
@@ -67,6 +68,8 @@ pub struct Snapshot<'a> {
     pub now_secs: u64,
     /// Heap bytes in use, the `used-mem` field.
     pub used_mem: u64,
+    /// The code of each function library, saved before the databases.
+    pub libraries: &'a [&'a [u8]],
     /// Maps a key's access field to what is saved for it.
     pub access: &'a dyn Fn(u32) -> Access,
 }
@@ -120,6 +123,10 @@ pub fn write<W: Write>(out: W, snap: &Snapshot, opts: &SaveOptions) -> io::Resul
     sink.aux("ctime", &snap.now_secs.to_string(), compress);
     sink.aux("used-mem", &snap.used_mem.to_string(), compress);
     sink.aux("aof-base", if opts.aof_base { "1" } else { "0" }, compress);
+    for code in snap.libraries {
+        function::write_library(&mut sink.buf, code, compress);
+        sink.flush_if_full()?;
+    }
     for (index, db) in snap.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
