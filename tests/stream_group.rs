@@ -1,0 +1,1252 @@
+//! Stream consumer groups: XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM,
+//! XAUTOCLAIM and XINFO, differentially against real Redis, in RESP2 and
+//! RESP3; consumers blocked on `>` over several connections; what the
+//! commands propagate to the append-only file and what its rewrite writes;
+//! groups through DUMP/RESTORE and RDB files both ways.
+//!
+//! Idle times, delivery times and seen-times read the wall clock at the
+//! moment each server ran the command, so they are the only values masked
+//! (by [`WALL_CLOCK`]); every other byte is compared.
+
+use std::time::Duration;
+
+use crate::util::keyspace::{info_field, wait_until};
+use crate::util::*;
+
+/// Milliseconds since the epoch from here on are wall-clock readings.
+const EPOCH_MS_FLOOR: i64 = 1_000_000_000_000;
+
+/// Rewrites `r` with its wall-clock values replaced: every integer that is
+/// a millisecond timestamp (delivery times, seen-times), every value after
+/// an `idle` field, and the idle time (third element) of each XPENDING
+/// extended entry `[id, consumer, idle, count]`.
+fn unclock(r: &Reply) -> Reply {
+    let masked = || Reply::Simple("<wall clock>".into());
+    match r {
+        Reply::Int(i) if *i >= EPOCH_MS_FLOOR => masked(),
+        Reply::Array(items) => {
+            let pending_entry = items.len() == 4
+                && matches!(items[0], Reply::Bulk(_))
+                && matches!(items[1], Reply::Bulk(_))
+                && matches!(items[2], Reply::Int(_))
+                && matches!(items[3], Reply::Int(_));
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let after_idle = i % 2 == 1 && items[i - 1].bytes() == Some(b"idle".as_slice());
+                if (pending_entry && i == 2) || after_idle {
+                    out.push(masked());
+                } else {
+                    out.push(unclock(item));
+                }
+            }
+            Reply::Array(out)
+        }
+        Reply::Map(pairs) => Reply::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| {
+                    let v = if k.bytes() == Some(b"idle".as_slice()) {
+                        masked()
+                    } else {
+                        unclock(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn wall_clock(r: &Reply) -> String {
+    canon(&unclock(r))
+}
+
+/// Idle, delivery and seen times depend on when each server ran the command.
+const WALL_CLOCK: Mask = Mask::Custom(wall_clock);
+
+/// A stream `key` with entries 1-1, 2-1 and 3-1 and a group `g` at 0.
+fn stream_with_group(key: &str) -> Case {
+    Case::new(&format!("setup {key}"))
+        .cmd(&["DEL", key])
+        .cmd(&["XADD", key, "1-1", "a", "1"])
+        .cmd(&["XADD", key, "2-1", "b", "2"])
+        .cmd(&["XADD", key, "3-1", "c", "3"])
+        .cmd(&["XGROUP", "CREATE", key, "g", "0"])
+}
+
+#[test]
+fn xgroup_subcommands_and_errors() {
+    diff(&[
+        stream_with_group("xg:s"),
+        case(
+            "create",
+            &[
+                &["XGROUP", "CREATE", "xg:s", "g", "0"],
+                &["XGROUP", "CREATE", "xg:s", "last", "$"],
+                &["XGROUP", "CREATE", "xg:s", "one", "1-1"],
+                &["XGROUP", "CREATE", "xg:s", "one-ms", "1"],
+                &["XGROUP", "CREATE", "xg:s", "future", "9-9"],
+                &["XGROUP", "CREATE", "xg:s", "er-1", "0", "ENTRIESREAD", "-1"],
+                &["XGROUP", "CREATE", "xg:s", "er5", "0", "ENTRIESREAD", "5"],
+                &["XGROUP", "CREATE", "xg:s", "er1", "$", "entriesread", "1"],
+                &["XGROUP", "CREATE", "xg:s", "x", "0", "ENTRIESREAD", "-2"],
+                &["XGROUP", "CREATE", "xg:s", "x", "0", "ENTRIESREAD", "abc"],
+                &["XGROUP", "CREATE", "xg:s", "x", "0", "ENTRIESREAD"],
+                &[
+                    "XGROUP",
+                    "CREATE",
+                    "xg:s",
+                    "mk",
+                    "0",
+                    "MKSTREAM",
+                    "ENTRIESREAD",
+                    "2",
+                ],
+                &["XGROUP", "CREATE", "xg:s", "x", "0", "FOO"],
+                &["XGROUP", "CREATE", "xg:s", "x", "0-x"],
+                &["XGROUP", "CREATE", "xg:s", "x", "*"],
+                &["XGROUP", "CREATE", "xg:s", "x", "-"],
+                &["XGROUP", "CREATE", "xg:s", "x", "+"],
+                &[
+                    "XGROUP",
+                    "CREATE",
+                    "xg:s",
+                    "x",
+                    "18446744073709551615-18446744073709551615",
+                ],
+                &["XGROUP", "CREATE", "xg:none", "g", "0"],
+                &["XGROUP", "CREATE", "xg:none", "g", "$", "MKSTREAM"],
+                &["TYPE", "xg:none"],
+                &["XLEN", "xg:none"],
+                &["XGROUP", "CREATE", "xg:s"],
+                &["XGROUP", "CREATE", "xg:s", "g"],
+                &["XINFO", "GROUPS", "xg:s"],
+                &["XINFO", "GROUPS", "xg:none"],
+            ],
+        ),
+        case(
+            "setid",
+            &[
+                &["XGROUP", "SETID", "xg:s", "g", "2-1"],
+                &["XGROUP", "SETID", "xg:s", "g", "$"],
+                &["XGROUP", "SETID", "xg:s", "one", "0", "ENTRIESREAD", "0"],
+                &["XGROUP", "SETID", "xg:s", "one", "3-1", "ENTRIESREAD", "7"],
+                &["XGROUP", "SETID", "xg:s", "one", "3-1", "ENTRIESREAD", "-2"],
+                &["XGROUP", "SETID", "xg:s", "one", "3-1", "ENTRIESREAD"],
+                &["XGROUP", "SETID", "xg:s", "one", "3-1", "FOO", "1"],
+                &["XGROUP", "SETID", "xg:s", "one", "3-1", "MKSTREAM"],
+                &["XGROUP", "SETID", "xg:s", "nogroup", "0"],
+                &["XGROUP", "SETID", "xg:missing", "g", "0"],
+                &["XGROUP", "SETID", "xg:s", "g", "bad"],
+                &["XINFO", "GROUPS", "xg:s"],
+            ],
+        ),
+        case(
+            "consumers and destroy",
+            &[
+                &["XGROUP", "CREATECONSUMER", "xg:s", "g", "alice"],
+                &["XGROUP", "CREATECONSUMER", "xg:s", "g", "alice"],
+                &["XGROUP", "CREATECONSUMER", "xg:s", "g", "bob"],
+                &["XGROUP", "CREATECONSUMER", "xg:s", "nogroup", "c"],
+                &["XGROUP", "CREATECONSUMER", "xg:missing", "g", "c"],
+                &["XGROUP", "CREATECONSUMER", "xg:s", "g"],
+                &["XGROUP", "DELCONSUMER", "xg:s", "g", "nobody"],
+                &["XGROUP", "DELCONSUMER", "xg:s", "g", "bob"],
+                &["XGROUP", "DELCONSUMER", "xg:s", "nogroup", "bob"],
+                &["XGROUP", "DELCONSUMER", "xg:missing", "g", "bob"],
+                &["XGROUP", "DESTROY", "xg:s", "nogroup"],
+                &["XGROUP", "DESTROY", "xg:s", "er5"],
+                &["XGROUP", "DESTROY", "xg:s", "er5"],
+                &["XGROUP", "DESTROY", "xg:missing", "g"],
+                &["XGROUP", "DESTROY", "xg:s"],
+                &["XGROUP", "DESTROY", "xg:s", "g", "extra"],
+                &["XINFO", "GROUPS", "xg:s"],
+            ],
+        ),
+        case(
+            "help, unknown subcommands, arity, wrong type",
+            &[
+                &["XGROUP", "HELP"],
+                &["XGROUP", "help"],
+                &["XGROUP", "HELP", "extra"],
+                &["XGROUP", "FOO"],
+                &["XGROUP"],
+                &["SET", "xg:str", "x"],
+                &["XGROUP", "CREATE", "xg:str", "g", "0"],
+                &["XGROUP", "CREATE", "xg:str", "g", "0", "MKSTREAM"],
+                &["XGROUP", "SETID", "xg:str", "g", "0"],
+                &["XGROUP", "DESTROY", "xg:str", "g"],
+                &["XGROUP", "CREATECONSUMER", "xg:str", "g", "c"],
+                &["XGROUP", "DELCONSUMER", "xg:str", "g", "c"],
+            ],
+        ),
+    ]);
+}
+
+#[test]
+fn xreadgroup_reads_new_and_history() {
+    diff(&[
+        stream_with_group("rg:s"),
+        case(
+            "new entries, history, NOACK, COUNT",
+            &[
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c1",
+                    "COUNT",
+                    "2",
+                    "STREAMS",
+                    "rg:s",
+                    ">",
+                ],
+                &["XREADGROUP", "GROUP", "g", "c2", "STREAMS", "rg:s", ">"],
+                &["XREADGROUP", "GROUP", "g", "c2", "STREAMS", "rg:s", ">"],
+                &["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "rg:s", "0"],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c1",
+                    "COUNT",
+                    "1",
+                    "STREAMS",
+                    "rg:s",
+                    "1-1",
+                ],
+                &["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "rg:s", "2"],
+                &["XREADGROUP", "GROUP", "g", "c3", "STREAMS", "rg:s", "0"],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c1",
+                    "COUNT",
+                    "0",
+                    "STREAMS",
+                    "rg:s",
+                    "0",
+                ],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c1",
+                    "COUNT",
+                    "-1",
+                    "STREAMS",
+                    "rg:s",
+                    "0",
+                ],
+                &["XADD", "rg:s", "4-1", "d", "4"],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c3",
+                    "NOACK",
+                    "STREAMS",
+                    "rg:s",
+                    ">",
+                ],
+                &["XPENDING", "rg:s", "g"],
+                &["XDEL", "rg:s", "2-1"],
+                &["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "rg:s", "0"],
+                &["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "rg:s", "0-0"],
+                &["XINFO", "GROUPS", "rg:s"],
+                &["XADD", "rg:t", "5-5", "t", "1"],
+                &["XGROUP", "CREATE", "rg:t", "g", "0"],
+                &["XADD", "rg:s", "6-1", "e", "6"],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c4",
+                    "STREAMS",
+                    "rg:s",
+                    "rg:t",
+                    ">",
+                    ">",
+                ],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c4",
+                    "STREAMS",
+                    "rg:s",
+                    "rg:t",
+                    "0",
+                    ">",
+                ],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c4",
+                    "BLOCK",
+                    "10",
+                    "STREAMS",
+                    "rg:s",
+                    "rg:t",
+                    ">",
+                    ">",
+                ],
+                &["XINFO", "CONSUMERS", "rg:t", "g"],
+            ],
+        ),
+        case(
+            "errors",
+            &[
+                &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "rg:s"],
+                &["XREADGROUP", "STREAMS", "rg:s", ">"],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c",
+                    "STREAMS",
+                    "rg:s",
+                    "rg:s",
+                    ">",
+                ],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c",
+                    "STREAMS",
+                    "rg:s",
+                    "rg:none",
+                    ">",
+                    ">",
+                ],
+                &["XREADGROUP", "GROUP", "nog", "c", "STREAMS", "rg:s", ">"],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c",
+                    "BLOCK",
+                    "-1",
+                    "STREAMS",
+                    "rg:s",
+                    ">",
+                ],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c",
+                    "BLOCK",
+                    "abc",
+                    "STREAMS",
+                    "rg:s",
+                    ">",
+                ],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c",
+                    "COUNT",
+                    "abc",
+                    "STREAMS",
+                    "rg:s",
+                    ">",
+                ],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c",
+                    "FOO",
+                    "STREAMS",
+                    "rg:s",
+                    ">",
+                ],
+                &["XREADGROUP", "GROUP", "g", "STREAMS", "rg:s", ">"],
+                &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "rg:s", "$"],
+                &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "rg:s", "+"],
+                &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "rg:s", "x-1"],
+                &["XREADGROUP", "COUNT", "1", "STREAMS", "rg:s", ">"],
+                &["XREAD", "GROUP", "g", "c", "STREAMS", "rg:s", ">"],
+                &["SET", "rg:str", "x"],
+                &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "rg:str", ">"],
+                &["XINFO", "GROUPS", "rg:s"],
+            ],
+        ),
+    ]);
+}
+
+#[test]
+fn xack_and_xpending() {
+    diff(&[
+        stream_with_group("pe:s"),
+        Case::new("pending")
+            .cmd(&["XPENDING", "pe:s", "g"])
+            .cmd(&["XPENDING", "pe:s", "g", "-", "+", "10"])
+            .cmd(&[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "alice",
+                "COUNT",
+                "2",
+                "STREAMS",
+                "pe:s",
+                ">",
+            ])
+            .cmd(&["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "pe:s", ">"])
+            .cmd(&["XPENDING", "pe:s", "g"])
+            .masked(WALL_CLOCK, &["XPENDING", "pe:s", "g", "-", "+", "10"])
+            .masked(
+                WALL_CLOCK,
+                &["XPENDING", "pe:s", "g", "-", "+", "10", "alice"],
+            )
+            .masked(
+                WALL_CLOCK,
+                &["XPENDING", "pe:s", "g", "-", "+", "10", "nobody"],
+            )
+            .masked(WALL_CLOCK, &["XPENDING", "pe:s", "g", "-", "+", "1"])
+            .masked(WALL_CLOCK, &["XPENDING", "pe:s", "g", "(1-1", "(3-1", "10"])
+            .masked(WALL_CLOCK, &["XPENDING", "pe:s", "g", "2", "+", "10"])
+            .masked(
+                WALL_CLOCK,
+                &["XPENDING", "pe:s", "g", "IDLE", "0", "-", "+", "10"],
+            )
+            .cmd(&["XPENDING", "pe:s", "g", "IDLE", "100000", "-", "+", "10"])
+            .cmd(&["XPENDING", "pe:s", "g", "-", "+", "0"])
+            .cmd(&["XPENDING", "pe:s", "g", "-", "+", "-1"])
+            .masked(
+                WALL_CLOCK,
+                &["XPENDING", "pe:s", "g", "-", "+", "10", "alice", "extra"],
+            )
+            .cmd(&["XPENDING", "pe:s", "g", "+", "-", "10"]),
+        case(
+            "pending errors",
+            &[
+                &["XPENDING", "pe:s", "g", "-", "+"],
+                &["XPENDING", "pe:s", "g", "-"],
+                &["XPENDING", "pe:s", "g", "-", "+", "x"],
+                &["XPENDING", "pe:s", "g", "x", "+", "10"],
+                &["XPENDING", "pe:s", "g", "-", "(x", "10"],
+                &["XPENDING", "pe:s", "g", "(-", "+", "10"],
+                &["XPENDING", "pe:s", "g", "-", "(+", "10"],
+                &["XPENDING", "pe:s", "g", "IDLE", "x", "-", "+", "1"],
+                &["XPENDING", "pe:s", "g", "IDLE", "-1", "-", "+", "1"],
+                &["XPENDING", "pe:s", "g", "IDLE", "10"],
+                &["XPENDING", "pe:s", "nog"],
+                &["XPENDING", "pe:none", "g"],
+                &["XPENDING", "pe:none", "g", "-", "+", "10"],
+                &["XPENDING", "pe:s"],
+                &["SET", "pe:str", "x"],
+                &["XPENDING", "pe:str", "g"],
+            ],
+        ),
+        case(
+            "ack",
+            &[
+                &["XACK", "pe:s", "g", "1-1", "1-1", "9-9"],
+                &["XACK", "pe:s", "g", "1-1"],
+                &["XACK", "pe:s", "nog", "2-1"],
+                &["XACK", "pe:none", "g", "2-1"],
+                &["XACK", "pe:s", "g", "2-1", "x"],
+                &["XACK", "pe:s", "g"],
+                &["XACK", "pe:str", "g", "1-1"],
+                &["XPENDING", "pe:s", "g"],
+                &["XINFO", "CONSUMERS", "pe:s", "nog"],
+                &["XGROUP", "DELCONSUMER", "pe:s", "g", "bob"],
+                &["XPENDING", "pe:s", "g"],
+                &["XACK", "pe:s", "g", "2"],
+                &["XPENDING", "pe:s", "g"],
+            ],
+        ),
+    ]);
+}
+
+#[test]
+fn xclaim_and_xautoclaim() {
+    diff(&[
+        stream_with_group("cl:s"),
+        Case::new("claim")
+            .cmd(&["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "cl:s", ">"])
+            .cmd(&["XCLAIM", "cl:s", "g", "bob", "0", "1-1"])
+            .cmd(&["XCLAIM", "cl:s", "g", "bob", "3600000", "2-1"])
+            .cmd(&["XCLAIM", "cl:s", "g", "bob", "0", "2-1", "JUSTID"])
+            .cmd(&[
+                "XCLAIM",
+                "cl:s",
+                "g",
+                "bob",
+                "0",
+                "2-1",
+                "3-1",
+                "9-9",
+                "TIME",
+                "1000",
+                "RETRYCOUNT",
+                "7",
+            ])
+            .masked(WALL_CLOCK, &["XPENDING", "cl:s", "g", "-", "+", "10"])
+            .cmd(&[
+                "XCLAIM", "cl:s", "g", "carol", "0", "2-1", "IDLE", "5000", "JUSTID",
+            ])
+            .cmd(&["XCLAIM", "cl:s", "g", "carol", "0", "9-9", "FORCE"])
+            .cmd(&["XADD", "cl:s", "4-1", "d", "4"])
+            .cmd(&["XCLAIM", "cl:s", "g", "carol", "0", "4-1"])
+            .cmd(&["XCLAIM", "cl:s", "g", "carol", "0", "4-1", "FORCE"])
+            .cmd(&[
+                "XCLAIM", "cl:s", "g", "carol", "0", "4-1", "FORCE", "JUSTID", "LASTID", "8-8",
+            ])
+            .cmd(&["XINFO", "GROUPS", "cl:s"])
+            .cmd(&["XCLAIM", "cl:s", "g", "carol", "0", "1-1", "LASTID", "2-2"])
+            .cmd(&["XINFO", "GROUPS", "cl:s"])
+            .cmd(&["XDEL", "cl:s", "3-1"])
+            .cmd(&["XCLAIM", "cl:s", "g", "dave", "0", "3-1"])
+            .cmd(&["XPENDING", "cl:s", "g"])
+            .masked(WALL_CLOCK, &["XINFO", "CONSUMERS", "cl:s", "g"]),
+        case(
+            "claim errors",
+            &[
+                &["XCLAIM", "cl:s", "g", "bob", "0"],
+                &["XCLAIM", "cl:s", "g", "bob", "x", "1-1"],
+                &["XCLAIM", "cl:s", "g", "bob", "-1", "1-1"],
+                &["XCLAIM", "cl:s", "g", "bob", "0", "x"],
+                &["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "IDLE"],
+                &["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "IDLE", "x"],
+                &["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "TIME", "x"],
+                &["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "RETRYCOUNT", "x"],
+                &["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "RETRYCOUNT", "-1"],
+                &["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "LASTID", "x"],
+                &["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "FOO"],
+                &["XCLAIM", "cl:s", "nog", "bob", "0", "1-1"],
+                &["XCLAIM", "cl:none", "g", "bob", "0", "1-1"],
+                &["SET", "cl:str", "x"],
+                &["XCLAIM", "cl:str", "g", "bob", "0", "1-1"],
+            ],
+        ),
+        stream_with_group("ac:s"),
+        Case::new("autoclaim")
+            .cmd(&["XADD", "ac:s", "4-1", "d", "4"])
+            .cmd(&["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "ac:s", ">"])
+            .cmd(&["XAUTOCLAIM", "ac:s", "g", "bob", "3600000", "0"])
+            .cmd(&["XAUTOCLAIM", "ac:s", "g", "bob", "0", "0", "COUNT", "1"])
+            .cmd(&[
+                "XAUTOCLAIM",
+                "ac:s",
+                "g",
+                "bob",
+                "0",
+                "(1-1",
+                "COUNT",
+                "2",
+                "JUSTID",
+            ])
+            .cmd(&["XDEL", "ac:s", "2-1", "4-1"])
+            .cmd(&["XAUTOCLAIM", "ac:s", "g", "carol", "0", "-"])
+            .cmd(&["XAUTOCLAIM", "ac:s", "g", "carol", "0", "0", "JUSTID"])
+            .cmd(&["XPENDING", "ac:s", "g"])
+            .masked(WALL_CLOCK, &["XPENDING", "ac:s", "g", "-", "+", "10"])
+            .cmd(&["XAUTOCLAIM", "ac:s", "g", "carol", "0", "9-9"]),
+        case(
+            "autoclaim errors",
+            &[
+                &["XAUTOCLAIM", "ac:s", "g", "bob", "0"],
+                &["XAUTOCLAIM", "ac:s", "g", "bob", "x", "0"],
+                &["XAUTOCLAIM", "ac:s", "g", "bob", "-1", "0"],
+                &["XAUTOCLAIM", "ac:s", "g", "bob", "0", "x"],
+                &["XAUTOCLAIM", "ac:s", "g", "bob", "0", "(x"],
+                &["XAUTOCLAIM", "ac:s", "g", "bob", "0", "0", "COUNT", "0"],
+                &["XAUTOCLAIM", "ac:s", "g", "bob", "0", "0", "COUNT", "-1"],
+                &["XAUTOCLAIM", "ac:s", "g", "bob", "0", "0", "COUNT", "x"],
+                &[
+                    "XAUTOCLAIM",
+                    "ac:s",
+                    "g",
+                    "bob",
+                    "0",
+                    "0",
+                    "COUNT",
+                    "1000000000",
+                ],
+                &["XAUTOCLAIM", "ac:s", "g", "bob", "0", "0", "COUNT"],
+                &["XAUTOCLAIM", "ac:s", "g", "bob", "0", "0", "FOO"],
+                &["XAUTOCLAIM", "ac:s", "nog", "bob", "0", "0"],
+                &["XAUTOCLAIM", "ac:none", "g", "bob", "0", "0"],
+                &["SET", "ac:str", "x"],
+                &["XAUTOCLAIM", "ac:str", "g", "bob", "0", "0"],
+            ],
+        ),
+    ]);
+}
+
+/// The XINFO commands over one stream with groups, consumers and pending
+/// entries, in `proto` (2 or 3).
+fn xinfo_cases(proto: &str) -> Vec<Case> {
+    let hello = ["HELLO", proto];
+    let k = format!("xi{proto}:s");
+    let k = k.as_str();
+    vec![
+        stream_with_group(k),
+        Case::new(&format!("xinfo RESP{proto}"))
+            .masked(Mask::Shape, &hello)
+            .cmd(&["XGROUP", "CREATE", k, "late", "$"])
+            .cmd(&["XGROUP", "CREATE", k, "future", "7-7"])
+            .cmd(&[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "alice",
+                "COUNT",
+                "2",
+                "STREAMS",
+                k,
+                ">",
+            ])
+            .cmd(&["XREADGROUP", "GROUP", "g", "bob", "STREAMS", k, ">"])
+            .cmd(&["XGROUP", "CREATECONSUMER", k, "g", "idle-one"])
+            .cmd(&["XDEL", k, "2-1"])
+            .cmd(&["XINFO", "GROUPS", k])
+            .masked(WALL_CLOCK, &["XINFO", "CONSUMERS", k, "g"])
+            .cmd(&["XINFO", "CONSUMERS", k, "late"])
+            .cmd(&["XINFO", "STREAM", k])
+            .masked(WALL_CLOCK, &["XINFO", "STREAM", k, "FULL"])
+            .masked(WALL_CLOCK, &["XINFO", "STREAM", k, "FULL", "COUNT", "1"])
+            .masked(WALL_CLOCK, &["XINFO", "STREAM", k, "FULL", "COUNT", "0"])
+            .masked(WALL_CLOCK, &["XINFO", "STREAM", k, "FULL", "COUNT", "-1"])
+            .cmd(&["XINFO", "STREAM", k, "FULL", "COUNT", "x"])
+            .cmd(&["XINFO", "STREAM", k, "FULL", "COUNT"])
+            .cmd(&["XINFO", "STREAM", k, "FULL", "FOO", "1"])
+            .cmd(&["XINFO", "STREAM", k, "PARTIAL"])
+            .cmd(&["XINFO", "STREAM", "xi:none"])
+            .cmd(&["XINFO", "GROUPS", "xi:none"])
+            .cmd(&["XINFO", "CONSUMERS", "xi:none", "g"])
+            .cmd(&["XINFO", "CONSUMERS", k, "nog"])
+            .cmd(&["XINFO", "CONSUMERS", k])
+            .cmd(&["XINFO", "STREAM"])
+            .cmd(&["XINFO", "HELP"])
+            .cmd(&["XINFO", "FOO"])
+            .cmd(&["XINFO"])
+            .cmd(&["SET", "xi:str", "x"])
+            .cmd(&["XINFO", "STREAM", "xi:str"])
+            .cmd(&["XINFO", "GROUPS", "xi:str"])
+            .cmd(&["XINFO", "CONSUMERS", "xi:str", "g"]),
+    ]
+}
+
+#[test]
+fn xinfo_resp2_and_resp3() {
+    let mut cases = xinfo_cases("2");
+    cases.extend(xinfo_cases("3"));
+    diff(&cases);
+}
+
+/// `entries-read` and `lag` through reads, deletions, trims and SETID,
+/// including the states in which Redis reports them as nil.
+#[test]
+fn entries_read_and_lag() {
+    diff(&[case(
+        "lag",
+        &[
+            &["XGROUP", "CREATE", "lag:s", "g", "$", "MKSTREAM"],
+            &["XINFO", "GROUPS", "lag:s"],
+            &["XADD", "lag:s", "1-0", "f", "v"],
+            &["XADD", "lag:s", "2-0", "f", "v"],
+            &["XADD", "lag:s", "3-0", "f", "v"],
+            &["XADD", "lag:s", "4-0", "f", "v"],
+            &["XADD", "lag:s", "5-0", "f", "v"],
+            &["XGROUP", "CREATE", "lag:s", "h", "0"],
+            &["XGROUP", "CREATE", "lag:s", "i", "3-0"],
+            &["XINFO", "GROUPS", "lag:s"],
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "COUNT",
+                "1",
+                "STREAMS",
+                "lag:s",
+                ">",
+            ],
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "h",
+                "c",
+                "COUNT",
+                "2",
+                "STREAMS",
+                "lag:s",
+                ">",
+            ],
+            &["XINFO", "GROUPS", "lag:s"],
+            &["XDEL", "lag:s", "3-0"],
+            &["XINFO", "GROUPS", "lag:s"],
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "h",
+                "c",
+                "COUNT",
+                "1",
+                "STREAMS",
+                "lag:s",
+                ">",
+            ],
+            &["XINFO", "GROUPS", "lag:s"],
+            &["XDEL", "lag:s", "1-0"],
+            &["XINFO", "GROUPS", "lag:s"],
+            &["XREADGROUP", "GROUP", "i", "c", "STREAMS", "lag:s", ">"],
+            &["XGROUP", "SETID", "lag:s", "g", "0"],
+            &["XINFO", "GROUPS", "lag:s"],
+            &["XGROUP", "SETID", "lag:s", "g", "$"],
+            &["XINFO", "GROUPS", "lag:s"],
+            &["XGROUP", "SETID", "lag:s", "g", "5-0", "ENTRIESREAD", "2"],
+            &["XINFO", "GROUPS", "lag:s"],
+            &["XTRIM", "lag:s", "MAXLEN", "0"],
+            &["XINFO", "GROUPS", "lag:s"],
+            &["XADD", "lag:s", "6-0", "f", "v"],
+            &["XINFO", "GROUPS", "lag:s"],
+            &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "lag:s", ">"],
+            &["XINFO", "GROUPS", "lag:s"],
+        ],
+    )]);
+}
+
+/// Keyspace events of the group commands, as a subscriber receives them.
+#[test]
+fn group_keyspace_events() {
+    let mut pair = Pair::start_with(&["--notify-keyspace-events", "KEA"]);
+    pair.scenario("events", |srv, t| {
+        let mut sub = srv.conn();
+        sub.call(&["PSUBSCRIBE", "__key*__:*"]);
+        let mut c = srv.conn();
+        for cmd in [
+            &["XGROUP", "CREATE", "ev:s", "g", "$", "MKSTREAM"][..],
+            &["XADD", "ev:s", "1-1", "f", "v"],
+            &["XGROUP", "CREATECONSUMER", "ev:s", "g", "alice"],
+            &["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "ev:s", ">"],
+            &["XCLAIM", "ev:s", "g", "carol", "0", "1-1"],
+            &["XAUTOCLAIM", "ev:s", "g", "dave", "0", "0"],
+            &["XACK", "ev:s", "g", "1-1"],
+            &["XGROUP", "SETID", "ev:s", "g", "0"],
+            &["XGROUP", "DELCONSUMER", "ev:s", "g", "alice"],
+            &["XGROUP", "DESTROY", "ev:s", "g"],
+            &["PING"],
+        ] {
+            t.call(&mut c, cmd);
+        }
+        // Every event up to PING's absence: read until the DESTROY pair.
+        loop {
+            let raw = sub.read_reply();
+            t.reply("event", Mask::Exact, &raw);
+            if escape(&raw).contains("xgroup-destroy") && escape(&raw).contains("__keyevent") {
+                break;
+            }
+        }
+    });
+}
+
+/// Waits until the server counts `n` blocked clients.
+fn until_blocked(admin: &mut Conn, n: usize) {
+    let want = n.to_string();
+    assert!(
+        wait_until(Duration::from_secs(5), || {
+            info_field(admin, "clients", "blocked_clients").as_deref() == Some(want.as_str())
+        }),
+        "{n} clients never blocked"
+    );
+}
+
+#[test]
+fn blocked_consumers_served_by_xadd() {
+    Pair::start().scenario("served by XADD", |srv, t| {
+        let (mut a, mut b, mut admin) = (srv.conn(), srv.conn(), srv.conn());
+        t.call(
+            &mut admin,
+            &["XGROUP", "CREATE", "bl:s", "g", "$", "MKSTREAM"],
+        );
+        a.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "alice",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "bl:s",
+            ">",
+        ]);
+        until_blocked(&mut admin, 1);
+        b.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "bob",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "bl:s",
+            ">",
+        ]);
+        until_blocked(&mut admin, 2);
+        t.call(&mut admin, &["XADD", "bl:s", "1-1", "f", "v"]);
+        t.reply("alice served", Mask::Exact, &a.read_reply());
+        t.call(&mut admin, &["XADD", "bl:s", "2-1", "f", "v"]);
+        t.reply("bob served", Mask::Exact, &b.read_reply());
+        t.call(&mut admin, &["XPENDING", "bl:s", "g"]);
+        // Two entries in one MULTI serve the waiting consumer both at once.
+        a.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "alice",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "bl:s",
+            ">",
+        ]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["MULTI"]);
+        t.call(&mut admin, &["XADD", "bl:s", "3-1", "f", "v"]);
+        t.call(&mut admin, &["XADD", "bl:s", "4-1", "f", "v"]);
+        t.call(&mut admin, &["EXEC"]);
+        t.reply("alice served twice", Mask::Exact, &a.read_reply());
+        // A history read never blocks.
+        t.call(
+            &mut a,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "alice",
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "bl:s",
+                "0",
+            ],
+        );
+        // A NOACK reader served by XADD leaves nothing pending.
+        a.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "carol",
+            "NOACK",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "bl:s",
+            ">",
+        ]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["XADD", "bl:s", "5-1", "f", "v"]);
+        t.reply("carol served", Mask::Exact, &a.read_reply());
+        t.call(&mut admin, &["XPENDING", "bl:s", "g"]);
+        t.call(&mut admin, &["XINFO", "GROUPS", "bl:s"]);
+    });
+}
+
+#[test]
+fn blocked_consumer_timeouts() {
+    Pair::start().scenario("timeouts in RESP2 and RESP3", |srv, t| {
+        let mut a = srv.conn();
+        t.call(&mut a, &["XGROUP", "CREATE", "bt:s", "g", "$", "MKSTREAM"]);
+        t.call(
+            &mut a,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "BLOCK",
+                "50",
+                "STREAMS",
+                "bt:s",
+                ">",
+            ],
+        );
+        t.call_masked(&mut a, Mask::Shape, &["HELLO", "3"]);
+        t.call(
+            &mut a,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "BLOCK",
+                "50",
+                "STREAMS",
+                "bt:s",
+                ">",
+            ],
+        );
+        t.call(&mut a, &["XINFO", "CONSUMERS", "bt:s", "g"]);
+    });
+}
+
+/// A reader blocked on a stream or group that goes away is woken with an error.
+#[test]
+fn blocked_consumer_woken_by_deletion() {
+    Pair::start().scenario("stream deleted, group destroyed", |srv, t| {
+        let (mut a, mut admin) = (srv.conn(), srv.conn());
+        t.call(
+            &mut admin,
+            &["XGROUP", "CREATE", "bd:s", "g", "$", "MKSTREAM"],
+        );
+        a.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "bd:s",
+            ">",
+        ]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["DEL", "bd:s"]);
+        t.reply("stream deleted", Mask::Exact, &a.read_reply());
+        t.call(
+            &mut admin,
+            &["XGROUP", "CREATE", "bd:s", "g", "$", "MKSTREAM"],
+        );
+        a.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "bd:s",
+            ">",
+        ]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["XGROUP", "DESTROY", "bd:s", "g"]);
+        t.reply("group destroyed", Mask::Exact, &a.read_reply());
+        t.call(&mut admin, &["XGROUP", "CREATE", "bd:s", "g", "$"]);
+        a.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "bd:s",
+            ">",
+        ]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["FLUSHALL"]);
+        t.reply("flushed", Mask::Exact, &a.read_reply());
+        t.call(&mut a, &["PING"]);
+    });
+}
+
+/// Two consumers share one group: each entry goes to one of them; the
+/// entries of one that stopped are taken over by XAUTOCLAIM once idle.
+#[test]
+fn two_consumers_and_autoclaim_after_idle() {
+    Pair::start().scenario("work sharing", |srv, t| {
+        let (mut a, mut b) = (srv.conn(), srv.conn());
+        t.call(&mut a, &["XGROUP", "CREATE", "ws:s", "g", "$", "MKSTREAM"]);
+        for i in 1..=6 {
+            t.call(
+                &mut a,
+                &["XADD", "ws:s", &format!("{i}-0"), "job", &i.to_string()],
+            );
+        }
+        t.call(
+            &mut a,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "a",
+                "COUNT",
+                "2",
+                "STREAMS",
+                "ws:s",
+                ">",
+            ],
+        );
+        t.call(
+            &mut b,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "b",
+                "COUNT",
+                "2",
+                "STREAMS",
+                "ws:s",
+                ">",
+            ],
+        );
+        t.call(&mut a, &["XACK", "ws:s", "g", "1-0", "2-0"]);
+        t.call(
+            &mut a,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "a",
+                "COUNT",
+                "2",
+                "STREAMS",
+                "ws:s",
+                ">",
+            ],
+        );
+        std::thread::sleep(Duration::from_millis(30));
+        t.call(
+            &mut a,
+            &["XAUTOCLAIM", "ws:s", "g", "a", "20", "0", "COUNT", "1"],
+        );
+        t.call(&mut a, &["XAUTOCLAIM", "ws:s", "g", "a", "20", "0"]);
+        t.call(&mut a, &["XAUTOCLAIM", "ws:s", "g", "a", "60000", "0"]);
+        t.call(&mut a, &["XPENDING", "ws:s", "g"]);
+        t.call_masked(
+            &mut a,
+            WALL_CLOCK,
+            &["XPENDING", "ws:s", "g", "IDLE", "20", "-", "+", "10"],
+        );
+        t.call_masked(&mut a, WALL_CLOCK, &["XINFO", "CONSUMERS", "ws:s", "g"]);
+    });
+}
+
+/// The server's AOF directory files with `suffix`, oldest first, as one text.
+fn aof_text(srv: &Server, suffix: &str) -> String {
+    let dir = srv.dir().join("appendonlydir");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("aof dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned())
+        .collect()
+}
+
+/// AOF text with each `TIME <ms>` argument's value masked: the delivery
+/// times written are the wall clock of each server.
+fn mask_times(aof: &str) -> String {
+    let mut out = Vec::new();
+    let mut after_time = false;
+    for line in aof.split("\r\n") {
+        if after_time && !line.starts_with('$') {
+            out.push("<ms>");
+            after_time = false;
+            continue;
+        }
+        if line == "TIME" {
+            after_time = true;
+        }
+        out.push(line);
+    }
+    // The bulk header of the masked value carries its length: drop headers.
+    out.into_iter()
+        .filter(|l| !l.starts_with('$'))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What the group commands write to the AOF, and what a rewrite writes for
+/// groups, consumers and pending entries (`aof-use-rdb-preamble no`).
+#[test]
+fn propagation_and_rewrite() {
+    let mut pair = Pair::start_with(&[
+        "--appendonly",
+        "yes",
+        "--aof-use-rdb-preamble",
+        "no",
+        "--enable-debug-command",
+        "yes",
+    ]);
+    pair.scenario("aof", |srv, t| {
+        let mut c = srv.conn();
+        for cmd in [
+            &["XADD", "ao:s", "1-1", "a", "1"][..],
+            &["XADD", "ao:s", "2-1", "b", "2"],
+            &["XGROUP", "CREATE", "ao:s", "g", "0"],
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "NOACK",
+                "STREAMS",
+                "ao:s",
+                ">",
+            ],
+            &["XADD", "ao:s", "3-1", "c", "3"],
+            &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "ao:s", ">"],
+            &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "ao:s", ">"],
+            &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "ao:s", "0"],
+            &["XCLAIM", "ao:s", "g", "d", "0", "3-1"],
+            &["XCLAIM", "ao:s", "g", "d", "0", "3-1", "JUSTID"],
+            &[
+                "XCLAIM",
+                "ao:s",
+                "g",
+                "e",
+                "0",
+                "3-1",
+                "TIME",
+                "1000",
+                "RETRYCOUNT",
+                "7",
+            ],
+            &["XCLAIM", "ao:s", "g", "e", "0", "2-1", "FORCE"],
+            &["XCLAIM", "ao:s", "g", "e", "0", "9-1", "FORCE"],
+            &["XCLAIM", "ao:s", "g", "e", "0", "3-1", "LASTID", "5-5"],
+            &["XDEL", "ao:s", "2-1"],
+            &["XAUTOCLAIM", "ao:s", "g", "f", "0", "0", "JUSTID"],
+            &["XAUTOCLAIM", "ao:s", "g", "f", "0", "0"],
+            &["XGROUP", "CREATECONSUMER", "ao:s", "g", "lonely"],
+            &["XGROUP", "CREATE", "ao:s", "g2", "0"],
+            &["XGROUP", "CREATE", "ao:s", "g3", "$", "ENTRIESREAD", "1"],
+            &["XGROUP", "CREATE", "ao:e", "ge", "0", "MKSTREAM"],
+            &["XACK", "ao:s", "g", "9-9"],
+            &["XGROUP", "SETID", "ao:s", "g2", "$", "ENTRIESREAD", "3"],
+            &["XGROUP", "DELCONSUMER", "ao:s", "g", "c"],
+            &["XGROUP", "DESTROY", "ao:s", "g3"],
+        ] {
+            t.call(&mut c, cmd);
+        }
+        t.note("incremental AOF", mask_times(&aof_text(srv, ".incr.aof")));
+        t.call(&mut c, &["BGREWRITEAOF"]);
+        assert!(
+            wait_until(Duration::from_secs(10), || {
+                info_field(&mut c, "persistence", "aof_rewrite_in_progress").as_deref() == Some("0")
+                    && info_field(&mut c, "persistence", "aof_rewrite_scheduled").as_deref()
+                        == Some("0")
+                    && aof_text(srv, ".base.aof").contains("XGROUP")
+            }),
+            "rewrite never finished"
+        );
+        t.note("rewritten base", mask_times(&aof_text(srv, ".base.aof")));
+        t.call(&mut c, &["DEBUG", "LOADAOF"]);
+        t.call_masked(&mut c, WALL_CLOCK, &["XINFO", "STREAM", "ao:s", "FULL"]);
+    });
+}
+
+/// Commands that build streams with groups, consumers and pending entries.
+fn group_fill(c: &mut Conn) {
+    for cmd in [
+        &["XADD", "rd:s", "1-1", "a", "1"][..],
+        &["XADD", "rd:s", "2-1", "b", "2"],
+        &["XADD", "rd:s", "3-1", "c", "3"],
+        &["XGROUP", "CREATE", "rd:s", "g", "0"],
+        &["XGROUP", "CREATE", "rd:s", "late", "$", "ENTRIESREAD", "2"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "alice",
+            "COUNT",
+            "2",
+            "STREAMS",
+            "rd:s",
+            ">",
+        ],
+        &[
+            "XCLAIM",
+            "rd:s",
+            "g",
+            "bob",
+            "0",
+            "2-1",
+            "TIME",
+            "1234567890123",
+            "RETRYCOUNT",
+            "4",
+        ],
+        &["XGROUP", "CREATECONSUMER", "rd:s", "g", "idle"],
+        &["XDEL", "rd:s", "3-1"],
+        &["XGROUP", "CREATE", "rd:e", "g", "$", "MKSTREAM"],
+    ] {
+        let reply = c.call(cmd);
+        assert!(!reply.starts_with(b"-"), "{cmd:?}: {}", escape(&reply));
+    }
+}
+
+/// XINFO STREAM FULL (wall-clock fields masked) and DEBUG DIGEST-VALUE.
+fn group_observe(c: &mut Conn) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for key in ["rd:s", "rd:e"] {
+        out.push(wall_clock(&c.call_parsed(&["XINFO", "STREAM", key, "FULL"])).into_bytes());
+        out.push(c.call(&["DEBUG", "DIGEST-VALUE", key]));
+        out.push(c.call(&["XPENDING", key, "g"]));
+    }
+    out.push(c.call(&["DEBUG", "DIGEST"]));
+    out
+}
+
+#[test]
+fn rdb_files_with_groups_both_ways() {
+    let seen = server::rdb_files_both_ways("xgroups", group_fill, group_observe);
+    assert!(String::from_utf8_lossy(&seen[0]).contains("alice"));
+}
+
+#[test]
+fn dump_restore_with_groups_both_ways() {
+    let pair = Pair::start();
+    let (mut r, mut f) = (pair.redis.conn(), pair.ferrodis.conn());
+    for redis_first in [true, false] {
+        let (from, to) = if redis_first {
+            (&mut r, &mut f)
+        } else {
+            (&mut f, &mut r)
+        };
+        from.call(&["FLUSHALL"]);
+        to.call(&["FLUSHALL"]);
+        group_fill(from);
+        for key in ["rd:s", "rd:e"] {
+            let payload = from.call_parsed(&["DUMP", key]);
+            let payload = payload.bytes().expect("a payload").to_vec();
+            assert_eq!(
+                to.call(&[b"RESTORE".as_slice(), key.as_bytes(), b"0", &payload]),
+                b"+OK\r\n",
+                "{key}"
+            );
+            // Both servers write the same bytes for the same stream.
+            assert_eq!(from.call(&["DUMP", key]), to.call(&["DUMP", key]), "{key}");
+        }
+        assert_eq!(group_observe(from), group_observe(to));
+    }
+}
+
+#[test]
+fn memory_usage_and_digest_count_groups() {
+    let pair = Pair::start();
+    let (mut r, mut f) = (pair.redis.conn(), pair.ferrodis.conn());
+    for c in [&mut r, &mut f] {
+        group_fill(c);
+    }
+    for cmd in [
+        &["DEBUG", "DIGEST-VALUE", "rd:s", "rd:e"][..],
+        &["DEBUG", "DIGEST"],
+    ] {
+        assert_eq!(r.call(cmd), f.call(cmd), "{cmd:?}");
+    }
+    // A group adds to MEMORY USAGE on both.
+    for c in [&mut r, &mut f] {
+        let before = c.call_parsed(&["MEMORY", "USAGE", "rd:e"]).int().unwrap();
+        c.call(&["XGROUP", "CREATE", "rd:e", "another", "0"]);
+        c.call(&["XGROUP", "CREATECONSUMER", "rd:e", "another", "someone"]);
+        let after = c.call_parsed(&["MEMORY", "USAGE", "rd:e"]).int().unwrap();
+        assert!(after > before, "{before} -> {after}");
+    }
+}
