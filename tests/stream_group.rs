@@ -1202,7 +1202,7 @@ fn rdb_files_with_groups_both_ways() {
 
 #[test]
 fn dump_restore_with_groups_both_ways() {
-    let pair = Pair::start();
+    let pair = Pair::start_with(&["--enable-debug-command", "yes"]);
     let (mut r, mut f) = (pair.redis.conn(), pair.ferrodis.conn());
     for redis_first in [true, false] {
         let (from, to) = if redis_first {
@@ -1230,7 +1230,7 @@ fn dump_restore_with_groups_both_ways() {
 
 #[test]
 fn memory_usage_and_digest_count_groups() {
-    let pair = Pair::start();
+    let pair = Pair::start_with(&["--enable-debug-command", "yes"]);
     let (mut r, mut f) = (pair.redis.conn(), pair.ferrodis.conn());
     for c in [&mut r, &mut f] {
         group_fill(c);
