@@ -16,6 +16,7 @@ pub mod pqsort;
 pub mod quicklist;
 pub mod set;
 pub mod skiplist;
+pub mod stream_group;
 pub mod value;
 pub mod ziplist;
 pub mod zset;
