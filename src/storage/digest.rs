@@ -42,6 +42,7 @@ fn type_number(kind: Kind) -> u32 {
         Kind::Set => 2,
         Kind::ZSet => 3,
         Kind::Hash => 4,
+        Kind::Stream => 6,
     }
 }
 
@@ -78,6 +79,18 @@ pub fn value_digest(digest: &mut Digest, value: &Value, has_expire: bool) {
                 let mut text = [0u8; G17_MAX];
                 mix(&mut element, format_g17(score, &mut text));
                 xor(digest, &element);
+            }
+        }
+        // Each live entry in order: its ID as `ms.seq`, then its fields
+        // and values; consumer groups are not covered, as in Redis.
+        Value::Stream(s) => {
+            for entry in s.iter() {
+                let text = format!("{}.{}", entry.id.ms, entry.id.seq);
+                mix(digest, text.as_bytes());
+                for (field, value) in entry.fields() {
+                    mix(digest, field.as_bytes(&mut IntBuf::default()));
+                    mix(digest, value.as_bytes(&mut IntBuf::default()));
+                }
             }
         }
     }

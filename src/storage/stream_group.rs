@@ -21,12 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::rc::Rc;
 
-/// A stream entry ID, `ms-seq`, ordered as Redis orders them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct StreamId {
-    pub ms: u64,
-    pub seq: u64,
-}
+use super::stream::Stream;
+pub use super::stream_id::StreamId;
 
 /// `entries-read` when the group's position cannot be counted
 /// (`SCG_INVALID_ENTRIES_READ`): XINFO shows it as nil.
@@ -43,6 +39,16 @@ pub struct StreamState {
 }
 
 impl StreamState {
+    pub fn of(s: &Stream) -> StreamState {
+        StreamState {
+            length: s.len(),
+            entries_added: s.entries_added,
+            first_id: s.first_id,
+            last_id: s.last_id,
+            max_deleted_id: s.max_deleted_entry_id,
+        }
+    }
+
     /// Whether a deleted entry may lie in `start..=` the end of the stream:
     /// only then does counting entries past `start` need a walk.
     pub fn has_tombstones_from(&self, start: StreamId) -> bool {
@@ -419,7 +425,8 @@ impl Groups {
         self.by_name.is_empty()
     }
 
-    pub fn memory_usage(&self) -> usize {
+    /// Heap bytes the groups own, as MEMORY USAGE counts them.
+    pub fn heap_size(&self) -> usize {
         self.by_name.values().map(Group::memory_usage).sum()
     }
 }
@@ -571,11 +578,12 @@ mod tests {
         assert!(!gs.create(b"a", Group::new(id(1, 1), 0)));
         let names: Vec<&[u8]> = gs.iter().map(|(n, _)| n).collect();
         assert_eq!(names, vec![&b"a"[..], &b"b"[..]]);
+        assert!(!gs.is_empty());
         assert!(gs.destroy(b"a"));
         assert!(!gs.destroy(b"a"));
         assert_eq!(gs.len(), 1);
-        let before = gs.memory_usage();
+        let before = gs.heap_size();
         gs.get_mut(b"b").unwrap().create_consumer(b"someone", 0);
-        assert!(gs.memory_usage() > before);
+        assert!(gs.heap_size() > before);
     }
 }

@@ -14,6 +14,7 @@ use super::dict::DictKey;
 use super::hash::Hash;
 use super::quicklist::Quicklist;
 use super::set::Set;
+use super::stream::Stream;
 use super::zset::ZSet;
 
 /// Longest byte string kept inline.
@@ -211,6 +212,7 @@ pub enum Value {
     List(Box<Quicklist>),
     Set(Set),
     ZSet(ZSet),
+    Stream(Box<Stream>),
 }
 
 /// The type of a value, as `TYPE` names it and WRONGTYPE checks compare.
@@ -221,6 +223,7 @@ pub enum Kind {
     List,
     Set,
     ZSet,
+    Stream,
 }
 
 impl Value {
@@ -231,6 +234,7 @@ impl Value {
             Value::List(_) => Kind::List,
             Value::Set(_) => Kind::Set,
             Value::ZSet(_) => Kind::ZSet,
+            Value::Stream(_) => Kind::Stream,
         }
     }
 
@@ -242,6 +246,7 @@ impl Value {
             Kind::List => "list",
             Kind::Set => "set",
             Kind::ZSet => "zset",
+            Kind::Stream => "stream",
         }
     }
 
@@ -253,6 +258,7 @@ impl Value {
             Value::List(l) => Value::List(Box::new(l.duplicate())),
             Value::Set(s) => Value::Set(s.duplicate()),
             Value::ZSet(z) => Value::ZSet(z.duplicate()),
+            Value::Stream(s) => Value::Stream(s.clone()),
         }
     }
 
@@ -273,6 +279,7 @@ impl Value {
             Value::List(_) => "quicklist",
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -283,6 +290,7 @@ impl Value {
             Value::List(l) => std::mem::size_of::<Quicklist>() + l.heap_size(),
             Value::Set(s) => s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
+            Value::Stream(s) => s.heap_size(),
         }
     }
 }

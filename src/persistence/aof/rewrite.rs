@@ -19,6 +19,7 @@ use crate::storage::hash::Hash;
 use crate::storage::listpack::IntBuf;
 use crate::storage::quicklist::Quicklist;
 use crate::storage::set::Set;
+use crate::storage::stream::Stream;
 use crate::storage::value::Value;
 use crate::storage::zset::ZSet;
 
@@ -100,6 +101,45 @@ fn write_zset(buf: &mut Vec<u8>, key: &[u8], z: &ZSet) {
     }
 }
 
+/// Appends one `XADD key id field value ...` per entry, as Redis's
+/// `rewriteStreamObject` does (an empty stream is made by an XADD that
+/// trims itself away), then the `XSETID` that restores the last ID, the
+/// count of entries added and the highest deleted ID.
+fn write_stream(buf: &mut Vec<u8>, key: &[u8], s: &Stream) {
+    let mut fields: Vec<Vec<u8>> = Vec::new();
+    if s.is_empty() {
+        let argv: [&[u8]; 7] = [b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"];
+        write_command(buf, argv.into_iter());
+    }
+    for entry in s.iter() {
+        fields.clear();
+        for (f, v) in entry.fields() {
+            fields.push(f.to_vec());
+            fields.push(v.to_vec());
+        }
+        let id = entry.id.to_vec();
+        let head = [&b"XADD"[..], key, &id];
+        let argv: Vec<&[u8]> = head
+            .into_iter()
+            .chain(fields.iter().map(Vec::as_slice))
+            .collect();
+        write_command(buf, argv.into_iter());
+    }
+    let last = s.last_id.to_vec();
+    let added = int_arg(s.entries_added as i64);
+    let deleted = s.max_deleted_entry_id.to_vec();
+    let argv: [&[u8]; 7] = [
+        b"XSETID",
+        key,
+        &last,
+        b"ENTRIESADDED",
+        &added,
+        b"MAXDELETEDID",
+        &deleted,
+    ];
+    write_command(buf, argv.into_iter());
+}
+
 /// Writes the commands rebuilding `dbs` to `out`. Keys whose deadline is
 /// before `now_ms` are left out: loading them would only delete them.
 /// `key_delay_us` is `rdb-key-save-delay` (tests slow rewrites with it).
@@ -131,6 +171,7 @@ pub fn write_commands<W: Write>(
                 Value::List(l) => write_list(&mut out, &mut buf, key, l)?,
                 Value::Set(set) => write_set(&mut buf, key, set),
                 Value::ZSet(z) => write_zset(&mut buf, key, z),
+                Value::Stream(st) => write_stream(&mut buf, key, st),
             }
             if let Some(t) = deadline {
                 let when = int_arg(t as i64);

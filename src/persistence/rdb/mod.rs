@@ -19,6 +19,7 @@ pub mod lzf;
 pub mod payload;
 pub mod save;
 pub mod set;
+pub mod stream;
 pub mod stream_group;
 pub mod string;
 pub mod value;

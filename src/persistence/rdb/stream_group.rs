@@ -16,10 +16,18 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use super::{length, string, RdbError, Reader};
+use crate::storage::stream::Stream;
 use crate::storage::stream_group::{Group, Groups, StreamId, StreamState};
 
-/// Appends `groups` as the end of a stream value.
-pub fn write(out: &mut Vec<u8>, groups: &Groups, compress: bool) {
+/// Appends the groups of `s`, the end of its value.
+pub fn write(out: &mut Vec<u8>, s: &Stream, compress: bool) {
+    match s.groups.as_deref() {
+        Some(groups) => write_groups(out, groups, compress),
+        None => length::write_len(out, 0),
+    }
+}
+
+fn write_groups(out: &mut Vec<u8>, groups: &Groups, compress: bool) {
     length::write_len(out, groups.len() as u64);
     for (name, g) in groups.iter() {
         string::write(out, name, compress);
@@ -71,10 +79,20 @@ fn corrupt(what: &str) -> RdbError {
     RdbError::Corrupt(what.to_string())
 }
 
-/// Reads the groups of a stream whose figures are `state`. Files of the
-/// first stream format (`with_entries_read` false) carry no counter, so
-/// it is estimated from the stream as Redis does when it loads them.
+/// Reads the groups of the stream `s` just loaded; `None` when it has
+/// none. Files of the first stream format (`with_entries_read` false)
+/// carry no counter, so it is estimated from the stream as Redis does
+/// when it loads them.
 pub fn read(
+    r: &mut Reader,
+    s: &Stream,
+    with_entries_read: bool,
+) -> Result<Option<Box<Groups>>, RdbError> {
+    let groups = read_groups(r, &StreamState::of(s), with_entries_read)?;
+    Ok((!groups.is_empty()).then(|| Box::new(groups)))
+}
+
+fn read_groups(
     r: &mut Reader,
     state: &StreamState,
     with_entries_read: bool,
@@ -163,7 +181,7 @@ mod tests {
     }
 
     fn load(bytes: &[u8]) -> Result<Groups, RdbError> {
-        read(&mut Reader::new(bytes), &StreamState::default(), true)
+        read_groups(&mut Reader::new(bytes), &StreamState::default(), true)
     }
 
     #[test]
@@ -183,7 +201,7 @@ mod tests {
         assert_eq!(groups.get(b"12345").unwrap().entries_read, -1);
         assert_eq!(groups.get(b"late").unwrap().entries_read, 2);
         let mut out = Vec::new();
-        write(&mut out, &groups, false);
+        write_groups(&mut out, &groups, false);
         assert_eq!(out, CAPTURED);
     }
 
@@ -273,7 +291,7 @@ mod tests {
             last_id: id(3, 0),
             max_deleted_id: StreamId::default(),
         };
-        let groups = read(&mut Reader::new(bytes), &state, false).unwrap();
+        let groups = read_groups(&mut Reader::new(bytes), &state, false).unwrap();
         assert_eq!(groups.get(b"g").unwrap().entries_read, 3);
     }
 }

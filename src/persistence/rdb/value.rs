@@ -9,7 +9,7 @@
 
 #![deny(clippy::indexing_slicing)]
 
-use super::{hash, list, set, string, zset, RdbError, Reader};
+use super::{hash, list, set, stream, string, zset, RdbError, Reader};
 use crate::storage::quicklist::Options;
 use crate::storage::value::Value;
 
@@ -103,6 +103,7 @@ pub fn type_of(value: &Value) -> u8 {
         Value::List(_) => list::TYPE_LIST_QUICKLIST_2,
         Value::Set(s) => set::type_of(s),
         Value::ZSet(z) => zset::type_of(z),
+        Value::Stream(_) => stream::TYPE_STREAM_LISTPACKS_2,
     }
 }
 
@@ -114,6 +115,7 @@ pub fn write_body(out: &mut Vec<u8>, value: &Value, compress: bool) {
         Value::List(l) => list::write_value(out, l, compress),
         Value::Set(s) => set::write(out, s, compress),
         Value::ZSet(z) => zset::write(out, z, compress),
+        Value::Stream(s) => stream::write(out, s, compress),
     }
 }
 
@@ -144,6 +146,9 @@ pub fn read_body(t: u8, r: &mut Reader, limits: &Thresholds) -> Result<Value, Rd
         | zset::TYPE_ZSET_2
         | zset::TYPE_ZSET_ZIPLIST
         | zset::TYPE_ZSET_LISTPACK => zset::read(t, r, limits.zset).map(Value::ZSet),
+        stream::TYPE_STREAM_LISTPACKS | stream::TYPE_STREAM_LISTPACKS_2 => {
+            stream::read(t, r).map(|s| Value::Stream(Box::new(s)))
+        }
         other => Err(RdbError::UnsupportedType(other)),
     }
 }
