@@ -31,6 +31,7 @@ pub mod server;
 pub mod set;
 pub mod slowlog;
 pub mod sort;
+pub mod stream_group;
 pub mod string;
 pub mod table;
 pub mod zset;
@@ -205,6 +206,7 @@ pub enum Group {
     SortedSet,
     Transactions,
     Geo,
+    Stream,
 }
 
 impl Group {
@@ -223,6 +225,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Transactions => "transactions",
             Group::Geo => "geo",
+            Group::Stream => "stream",
         }
     }
 }

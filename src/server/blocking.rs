@@ -93,6 +93,14 @@ pub enum BlockOp {
     /// BZPOPMIN, BZPOPMAX, BZMPOP: pop the lowest or, when `max`, the
     /// highest scores; `count` for BZMPOP.
     ZPop { max: bool, count: Option<u64> },
+    /// XREADGROUP on `>`: deliver to `consumer` of `group` at most
+    /// `count` new entries (0: all), leaving none pending when `noack`.
+    ReadGroup {
+        group: Vec<u8>,
+        consumer: Vec<u8>,
+        count: u64,
+        noack: bool,
+    },
 }
 
 /// Every blocked client, and the keys and deadlines they wait on.
@@ -277,6 +285,15 @@ impl Server {
                 self.after_processing(token, client);
                 return;
             }
+        }
+    }
+
+    /// After a flush: every key waited on in `db` is ready, so consumers
+    /// blocked on streams learn they are gone (Redis's
+    /// `scanDatabaseForDeletedKeys`); others keep waiting.
+    pub(crate) fn signal_waited_keys(&mut self, db: usize) {
+        for key in self.blocking.waited_keys(db) {
+            self.signal_key_as_ready(db, &key);
         }
     }
 

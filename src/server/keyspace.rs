@@ -250,8 +250,10 @@ impl Server {
         // in the way may always be deleted here.
         let (id, added) = self.dbs[db].upsert(key, value, keep_ttl, now, clock);
         self.notify_expired(db);
+        // Ready when added, and when replaced: a consumer blocked on a
+        // stream that another value replaced is told it is gone.
+        self.signal_key_as_ready(db, key);
         if added {
-            self.signal_key_as_ready(db, key);
             self.notify_keyspace_event(event::NEW, "new", db, key);
         }
         self.signal_modified_key(db, key);
@@ -265,9 +267,11 @@ impl Server {
         self.dbs[db].value_mut(id)
     }
 
-    /// The value of a live key, for a change of its encoding alone, which
-    /// Redis makes without counting the key as modified (SORT turning a
-    /// listpack sorted set into a skiplist).
+    /// The value of a live key, for the changes Redis makes without
+    /// counting the key as modified: a change of encoding alone (SORT
+    /// turning a listpack sorted set into a skiplist), and a stream's
+    /// consumer groups (WATCH and client tracking never see XGROUP,
+    /// XREADGROUP, XACK or XCLAIM).
     pub fn reencode(&mut self, db: usize, id: Id) -> &mut Value {
         self.dbs[db].value_mut(id)
     }
@@ -301,6 +305,8 @@ impl Server {
         // that had expired already tells a deletion from a change so.
         let (key, value, _) = self.dbs[db].take(id);
         self.signal_modified_key(db, key.as_slice());
+        // A consumer blocked on a deleted stream is told so.
+        self.signal_key_as_ready(db, key.as_slice());
         value
     }
 
@@ -309,6 +315,7 @@ impl Server {
     pub fn take_key(&mut self, db: usize, id: Id) -> (Bytes, Value, Option<u64>) {
         let taken = self.dbs[db].take(id);
         self.signal_modified_key(db, taken.0.as_slice());
+        self.signal_key_as_ready(db, taken.0.as_slice());
         taken
     }
 
@@ -346,7 +353,9 @@ impl Server {
     /// Empties a database, returning how many keys it held.
     pub fn flush_db(&mut self, db: usize) -> usize {
         self.signal_flushed_db(db);
-        self.dbs[db].clear()
+        let n = self.dbs[db].clear();
+        self.signal_waited_keys(db);
+        n
     }
 
     /// Exchanges two databases (SWAPDB).
