@@ -70,6 +70,8 @@ mod slowlog;
 mod sort;
 /// Startup: options, config files, fatal config errors, pid/log files, unix socket.
 mod startup;
+/// Streams without groups: every command and error, blocking XREAD, AOF forms, DUMP, RDB and AOF.
+mod stream;
 /// Stream consumer groups: XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO.
 mod stream_group;
 /// String commands: every option, conflict, boundary and encoding.

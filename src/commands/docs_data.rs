@@ -5391,6 +5391,371 @@ pub static DOCS: &[Doc] = &[
         ],
     },
     Doc {
+        name: "xadd",
+        history: &[
+            (
+                "6.2.0",
+                "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option.",
+            ),
+            ("7.0.0", "Added support for the `<ms>-*` explicit ID form."),
+        ],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "nomkstream",
+                kind: "pure-token",
+                token: Some("NOMKSTREAM"),
+                since: Some("6.2.0"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "trim",
+                kind: "block",
+                flags: &["optional"],
+                args: &[
+                    Arg {
+                        name: "strategy",
+                        kind: "oneof",
+                        args: &[
+                            Arg {
+                                name: "maxlen",
+                                kind: "pure-token",
+                                token: Some("MAXLEN"),
+                                ..ARG
+                            },
+                            Arg {
+                                name: "minid",
+                                kind: "pure-token",
+                                token: Some("MINID"),
+                                since: Some("6.2.0"),
+                                ..ARG
+                            },
+                        ],
+                        ..ARG
+                    },
+                    Arg {
+                        name: "operator",
+                        kind: "oneof",
+                        flags: &["optional"],
+                        args: &[
+                            Arg {
+                                name: "equal",
+                                kind: "pure-token",
+                                token: Some("="),
+                                ..ARG
+                            },
+                            Arg {
+                                name: "approximately",
+                                kind: "pure-token",
+                                token: Some("~"),
+                                ..ARG
+                            },
+                        ],
+                        ..ARG
+                    },
+                    Arg {
+                        name: "threshold",
+                        kind: "string",
+                        ..ARG
+                    },
+                    Arg {
+                        name: "count",
+                        kind: "integer",
+                        token: Some("LIMIT"),
+                        since: Some("6.2.0"),
+                        flags: &["optional"],
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+            Arg {
+                name: "id_or_auto",
+                kind: "oneof",
+                args: &[
+                    Arg {
+                        name: "auto_id",
+                        kind: "pure-token",
+                        token: Some("*"),
+                        ..ARG
+                    },
+                    Arg {
+                        name: "id",
+                        kind: "string",
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+            Arg {
+                name: "field_value",
+                kind: "block",
+                flags: &["multiple"],
+                args: &[
+                    Arg {
+                        name: "field",
+                        kind: "string",
+                        ..ARG
+                    },
+                    Arg {
+                        name: "value",
+                        kind: "string",
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xdel",
+        history: &[],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "id",
+                kind: "string",
+                flags: &["multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xlen",
+        history: &[],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xrange",
+        history: &[
+            ("6.2.0", "Added exclusive ranges."),
+        ],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "start",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "end",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "count",
+                kind: "integer",
+                token: Some("COUNT"),
+                flags: &["optional"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xread",
+        history: &[],
+        args: &[
+            Arg {
+                name: "count",
+                kind: "integer",
+                token: Some("COUNT"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "milliseconds",
+                kind: "integer",
+                token: Some("BLOCK"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "streams",
+                kind: "block",
+                token: Some("STREAMS"),
+                args: &[
+                    Arg {
+                        name: "key",
+                        kind: "key",
+                        key_spec_index: Some(0),
+                        flags: &["multiple"],
+                        ..ARG
+                    },
+                    Arg {
+                        name: "id",
+                        kind: "string",
+                        flags: &["multiple"],
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xrevrange",
+        history: &[
+            ("6.2.0", "Added exclusive ranges."),
+        ],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "end",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "start",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "count",
+                kind: "integer",
+                token: Some("COUNT"),
+                flags: &["optional"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xsetid",
+        history: &[
+            ("7.0.0", "Added the `entries_added` and `max_deleted_entry_id` arguments."),
+        ],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "last-id",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "entries_added",
+                kind: "integer",
+                token: Some("ENTRIESADDED"),
+                since: Some("7.0.0"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "max_deleted_entry_id",
+                kind: "string",
+                token: Some("MAXDELETEDID"),
+                since: Some("7.0.0"),
+                flags: &["optional"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xtrim",
+        history: &[
+            ("6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option."),
+        ],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "trim",
+                kind: "block",
+                args: &[
+                    Arg {
+                        name: "strategy",
+                        kind: "oneof",
+                        args: &[
+                            Arg {
+                                name: "maxlen",
+                                kind: "pure-token",
+                                token: Some("MAXLEN"),
+                                ..ARG
+                            },
+                            Arg {
+                                name: "minid",
+                                kind: "pure-token",
+                                token: Some("MINID"),
+                                since: Some("6.2.0"),
+                                ..ARG
+                            },
+                        ],
+                        ..ARG
+                    },
+                    Arg {
+                        name: "operator",
+                        kind: "oneof",
+                        flags: &["optional"],
+                        args: &[
+                            Arg {
+                                name: "equal",
+                                kind: "pure-token",
+                                token: Some("="),
+                                ..ARG
+                            },
+                            Arg {
+                                name: "approximately",
+                                kind: "pure-token",
+                                token: Some("~"),
+                                ..ARG
+                            },
+                        ],
+                        ..ARG
+                    },
+                    Arg {
+                        name: "threshold",
+                        kind: "string",
+                        ..ARG
+                    },
+                    Arg {
+                        name: "count",
+                        kind: "integer",
+                        token: Some("LIMIT"),
+                        since: Some("6.2.0"),
+                        flags: &["optional"],
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
         name: "zadd",
         history: &[
             ("2.4.0", "Accepts multiple elements."),

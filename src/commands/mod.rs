@@ -31,6 +31,7 @@ pub mod server;
 pub mod set;
 pub mod slowlog;
 pub mod sort;
+pub mod stream;
 pub mod stream_group;
 pub mod string;
 pub mod table;

@@ -13,7 +13,9 @@
 
 use std::ops::Bound;
 
-use super::{parse_int, reply_entry, reply_help, subcommand_syntax, write_error};
+use super::stream::{parse_block_ms, parse_id, parse_interval_id, parse_strict_id};
+use super::stream::{reply_stream_entry, stream_at};
+use super::{parse_int, reply_help, subcommand_syntax, write_error};
 use super::{Args, CmdError, CmdResult};
 use crate::config::NOTIFY_STREAM;
 use crate::server::blocking::{BlockOp, Served, Waiter};
@@ -23,7 +25,7 @@ use crate::server::Server;
 use crate::storage::dict::Id;
 use crate::storage::stream::{Stream, StreamEntry};
 use crate::storage::stream_group::{Group, Groups, StreamState, ENTRIES_READ_UNKNOWN};
-use crate::storage::stream_id::{self, Forms, StreamId, ID_TEXT_MAX};
+use crate::storage::stream_id::{StreamId, ID_TEXT_MAX};
 use crate::storage::value::{Kind, Value};
 
 /// XAUTOCLAIM's default COUNT.
@@ -33,7 +35,6 @@ const AUTOCLAIM_ATTEMPTS_FACTOR: i64 = 10;
 /// XINFO STREAM FULL's default COUNT.
 const FULL_COUNT: i64 = 10;
 
-const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
 const NEEDS_KEY: &str = "ERR The XGROUP subcommand requires the key to exist. Note that for \
      CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
 
@@ -63,46 +64,24 @@ fn no_key_or_group(key: &[u8], group: &[u8]) -> CmdError {
     ))
 }
 
-/// An ID where `-` and `+` are refused (`streamParseStrictIDOrReply`).
-fn parse_strict_id(arg: &[u8]) -> Result<StreamId, CmdError> {
-    let forms = Forms {
-        strict: true,
-        auto_seq: false,
-    };
-    stream_id::parse(arg, 0, forms)
-        .map(|p| p.id)
-        .ok_or(CmdError::Message(INVALID_ID.into()))
-}
-
-/// An ID where `-` and `+` stand for the smallest and largest
-/// (`streamParseIDOrReply`); a missing sequence is `missing_seq`.
-fn parse_id(arg: &[u8], missing_seq: u64) -> Result<StreamId, CmdError> {
-    stream_id::parse(arg, missing_seq, Forms::default())
-        .map(|p| p.id)
-        .ok_or(CmdError::Message(INVALID_ID.into()))
-}
-
-/// A range bound, `(` making it exclusive (`streamParseIntervalIDOrReply`),
-/// turned into the inclusive bound it means; `start` says which end.
-fn parse_interval_id(arg: &[u8], start: bool) -> Result<StreamId, CmdError> {
+/// A range bound, `(` making it exclusive, as the inclusive bound it
+/// means; `start` says which end.
+fn interval_bound(arg: &[u8], start: bool) -> Result<StreamId, CmdError> {
     let missing_seq = if start { 0 } else { u64::MAX };
-    match arg.strip_prefix(b"(").filter(|rest| !rest.is_empty()) {
-        Some(rest) => {
-            let forms = Forms {
-                strict: true,
-                auto_seq: false,
-            };
-            let id = stream_id::parse(rest, missing_seq, forms)
-                .map(|p| p.id)
-                .ok_or(CmdError::Message(INVALID_ID.into()))?;
-            let moved = if start { id.incr() } else { id.decr() };
-            moved.ok_or_else(|| {
-                let which = if start { "start" } else { "end" };
-                message(format!("ERR invalid {which} ID for the interval"))
-            })
-        }
-        None => parse_id(arg, missing_seq),
+    let (id, exclusive) = parse_interval_id(arg, missing_seq)?;
+    if !exclusive {
+        return Ok(id);
     }
+    let moved = if start { id.incr() } else { id.decr() };
+    moved.ok_or_else(|| {
+        let which = if start { "start" } else { "end" };
+        message(format!("ERR invalid {which} ID for the interval"))
+    })
+}
+
+/// The ID after `id`; past the largest, Redis's increment wraps to 0-0.
+fn after(id: StreamId) -> StreamId {
+    id.incr().unwrap_or(StreamId::ZERO)
 }
 
 fn reply_id(c: &mut Client, id: StreamId) {
@@ -110,27 +89,9 @@ fn reply_id(c: &mut Client, id: StreamId) {
     c.reply.bulk(id.format(&mut buf));
 }
 
-/// One entry as `[id, [field, value, ...]]`.
-fn reply_stream_entry(c: &mut Client, e: &StreamEntry) {
-    c.reply.array_len(2);
-    reply_id(c, e.id);
-    c.reply.array_len(e.num_fields() * 2);
-    for (f, v) in e.fields() {
-        reply_entry(c, f);
-        reply_entry(c, v);
-    }
-}
-
 /// The live entry `id` of `s`, if there is one.
 fn entry_at(s: &Stream, id: StreamId) -> Option<StreamEntry<'_>> {
     s.range(id, id, false).next()
-}
-
-fn stream_at(srv: &Server, db: usize, id: Id) -> Option<&Stream> {
-    match srv.db(db).value(id) {
-        Value::Stream(s) => Some(s),
-        _ => None,
-    }
 }
 
 /// The stream at `id` for a change to its groups alone.
@@ -262,7 +223,7 @@ pub fn xgroup_create(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult
             .and_then(|id| stream_at(srv, c.db, id))
             .map_or(StreamId::ZERO, |s| s.last_id)
     } else {
-        parse_strict_id(args.get(4))?
+        parse_strict_id(args.get(4), 0)?
     };
     let id = match found {
         Some(id) => id,
@@ -410,21 +371,6 @@ struct ReadOptions<'a> {
     keys: usize,
 }
 
-/// `BLOCK ms` as Redis reads it (`getTimeoutFromObjectOrReply` in
-/// milliseconds): 0 is forever.
-fn parse_block(arg: &[u8], now: u64) -> Result<Option<u64>, CmdError> {
-    let ms = parse_int(arg).map_err(|_| CmdError::TimeoutNotInteger)?;
-    if ms < 0 {
-        return Err(CmdError::TimeoutNegative);
-    }
-    if ms == 0 {
-        return Ok(None);
-    }
-    now.checked_add(ms as u64)
-        .map(Some)
-        .ok_or(CmdError::Message("ERR timeout is out of range".into()))
-}
-
 fn parse_read_options<'a>(args: &Args<'a>, now: u64) -> Result<ReadOptions<'a>, CmdError> {
     let mut opts = ReadOptions {
         group: b"",
@@ -441,7 +387,7 @@ fn parse_read_options<'a>(args: &Args<'a>, now: u64) -> Result<ReadOptions<'a>, 
         let more = args.len() - i - 1;
         if args.is(i, "BLOCK") && more > 0 {
             i += 1;
-            opts.block = Some(parse_block(args.get(i), now)?);
+            opts.block = Some(parse_block_ms(args.get(i), now)?);
         } else if args.is(i, "COUNT") && more > 0 {
             i += 1;
             opts.count = parse_int(args.get(i))?.max(0) as u64;
@@ -517,7 +463,7 @@ pub fn xreadgroup(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             }
             b">" => ReadFrom::New,
             // Redis marks `>` with the largest ID, so that ID reads new entries too.
-            text => match parse_strict_id(text)? {
+            text => match parse_strict_id(text, 0)? {
                 StreamId::MAX => ReadFrom::New,
                 id => ReadFrom::History(id),
             },
@@ -643,11 +589,11 @@ impl Read<'_> {
         c.reply.bulk(self.key);
         match from {
             ReadFrom::New => {
-                let start = g.last_id.incr().unwrap_or(StreamId::MAX);
+                let start = after(g.last_id);
                 self.deliver_new(c, s, g, start, now, created, propagate);
             }
-            ReadFrom::History(after) => {
-                let start = after.incr().unwrap_or(StreamId::MAX);
+            ReadFrom::History(from_id) => {
+                let start = after(from_id);
                 self.reply_history(c, s, g, start, now);
             }
         }
@@ -825,7 +771,7 @@ impl Read<'_> {
                 c.reply.array_len(2);
             }
             c.reply.bulk(self.key);
-            let start = g.last_id.incr().unwrap_or(StreamId::MAX);
+            let start = after(g.last_id);
             self.deliver_new(c, s, g, start, now, created, propagate);
             created
         });
@@ -844,7 +790,7 @@ pub fn xack(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (key, gname) = (args.get(1), args.get(2));
     let found = srv.lookup_write_kind(c.db, key, Kind::Stream)?;
     let ids = (3..args.len())
-        .map(|i| parse_strict_id(args.get(i)))
+        .map(|i| parse_strict_id(args.get(i), 0))
         .collect::<Result<Vec<_>, _>>()?;
     let group = found
         .and_then(|id| stream_groups_mut(srv, c.db, id))
@@ -881,8 +827,8 @@ pub fn xpending(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             at += 2;
         }
         let count = parse_int(args.get(at + 2))?.max(0);
-        let start = parse_interval_id(args.get(at), true)?;
-        let end = parse_interval_id(args.get(at + 1), false)?;
+        let start = interval_bound(args.get(at), true)?;
+        let end = interval_bound(args.get(at + 1), false)?;
         let consumer = (at + 3 < args.len()).then(|| args.get(at + 3));
         range = Some((min_idle, start, end, count, consumer));
     }
@@ -1014,7 +960,7 @@ fn parse_claim_options(args: &Args, from: usize, now: i64) -> Result<ClaimOption
             o.retrycount = Some(int_or(args.get(j), "RETRYCOUNT")?);
         } else if args.is(j, "LASTID") && more > 0 {
             j += 1;
-            o.last_id = parse_strict_id(args.get(j))?;
+            o.last_id = parse_strict_id(args.get(j), 0)?;
         } else {
             return Err(message(format!(
                 "ERR Unrecognized XCLAIM option '{}'",
@@ -1069,7 +1015,7 @@ pub fn xclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut ids = Vec::new();
     let mut j = 5;
     while j < args.len() {
-        let Ok(id) = parse_strict_id(args.get(j)) else {
+        let Ok(id) = parse_strict_id(args.get(j), 0) else {
             break;
         };
         ids.push(id);
@@ -1149,7 +1095,7 @@ pub fn xautoclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let min_idle = parse_int(args.get(4))
         .map_err(|_| CmdError::Message("ERR Invalid min-idle-time argument for XAUTOCLAIM".into()))?
         .max(0);
-    let start = parse_interval_id(args.get(5), true)?;
+    let start = interval_bound(args.get(5), true)?;
     let mut count = AUTOCLAIM_COUNT;
     let mut justid = false;
     let max_count = i64::MAX / (16_i64).max(AUTOCLAIM_ATTEMPTS_FACTOR);

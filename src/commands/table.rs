@@ -9,7 +9,7 @@
 use super::{
     acl, bitops, client, connection, debug, dump, flags, geo, hash, hyperloglog, info,
     introspection, keys, latency, list, memory, monitor, multi, persistence, pubsub, server, set,
-    slowlog, sort, stream_group, string, zset,
+    slowlog, sort, stream, stream_group, string, zset,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -3070,6 +3070,21 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "xadd",
+        arity: -5,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        acl: acl::STREAM,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: Some("UPDATE instead of INSERT because of the optional trimming feature"), flags: &["RW", "update"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        tips: &["nondeterministic_output"],
+        summary: "Appends a new entry to a stream",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
+        handler: Some(stream::xadd),
+        ..BASE
+    },
+    CommandSpec {
         name: "xautoclaim",
         arity: -6,
         flags: flags::WRITE | flags::FAST,
@@ -3097,6 +3112,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Stream,
         complexity: "O(log N) with N being the number of messages in the PEL of the consumer group.",
         handler: Some(stream_group::xclaim),
+        ..BASE
+    },
+    CommandSpec {
+        name: "xdel",
+        arity: -3,
+        flags: flags::WRITE | flags::FAST,
+        acl: acl::STREAM,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RW", "delete"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        summary: "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "O(1) for each single item to delete in the stream, regardless of the stream size.",
+        handler: Some(stream::xdel),
         ..BASE
     },
     CommandSpec {
@@ -3263,6 +3292,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "xlen",
+        arity: 2,
+        flags: flags::READONLY | flags::FAST,
+        acl: acl::STREAM,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        summary: "Return the number of entries in a stream",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "O(1)",
+        handler: Some(stream::xlen),
+        ..BASE
+    },
+    CommandSpec {
         name: "xpending",
         arity: -3,
         flags: flags::READONLY,
@@ -3278,6 +3321,34 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "xrange",
+        arity: -4,
+        flags: flags::READONLY,
+        acl: acl::STREAM,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RO", "access"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+        handler: Some(stream::xrange),
+        ..BASE
+    },
+    CommandSpec {
+        name: "xread",
+        arity: -4,
+        flags: flags::READONLY | flags::BLOCKING | flags::MOVABLE_KEYS,
+        acl: acl::STREAM,
+        keys: (0, 0, 0),
+        key_specs: &[KeySpec { notes: None, flags: &["RO", "access"], begin: BeginSearch::Keyword { keyword: "STREAMS", startfrom: 1 }, find: FindKeys::Range { lastkey: -1, keystep: 1, limit: 2 } }],
+        summary: "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
+        handler: Some(stream::xread),
+        ..BASE
+    },
+    CommandSpec {
         name: "xreadgroup",
         arity: -7,
         flags: flags::WRITE | flags::BLOCKING | flags::MOVABLE_KEYS,
@@ -3288,6 +3359,49 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Stream,
         complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
         handler: Some(stream_group::xreadgroup),
+        ..BASE
+    },
+    CommandSpec {
+        name: "xrevrange",
+        arity: -4,
+        flags: flags::READONLY,
+        acl: acl::STREAM,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RO", "access"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+        handler: Some(stream::xrevrange),
+        ..BASE
+    },
+    CommandSpec {
+        name: "xsetid",
+        arity: -3,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        acl: acl::STREAM,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RW", "update"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        summary: "An internal command for replicating stream values",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "O(1)",
+        handler: Some(stream::xsetid),
+        ..BASE
+    },
+    CommandSpec {
+        name: "xtrim",
+        arity: -4,
+        flags: flags::WRITE,
+        acl: acl::STREAM,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RW", "delete"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        tips: &["nondeterministic_output"],
+        summary: "Trims the stream to (approximately if '~' is passed) a certain size",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
+        handler: Some(stream::xtrim),
         ..BASE
     },
     CommandSpec {

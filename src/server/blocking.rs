@@ -37,6 +37,10 @@ pub enum Served {
     },
     /// Nothing there for this client; it stays blocked.
     No,
+    /// Nothing there for this client, which stays blocked, but the key
+    /// may still serve those behind it: stream readers each wait for
+    /// entries after their own ID.
+    Skip,
 }
 
 /// What a blocked client waits for and how to finish its command.
@@ -93,6 +97,12 @@ pub enum BlockOp {
     /// BZPOPMIN, BZPOPMAX, BZMPOP: pop the lowest or, when `max`, the
     /// highest scores; `count` for BZMPOP.
     ZPop { max: bool, count: Option<u64> },
+    /// XREAD: entries after `ids[i]` of the stream `keys[i]` (the first
+    /// of a key named twice), at most `count` (0: all).
+    XRead {
+        count: usize,
+        ids: Vec<crate::storage::stream::StreamId>,
+    },
     /// XREADGROUP on `>`: deliver to `consumer` of `group` at most
     /// `count` new entries (0: all), leaving none pending when `noack`.
     ReadGroup {
@@ -280,10 +290,12 @@ impl Server {
                 self.after_processing(token, client);
             } else {
                 // Nothing there for it: it waits on where it was, and so
-                // does everyone behind it.
+                // does everyone behind it, unless each waits for its own.
                 self.blocking.waiters.insert(id, (token, waiter));
                 self.after_processing(token, client);
-                return;
+                if served == Served::No {
+                    return;
+                }
             }
         }
     }

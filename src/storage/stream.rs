@@ -75,6 +75,9 @@ pub enum AddError {
     IdTooSmall,
     /// The fields and values exceed [`LISTPACK_MAX_SIZE`].
     TooLarge,
+    /// `<ms>-*` in a millisecond whose last sequence is taken; Redis
+    /// answers it as it answers [`AddError::TooLarge`].
+    SeqExhausted,
 }
 
 /// What a trim keeps.
@@ -464,12 +467,12 @@ impl Stream {
 
     /// The ID XADD gives a new entry asked for as `new_id` at `now_ms`
     /// (Redis's `streamAppendItem`, before it stores anything).
-    fn next_id(&self, new_id: NewId, now_ms: u64) -> Result<StreamId, AddError> {
+    pub fn next_id(&self, new_id: NewId, now_ms: u64) -> Result<StreamId, AddError> {
         let id = match new_id {
             NewId::Exact(id) => id,
             NewId::Ms(ms) if ms == self.last_id.ms => {
                 if self.last_id.seq == u64::MAX {
-                    return Err(AddError::IdTooSmall);
+                    return Err(AddError::SeqExhausted);
                 }
                 StreamId::new(ms, self.last_id.seq + 1)
             }
@@ -892,7 +895,7 @@ mod tests {
         assert_eq!(s.add(one.into_iter(), NewId::Exact(max), 5, lim), Ok(max));
         assert_eq!(
             s.add(one.into_iter(), NewId::Ms(10), 5, lim),
-            Err(AddError::IdTooSmall)
+            Err(AddError::SeqExhausted)
         );
         assert_eq!(
             s.add(one.into_iter(), NewId::Auto, 5, lim),

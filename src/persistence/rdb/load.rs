@@ -625,13 +625,13 @@ mod tests {
             kind(&bad_sum, 16),
             Some((_, LoadErrorKind::Checksum { .. }))
         ));
-        // A stream (type 15) and a function library are refused by name.
-        let stream = b"REDIS0010\xfe\x00\x0f\x01k\x00\xff";
-        let err = load_bytes(stream, 16).err().unwrap();
+        // A module value (type 7) and a function library are refused by name.
+        let module = b"REDIS0010\xfe\x00\x07\x01k\x00\xff";
+        let err = load_bytes(module, 16).err().unwrap();
         assert_eq!(err.offset, 11);
         assert_eq!(
             err.to_string(),
-            "unsupported value type 15 (stream, listpacks) at offset 11"
+            "unsupported value type 7 (module value) at offset 11"
         );
         assert!(matches!(
             kind(b"REDIS0010\xf5", 16),

@@ -165,7 +165,7 @@ mod tests {
                     },
                 ),
             ),
-            (b"\x0f\x05hello", RdbError::UnsupportedType(15)),
+            (b"\x07\x05hello", RdbError::UnsupportedType(7)),
             (b"\x00\xc4", RdbError::UnknownStringEncoding(4)),
             (b"\x00\x82", RdbError::UnknownLengthEncoding(0x82)),
             (b"\x00\x3f", RdbError::Truncated),
