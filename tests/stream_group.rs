@@ -294,7 +294,7 @@ fn xreadgroup_reads_new_and_history() {
                     ">",
                     ">",
                 ],
-                &["XINFO", "CONSUMERS", "rg:t", "g"],
+                &["XINFO", "GROUPS", "rg:t"],
             ],
         ),
         case(
@@ -436,7 +436,7 @@ fn xack_and_xpending() {
                 &["XPENDING", "pe:s", "g", "(-", "+", "10"],
                 &["XPENDING", "pe:s", "g", "-", "(+", "10"],
                 &["XPENDING", "pe:s", "g", "IDLE", "x", "-", "+", "1"],
-                &["XPENDING", "pe:s", "g", "IDLE", "-1", "-", "+", "1"],
+                &["XPENDING", "pe:s", "g", "IDLE", "-1", "-", "+", "0"],
                 &["XPENDING", "pe:s", "g", "IDLE", "10"],
                 &["XPENDING", "pe:s", "nog"],
                 &["XPENDING", "pe:none", "g"],
@@ -1062,6 +1062,28 @@ fn mask_times(aof: &str) -> String {
         .join(" ")
 }
 
+/// A rewritten AOF (as [`mask_times`] shows it) with each key's run of
+/// commands in key order: a rewrite walks the keyspace in hash-table order,
+/// which differs between the servers; each key's own commands keep theirs.
+fn by_key(aof: &str) -> String {
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    for cmd in aof.split('*').filter(|c| !c.trim().is_empty()) {
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        let key = match words.get(1).copied() {
+            Some("XGROUP") => words.get(3),
+            _ => words.get(2),
+        };
+        let key = key.copied().unwrap_or_default().to_string();
+        match blocks.last_mut() {
+            Some((k, text)) if *k == key => text.push_str(&format!("*{cmd}")),
+            _ => blocks.push((key, format!("*{cmd}"))),
+        }
+    }
+    let head = blocks.iter().position(|(k, _)| k != "0").unwrap_or(blocks.len());
+    blocks[head..].sort_by(|a, b| a.0.cmp(&b.0));
+    blocks.into_iter().map(|(_, text)| text).collect()
+}
+
 /// What the group commands write to the AOF, and what a rewrite writes for
 /// groups, consumers and pending entries (`aof-use-rdb-preamble no`).
 #[test]
@@ -1136,7 +1158,7 @@ fn propagation_and_rewrite() {
             }),
             "rewrite never finished"
         );
-        t.note("rewritten base", mask_times(&aof_text(srv, ".base.aof")));
+        t.note("rewritten base", by_key(&mask_times(&aof_text(srv, ".base.aof"))));
         t.call(&mut c, &["DEBUG", "LOADAOF"]);
         t.call_masked(&mut c, WALL_CLOCK, &["XINFO", "STREAM", "ao:s", "FULL"]);
     });
