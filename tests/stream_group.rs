@@ -75,6 +75,47 @@ fn stream_with_group(key: &str) -> Case {
         .cmd(&["XGROUP", "CREATE", key, "g", "0"])
 }
 
+/// What clients learn about the commands from COMMAND.
+#[test]
+fn command_info_and_docs() {
+    let names = [
+        "xack",
+        "xautoclaim",
+        "xclaim",
+        "xgroup",
+        "xinfo",
+        "xpending",
+        "xreadgroup",
+    ];
+    use crate::server_cmds::{COMMAND_DOCS, COMMAND_INFO};
+    let mut c = Case::new("COMMAND");
+    for name in names {
+        // Containers list their subcommands in Redis's hash-table order.
+        c = c
+            .masked(COMMAND_INFO, &["COMMAND", "INFO", name])
+            .masked(COMMAND_DOCS, &["COMMAND", "DOCS", name]);
+    }
+    for sub in ["xgroup|create", "xinfo|stream", "xgroup|help"] {
+        c = c.cmd(&["COMMAND", "INFO", sub]);
+    }
+    diff(&[c
+        .cmd(&[
+            "COMMAND",
+            "GETKEYS",
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "STREAMS",
+            "a",
+            "b",
+            ">",
+            ">",
+        ])
+        .cmd(&["COMMAND", "GETKEYS", "XGROUP", "CREATE", "k", "g", "$"])
+        .cmd(&["COMMAND", "GETKEYS", "XINFO", "STREAM", "k"])]);
+}
+
 #[test]
 fn xgroup_subcommands_and_errors() {
     diff(&[
@@ -1079,7 +1120,10 @@ fn by_key(aof: &str) -> String {
             _ => blocks.push((key, format!("*{cmd}"))),
         }
     }
-    let head = blocks.iter().position(|(k, _)| k != "0").unwrap_or(blocks.len());
+    let head = blocks
+        .iter()
+        .position(|(k, _)| k != "0")
+        .unwrap_or(blocks.len());
     blocks[head..].sort_by(|a, b| a.0.cmp(&b.0));
     blocks.into_iter().map(|(_, text)| text).collect()
 }
@@ -1158,7 +1202,10 @@ fn propagation_and_rewrite() {
             }),
             "rewrite never finished"
         );
-        t.note("rewritten base", by_key(&mask_times(&aof_text(srv, ".base.aof"))));
+        t.note(
+            "rewritten base",
+            by_key(&mask_times(&aof_text(srv, ".base.aof"))),
+        );
         t.call(&mut c, &["DEBUG", "LOADAOF"]);
         t.call_masked(&mut c, WALL_CLOCK, &["XINFO", "STREAM", "ao:s", "FULL"]);
     });
