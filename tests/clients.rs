@@ -81,6 +81,13 @@ fn redis_py_transactions_and_pubsub() {
     same_on_both("redis_py.py");
 }
 
+/// redis-py's stream API: two workers of a consumer group, a blocked
+/// worker served by another connection, claims, XPENDING and XINFO.
+#[test]
+fn redis_py_consumer_group_loop() {
+    same_on_both("redis_py_streams.py");
+}
+
 /// RQ: enqueue jobs (one failing, one depending on another), run
 /// `rq worker --burst`, read results and registries back.
 #[test]
