@@ -1188,8 +1188,27 @@ fn propagation_and_rewrite() {
             &["XGROUP", "SETID", "ao:s", "g2", "$", "ENTRIESREAD", "3"],
             &["XGROUP", "DELCONSUMER", "ao:s", "g", "c"],
             &["XGROUP", "DESTROY", "ao:s", "g3"],
+            &["XCLAIM", "ao:s", "g", "x", "0", "1-1", "LASTID", "9-9"],
+            &["XCLAIM", "ao:s", "g", "x", "0", "7-7", "LASTID", "10-10"],
+            &["XREADGROUP", "GROUP", "g", "newbie", "STREAMS", "ao:s", "0"],
+            &["XGROUP", "CREATE", "ao:b", "g", "$", "MKSTREAM"],
         ] {
             t.call(&mut c, cmd);
+        }
+        // A blocked consumer served by an XADD: its delivery is propagated
+        // after the XADD, as XCLAIMs, and a NOACK one as SETID.
+        let mut waiter = srv.conn();
+        for (consumer, noack) in [("w1", false), ("w2", true)] {
+            let mut read = vec!["XREADGROUP", "GROUP", "g", consumer];
+            if noack {
+                read.push("NOACK");
+            }
+            read.extend(["BLOCK", "0", "STREAMS", "ao:b", ">"]);
+            waiter.cmd(&read);
+            until_blocked(&mut c, 1);
+            let id = if noack { "2-2" } else { "1-1" };
+            t.call(&mut c, &["XADD", "ao:b", id, "f", "v"]);
+            t.reply("served", Mask::Exact, &waiter.read_reply());
         }
         t.note("incremental AOF", mask_times(&aof_text(srv, ".incr.aof")));
         t.call(&mut c, &["BGREWRITEAOF"]);

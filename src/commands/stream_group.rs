@@ -151,10 +151,10 @@ fn setid_argv(key: &[u8], gname: &[u8], g: &Group) -> Vec<Vec<u8>> {
     ]
 }
 
-/// Writes what a read or claim propagates in place of the command.
+/// Propagates what a read or claim stands for, and never the command itself.
 fn propagate_all(srv: &mut Server, db: usize, cmds: Vec<Vec<Vec<u8>>>) {
+    srv.propagator.prevent();
     for argv in cmds {
-        srv.dirty += 1;
         srv.propagator.propagate_instead(db, argv);
     }
 }
@@ -487,6 +487,7 @@ pub fn xreadgroup(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     if served > 0 {
         reply_streams_header(c, mark, served);
+        srv.dirty += served as u64;
         propagate_all(srv, c.db, propagate);
         return Ok(());
     }
@@ -737,8 +738,8 @@ fn serve_blocked(srv: &mut Server, c: &mut Client, w: &Waiter, key: &[u8]) -> Se
     if read.serve_even_if_empty(srv, c, id, &mut propagate) {
         reply_streams_header(c, mark, 1);
     }
+    srv.dirty += 1;
     for argv in propagate {
-        srv.dirty += 1;
         srv.propagator.also_propagate(w.db, argv);
     }
     Served::Yes {
@@ -1085,6 +1086,7 @@ pub fn xclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if created == Some(true) {
         consumer_created(srv, db, key);
     }
+    srv.dirty += propagate.len() as u64;
     propagate_all(srv, db, propagate);
     Ok(())
 }
@@ -1181,6 +1183,7 @@ pub fn xautoclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if created == Some(true) {
         consumer_created(srv, db, key);
     }
+    srv.dirty += propagate.len() as u64;
     propagate_all(srv, db, propagate);
     Ok(())
 }
