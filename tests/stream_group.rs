@@ -1424,3 +1424,55 @@ fn restore_checks_group_payloads() {
     }
     assert_eq!(r.call(&["DUMP", "rs:good"]), f.call(&["DUMP", "rs:good"]));
 }
+
+/// XINFO STREAM's radix-tree figures over streams of many nodes, after
+/// deletions and trims.
+#[test]
+fn xinfo_stream_radix_tree_figures() {
+    let mut c = Case::new("nodes");
+    for (key, n, step) in [("rx:a", 1000, 1), ("rx:b", 300, 977), ("rx:c", 40, 1 << 20)] {
+        for i in 1..=n {
+            let id = format!("{}-{}", i * step, i % 7);
+            c = c.cmd(&["XADD", key, &id, "f", "v"]);
+        }
+        c = c.cmd(&["XINFO", "STREAM", key]);
+    }
+    let mut c = c
+        .cmd(&["XTRIM", "rx:a", "MAXLEN", "550"])
+        .cmd(&["XINFO", "STREAM", "rx:a"])
+        .cmd(&["XTRIM", "rx:b", "MINID", "150000"])
+        .cmd(&["XINFO", "STREAM", "rx:b"]);
+    for i in 1..=100 {
+        c = c.cmd(&["XDEL", "rx:a", &format!("{}-{}", 450 + i, (450 + i) % 7)]);
+    }
+    diff(&[c.cmd(&["XINFO", "STREAM", "rx:a"])]);
+}
+
+/// Group commands never count the key as modified: a transaction that
+/// watches the stream still runs, as on Redis.
+#[test]
+fn group_commands_leave_watches_alone() {
+    Pair::start().scenario("watch", |srv, t| {
+        let (mut a, mut b) = (srv.conn(), srv.conn());
+        t.call(&mut a, &["XADD", "wa:s", "1-1", "f", "v"]);
+        t.call(&mut a, &["XGROUP", "CREATE", "wa:s", "g", "0"]);
+        for cmd in [
+            &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "wa:s", ">"][..],
+            &["XCLAIM", "wa:s", "g", "d", "0", "1-1"],
+            &["XAUTOCLAIM", "wa:s", "g", "e", "0", "0"],
+            &["XACK", "wa:s", "g", "1-1"],
+            &["XGROUP", "CREATECONSUMER", "wa:s", "g", "f"],
+            &["XGROUP", "DELCONSUMER", "wa:s", "g", "f"],
+            &["XGROUP", "SETID", "wa:s", "g", "0"],
+            &["XGROUP", "DESTROY", "wa:s", "g"],
+            &["XGROUP", "CREATE", "wa:s", "g", "0"],
+            &["XGROUP", "CREATE", "wa:new", "g", "0", "MKSTREAM"],
+        ] {
+            t.call(&mut a, &["WATCH", "wa:s", "wa:new"]);
+            t.call(&mut a, &["MULTI"]);
+            t.call(&mut a, &["PING"]);
+            t.call(&mut b, cmd);
+            t.call(&mut a, &["EXEC"]);
+        }
+    });
+}
