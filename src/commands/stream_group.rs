@@ -20,6 +20,7 @@ use super::{Args, CmdError, CmdResult};
 use crate::config::NOTIFY_STREAM;
 use crate::server::blocking::{BlockOp, Served, Waiter};
 use crate::server::client::Client;
+use crate::protocol::reply::format_i64;
 use crate::server::propagate::int_arg;
 use crate::server::Server;
 use crate::storage::dict::Id;
@@ -151,12 +152,50 @@ fn setid_argv(key: &[u8], gname: &[u8], g: &Group) -> Vec<Vec<u8>> {
     ]
 }
 
-/// Propagates what a read or claim stands for, and never the command itself.
-fn propagate_all(srv: &mut Server, db: usize, cmds: Vec<Vec<Vec<u8>>>) {
-    srv.propagator.prevent();
-    for argv in cmds {
-        srv.propagator.propagate_instead(db, argv);
+/// The commands a read or claim stands for: counted always (each is a
+/// change, for `dirty`), built only while propagation is on.
+struct Rewrites {
+    on: bool,
+    count: u64,
+    cmds: Vec<Vec<Vec<u8>>>,
+}
+
+impl Rewrites {
+    fn new(srv: &Server) -> Rewrites {
+        Rewrites {
+            on: srv.propagator.is_enabled(),
+            count: 0,
+            cmds: Vec::new(),
+        }
     }
+
+    fn add(&mut self, make: impl FnOnce() -> Option<Vec<Vec<u8>>>) {
+        self.count += 1;
+        if self.on {
+            self.cmds.extend(make());
+        }
+    }
+
+    /// Propagates them in place of the command, which is never
+    /// propagated as received.
+    fn propagate_instead(self, srv: &mut Server, db: usize) {
+        srv.propagator.prevent();
+        for argv in self.cmds {
+            srv.propagator.propagate_instead(db, argv);
+        }
+    }
+}
+
+/// Puts an aggregate header (`kind` and `n`) at `mark`, before the `n`
+/// elements written since.
+fn insert_len(c: &mut Client, mark: usize, kind: u8, n: usize) {
+    let mut tmp = [0u8; 20];
+    let digits = format_i64(n as i64, &mut tmp);
+    let mut head = [0u8; 23];
+    head[0] = kind;
+    head[1..=digits.len()].copy_from_slice(digits);
+    head[digits.len() + 1..digits.len() + 3].copy_from_slice(b"\r\n");
+    c.reply.insert_at(mark, &head[..digits.len() + 3]);
 }
 
 // ---- XGROUP ------------------------------------------------------------
@@ -426,12 +465,15 @@ fn parse_read_options<'a>(args: &Args<'a>, now: u64) -> Result<ReadOptions<'a>, 
     Ok(opts)
 }
 
-/// Where a read starts: new entries (`>`), or the consumer's own pending
-/// entries after an ID.
+/// Where a read starts: new entries (`>`), the consumer's own pending
+/// entries after an ID, or new entries for a blocked consumer, which
+/// Redis serves whenever the stream's last ID is past the group's,
+/// entries after it or not.
 #[derive(Clone, Copy)]
 enum ReadFrom {
     New,
     History(StreamId),
+    Ready,
 }
 
 /// `XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key ... id ...`
@@ -472,7 +514,7 @@ pub fn xreadgroup(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     let mark = c.reply.mark();
     let mut served = 0;
-    let mut propagate = Vec::new();
+    let mut rewrites = Rewrites::new(srv);
     for &(key, id, from) in &targets {
         let read = Read {
             key,
@@ -481,14 +523,14 @@ pub fn xreadgroup(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             count: opts.count,
             noack: opts.noack,
         };
-        if read.serve(srv, c, id, from, &mut propagate) {
+        if read.serve(srv, c, id, from, &mut rewrites) {
             served += 1;
         }
     }
     if served > 0 {
         reply_streams_header(c, mark, served);
         srv.dirty += served as u64;
-        propagate_all(srv, c.db, propagate);
+        rewrites.propagate_instead(srv, c.db);
         return Ok(());
     }
     let Some(deadline) = opts.block else {
@@ -514,12 +556,8 @@ pub fn xreadgroup(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// Puts the length of the reply's map of streams (an array of pairs in
 /// RESP2) before the `n` streams written since `mark`.
 fn reply_streams_header(c: &mut Client, mark: usize, n: usize) {
-    let head = if c.reply.is_resp3() {
-        format!("%{n}\r\n")
-    } else {
-        format!("*{n}\r\n")
-    };
-    c.reply.insert_at(mark, head.as_bytes());
+    let kind = if c.reply.is_resp3() { b'%' } else { b'*' };
+    insert_len(c, mark, kind, n);
 }
 
 /// One stream of an XREADGROUP.
@@ -542,7 +580,7 @@ impl Read<'_> {
         c: &mut Client,
         id: Id,
         from: ReadFrom,
-        propagate: &mut Vec<Vec<Vec<u8>>>,
+        rewrites: &mut Rewrites,
     ) -> bool {
         let now = now_ms(srv);
         let db = c.db;
@@ -553,7 +591,7 @@ impl Read<'_> {
             return false;
         };
         let outcome = match groups.get_mut(self.group) {
-            Some(g) => self.serve_group(c, s, g, from, now, propagate),
+            Some(g) => self.serve_group(c, s, g, from, now, rewrites),
             None => None,
         };
         s.groups = Some(groups);
@@ -576,7 +614,7 @@ impl Read<'_> {
         g: &mut Group,
         from: ReadFrom,
         now: i64,
-        propagate: &mut Vec<Vec<Vec<u8>>>,
+        rewrites: &mut Rewrites,
     ) -> Option<bool> {
         if let ReadFrom::New = from {
             if s.is_empty() || s.last_live_id() <= g.last_id {
@@ -589,9 +627,9 @@ impl Read<'_> {
         }
         c.reply.bulk(self.key);
         match from {
-            ReadFrom::New => {
+            ReadFrom::New | ReadFrom::Ready => {
                 let start = after(g.last_id);
-                self.deliver_new(c, s, g, start, now, created, propagate);
+                self.deliver_new(c, s, g, start, now, created, rewrites);
             }
             ReadFrom::History(from_id) => {
                 let start = after(from_id);
@@ -613,7 +651,7 @@ impl Read<'_> {
         start: StreamId,
         now: i64,
         created: bool,
-        propagate: &mut Vec<Vec<Vec<u8>>>,
+        rewrites: &mut Rewrites,
     ) {
         let state = StreamState::of(s);
         let limit = if self.count == 0 {
@@ -633,21 +671,23 @@ impl Read<'_> {
             n += 1;
             if !self.noack {
                 g.deliver(e.id, self.consumer, now);
-                propagate.extend(xclaim_argv(self.key, self.group, g, e.id));
+                rewrites.add(|| xclaim_argv(self.key, self.group, g, e.id));
             }
         }
-        c.reply.insert_at(mark, format!("*{n}\r\n").as_bytes());
+        insert_len(c, mark, b'*', n);
         if self.noack && moved {
             if created {
-                propagate.push(vec![
-                    b"XGROUP".to_vec(),
-                    b"CREATECONSUMER".to_vec(),
-                    self.key.to_vec(),
-                    self.group.to_vec(),
-                    self.consumer.to_vec(),
-                ]);
+                rewrites.add(|| {
+                    Some(vec![
+                        b"XGROUP".to_vec(),
+                        b"CREATECONSUMER".to_vec(),
+                        self.key.to_vec(),
+                        self.group.to_vec(),
+                        self.consumer.to_vec(),
+                    ])
+                });
             }
-            propagate.push(setid_argv(self.key, self.group, g));
+            rewrites.add(|| Some(setid_argv(self.key, self.group, g)));
         }
     }
 
@@ -732,55 +772,17 @@ fn serve_blocked(srv: &mut Server, c: &mut Client, w: &Waiter, key: &[u8]) -> Se
         noack: *noack,
     };
     let mark = c.reply.mark();
-    let mut propagate = Vec::new();
-    // The stream's last ID is past the group's, so there is a reply even
-    // when the entries after the group's position were deleted.
-    if read.serve_even_if_empty(srv, c, id, &mut propagate) {
+    let mut rewrites = Rewrites::new(srv);
+    if read.serve(srv, c, id, ReadFrom::Ready, &mut rewrites) {
         reply_streams_header(c, mark, 1);
     }
     srv.dirty += 1;
-    for argv in propagate {
+    for argv in rewrites.cmds {
         srv.propagator.also_propagate(w.db, argv);
     }
     Served::Yes {
         propagate: None,
         failed: false,
-    }
-}
-
-impl Read<'_> {
-    /// [`serve`](Self::serve) for a blocked consumer, which Redis serves
-    /// whenever the stream's last ID is past the group's, entries or not.
-    fn serve_even_if_empty(
-        &self,
-        srv: &mut Server,
-        c: &mut Client,
-        id: Id,
-        propagate: &mut Vec<Vec<Vec<u8>>>,
-    ) -> bool {
-        let now = now_ms(srv);
-        let db = c.db;
-        let Some(s) = stream_groups_mut(srv, db, id) else {
-            return false;
-        };
-        let Some(mut groups) = s.groups.take() else {
-            return false;
-        };
-        let created = groups.get_mut(self.group).map(|g| {
-            let created = g.touch_consumer(self.consumer, now);
-            if !c.reply.is_resp3() {
-                c.reply.array_len(2);
-            }
-            c.reply.bulk(self.key);
-            let start = after(g.last_id);
-            self.deliver_new(c, s, g, start, now, created, propagate);
-            created
-        });
-        s.groups = Some(groups);
-        if created == Some(true) {
-            consumer_created(srv, db, self.key);
-        }
-        created.is_some()
     }
 }
 
@@ -892,7 +894,7 @@ fn reply_pending_range(
     let mark = c.reply.mark();
     let mut n = 0;
     for id in ids {
-        if n >= count {
+        if n as i64 >= count {
             break;
         }
         let Some(p) = g.pending(id) else { continue };
@@ -907,7 +909,7 @@ fn reply_pending_range(
         c.reply.int(idle.max(0));
         c.reply.int(p.delivery_count as i64);
     }
-    c.reply.insert_at(mark, format!("*{n}\r\n").as_bytes());
+    insert_len(c, mark, b'*', n);
 }
 
 // ---- XCLAIM and XAUTOCLAIM --------------------------------------------
@@ -1029,13 +1031,13 @@ pub fn xclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         _ => now,
     };
     let db = c.db;
+    let mut rewrites = Rewrites::new(srv);
     let Some(s) = stream_groups_mut(srv, db, id) else {
         return Ok(());
     };
     let Some(mut groups) = s.groups.take() else {
         return Ok(());
     };
-    let mut propagate = Vec::new();
     let mut created = None;
     if let Some(g) = groups.get_mut(gname) {
         let mut move_last = opts.last_id > g.last_id;
@@ -1048,7 +1050,7 @@ pub fn xclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             let pending = g.pending(eid).map(|p| now.wrapping_sub(p.delivery_time));
             if entry_at(s, eid).is_none() {
                 if pending.is_some() {
-                    propagate.extend(xclaim_argv(key, gname, g, eid));
+                    rewrites.add(|| xclaim_argv(key, gname, g, eid));
                     move_last = false;
                     g.ack(eid);
                 }
@@ -1074,20 +1076,20 @@ pub fn xclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             );
             reply_claimed(c, s, eid, opts.justid);
             n += 1;
-            propagate.extend(xclaim_argv(key, gname, g, eid));
+            rewrites.add(|| xclaim_argv(key, gname, g, eid));
             move_last = false;
         }
-        c.reply.insert_at(mark, format!("*{n}\r\n").as_bytes());
+        insert_len(c, mark, b'*', n);
         if move_last {
-            propagate.push(setid_argv(key, gname, g));
+            rewrites.add(|| Some(setid_argv(key, gname, g)));
         }
     }
     s.groups = Some(groups);
     if created == Some(true) {
         consumer_created(srv, db, key);
     }
-    srv.dirty += propagate.len() as u64;
-    propagate_all(srv, db, propagate);
+    srv.dirty += rewrites.count;
+    rewrites.propagate_instead(srv, db);
     Ok(())
 }
 
@@ -1120,13 +1122,13 @@ pub fn xautoclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let id = claim_target(srv, c, key, gname)?;
     let now = now_ms(srv);
     let db = c.db;
+    let mut rewrites = Rewrites::new(srv);
     let Some(s) = stream_groups_mut(srv, db, id) else {
         return Ok(());
     };
     let Some(mut groups) = s.groups.take() else {
         return Ok(());
     };
-    let mut propagate = Vec::new();
     let mut created = None;
     if let Some(g) = groups.get_mut(gname) {
         let mut attempts = count.saturating_mul(AUTOCLAIM_ATTEMPTS_FACTOR);
@@ -1146,7 +1148,7 @@ pub fn xautoclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             let idle = now.wrapping_sub(p.delivery_time);
             cursor = Bound::Excluded(eid);
             if entry_at(s, eid).is_none() {
-                propagate.extend(xclaim_argv(key, gname, g, eid));
+                rewrites.add(|| xclaim_argv(key, gname, g, eid));
                 g.ack(eid);
                 deleted.push(eid);
                 count -= 1;
@@ -1159,7 +1161,7 @@ pub fn xautoclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             reply_claimed(c, s, eid, justid);
             n += 1;
             count -= 1;
-            propagate.extend(xclaim_argv(key, gname, g, eid));
+            rewrites.add(|| xclaim_argv(key, gname, g, eid));
         }
         let next = if exhausted {
             None
@@ -1183,8 +1185,8 @@ pub fn xautoclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if created == Some(true) {
         consumer_created(srv, db, key);
     }
-    srv.dirty += propagate.len() as u64;
-    propagate_all(srv, db, propagate);
+    srv.dirty += rewrites.count;
+    rewrites.propagate_instead(srv, db);
     Ok(())
 }
 
@@ -1359,7 +1361,7 @@ pub fn xinfo_stream(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
         reply_stream_entry(c, &e);
         n += 1;
     }
-    c.reply.insert_at(mark, format!("*{n}\r\n").as_bytes());
+    insert_len(c, mark, b'*', n);
     c.reply.bulk(b"groups");
     let state = StreamState::of(s);
     let Some(groups) = s.groups.as_deref() else {
