@@ -18,14 +18,14 @@ use super::stream::{reply_stream_entry, stream_at};
 use super::{parse_int, reply_help, subcommand_syntax, write_error};
 use super::{Args, CmdError, CmdResult};
 use crate::config::NOTIFY_STREAM;
+use crate::protocol::reply::format_i64;
 use crate::server::blocking::{BlockOp, Served, Waiter};
 use crate::server::client::Client;
-use crate::protocol::reply::format_i64;
 use crate::server::propagate::int_arg;
 use crate::server::Server;
 use crate::storage::dict::Id;
 use crate::storage::stream::{Stream, StreamEntry};
-use crate::storage::stream_group::{Group, Groups, StreamState, ENTRIES_READ_UNKNOWN};
+use crate::storage::stream_group::{rax_nodes, Group, Groups, StreamState, ENTRIES_READ_UNKNOWN};
 use crate::storage::stream_id::{StreamId, ID_TEXT_MAX};
 use crate::storage::value::{Kind, Value};
 
@@ -1263,39 +1263,6 @@ pub fn xinfo_groups(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
     Ok(())
 }
 
-/// The number of nodes of the radix tree Redis would hold for `keys` (16
-/// bytes each, sorted): one per branching point, per run of bytes shared
-/// below it, and per key, as a compressed radix tree has them.
-fn rax_nodes(keys: &[[u8; 16]]) -> usize {
-    fn count(keys: &[[u8; 16]], depth: usize) -> usize {
-        let Some(first) = keys.first() else {
-            return 1;
-        };
-        if depth >= 16 {
-            return 1;
-        }
-        let last = keys.last().unwrap_or(first);
-        let shared = (depth..16).take_while(|&i| first[i] == last[i]).count();
-        if shared > 0 {
-            return 1 + count(keys, depth + shared);
-        }
-        let mut nodes = 1;
-        let mut rest = keys;
-        while let Some(head) = rest.first() {
-            let byte = head[depth];
-            let split = rest
-                .iter()
-                .position(|k| k[depth] != byte)
-                .unwrap_or(rest.len());
-            let (same, tail) = rest.split_at(split);
-            nodes += count(same, depth + 1);
-            rest = tail;
-        }
-        nodes
-    }
-    count(keys, 0)
-}
-
 /// `XINFO STREAM key [FULL [COUNT n]]`
 pub fn xinfo_stream(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let optc = args.len() - 3;
@@ -1317,14 +1284,14 @@ pub fn xinfo_stream(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
     let Some(s) = stream_at(srv, c.db, id) else {
         return Ok(());
     };
-    let keys: Vec<[u8; 16]> = s.nodes().map(|(id, _)| id.to_be_bytes()).collect();
+    let keys = s.node_count();
     c.reply.map_len(if full { 9 } else { 10 });
     c.reply.bulk(b"length");
     c.reply.int(s.len() as i64);
     c.reply.bulk(b"radix-tree-keys");
-    c.reply.int(keys.len() as i64);
+    c.reply.int(keys as i64);
     c.reply.bulk(b"radix-tree-nodes");
-    c.reply.int(rax_nodes(&keys) as i64);
+    c.reply.int(rax_nodes(s.nodes().map(|(id, _)| id)) as i64);
     c.reply.bulk(b"last-generated-id");
     reply_id(c, s.last_id);
     c.reply.bulk(b"max-deleted-entry-id");
@@ -1439,25 +1406,4 @@ pub fn xinfo_help(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         ],
     );
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(ms: u64, seq: u64) -> [u8; 16] {
-        StreamId::new(ms, seq).to_be_bytes()
-    }
-
-    /// Node counts XINFO STREAM reports on Redis 7.0.15 for these master IDs.
-    #[test]
-    fn radix_tree_nodes_as_redis_counts_them() {
-        assert_eq!(rax_nodes(&[]), 1);
-        assert_eq!(rax_nodes(&[key(1, 1)]), 2);
-        // Two keys that differ in their last byte: a shared run, a branch, two leaves.
-        assert_eq!(rax_nodes(&[key(1, 1), key(1, 2)]), 4);
-        // Differing in the first byte of the sequence: the run, a branch,
-        // then each key's remaining run and leaf.
-        assert_eq!(rax_nodes(&[key(1, 1), key(1, 1 << 56)]), 6);
-    }
 }

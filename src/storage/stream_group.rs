@@ -361,26 +361,63 @@ impl Group {
     /// its PEL (an ID and a NACK per entry) and its consumers (structure,
     /// name and PEL), each radix tree with its fixed overhead.
     pub fn memory_usage(&self) -> usize {
-        let mut size = CG_STRUCT + tree_usage(self.pel.len()) + NACK_STRUCT * self.pel.len();
+        let mut size =
+            CG_STRUCT + tree_usage(self.pel.keys().copied()) + NACK_STRUCT * self.pel.len();
         for (name, c) in &self.consumers {
-            size += CONSUMER_STRUCT + name.len() + tree_usage(c.pel.len());
+            size += CONSUMER_STRUCT + name.len() + tree_usage(c.pel.iter().copied());
         }
         size
     }
+}
+
+/// The number of nodes of the radix tree Redis would hold for the IDs
+/// `ids` (in order), keyed by their 16 big-endian bytes: one per branching
+/// point, per run of bytes shared below it, and per key, as a compressed
+/// radix tree has them. XINFO STREAM reports it for the stream's nodes and
+/// MEMORY USAGE counts it for every PEL.
+pub fn rax_nodes(ids: impl Iterator<Item = StreamId>) -> usize {
+    fn count(keys: &[[u8; 16]], depth: usize) -> usize {
+        let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
+            return 1;
+        };
+        if depth >= 16 {
+            return 1;
+        }
+        let shared = (depth..16).take_while(|&i| first[i] == last[i]).count();
+        if shared > 0 {
+            return 1 + count(keys, depth + shared);
+        }
+        let mut nodes = 1;
+        let mut rest = keys;
+        while let Some(head) = rest.first() {
+            let byte = head[depth];
+            let split = rest
+                .iter()
+                .position(|k| k[depth] != byte)
+                .unwrap_or(rest.len());
+            let (same, tail) = rest.split_at(split);
+            nodes += count(same, depth + 1);
+            rest = tail;
+        }
+        nodes
+    }
+    let keys: Vec<[u8; 16]> = ids.map(StreamId::to_be_bytes).collect();
+    count(&keys, 0)
 }
 
 /// `sizeof(streamCG)`, `sizeof(streamNACK)`, `sizeof(streamConsumer)` in Redis 7.0.
 const CG_STRUCT: usize = 40;
 const NACK_STRUCT: usize = 24;
 const CONSUMER_STRUCT: usize = 24;
-/// Redis's estimate for a radix tree of stream IDs: per element an ID, per
-/// node the node header and thirty words of children and data.
+/// Redis's estimate for a radix tree of stream IDs
+/// (`streamRadixTreeMemoryUsage`): per element an ID, per node the node
+/// header and thirty words of children and data.
 const RAX_ID: usize = 16;
 const RAX_NODE: usize = 4 + 8 * 30;
 
-/// The estimate for a tree of `n` IDs, counting one node per ID and the head.
-fn tree_usage(n: usize) -> usize {
-    n * RAX_ID + (n + 1) * RAX_NODE
+/// Redis's estimate for a radix tree holding `ids`.
+fn tree_usage(ids: impl Iterator<Item = StreamId> + Clone) -> usize {
+    ids.clone().count() * RAX_ID + rax_nodes(ids) * RAX_NODE
 }
 
 /// The groups of one stream, by name.
@@ -568,6 +605,19 @@ mod tests {
         // In an emptied stream an ID up to the last one has read everything.
         let emptied = state(0, 6, id(0, 0), id(6, 0));
         assert_eq!(emptied.estimate_entries_read(id(2, 0)), 6);
+    }
+
+    /// Node counts XINFO STREAM reports on Redis 7.0.15 for these IDs.
+    #[test]
+    fn radix_tree_nodes_as_redis_counts_them() {
+        let nodes = |ids: &[(u64, u64)]| rax_nodes(ids.iter().map(|&(ms, seq)| id(ms, seq)));
+        assert_eq!(nodes(&[]), 1);
+        assert_eq!(nodes(&[(1, 1)]), 2);
+        // Two keys that differ in their last byte: a shared run, a branch, two leaves.
+        assert_eq!(nodes(&[(1, 1), (1, 2)]), 4);
+        // Differing in the first byte of the sequence: the run, a branch,
+        // then each key's remaining run and leaf.
+        assert_eq!(nodes(&[(1, 1), (1, 1 << 56)]), 6);
     }
 
     #[test]
