@@ -929,6 +929,43 @@ fn blocked_consumer_timeouts() {
             ],
         );
         t.call(&mut a, &["XINFO", "CONSUMERS", "bt:s", "g"]);
+        // Inside MULTI a blocking read answers at once.
+        t.call(&mut a, &["MULTI"]);
+        t.call(
+            &mut a,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "bt:s",
+                ">",
+            ],
+        );
+        t.call(&mut a, &["EXEC"]);
+        // CLIENT UNBLOCK ends the wait as a timeout, or with an error.
+        let mut admin = srv.conn();
+        for how in ["TIMEOUT", "ERROR"] {
+            let mut b = srv.conn();
+            let b_id = b.call_parsed(&["CLIENT", "ID"]).int().unwrap_or(0);
+            b.cmd(&[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "bt:s",
+                ">",
+            ]);
+            until_blocked(&mut admin, 1);
+            admin.call(&["CLIENT", "UNBLOCK", &b_id.to_string(), how]);
+            t.reply(how, Mask::Exact, &b.read_reply());
+        }
     });
 }
 
