@@ -45,14 +45,20 @@ CUSTOM_TESTS = {
     "pfadd": ["PFADD", "hll", "__rand_int__"],
     "pfcount": ["PFCOUNT", "hll"],
     "geosearch": ["GEOSEARCH", "geo", "FROMLONLAT", "15", "37", "BYRADIUS", "50", "km", "COUNT", "10", "ASC"],
+    "xadd": ["XADD", "stream", "*", "f1", "v1", "f2", "__rand_int__", "f3", "v3"],
+    "xrange": ["XRANGE", "stream", "-", "+", "COUNT", "100"],
 }
-KEEP_DATA |= {"pfcount"}
+# XRANGE reads the stream XADD filled.
+KEEP_DATA |= {"pfcount", "xrange"}
 # Keys a custom test reads, written before it runs: 1600 places on a
 # 0.05-degree grid around Sicily for GEOSEARCH.
 PREPARE = {
     "geosearch": ["GEOADD", "geo"] + [v for i in range(1600)
                                       for v in (f"{13 + (i % 40) * 0.05:.2f}", f"{36 + (i // 40) * 0.05:.2f}", f"p{i}")],
 }
+# What collection_memory_run fills, in its order.
+COLLECTIONS = ("1M hashes of 5 small fields", "one list of 10M short elements",
+               "one stream of 1M entries of 3 small fields")
 PIPELINES = [1, 16]
 SIZES = [3, 1024]
 CLIENTS = 50
@@ -203,15 +209,17 @@ def pipe_in(server, payload):
 
 
 def collection_memory_run():
-    """RSS growth after 1M hashes of 5 small fields, and after one list of
-    10M short elements, each on a fresh server (memory freed by FLUSHALL
-    stays in the process), filled with redis-cli --pipe."""
+    """RSS growth after 1M hashes of 5 small fields, after one list of
+    10M short elements, and after one stream of 1M entries of 3 small
+    fields, each on a fresh server (memory freed by FLUSHALL stays in the
+    process), filled with redis-cli --pipe."""
     fields = [x for i in range(5) for x in (f"f{i}", f"v{i}")]
     hashes = b"".join(resp("HSET", f"h:{i}", *fields) for i in range(1_000_000))
     batch = [f"e{i % 1000}" for i in range(1000)]
     lists = resp("RPUSH", "biglist", *batch) * 10_000
+    stream = b"".join(resp("XADD", "bigstream", "*", "a", i % 1000, "b", "xyz", "c", i) for i in range(1_000_000))
     out = {"ferrodis": [], "redis": []}
-    for payload in (hashes, lists):
+    for payload in (hashes, lists, stream):
         for name, binary in (("ferrodis", FERRODIS), ("redis", "redis-server")):
             s = Server(name, binary)
             try:
@@ -397,7 +405,7 @@ def main():
         mem = memory_run(ferrodis, redis)
         coll = None if QUICK else collection_memory_run()
         if coll:
-            for i, what in enumerate(("1M hashes of 5 fields", "one list of 10M elements")):
+            for i, what in enumerate(COLLECTIONS):
                 f, r = coll["ferrodis"][i], coll["redis"][i]
                 print("memory, {}: RSS growth ferrodis {} redis {} ({:.2f}x); used_memory {} / {}".format(
                     what, f[0], r[0], f[0] / r[0] if r[0] else 0.0, f[1], r[1]), flush=True)
@@ -500,7 +508,7 @@ def write_markdown(rows, mem, large, growth, coll, tx, pubsub, evict, group):
         lines += ["", "Collections, each on a fresh server, filled through `redis-cli --pipe`:", "",
                   "| | ferrodis RSS growth | redis RSS growth | ratio | ferrodis used_memory | redis used_memory |",
                   "|---|---:|---:|---:|---:|---:|"]
-        for i, what in enumerate(("1M hashes of 5 small fields", "one list of 10M short elements")):
+        for i, what in enumerate(COLLECTIONS):
             f, r = coll["ferrodis"][i], coll["redis"][i]
             lines.append(f"| {what} | {f[0]} | {r[0]} | {f[0] / r[0] if r[0] else 0.0:.2f} | {f[1]} | {r[1]} |")
     if large:

@@ -833,3 +833,39 @@ fn aof_rewrite_and_reload() {
     drop(server);
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// A Redis 5/6 payload (`RDB_TYPE_STREAM_LISTPACKS`, 15: no first ID,
+/// deletion maximum or entries added) restores on both servers into the
+/// same 7.0 stream; a corrupted node is refused by both when Redis
+/// sanitizes payloads.
+#[test]
+fn redis_6_payloads_restore_alike() {
+    // One node: XADD 1-1 a 1 b 2, XADD 1-2 a 3 b 4, XADD 2-0 c 5.
+    let node: &[u8] = b"\x3d\x00\x00\x00\x19\x00\x03\x01\x00\x01\x02\x01\x81a\x02\x81b\x02\x00\x01\x02\x01\x00\x01\x00\x01\x01\x01\x02\x01\x05\x01\x02\x01\x00\x01\x01\x01\x03\x01\x04\x01\x05\x01\x00\x01\x01\x01\xdf\xff\x02\x01\x01\x81c\x02\x05\x01\x06\x01\xff";
+    let mut body =
+        b"\x0f\x01\x10\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01".to_vec();
+    body.push(node.len() as u8);
+    body.extend_from_slice(node);
+    // Length 3, last ID 2-0, no groups.
+    body.extend_from_slice(b"\x03\x02\x00\x00");
+    let good = crate::dump::sealed(&body, 9);
+    let mut bad_body = body.clone();
+    // The last entry's lp-count (6) made 7.
+    let at = bad_body.len() - 7;
+    assert_eq!(bad_body[at], 0x06);
+    bad_body[at] = 0x07;
+    let bad = crate::dump::sealed(&bad_body, 9);
+    // Redis checks a node's entries only under sanitize-dump-payload;
+    // ferrodis always does.
+    diff_with(
+        &["--sanitize-dump-payload", "yes"],
+        &[Case::new("redis 6 payloads")
+            .cmd_bytes(&[&b"RESTORE"[..], b"old", b"0", &good])
+            .cmd(&["DUMP", "old"])
+            .cmd(&["XRANGE", "old", "-", "+"])
+            .cmd(&["XADD", "old", "2-*", "d", "6"])
+            .cmd(&["DUMP", "old"])
+            .cmd_bytes(&[&b"RESTORE"[..], b"bad", b"0", &bad])
+            .cmd(&["EXISTS", "bad"])],
+    );
+}

@@ -267,7 +267,7 @@ fn exact_trim_value(a: &AddTrimArgs, s: &Stream) -> Vec<u8> {
 fn rewritten_argv(args: &Args, a: &AddTrimArgs, exact: Option<Vec<u8>>) -> Vec<Vec<u8>> {
     let mut argv: Vec<Vec<u8>> = (0..args.len()).map(|i| args.get(i).to_vec()).collect();
     if let Some(value) = exact {
-        if let Some(op) = argv.get_mut(a.trim_arg - 1) {
+        if let Some(op) = a.trim_arg.checked_sub(1).and_then(|i| argv.get_mut(i)) {
             *op = b"=".to_vec();
         }
         if let Some(arg) = argv.get_mut(a.trim_arg) {
@@ -530,7 +530,7 @@ pub fn xsetid(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Err(CmdError::NoSuchKey);
     };
     if let Some(s) = stream_at(srv, c.db, id) {
-        if s.len() > 0 {
+        if !s.is_empty() {
             if last < s.last_live_id() {
                 return Err(err(
                     "ERR The ID specified in XSETID is smaller than the target stream top item",
@@ -609,7 +609,7 @@ pub fn xread(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             count = usize::try_from(parse_int(args.get(i))?).unwrap_or(0);
         } else if args.is(i, "streams") && more > 0 {
             streams_at = i + 1;
-            if (args.len() - streams_at) % 2 != 0 {
+            if !(args.len() - streams_at).is_multiple_of(2) {
                 return Err(err(
                     "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
                 ));
@@ -648,13 +648,10 @@ pub fn xread(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         };
         ids.push(id);
     }
-    let ready = |srv: &mut Server, c: &Client, k: usize| -> Result<bool, CmdError> {
-        let s = lookup_read(srv, c, args.get(streams_at + k))?;
-        Ok(s.is_some_and(|s| s.len() > 0 && s.last_live_id() > ids[k]))
-    };
     let mut served = 0;
-    for k in 0..n {
-        if ready(srv, c, k)? {
+    for (k, &after) in ids.iter().enumerate() {
+        let s = lookup_read(srv, c, args.get(streams_at + k))?;
+        if s.is_some_and(|s| !s.is_empty() && s.last_live_id() > after) {
             served += 1;
         }
     }
@@ -672,7 +669,7 @@ pub fn xread(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             let Some(s) = stream_at(srv, c.db, id) else {
                 continue;
             };
-            if s.len() > 0 && s.last_live_id() > after {
+            if !s.is_empty() && s.last_live_id() > after {
                 reply_stream_after(c, key, s, after, count);
             }
         }

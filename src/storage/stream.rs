@@ -518,7 +518,8 @@ impl Stream {
             let lp = last.get_mut();
             let full = lp.total_bytes() + total >= max_bytes
                 || (limits.max_entries != 0
-                    && master(lp).is_none_or(|m| m.count + m.deleted >= limits.max_entries));
+                    && master(lp)
+                        .is_none_or(|m| m.count.saturating_add(m.deleted) >= limits.max_entries));
             if full {
                 // Redis gives back the node's spare room when it moves on.
                 lp.shrink_to_fit();
@@ -531,7 +532,7 @@ impl Stream {
             Some(master_id) => {
                 let lp = self.nodes.get_mut(&master_id).ok_or(AddError::TooLarge)?;
                 let m = master(lp).ok_or(AddError::TooLarge)?;
-                lp.replace_int(HEADER_SIZE, m.count + 1);
+                lp.replace_int(HEADER_SIZE, m.count.saturating_add(1));
                 // The count may have grown by a byte: read the fields anew.
                 let m = master(lp).ok_or(AddError::TooLarge)?;
                 if m.num_fields == num_fields {
@@ -587,8 +588,9 @@ impl Stream {
             2 * num_fields + 4
         };
         lp.push_back_int(lp_count);
-        self.length += 1;
-        self.entries_added += 1;
+        // Counts loaded from a file may be anything: never overflow.
+        self.length = self.length.saturating_add(1);
+        self.entries_added = self.entries_added.saturating_add(1);
         self.last_id = id;
         if self.length == 1 {
             self.first_id = id;
@@ -629,7 +631,7 @@ impl Stream {
             lp.replace_int(found.0, found.1 | FLAG_DELETED);
             lp.replace_int(HEADER_SIZE, m.count - 1);
             if let Some(p) = lp.next(HEADER_SIZE) {
-                lp.replace_int(p, m.deleted + 1);
+                lp.replace_int(p, m.deleted.saturating_add(1));
             }
         }
         self.length = self.length.saturating_sub(1);
@@ -724,9 +726,9 @@ impl Stream {
                 }
             }
             deleted = deleted.saturating_add(from_node);
-            lp.replace_int(HEADER_SIZE, entries - from_node);
+            lp.replace_int(HEADER_SIZE, entries.saturating_sub(from_node));
             if let Some(p) = lp.next(HEADER_SIZE) {
-                lp.replace_int(p, m.deleted + from_node);
+                lp.replace_int(p, m.deleted.saturating_add(from_node));
             }
             break;
         }
@@ -783,15 +785,15 @@ pub fn validate_node(lp: &Listpack) -> bool {
             return false;
         }
         let expected = if raw.same {
-            raw.num_fields + 3
+            raw.num_fields.checked_add(3)
         } else {
-            2 * raw.num_fields + 4
+            raw.num_fields.checked_mul(2).and_then(|n| n.checked_add(4))
         };
         let count_pos = match raw.next {
             Some(n) => lp.prev(n),
             None => lp.last(),
         };
-        if count_pos.and_then(|c| int_at(lp, c)) != Some(expected) {
+        if expected.is_none() || count_pos.and_then(|c| int_at(lp, c)) != expected {
             return false;
         }
         pos = raw.next;

@@ -86,7 +86,7 @@ pub fn read(t: u8, r: &mut Reader) -> Result<Stream, RdbError> {
         s.entries_added = s.len();
         s.first_id = s.first_live_id();
     }
-    if s.len() > 0 && s.node_count() == 0 {
+    if !s.is_empty() && s.node_count() == 0 {
         return Err(corrupt("Stream length inconsistent with rax entries"));
     }
     s.groups = stream_group::read(r, &s, t == TYPE_STREAM_LISTPACKS_2)?;
@@ -94,6 +94,7 @@ pub fn read(t: u8, r: &mut Reader) -> Result<Stream, RdbError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::storage::stream::{NewId, NodeLimits};
@@ -104,7 +105,8 @@ mod tests {
         // on Redis 7.0.15.
         let redis: &[u8] = b"\x13\x01\x10\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01==\x00\x00\x00\x19\x00\x03\x01\x00\x01\x02\x01\x81a\x02\x81b\x02\x00\x01\x02\x01\x00\x01\x00\x01\x01\x01\x02\x01\x05\x01\x02\x01\x00\x01\x01\x01\x03\x01\x04\x01\x05\x01\x00\x01\x01\x01\xdf\xff\x02\x01\x01\x81c\x02\x05\x01\x06\x01\xff\x03\x02\x00\x01\x01\x00\x00\x03\x00\n\x00\xf0\"\x94.\tqC\x05";
         let mut s = Stream::new();
-        let adds: [(u64, u64, &[(&[u8], &[u8])]); 3] = [
+        type Fields<'a> = &'a [(&'a [u8], &'a [u8])];
+        let adds: [(u64, u64, Fields); 3] = [
             (1, 1, &[(b"a", b"1"), (b"b", b"2")]),
             (1, 2, &[(b"a", b"3"), (b"b", b"4")]),
             (2, 0, &[(b"c", b"5")]),
