@@ -1026,6 +1026,44 @@ fn blocked_consumer_woken_by_deletion() {
         t.call(&mut admin, &["FLUSHALL"]);
         t.reply("flushed", Mask::Exact, &a.read_reply());
         t.call(&mut a, &["PING"]);
+        // Expiry deletes the stream under the reader (active expiry, no
+        // command touches it).
+        t.call(
+            &mut admin,
+            &["XGROUP", "CREATE", "bd:s", "g", "$", "MKSTREAM"],
+        );
+        t.call(&mut admin, &["PEXPIRE", "bd:s", "100"]);
+        a.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "bd:s",
+            ">",
+        ]);
+        t.reply("expired", Mask::Exact, &a.read_reply());
+        // A replaced stream.
+        t.call(
+            &mut admin,
+            &["XGROUP", "CREATE", "bd:s", "g", "$", "MKSTREAM"],
+        );
+        a.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "bd:s",
+            ">",
+        ]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["SET", "bd:s", "x"]);
+        t.reply("replaced", Mask::Exact, &a.read_reply());
     });
 }
 

@@ -211,6 +211,9 @@ impl Server {
             self.blocking.timers.insert((when, id));
         }
         self.blocking.waiters.insert(id, (client.token, waiter));
+        if self.blocking.len() == 1 {
+            self.sync_expired_log();
+        }
     }
 
     /// Marks a key as ready when someone waits on it (Redis's `signalKeyAsReady`).
