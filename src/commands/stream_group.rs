@@ -112,10 +112,6 @@ fn now_ms(srv: &Server) -> i64 {
     srv.clock.now_ms as i64
 }
 
-fn id_arg(id: StreamId) -> Vec<u8> {
-    id.to_vec()
-}
-
 /// `XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID
 /// last`: how Redis propagates a delivery, a claim, or (for an entry gone
 /// from the stream) the removal of a pending entry.
@@ -127,7 +123,7 @@ fn xclaim_argv(key: &[u8], gname: &[u8], g: &Group, id: StreamId) -> Option<Vec<
         gname.to_vec(),
         p.owner().to_vec(),
         b"0".to_vec(),
-        id_arg(id),
+        id.to_vec(),
         b"TIME".to_vec(),
         int_arg(p.delivery_time),
         b"RETRYCOUNT".to_vec(),
@@ -135,7 +131,7 @@ fn xclaim_argv(key: &[u8], gname: &[u8], g: &Group, id: StreamId) -> Option<Vec<
         b"FORCE".to_vec(),
         b"JUSTID".to_vec(),
         b"LASTID".to_vec(),
-        id_arg(g.last_id),
+        g.last_id.to_vec(),
     ])
 }
 
@@ -146,7 +142,7 @@ fn setid_argv(key: &[u8], gname: &[u8], g: &Group) -> Vec<Vec<u8>> {
         b"SETID".to_vec(),
         key.to_vec(),
         gname.to_vec(),
-        id_arg(g.last_id),
+        g.last_id.to_vec(),
         b"ENTRIESREAD".to_vec(),
         int_arg(g.entries_read),
     ]
