@@ -321,7 +321,8 @@ fn dump_bytes_follow_the_node_rules() {
         .cmd(&["XADD", "i", "1-2", "13", "a"])
         .cmd(&["DUMP", "i"])
         .cmd(&["CONFIG", "SET", "stream-node-max-entries", "3"])
-        .cmd(&["CONFIG", "GET", "stream-node-max-*"])
+        // Redis lists CONFIG GET matches in its hash-table order.
+        .masked(Mask::Pairs(&[]), &["CONFIG", "GET", "stream-node-max-*"])
         .cmd(&["XADD", "c", "1-0", "a", "1"])
         .cmd(&["XADD", "c", "2-0", "a", "2"])
         .cmd(&["XADD", "c", "3-0", "a", "3"])
