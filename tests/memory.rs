@@ -57,15 +57,41 @@ fn fill(c: &mut Conn) {
             i.to_string(),
             format!("m{i}"),
         ]);
+        cmds.push(vec![
+            "XADD".into(),
+            "bigstream".into(),
+            format!("{}-0", i + 1),
+            "f".into(),
+            format!("v{i}"),
+        ]);
     }
+    cmds.push(vec![
+        "XADD".into(),
+        "stream".into(),
+        "1-1".into(),
+        "f".into(),
+        "v".into(),
+    ]);
     for cmd in &cmds {
         c.call(cmd);
     }
 }
 
 const KEYS: &[&str] = &[
-    "str", "int", "raw", "list", "hash", "intset", "set", "zset", "biglist", "bighash", "bigset",
+    "str",
+    "int",
+    "raw",
+    "list",
+    "hash",
+    "intset",
+    "set",
+    "zset",
+    "biglist",
+    "bighash",
+    "bigset",
     "bigzset",
+    "stream",
+    "bigstream",
 ];
 
 #[test]
@@ -134,7 +160,7 @@ fn redis_cli_memkeys_reports_every_type() {
     let out = redis_cli(srv.port, &["--memkeys"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && !text.contains("failed"), "{text}");
-    for kind in ["strings", "lists", "hashs", "sets", "zsets"] {
+    for kind in ["strings", "lists", "hashs", "sets", "zsets", "streams"] {
         let line = text
             .lines()
             .find(|l| l.contains(kind) && l.contains("bytes"))

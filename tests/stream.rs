@@ -321,8 +321,8 @@ fn dump_bytes_follow_the_node_rules() {
         .cmd(&["XADD", "i", "1-2", "13", "a"])
         .cmd(&["DUMP", "i"])
         .cmd(&["CONFIG", "SET", "stream-node-max-entries", "3"])
-        // Redis lists CONFIG GET matches in its hash-table order.
-        .masked(Mask::Pairs(&[]), &["CONFIG", "GET", "stream-node-max-*"])
+        .cmd(&["CONFIG", "GET", "stream-node-max-entries"])
+        .cmd(&["CONFIG", "GET", "stream-node-max-bytes"])
         .cmd(&["XADD", "c", "1-0", "a", "1"])
         .cmd(&["XADD", "c", "2-0", "a", "2"])
         .cmd(&["XADD", "c", "3-0", "a", "3"])
@@ -580,6 +580,26 @@ fn blocking_xread() {
         t.call(&mut admin, &["XADD", "g", "6-0", "c", "3"]);
         t.reply("served", Mask::Exact, &c.read_reply());
     });
+    pair.scenario("a stream renamed, copied or swapped in", |srv, t| {
+        let mut admin = srv.conn();
+        let mut c = srv.conn();
+        admin.call(&["XADD", "src", "1-0", "a", "1"]);
+        c.cmd(&["XREAD", "BLOCK", "0", "STREAMS", "dst", "$"]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["RENAME", "src", "dst"]);
+        t.reply("renamed", Mask::Exact, &c.read_reply());
+        c.cmd(&["XREAD", "BLOCK", "0", "STREAMS", "cp", "0"]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["COPY", "dst", "cp"]);
+        t.reply("copied", Mask::Exact, &c.read_reply());
+        admin.call(&["SELECT", "1"]);
+        admin.call(&["XADD", "sw", "5-0", "b", "2"]);
+        c.cmd(&["XREAD", "BLOCK", "0", "STREAMS", "sw", "0"]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["SWAPDB", "0", "1"]);
+        t.reply("swapped", Mask::Exact, &c.read_reply());
+        admin.call(&["FLUSHALL"]);
+    });
     pair.scenario("CLIENT UNBLOCK", |srv, t| {
         let mut admin = srv.conn();
         let mut c = srv.conn();
@@ -797,7 +817,28 @@ fn aof_rewrite_and_reload() {
     ]);
     let mut c = server.conn();
     streams(&mut c);
+    // Approximate trims reach the file as exact ones that keep their
+    // LIMIT, which a replay must accept.
+    for cmd in fill("s:trimmed", 1, 300) {
+        c.call(&cmd);
+    }
+    c.call(&[
+        "XADD",
+        "s:trimmed",
+        "MAXLEN",
+        "~",
+        "10",
+        "LIMIT",
+        "100",
+        "301-0",
+        "a",
+        "1",
+    ]);
+    c.call(&["XTRIM", "s:trimmed", "MINID", "~", "250", "LIMIT", "100"]);
     let digest = c.call(&["DEBUG", "DIGEST"]);
+    assert_eq!(c.call(&["DEBUG", "LOADAOF"]), b"+OK\r\n");
+    assert_eq!(c.call(&["DEBUG", "DIGEST"]), digest);
+    assert_eq!(c.call(&["XLEN", "s:trimmed"]), b":101\r\n");
     let dumps: Vec<Vec<u8>> = STREAM_KEYS.iter().map(|k| c.call(&["DUMP", k])).collect();
     assert_eq!(c.call(&["BGREWRITEAOF"]).first(), Some(&b'+'));
     let base = (0..200)
@@ -869,4 +910,160 @@ fn redis_6_payloads_restore_alike() {
             .cmd_bytes(&[&b"RESTORE"[..], b"bad", b"0", &bad])
             .cmd(&["EXISTS", "bad"])],
     );
+}
+
+#[test]
+fn command_table_entries() {
+    let mut case = Case::new("command info, docs, getkeys");
+    for cmd in [
+        "xadd",
+        "xdel",
+        "xlen",
+        "xrange",
+        "xread",
+        "xrevrange",
+        "xsetid",
+        "xtrim",
+    ] {
+        case = case
+            .cmd(&["COMMAND", "INFO", cmd])
+            .cmd(&["COMMAND", "DOCS", cmd]);
+    }
+    let case = case
+        .cmd(&[
+            "COMMAND", "GETKEYS", "XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "0",
+        ])
+        .cmd(&["COMMAND", "GETKEYS", "XREAD", "STREAMS", "a", "0"])
+        .cmd(&["COMMAND", "GETKEYS", "XADD", "k", "*", "f", "v"])
+        .cmd(&["XADD", "k", "1-0", "f", "v"])
+        .masked(
+            // The address and the idle time differ.
+            Mask::Custom(|r| {
+                let text = r.text();
+                text.split(' ')
+                    .filter(|f| f.starts_with("encoding:") || f.starts_with("serializedlength:"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
+            &["DEBUG", "OBJECT", "k"],
+        );
+    sdiff(&[case]);
+}
+
+/// Seeded random XADD/XDEL/XTRIM/XSETID sequences with small node limits,
+/// checked against Redis through every reply, DUMP bytes and digests:
+/// nodes must split, fill, lose entries and go exactly as Redis's do.
+#[test]
+fn random_operations_keep_redis_layout() {
+    let fields: &[&[&str]] = &[
+        &["a"],
+        &["a", "b"],
+        &["b", "a"],
+        &["a", "b", "c"],
+        &["12", "x"],
+    ];
+    let mut cases = Vec::new();
+    for seed in [7_u64, 20_261_202] {
+        let mut rng = crate::util::rng::Rng::new(seed);
+        let mut case = Case::new(&format!("seed {seed}"))
+            .cmd(&["CONFIG", "SET", "stream-node-max-entries", "7"])
+            .cmd(&["CONFIG", "SET", "stream-node-max-bytes", "300"]);
+        let mut ms = 1u64;
+        for step in 0..600 {
+            let mut cmd: Vec<String> = Vec::new();
+            match rng.below(100) {
+                0..=54 => {
+                    ms += rng.below(3) as u64;
+                    cmd.extend(["XADD".into(), "s".into()]);
+                    if rng.chance(15) {
+                        let how = rng.pick(&["MAXLEN", "MINID"]);
+                        cmd.push(how.into());
+                        let approx = rng.chance(50);
+                        if approx {
+                            cmd.push("~".into());
+                        } else if rng.chance(30) {
+                            cmd.push("=".into());
+                        }
+                        let threshold = if how == "MAXLEN" {
+                            rng.below(40) as u64
+                        } else {
+                            ms.saturating_sub(rng.below(30) as u64)
+                        };
+                        cmd.push(threshold.to_string());
+                        if approx && rng.chance(50) {
+                            cmd.extend(["LIMIT".into(), rng.below(20).to_string()]);
+                        }
+                    }
+                    cmd.push(if rng.chance(10) {
+                        format!("{}-{}", ms.saturating_sub(1), rng.below(3))
+                    } else {
+                        format!("{ms}-*")
+                    });
+                    for f in rng.pick(fields) {
+                        cmd.push((*f).into());
+                        cmd.push(match rng.below(4) {
+                            0 => rng.below(100_000).to_string(),
+                            1 => format!("-{}", rng.below(5000)),
+                            2 => "v".repeat(rng.below(70)),
+                            _ => "value".into(),
+                        });
+                    }
+                }
+                55..=69 => {
+                    cmd.extend(["XDEL".into(), "s".into()]);
+                    for _ in 0..rng.between(1, 4) {
+                        let at = rng.below(ms as usize + 1);
+                        cmd.push(format!("{at}-{}", rng.below(3)));
+                    }
+                }
+                70..=76 => {
+                    cmd.extend(["XTRIM".into(), "s".into()]);
+                    if rng.chance(50) {
+                        cmd.push("MAXLEN".into());
+                        if rng.chance(50) {
+                            cmd.push("~".into());
+                        }
+                        cmd.push(rng.below(60).to_string());
+                    } else {
+                        cmd.push("MINID".into());
+                        if rng.chance(50) {
+                            cmd.push("~".into());
+                        }
+                        cmd.push(rng.below(ms as usize + 1).to_string());
+                    }
+                }
+                77..=79 => {
+                    let top = ms + rng.below(3) as u64;
+                    cmd.extend(["XSETID".into(), "s".into(), top.to_string()]);
+                    ms = ms.max(top);
+                }
+                80..=89 => {
+                    let a = rng.below(ms as usize + 1);
+                    let b = a + rng.below(20);
+                    let rev = rng.chance(50);
+                    let (lo, hi) = (format!("({a}"), b.to_string());
+                    if rev {
+                        cmd.extend(["XREVRANGE".into(), "s".into(), hi, lo]);
+                    } else {
+                        cmd.extend(["XRANGE".into(), "s".into(), lo, hi]);
+                    }
+                    cmd.extend(["COUNT".into(), rng.between(1, 10).to_string()]);
+                }
+                _ => {
+                    let after = rng.below(ms as usize + 1);
+                    cmd.extend(["XREAD".into(), "COUNT".into(), "5".into(), "STREAMS".into()]);
+                    cmd.extend(["s".into(), format!("{after}-0")]);
+                }
+            }
+            case = case.cmd_bytes(&cmd);
+            if step % 25 == 24 {
+                case = case
+                    .cmd(&["DUMP", "s"])
+                    .cmd(&["DEBUG", "DIGEST-VALUE", "s"])
+                    .cmd(&["XLEN", "s"]);
+            }
+        }
+        cases.push(case.cmd(&["DUMP", "s"]).cmd(&["DEL", "s"]));
+    }
+    sdiff(&cases);
 }
