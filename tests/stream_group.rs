@@ -1617,3 +1617,39 @@ fn group_commands_leave_watches_alone() {
         }
     });
 }
+
+/// A Redis 5/6 payload (`RDB_TYPE_STREAM_LISTPACKS`, 15) with groups,
+/// which carry no `entries-read`: both servers estimate it from the stream
+/// alike (unknown, exact at the last ID, 0 before the first) and DUMP the
+/// 7.0 form with the same bytes.
+#[test]
+fn redis_6_payload_with_groups() {
+    // One node: XADD 1-1 a 1 b 2, XADD 1-2 a 3 b 4, XADD 2-0 c 5.
+    let node: &[u8] = b"\x3d\x00\x00\x00\x19\x00\x03\x01\x00\x01\x02\x01\x81a\x02\x81b\x02\x00\x01\x02\x01\x00\x01\x00\x01\x01\x01\x02\x01\x05\x01\x02\x01\x00\x01\x01\x01\x03\x01\x04\x01\x05\x01\x00\x01\x01\x01\xdf\xff\x02\x01\x01\x81c\x02\x05\x01\x06\x01\xff";
+    let mut body =
+        b"\x0f\x01\x10\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01".to_vec();
+    body.push(node.len() as u8);
+    body.extend_from_slice(node);
+    // Length 3, last ID 2-0, then three groups: "a0" at 0-0, "g" at 1-2
+    // with 1-1 pending for alice, "z" at 2-0.
+    body.extend_from_slice(b"\x03\x02\x00\x03");
+    body.extend_from_slice(b"\x02a0\x00\x00\x00\x00");
+    let raw = b"\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01";
+    body.extend_from_slice(b"\x01g\x01\x02\x01");
+    body.extend_from_slice(raw);
+    body.extend_from_slice(&1_234_567_890_123i64.to_le_bytes());
+    body.push(2);
+    body.extend_from_slice(b"\x01\x05alice");
+    body.extend_from_slice(&1_234_567_890_456i64.to_le_bytes());
+    body.push(1);
+    body.extend_from_slice(raw);
+    body.extend_from_slice(b"\x01z\x02\x00\x00\x00");
+    let payload = crate::dump::sealed(&body, 9);
+    diff(&[Case::new("redis 6 groups")
+        .cmd_bytes(&[&b"RESTORE"[..], b"old", b"0", &payload])
+        .cmd(&["XINFO", "GROUPS", "old"])
+        .cmd(&["XINFO", "STREAM", "old", "FULL"])
+        .cmd(&["DUMP", "old"])
+        .cmd(&["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "old", ">"])
+        .cmd(&["XINFO", "GROUPS", "old"])]);
+}
