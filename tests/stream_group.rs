@@ -891,6 +891,37 @@ fn blocked_consumers_served_by_xadd() {
         t.reply("carol served", Mask::Exact, &a.read_reply());
         t.call(&mut admin, &["XPENDING", "bl:s", "g"]);
         t.call(&mut admin, &["XINFO", "GROUPS", "bl:s"]);
+        // Two consumers of one group and one of another wait on the key:
+        // one entry serves the first of the group and the other group's.
+        t.call(&mut admin, &["XGROUP", "CREATE", "bl:s", "h", "$"]);
+        let mut c3 = srv.conn();
+        for (n, (conn, group, consumer)) in [
+            (&mut a, "g", "alice"),
+            (&mut b, "g", "bob"),
+            (&mut c3, "h", "hank"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            conn.cmd(&[
+                "XREADGROUP",
+                "GROUP",
+                group,
+                consumer,
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "bl:s",
+                ">",
+            ]);
+            until_blocked(&mut admin, n + 1);
+        }
+        t.call(&mut admin, &["XADD", "bl:s", "6-1", "f", "v"]);
+        t.reply("alice served", Mask::Exact, &a.read_reply());
+        t.reply("hank served", Mask::Exact, &c3.read_reply());
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["XADD", "bl:s", "7-1", "f", "v"]);
+        t.reply("bob served", Mask::Exact, &b.read_reply());
     });
 }
 

@@ -731,7 +731,7 @@ fn serve_blocked(srv: &mut Server, c: &mut Client, w: &Waiter, key: &[u8]) -> Se
         noack,
     } = &w.op
     else {
-        return Served::No;
+        return Served::Skip;
     };
     let found = srv
         .lookup_write_kind(w.db, key, Kind::Stream)
@@ -748,7 +748,7 @@ fn serve_blocked(srv: &mut Server, c: &mut Client, w: &Waiter, key: &[u8]) -> Se
         return fail(srv, c, "UNBLOCKED the stream key no longer exists");
     };
     let Some(s) = stream_at(srv, w.db, id) else {
-        return Served::No;
+        return Served::Skip;
     };
     let Some(g) = group_of(s, group) else {
         return fail(
@@ -757,8 +757,9 @@ fn serve_blocked(srv: &mut Server, c: &mut Client, w: &Waiter, key: &[u8]) -> Se
             "NOGROUP the consumer group this client was blocked on no longer exists",
         );
     };
+    // Consumers of other groups behind this one may have entries to take.
     if s.last_id <= g.last_id {
-        return Served::No;
+        return Served::Skip;
     }
     let read = Read {
         key,
