@@ -560,7 +560,17 @@ fn xclaim_and_xautoclaim() {
                 &["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "IDLE", "x"],
                 &["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "TIME", "x"],
                 &["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "RETRYCOUNT", "x"],
-                &["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "RETRYCOUNT", "-1"],
+                &[
+                    "XCLAIM",
+                    "cl:s",
+                    "g",
+                    "bob",
+                    "0",
+                    "1-1",
+                    "RETRYCOUNT",
+                    "-1",
+                    "JUSTID",
+                ],
                 &["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "LASTID", "x"],
                 &["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "FOO"],
                 &["XCLAIM", "cl:s", "nog", "bob", "0", "1-1"],
@@ -569,6 +579,9 @@ fn xclaim_and_xautoclaim() {
                 &["XCLAIM", "cl:str", "g", "bob", "0", "1-1"],
             ],
         ),
+        Case::new("a negative RETRYCOUNT counts deliveries as without one")
+            .cmd(&["XCLAIM", "cl:s", "g", "bob", "0", "1-1", "RETRYCOUNT", "-5"])
+            .masked(WALL_CLOCK, &["XPENDING", "cl:s", "g", "-", "+", "10"]),
         stream_with_group("ac:s"),
         Case::new("autoclaim")
             .cmd(&["XADD", "ac:s", "4-1", "d", "4"])
@@ -1669,7 +1682,8 @@ fn redis_6_payload_with_groups() {
     body.extend_from_slice(b"\x01g\x01\x02\x01");
     body.extend_from_slice(raw);
     body.extend_from_slice(&1_234_567_890_123i64.to_le_bytes());
-    body.push(2);
+    // Delivered as often as a count can say: the next delivery wraps it.
+    body.extend_from_slice(&[0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
     body.extend_from_slice(b"\x01\x05alice");
     body.extend_from_slice(&1_234_567_890_456i64.to_le_bytes());
     body.push(1);
@@ -1682,5 +1696,21 @@ fn redis_6_payload_with_groups() {
         .cmd(&["XINFO", "STREAM", "old", "FULL"])
         .cmd(&["DUMP", "old"])
         .cmd(&["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "old", ">"])
-        .cmd(&["XINFO", "GROUPS", "old"])]);
+        .cmd(&["XINFO", "GROUPS", "old"])
+        .cmd(&["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "old", "0"])
+        .masked(WALL_CLOCK, &["XPENDING", "old", "g", "-", "+", "10"])
+        .cmd(&[
+            "XCLAIM",
+            "old",
+            "g",
+            "bob",
+            "0",
+            "1-1",
+            "RETRYCOUNT",
+            "9223372036854775807",
+        ])
+        .cmd(&["XCLAIM", "old", "g", "bob", "0", "1-1", "JUSTID"])
+        .cmd(&["XAUTOCLAIM", "old", "g", "carol", "0", "0", "JUSTID"])
+        .cmd(&["XAUTOCLAIM", "old", "g", "carol", "0", "0"])
+        .masked(WALL_CLOCK, &["XPENDING", "old", "g", "-", "+", "10"])]);
 }

@@ -707,7 +707,7 @@ impl Read<'_> {
                     reply_stream_entry(c, &e);
                     if let Some(p) = g.pending_mut(id) {
                         p.delivery_time = now;
-                        p.delivery_count += 1;
+                        p.delivery_count = p.delivery_count.wrapping_add(1);
                     }
                 }
                 None => {
@@ -1000,7 +1000,12 @@ fn claim_one(
         *created = Some(g.touch_consumer(consumer, now));
     }
     let previous = g.pending(id).map_or(1, |p| p.delivery_count);
-    let count = count.unwrap_or(if justid { previous } else { previous + 1 });
+    // Counts wrap as Redis's unsigned ones do (a loaded count may be the largest).
+    let count = count.unwrap_or(if justid {
+        previous
+    } else {
+        previous.wrapping_add(1)
+    });
     g.assign(id, consumer, time, count);
 }
 
@@ -1061,7 +1066,8 @@ pub fn xclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             if !idle_ok {
                 continue;
             }
-            let count = opts.retrycount.map(|n| n as u64);
+            // A negative RETRYCOUNT counts as not given.
+            let count = opts.retrycount.and_then(|n| u64::try_from(n).ok());
             claim_one(
                 g,
                 eid,
