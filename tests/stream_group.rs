@@ -1108,6 +1108,26 @@ fn blocked_consumer_woken_by_deletion() {
         until_blocked(&mut admin, 1);
         t.call(&mut admin, &["SET", "bd:s", "x"]);
         t.reply("replaced", Mask::Exact, &a.read_reply());
+        // Swapped away.
+        t.call(&mut admin, &["DEL", "bd:s"]);
+        t.call(
+            &mut admin,
+            &["XGROUP", "CREATE", "bd:s", "g", "$", "MKSTREAM"],
+        );
+        a.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "bd:s",
+            ">",
+        ]);
+        until_blocked(&mut admin, 1);
+        t.call(&mut admin, &["SWAPDB", "0", "1"]);
+        t.reply("swapped", Mask::Exact, &a.read_reply());
     });
 }
 

@@ -367,6 +367,9 @@ impl Server {
         self.dbs.swap(a, b);
         self.scan_for_ready_keys(a);
         self.scan_for_ready_keys(b);
+        // Keys gone in the swap end the waits of consumers blocked on them.
+        self.signal_waited_keys(a);
+        self.signal_waited_keys(b);
     }
 
     /// Records an access to a live key (the `touch` of reads).
