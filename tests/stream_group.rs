@@ -1734,3 +1734,54 @@ fn redis_6_payload_with_groups() {
         .cmd(&["XAUTOCLAIM", "old", "g", "carol", "0", "0"])
         .masked(WALL_CLOCK, &["XPENDING", "old", "g", "-", "+", "10"])]);
 }
+
+/// `rdb_changes_since_last_save` after each group command: what counts as
+/// a change (a delivery, a claim, a new consumer...) is Redis's.
+#[test]
+fn group_commands_count_changes_as_redis() {
+    fn changes(r: &Reply) -> String {
+        r.text()
+            .lines()
+            .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+            .unwrap_or("?")
+            .to_string()
+    }
+    const CHANGES: Mask = Mask::Custom(changes);
+    let mut c = Case::new("dirty");
+    for cmd in [
+        &["XADD", "dc:s", "1-1", "f", "v"][..],
+        &["XADD", "dc:s", "2-1", "f", "v"],
+        &["XGROUP", "CREATE", "dc:s", "g", "0"],
+        &["XGROUP", "CREATE", "dc:s", "g", "0"],
+        &["XGROUP", "CREATE", "dc:new", "g", "0", "MKSTREAM"],
+        &["XGROUP", "CREATECONSUMER", "dc:s", "g", "a"],
+        &["XGROUP", "CREATECONSUMER", "dc:s", "g", "a"],
+        &["XREADGROUP", "GROUP", "g", "a", "STREAMS", "dc:s", ">"],
+        &["XREADGROUP", "GROUP", "g", "a", "STREAMS", "dc:s", ">"],
+        &["XREADGROUP", "GROUP", "g", "b", "STREAMS", "dc:s", "0"],
+        &["XREADGROUP", "GROUP", "g", "a", "STREAMS", "dc:s", "0"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "a",
+            "NOACK",
+            "STREAMS",
+            "dc:s",
+            ">",
+        ],
+        &["XCLAIM", "dc:s", "g", "c", "0", "1-1", "2-1"],
+        &["XCLAIM", "dc:s", "g", "c", "0", "9-9", "LASTID", "9-9"],
+        &["XAUTOCLAIM", "dc:s", "g", "d", "0", "0"],
+        &["XACK", "dc:s", "g", "1-1", "5-5"],
+        &["XPENDING", "dc:s", "g"],
+        &["XGROUP", "SETID", "dc:s", "g", "0"],
+        &["XGROUP", "DELCONSUMER", "dc:s", "g", "d"],
+        &["XGROUP", "DELCONSUMER", "dc:s", "g", "zz"],
+        &["XGROUP", "DESTROY", "dc:s", "g"],
+        &["XGROUP", "DESTROY", "dc:s", "g"],
+    ] {
+        c = c.cmd(cmd).masked(CHANGES, &["INFO", "persistence"]);
+    }
+    diff(&[c]);
+}
