@@ -664,6 +664,21 @@ fn xinfo_cases(proto: &str) -> Vec<Case> {
             .cmd(&["XGROUP", "CREATECONSUMER", k, "g", "idle-one"])
             .cmd(&["XDEL", k, "2-1"])
             .cmd(&["XINFO", "GROUPS", k])
+            .cmd(&["XREADGROUP", "GROUP", "g", "alice", "STREAMS", k, "0"])
+            .cmd(&["XPENDING", k, "late"])
+            .cmd(&["XPENDING", k, "g"])
+            .masked(WALL_CLOCK, &["XPENDING", k, "g", "-", "+", "10"])
+            .cmd(&[
+                "XREADGROUP",
+                "GROUP",
+                "late",
+                "x",
+                "BLOCK",
+                "10",
+                "STREAMS",
+                k,
+                ">",
+            ])
             .masked(WALL_CLOCK, &["XINFO", "CONSUMERS", k, "g"])
             .cmd(&["XINFO", "CONSUMERS", k, "late"])
             .cmd(&["XINFO", "STREAM", k])
@@ -687,7 +702,11 @@ fn xinfo_cases(proto: &str) -> Vec<Case> {
             .cmd(&["SET", "xi:str", "x"])
             .cmd(&["XINFO", "STREAM", "xi:str"])
             .cmd(&["XINFO", "GROUPS", "xi:str"])
-            .cmd(&["XINFO", "CONSUMERS", "xi:str", "g"]),
+            .cmd(&["XINFO", "CONSUMERS", "xi:str", "g"])
+            .cmd(&["XCLAIM", k, "g", "carol", "0", "1-1", "2-1", "3-1"])
+            .cmd(&["XAUTOCLAIM", k, "g", "dave", "0", "0"])
+            .cmd(&["XAUTOCLAIM", k, "g", "dave", "0", "0", "JUSTID"])
+            .masked(WALL_CLOCK, &["XINFO", "STREAM", k, "FULL"]),
     ]
 }
 
