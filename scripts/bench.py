@@ -254,6 +254,29 @@ def transaction_run(ferrodis, redis, transactions=20_000):
     return statistics.median(runs["ferrodis"]), statistics.median(runs["redis"])
 
 
+def consumer_group_run(ferrodis, redis, entries=200_000, batch=10):
+    """A consumer-group worker loop through one `redis-cli --pipe`
+    connection: `XREADGROUP GROUP g c COUNT 10 STREAMS s >` then the XACK
+    of the ten entries it gets (explicit IDs make them known in advance),
+    over a stream filled first and not timed; entries consumed and
+    acknowledged per second, median of the rounds, alternating the servers."""
+    fill = b"".join(resp("XADD", "grp:s", f"{i}-1", "f", "v", "g", "w") for i in range(1, entries + 1))
+    loop = b"".join(resp("XREADGROUP", "GROUP", "g", "c", "COUNT", batch, "STREAMS", "grp:s", ">")
+                    + resp("XACK", "grp:s", "g", *(f"{i}-1" for i in range(b, b + batch)))
+                    for b in range(1, entries + 1, batch))
+    runs = {"ferrodis": [], "redis": []}
+    for _ in range(ROUNDS):
+        for s in (ferrodis, redis):
+            s.cli("DEL", "grp:s")
+            pipe_in(s, fill)
+            s.cli("XGROUP", "CREATE", "grp:s", "g", "0")
+            start = time.perf_counter()
+            pipe_in(s, loop)
+            runs[s.name].append(entries / (time.perf_counter() - start))
+            s.cli("DEL", "grp:s")
+    return statistics.median(runs["ferrodis"]), statistics.median(runs["redis"])
+
+
 def large_value_run(ferrodis, redis):
     """SET/GET of 100 KB values: shows no quadratic copying."""
     rows = []
@@ -400,6 +423,9 @@ def main():
         tx = transaction_run(ferrodis, redis)
         print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x".format("MULTI + 10 SET + EXEC", tx[0], tx[1],
                                                            tx[0] / tx[1]), flush=True)
+        group = consumer_group_run(ferrodis, redis)
+        print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x  entries/s".format("XREADGROUP + XACK", group[0], group[1],
+                                                                      group[0] / group[1]), flush=True)
         large = [] if QUICK else large_value_run(ferrodis, redis)
         for row in large:
             print("{:<24} {:>12.0f} {:>12.0f} {:>6.2f}x".format(*row), flush=True)
@@ -412,13 +438,13 @@ def main():
         if growth:
             for name, (probes, p999, worst, n) in growth.items():
                 print(f"growth to {n} keys, {name}: {probes} probes, p99.9 {p999:.3f} ms, max {worst:.3f} ms", flush=True)
-        write_markdown(rows, mem, large, growth, coll, tx, pubsub, evict)
+        write_markdown(rows, mem, large, growth, coll, tx, pubsub, evict, group)
     finally:
         ferrodis.stop()
         redis.stop()
 
 
-def write_markdown(rows, mem, large, growth, coll, tx, pubsub, evict):
+def write_markdown(rows, mem, large, growth, coll, tx, pubsub, evict, group):
     cpu = "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -465,6 +491,10 @@ def write_markdown(rows, mem, large, growth, coll, tx, pubsub, evict):
               "transactions per second:", "",
               "| benchmark | ferrodis tx/s | redis tx/s | ratio |", "|---|---:|---:|---:|",
               f"| MULTI + 10 SET + EXEC | {tx[0]:.0f} | {tx[1]:.0f} | {tx[0] / tx[1]:.2f} |"]
+    lines += ["", "A consumer-group worker loop (`XREADGROUP GROUP g c COUNT 10 STREAMS s >`, then",
+              "XACK of the ten entries) through one `redis-cli --pipe` connection, entries per second:", "",
+              "| benchmark | ferrodis entries/s | redis entries/s | ratio |", "|---|---:|---:|---:|",
+              f"| XREADGROUP + XACK | {group[0]:.0f} | {group[1]:.0f} | {group[0] / group[1]:.2f} |"]
     lines += ["", "Writes that evict: `-t set -d 1024 -r 1000000`, maxmemory reached (each server's",
               "used_memory + 8 MB, allkeys-lru):", "",
               "| benchmark | ferrodis ops/s | redis ops/s | ratio |", "|---|---:|---:|---:|",

@@ -86,6 +86,13 @@ fn redis_py_transactions_and_pubsub() {
     same_on_both("redis_py.py");
 }
 
+/// redis-py's stream API: two workers of a consumer group, a blocked
+/// worker served by another connection, claims, XPENDING and XINFO.
+#[test]
+fn redis_py_consumer_group_loop() {
+    same_on_both("redis_py_groups.py");
+}
+
 /// Streams through redis-py: XADD with trimming, ranges, an XREAD polling
 /// loop and a blocked XREAD served by another connection, RESP2 and RESP3.
 #[test]

@@ -88,6 +88,8 @@ mod sort;
 mod startup;
 /// Streams without groups: every command and error, blocking XREAD, AOF forms, DUMP, RDB and AOF.
 mod stream;
+/// Stream consumer groups: XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO.
+mod stream_group;
 /// String commands: every option, conflict, boundary and encoding.
 mod strings;
 /// Client-side caching: CLIENT TRACKING modes, invalidation delivery, limits, errors.

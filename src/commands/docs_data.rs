@@ -6077,6 +6077,29 @@ pub static DOCS: &[Doc] = &[
         ],
     },
     Doc {
+        name: "xack",
+        history: &[],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "group",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "id",
+                kind: "string",
+                flags: &["multiple"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
         name: "xadd",
         history: &[
             (
@@ -6200,6 +6223,132 @@ pub static DOCS: &[Doc] = &[
         ],
     },
     Doc {
+        name: "xautoclaim",
+        history: &[
+            (
+                "7.0.0",
+                "Added an element to the reply array, containing deleted entries the command cleared from the PEL",
+            ),
+        ],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "group",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "consumer",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "min-idle-time",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "start",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "count",
+                kind: "integer",
+                token: Some("COUNT"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "justid",
+                kind: "pure-token",
+                token: Some("JUSTID"),
+                flags: &["optional"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xclaim",
+        history: &[],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "group",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "consumer",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "min-idle-time",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "id",
+                kind: "string",
+                flags: &["multiple"],
+                ..ARG
+            },
+            Arg {
+                name: "ms",
+                kind: "integer",
+                token: Some("IDLE"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "unix-time-milliseconds",
+                kind: "unix-time",
+                token: Some("TIME"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "count",
+                kind: "integer",
+                token: Some("RETRYCOUNT"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "force",
+                kind: "pure-token",
+                token: Some("FORCE"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "justid",
+                kind: "pure-token",
+                token: Some("JUSTID"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "id",
+                kind: "string",
+                token: Some("LASTID"),
+                flags: &["optional"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
         name: "xdel",
         history: &[],
         args: &[
@@ -6218,6 +6367,247 @@ pub static DOCS: &[Doc] = &[
         ],
     },
     Doc {
+        name: "xgroup",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "xgroup|create",
+        history: &[
+            ("7.0.0", "Added the `entries_read` named argument."),
+        ],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "groupname",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "id",
+                kind: "oneof",
+                args: &[
+                    Arg {
+                        name: "id",
+                        kind: "string",
+                        ..ARG
+                    },
+                    Arg {
+                        name: "new_id",
+                        kind: "pure-token",
+                        token: Some("$"),
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+            Arg {
+                name: "mkstream",
+                kind: "pure-token",
+                token: Some("MKSTREAM"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "entries_read",
+                kind: "integer",
+                token: Some("ENTRIESREAD"),
+                flags: &["optional"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xgroup|createconsumer",
+        history: &[],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "groupname",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "consumername",
+                kind: "string",
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xgroup|delconsumer",
+        history: &[],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "groupname",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "consumername",
+                kind: "string",
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xgroup|destroy",
+        history: &[],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "groupname",
+                kind: "string",
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xgroup|help",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "xgroup|setid",
+        history: &[
+            ("7.0.0", "Added the optional `entries_read` argument."),
+        ],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "groupname",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "id",
+                kind: "oneof",
+                args: &[
+                    Arg {
+                        name: "id",
+                        kind: "string",
+                        ..ARG
+                    },
+                    Arg {
+                        name: "new_id",
+                        kind: "pure-token",
+                        token: Some("$"),
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+            Arg {
+                name: "entries_read",
+                kind: "integer",
+                token: Some("ENTRIESREAD"),
+                flags: &["optional"],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xinfo",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "xinfo|consumers",
+        history: &[],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "groupname",
+                kind: "string",
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xinfo|groups",
+        history: &[
+            ("7.0.0", "Added the `entries-read` and `lag` fields"),
+        ],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xinfo|help",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "xinfo|stream",
+        history: &[
+            ("6.0.0", "Added the `FULL` modifier."),
+            (
+                "7.0.0",
+                "Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag` fields",
+            ),
+        ],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "full",
+                kind: "block",
+                token: Some("FULL"),
+                flags: &["optional"],
+                args: &[
+                    Arg {
+                        name: "count",
+                        kind: "integer",
+                        token: Some("COUNT"),
+                        flags: &["optional"],
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
         name: "xlen",
         history: &[],
         args: &[
@@ -6225,6 +6615,62 @@ pub static DOCS: &[Doc] = &[
                 name: "key",
                 kind: "key",
                 key_spec_index: Some(0),
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xpending",
+        history: &[
+            ("6.2.0", "Added the `IDLE` option and exclusive range intervals."),
+        ],
+        args: &[
+            Arg {
+                name: "key",
+                kind: "key",
+                key_spec_index: Some(0),
+                ..ARG
+            },
+            Arg {
+                name: "group",
+                kind: "string",
+                ..ARG
+            },
+            Arg {
+                name: "filters",
+                kind: "block",
+                flags: &["optional"],
+                args: &[
+                    Arg {
+                        name: "min-idle-time",
+                        kind: "integer",
+                        token: Some("IDLE"),
+                        since: Some("6.2.0"),
+                        flags: &["optional"],
+                        ..ARG
+                    },
+                    Arg {
+                        name: "start",
+                        kind: "string",
+                        ..ARG
+                    },
+                    Arg {
+                        name: "end",
+                        kind: "string",
+                        ..ARG
+                    },
+                    Arg {
+                        name: "count",
+                        kind: "integer",
+                        ..ARG
+                    },
+                    Arg {
+                        name: "consumer",
+                        kind: "string",
+                        flags: &["optional"],
+                        ..ARG
+                    },
+                ],
                 ..ARG
             },
         ],
@@ -6275,6 +6721,72 @@ pub static DOCS: &[Doc] = &[
                 name: "milliseconds",
                 kind: "integer",
                 token: Some("BLOCK"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "streams",
+                kind: "block",
+                token: Some("STREAMS"),
+                args: &[
+                    Arg {
+                        name: "key",
+                        kind: "key",
+                        key_spec_index: Some(0),
+                        flags: &["multiple"],
+                        ..ARG
+                    },
+                    Arg {
+                        name: "id",
+                        kind: "string",
+                        flags: &["multiple"],
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+        ],
+    },
+    Doc {
+        name: "xreadgroup",
+        history: &[],
+        args: &[
+            Arg {
+                name: "group_consumer",
+                kind: "block",
+                token: Some("GROUP"),
+                args: &[
+                    Arg {
+                        name: "group",
+                        kind: "string",
+                        ..ARG
+                    },
+                    Arg {
+                        name: "consumer",
+                        kind: "string",
+                        ..ARG
+                    },
+                ],
+                ..ARG
+            },
+            Arg {
+                name: "count",
+                kind: "integer",
+                token: Some("COUNT"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "milliseconds",
+                kind: "integer",
+                token: Some("BLOCK"),
+                flags: &["optional"],
+                ..ARG
+            },
+            Arg {
+                name: "noack",
+                kind: "pure-token",
+                token: Some("NOACK"),
                 flags: &["optional"],
                 ..ARG
             },

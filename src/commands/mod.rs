@@ -36,6 +36,7 @@ pub mod set;
 pub mod slowlog;
 pub mod sort;
 pub mod stream;
+pub mod stream_group;
 pub mod string;
 pub mod table;
 pub mod zset;

@@ -54,7 +54,10 @@ pub(crate) fn parse_id(arg: &[u8], missing_seq: u64) -> Result<StreamId, CmdErro
 }
 
 /// A range bound, exclusive with a leading `(` (`streamParseIntervalIDOrReply`).
-fn parse_interval_id(arg: &[u8], missing_seq: u64) -> Result<(StreamId, bool), CmdError> {
+pub(crate) fn parse_interval_id(
+    arg: &[u8],
+    missing_seq: u64,
+) -> Result<(StreamId, bool), CmdError> {
     match arg.split_first() {
         Some((b'(', rest)) if !rest.is_empty() => Ok((parse_strict_id(rest, missing_seq)?, true)),
         _ => Ok((parse_id(arg, missing_seq)?, false)),

@@ -9,7 +9,7 @@
 use super::{
     acl, bitops, client, connection, debug, dump, flags, function, geo, hash, hyperloglog, info,
     introspection, keys, latency, list, memory, migrate, monitor, multi, persistence, pubsub,
-    scripting, server, set, slowlog, sort, stream, string, zset,
+    scripting, server, set, slowlog, sort, stream, stream_group, string, zset,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -3531,6 +3531,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "xack",
+        arity: -4,
+        flags: flags::WRITE | flags::FAST,
+        acl: acl::STREAM,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RW", "update"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        summary: "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "O(1) for each message ID processed.",
+        handler: Some(stream_group::xack),
+        ..BASE
+    },
+    CommandSpec {
         name: "xadd",
         arity: -5,
         flags: flags::WRITE | flags::DENYOOM | flags::FAST,
@@ -3543,6 +3557,36 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Stream,
         complexity: "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
         handler: Some(stream::xadd),
+        ..BASE
+    },
+    CommandSpec {
+        name: "xautoclaim",
+        arity: -6,
+        flags: flags::WRITE | flags::FAST,
+        acl: acl::STREAM,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RW", "delete"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        tips: &["nondeterministic_output"],
+        summary: "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.",
+        since: "6.2.0",
+        group: Group::Stream,
+        complexity: "O(1) if COUNT is small.",
+        handler: Some(stream_group::xautoclaim),
+        ..BASE
+    },
+    CommandSpec {
+        name: "xclaim",
+        arity: -6,
+        flags: flags::WRITE | flags::FAST,
+        acl: acl::STREAM,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RW", "update"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        tips: &["nondeterministic_output"],
+        summary: "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "O(log N) with N being the number of messages in the PEL of the consumer group.",
+        handler: Some(stream_group::xclaim),
         ..BASE
     },
     CommandSpec {
@@ -3560,6 +3604,169 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "xgroup",
+        arity: -2,
+        flags: 0,
+        acl: 0,
+        summary: "A container for consumer groups commands",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            CommandSpec {
+                name: "xgroup|create",
+                arity: -5,
+                flags: flags::WRITE | flags::DENYOOM,
+                acl: acl::STREAM,
+                keys: (2, 2, 1),
+                key_specs: &[KeySpec { notes: None, flags: &["RW", "insert"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+                summary: "Create a consumer group.",
+                since: "5.0.0",
+                group: Group::Stream,
+                complexity: "O(1)",
+                handler: Some(stream_group::xgroup_create),
+                ..BASE
+            },
+            CommandSpec {
+                name: "xgroup|createconsumer",
+                arity: 5,
+                flags: flags::WRITE | flags::DENYOOM,
+                acl: acl::STREAM,
+                keys: (2, 2, 1),
+                key_specs: &[KeySpec { notes: None, flags: &["RW", "insert"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+                summary: "Create a consumer in a consumer group.",
+                since: "6.2.0",
+                group: Group::Stream,
+                complexity: "O(1)",
+                handler: Some(stream_group::xgroup_createconsumer),
+                ..BASE
+            },
+            CommandSpec {
+                name: "xgroup|delconsumer",
+                arity: 5,
+                flags: flags::WRITE,
+                acl: acl::STREAM,
+                keys: (2, 2, 1),
+                key_specs: &[KeySpec { notes: None, flags: &["RW", "delete"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+                summary: "Delete a consumer from a consumer group.",
+                since: "5.0.0",
+                group: Group::Stream,
+                complexity: "O(1)",
+                handler: Some(stream_group::xgroup_delconsumer),
+                ..BASE
+            },
+            CommandSpec {
+                name: "xgroup|destroy",
+                arity: 4,
+                flags: flags::WRITE,
+                acl: acl::STREAM,
+                keys: (2, 2, 1),
+                key_specs: &[KeySpec { notes: None, flags: &["RW", "delete"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+                summary: "Destroy a consumer group.",
+                since: "5.0.0",
+                group: Group::Stream,
+                complexity: "O(N) where N is the number of entries in the group's pending entries list (PEL).",
+                handler: Some(stream_group::xgroup_destroy),
+                ..BASE
+            },
+            CommandSpec {
+                name: "xgroup|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                acl: acl::STREAM,
+                summary: "Show helpful text about the different subcommands",
+                since: "5.0.0",
+                group: Group::Stream,
+                complexity: "O(1)",
+                handler: Some(stream_group::xgroup_help),
+                ..BASE
+            },
+            CommandSpec {
+                name: "xgroup|setid",
+                arity: -5,
+                flags: flags::WRITE,
+                acl: acl::STREAM,
+                keys: (2, 2, 1),
+                key_specs: &[KeySpec { notes: None, flags: &["RW", "update"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+                summary: "Set a consumer group to an arbitrary last delivered ID value.",
+                since: "5.0.0",
+                group: Group::Stream,
+                complexity: "O(1)",
+                handler: Some(stream_group::xgroup_setid),
+                ..BASE
+            },
+        ],
+        ..BASE
+    },
+    CommandSpec {
+        name: "xinfo",
+        arity: -2,
+        flags: 0,
+        acl: 0,
+        summary: "A container for stream introspection commands",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            CommandSpec {
+                name: "xinfo|consumers",
+                arity: 4,
+                flags: flags::READONLY,
+                acl: acl::STREAM,
+                keys: (2, 2, 1),
+                key_specs: &[KeySpec { notes: None, flags: &["RO", "access"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+                tips: &["nondeterministic_output"],
+                summary: "List the consumers in a consumer group",
+                since: "5.0.0",
+                group: Group::Stream,
+                complexity: "O(1)",
+                handler: Some(stream_group::xinfo_consumers),
+                ..BASE
+            },
+            CommandSpec {
+                name: "xinfo|groups",
+                arity: 3,
+                flags: flags::READONLY,
+                acl: acl::STREAM,
+                keys: (2, 2, 1),
+                key_specs: &[KeySpec { notes: None, flags: &["RO", "access"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+                summary: "List the consumer groups of a stream",
+                since: "5.0.0",
+                group: Group::Stream,
+                complexity: "O(1)",
+                handler: Some(stream_group::xinfo_groups),
+                ..BASE
+            },
+            CommandSpec {
+                name: "xinfo|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                acl: acl::STREAM,
+                summary: "Show helpful text about the different subcommands",
+                since: "5.0.0",
+                group: Group::Stream,
+                complexity: "O(1)",
+                handler: Some(stream_group::xinfo_help),
+                ..BASE
+            },
+            CommandSpec {
+                name: "xinfo|stream",
+                arity: -3,
+                flags: flags::READONLY,
+                acl: acl::STREAM,
+                keys: (2, 2, 1),
+                key_specs: &[KeySpec { notes: None, flags: &["RO", "access"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+                summary: "Get information about a stream",
+                since: "5.0.0",
+                group: Group::Stream,
+                complexity: "O(1)",
+                handler: Some(stream_group::xinfo_stream),
+                ..BASE
+            },
+        ],
+        ..BASE
+    },
+    CommandSpec {
         name: "xlen",
         arity: 2,
         flags: flags::READONLY | flags::FAST,
@@ -3571,6 +3778,21 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Stream,
         complexity: "O(1)",
         handler: Some(stream::xlen),
+        ..BASE
+    },
+    CommandSpec {
+        name: "xpending",
+        arity: -3,
+        flags: flags::READONLY,
+        acl: acl::STREAM,
+        keys: (1, 1, 1),
+        key_specs: &[KeySpec { notes: None, flags: &["RO", "access"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }],
+        tips: &["nondeterministic_output"],
+        summary: "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.",
+        handler: Some(stream_group::xpending),
         ..BASE
     },
     CommandSpec {
@@ -3599,6 +3821,19 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Stream,
         complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
         handler: Some(stream::xread),
+        ..BASE
+    },
+    CommandSpec {
+        name: "xreadgroup",
+        arity: -7,
+        flags: flags::WRITE | flags::BLOCKING | flags::MOVABLE_KEYS,
+        acl: acl::STREAM,
+        key_specs: &[KeySpec { notes: None, flags: &["RO", "access"], begin: BeginSearch::Keyword { keyword: "STREAMS", startfrom: 4 }, find: FindKeys::Range { lastkey: -1, keystep: 1, limit: 2 } }],
+        summary: "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
+        since: "5.0.0",
+        group: Group::Stream,
+        complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
+        handler: Some(stream_group::xreadgroup),
         ..BASE
     },
     CommandSpec {

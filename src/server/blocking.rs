@@ -103,6 +103,14 @@ pub enum BlockOp {
         count: usize,
         ids: Vec<crate::storage::stream::StreamId>,
     },
+    /// XREADGROUP on `>`: deliver to `consumer` of `group` at most
+    /// `count` new entries (0: all), leaving none pending when `noack`.
+    ReadGroup {
+        group: Vec<u8>,
+        consumer: Vec<u8>,
+        count: u64,
+        noack: bool,
+    },
 }
 
 /// Every blocked client, and the keys and deadlines they wait on.
@@ -203,6 +211,9 @@ impl Server {
             self.blocking.timers.insert((when, id));
         }
         self.blocking.waiters.insert(id, (client.token, waiter));
+        if self.blocking.len() == 1 {
+            self.sync_expired_log();
+        }
     }
 
     /// Marks a key as ready when someone waits on it (Redis's `signalKeyAsReady`).
@@ -289,6 +300,15 @@ impl Server {
                     return;
                 }
             }
+        }
+    }
+
+    /// After a flush: every key waited on in `db` is ready, so consumers
+    /// blocked on streams learn they are gone (Redis's
+    /// `scanDatabaseForDeletedKeys`); others keep waiting.
+    pub(crate) fn signal_waited_keys(&mut self, db: usize) {
+        for key in self.blocking.waited_keys(db) {
+            self.signal_key_as_ready(db, &key);
         }
     }
 

@@ -432,6 +432,10 @@ impl Server {
         self.expire_blocked();
         self.process_unblocked();
         self.active_expire_cycle(true);
+        // Keys expiry deleted may end waits (XREADGROUP on a stream).
+        if self.blocking.has_ready() {
+            self.serve_ready_keys();
+        }
         if self.evict.pending {
             self.perform_evictions();
         }

@@ -250,8 +250,10 @@ impl Server {
         // in the way may always be deleted here.
         let (id, added) = self.dbs[db].upsert(key, value, keep_ttl, now, clock);
         self.notify_expired(db);
+        // Ready when added, and when replaced: a consumer blocked on a
+        // stream that another value replaced is told it is gone.
+        self.signal_key_as_ready(db, key);
         if added {
-            self.signal_key_as_ready(db, key);
             self.notify_keyspace_event(event::NEW, "new", db, key);
         }
         self.signal_modified_key(db, key);
@@ -265,9 +267,11 @@ impl Server {
         self.dbs[db].value_mut(id)
     }
 
-    /// The value of a live key, for a change of its encoding alone, which
-    /// Redis makes without counting the key as modified (SORT turning a
-    /// listpack sorted set into a skiplist).
+    /// The value of a live key, for the changes Redis makes without
+    /// counting the key as modified: a change of encoding alone (SORT
+    /// turning a listpack sorted set into a skiplist), and a stream's
+    /// consumer groups (WATCH and client tracking never see XGROUP,
+    /// XREADGROUP, XACK or XCLAIM).
     pub fn reencode(&mut self, db: usize, id: Id) -> &mut Value {
         self.dbs[db].value_mut(id)
     }
@@ -309,6 +313,8 @@ impl Server {
         // that had expired already tells a deletion from a change so.
         let (key, value, _) = self.dbs[db].take(id);
         self.signal_modified_key(db, key.as_slice());
+        // A consumer blocked on a deleted stream is told so.
+        self.signal_key_as_ready(db, key.as_slice());
         value
     }
 
@@ -317,6 +323,7 @@ impl Server {
     pub fn take_key(&mut self, db: usize, id: Id) -> (Bytes, Value, Option<u64>) {
         let taken = self.dbs[db].take(id);
         self.signal_modified_key(db, taken.0.as_slice());
+        self.signal_key_as_ready(db, taken.0.as_slice());
         taken
     }
 
@@ -360,7 +367,9 @@ impl Server {
     /// (FLUSHDB ASYNC).
     pub fn flush_db_lazy(&mut self, db: usize, lazy: bool) -> usize {
         self.signal_flushed_db(db);
-        self.dbs[db].clear_with(lazy)
+        let n = self.dbs[db].clear_with(lazy);
+        self.signal_waited_keys(db);
+        n
     }
 
     /// Gives every database the freeing thread and the `lazyfree-lazy-*`
@@ -385,6 +394,9 @@ impl Server {
         self.dbs.swap(a, b);
         self.scan_for_ready_keys(a);
         self.scan_for_ready_keys(b);
+        // Keys gone in the swap end the waits of consumers blocked on them.
+        self.signal_waited_keys(a);
+        self.signal_waited_keys(b);
     }
 
     /// Records an access to a live key (the `touch` of reads).

@@ -347,9 +347,11 @@ impl Server {
     }
 
     /// Keys deleted by expiry are logged while something reads the log:
-    /// propagation, or WATCH, which such a deletion may break.
+    /// propagation, WATCH, which such a deletion may break, or a blocked
+    /// client (a consumer blocked on a stream that expired is told so).
     pub(crate) fn sync_expired_log(&mut self) {
-        let on = self.propagator.is_enabled() || !self.watches.is_empty();
+        let on =
+            self.propagator.is_enabled() || !self.watches.is_empty() || !self.blocking.is_empty();
         for db in &mut self.dbs {
             db.log_expired = on;
             if !on {
@@ -363,8 +365,7 @@ impl Server {
     /// `propagateDeletion` with lazyfree off), with the running call's
     /// propagation when there is one.
     pub fn propagate_expired(&mut self) {
-        // Nothing is logged then (see `sync_expired_log`).
-        if !self.propagator.is_enabled() && self.watches.is_empty() {
+        if self.dbs.iter().all(|db| db.expired_log.is_empty()) {
             return;
         }
         let verb = self.expiry_deletion();
@@ -375,6 +376,7 @@ impl Server {
             let mut keys = std::mem::take(&mut self.dbs[db].expired_log);
             for key in keys.drain(..) {
                 self.touch_watched_key(db, key.as_slice());
+                self.signal_key_as_ready(db, key.as_slice());
                 self.propagator.propagate_deletion(db, verb, key.as_slice());
             }
             // Keep the allocation for the next deletions.

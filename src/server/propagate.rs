@@ -163,6 +163,15 @@ impl Propagator {
         self.paused = false;
     }
 
+    /// The running command is not propagated as received, whatever it
+    /// changed (Redis's `preventCommandPropagation`): a read through a
+    /// consumer group propagates only the XCLAIMs it adds.
+    pub fn prevent(&mut self) {
+        if self.enabled {
+            self.replaced = true;
+        }
+    }
+
     /// Whether the running command was replaced by
     /// [`propagate_instead`](Self::propagate_instead); resets it.
     pub(crate) fn take_replaced(&mut self) -> bool {

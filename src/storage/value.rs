@@ -256,7 +256,14 @@ impl Value {
     pub fn free_effort(&self) -> usize {
         match self {
             Value::List(l) => l.stats().nodes,
-            Value::Stream(s) => s.node_count(),
+            // Each group is an allocation and so is each pending entry;
+            // Redis takes the first group's PEL as every group's.
+            Value::Stream(s) => {
+                let groups = s.groups.as_deref().map_or(0, |g| {
+                    g.len() * (1 + g.iter().next().map_or(0, |(_, first)| first.pel_len()))
+                });
+                s.node_count() + groups
+            }
             Value::Hash(Hash::Table(t)) => t.len(),
             Value::Set(Set::Table(t)) => t.len(),
             Value::ZSet(z @ ZSet::Skiplist(_)) => z.len(),

@@ -21,6 +21,7 @@ use crate::storage::listpack::IntBuf;
 use crate::storage::quicklist::Quicklist;
 use crate::storage::set::Set;
 use crate::storage::stream::Stream;
+use crate::storage::stream_group::Groups;
 use crate::storage::value::Value;
 use crate::storage::zset::ZSet;
 
@@ -139,6 +140,56 @@ fn write_stream(buf: &mut Vec<u8>, key: &[u8], s: &Stream) {
         &deleted,
     ];
     write_command(buf, argv.into_iter());
+    if let Some(groups) = s.groups.as_deref() {
+        write_stream_groups(buf, key, groups);
+    }
+}
+
+/// Appends what rebuilds each consumer group, as Redis's rewrite writes
+/// it: `XGROUP CREATE … ENTRIESREAD`, then per consumer in name order an
+/// `XCLAIM … FORCE` for each entry it has pending, with its delivery time
+/// and count, or an `XGROUP CREATECONSUMER` when it has none.
+fn write_stream_groups(buf: &mut Vec<u8>, key: &[u8], groups: &Groups) {
+    for (name, g) in groups.iter() {
+        let last = g.last_id.to_vec();
+        let read = int_arg(g.entries_read);
+        let argv: [&[u8]; 7] = [
+            b"XGROUP",
+            b"CREATE",
+            key,
+            name,
+            &last,
+            b"ENTRIESREAD",
+            &read,
+        ];
+        write_command(buf, argv.into_iter());
+        for (consumer, c) in g.consumers() {
+            if c.pending_len() == 0 {
+                let argv: [&[u8]; 5] = [b"XGROUP", b"CREATECONSUMER", key, name, consumer];
+                write_command(buf, argv.into_iter());
+            }
+            for id in c.pending() {
+                let Some(p) = g.pending(id) else { continue };
+                let (id, time) = (id.to_vec(), int_arg(p.delivery_time));
+                let count = int_arg(p.delivery_count as i64);
+                let argv: [&[u8]; 12] = [
+                    b"XCLAIM",
+                    key,
+                    name,
+                    consumer,
+                    b"0",
+                    &id,
+                    b"TIME",
+                    &time,
+                    b"RETRYCOUNT",
+                    &count,
+                    b"JUSTID",
+                    b"FORCE",
+                ];
+                write_command(buf, argv.into_iter());
+            }
+        }
+    }
 }
 
 /// Writes a `FUNCTION LOAD` for each library code, which a base in command

@@ -89,7 +89,7 @@ pub fn read(t: u8, r: &mut Reader) -> Result<Stream, RdbError> {
     if !s.is_empty() && s.node_count() == 0 {
         return Err(corrupt("Stream length inconsistent with rax entries"));
     }
-    s.groups = stream_group::read(r, &s)?;
+    s.groups = stream_group::read(r, &s, t == TYPE_STREAM_LISTPACKS_2)?;
     Ok(s)
 }
 
