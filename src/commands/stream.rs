@@ -593,6 +593,17 @@ fn reply_stream_after(c: &mut Client, key: &[u8], s: &Stream, after: StreamId, c
     reply_range(c, s, (start, StreamId::MAX), count, false);
 }
 
+/// A script's XREAD or XREADGROUP with BLOCK, which could never be served.
+pub(crate) fn block_from_script(args: &Args) -> CmdError {
+    CmdError::Message(
+        format!(
+            "ERR {} command is not allowed with BLOCK option from scripts",
+            String::from_utf8_lossy(args.get(0))
+        )
+        .into(),
+    )
+}
+
 /// `XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]`
 pub fn xread(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut block: Option<Option<u64>> = None;
@@ -602,6 +613,9 @@ pub fn xread(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     while i < args.len() {
         let more = args.len() - i - 1;
         if args.is(i, "block") && more > 0 {
+            if c.script {
+                return Err(block_from_script(args));
+            }
             i += 1;
             block = Some(parse_block_ms(args.get(i), srv.clock.now_ms)?);
         } else if args.is(i, "count") && more > 0 {

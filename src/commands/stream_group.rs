@@ -13,7 +13,9 @@
 
 use std::ops::Bound;
 
-use super::stream::{parse_block_ms, parse_id, parse_interval_id, parse_strict_id};
+use super::stream::{
+    block_from_script, parse_block_ms, parse_id, parse_interval_id, parse_strict_id,
+};
 use super::stream::{reply_stream_entry, stream_at};
 use super::{parse_int, reply_help, subcommand_syntax, write_error};
 use super::{Args, CmdError, CmdResult};
@@ -406,7 +408,11 @@ struct ReadOptions<'a> {
     keys: usize,
 }
 
-fn parse_read_options<'a>(args: &Args<'a>, now: u64) -> Result<ReadOptions<'a>, CmdError> {
+fn parse_read_options<'a>(
+    args: &Args<'a>,
+    now: u64,
+    from_script: bool,
+) -> Result<ReadOptions<'a>, CmdError> {
     let mut opts = ReadOptions {
         group: b"",
         consumer: b"",
@@ -421,6 +427,9 @@ fn parse_read_options<'a>(args: &Args<'a>, now: u64) -> Result<ReadOptions<'a>, 
     while i < args.len() {
         let more = args.len() - i - 1;
         if args.is(i, "BLOCK") && more > 0 {
+            if from_script {
+                return Err(block_from_script(args));
+            }
             i += 1;
             opts.block = Some(parse_block_ms(args.get(i), now)?);
         } else if args.is(i, "COUNT") && more > 0 {
@@ -474,7 +483,7 @@ enum ReadFrom {
 
 /// `XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key ... id ...`
 pub fn xreadgroup(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let opts = parse_read_options(args, srv.clock.now_ms)?;
+    let opts = parse_read_options(args, srv.clock.now_ms, c.script)?;
     let mut targets = Vec::with_capacity(opts.keys);
     for i in 0..opts.keys {
         let key = args.get(opts.streams + i);
