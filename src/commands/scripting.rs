@@ -65,28 +65,33 @@ fn eval_generic(
         srv.feed_monitors_unfiltered(c, srv.commands.all[id], args);
     }
     let nkeys = numkeys(args)?;
-    let sha = if by_sha {
+    let sha: std::borrow::Cow<str> = if by_sha {
         let sha = args.get(1);
         if sha.len() != 40 {
             return Err(message(NOSCRIPT));
         }
-        String::from_utf8_lossy(sha).to_ascii_lowercase()
+        crate::scripting::sha_key(sha)
     } else {
-        sha1_hex(args.get(1))
+        sha1_hex(args.get(1)).into()
     };
     let (func, flags) = match srv.scripting.cached(&sha) {
         Some(s) => (s.func.clone(), s.flags),
         None if by_sha => return Err(message(NOSCRIPT)),
         None => {
-            let s = srv.scripting.compile_and_cache(sha.clone(), args.get(1))?;
+            let s = srv
+                .scripting
+                .compile_and_cache(sha.to_string(), args.get(1))?;
             (s.func.clone(), s.flags)
         }
     };
     let lua = srv.scripting.lua.clone();
-    let all: Vec<&[u8]> = args.iter().skip(3).collect();
-    let (keys, argv) = all.split_at(nkeys.min(all.len()));
-    run::set_keys_and_argv(&lua, keys, argv)
-        .map_err(|e| CmdError::Message(format!("ERR {e}").into()))?;
+    let first_arg = (3 + nkeys).min(args.len());
+    run::set_keys_and_argv(
+        &lua,
+        (3..first_arg).map(|i| args.get(i)),
+        (first_arg..args.len()).map(|i| args.get(i)),
+    )
+    .map_err(|e| CmdError::Message(format!("ERR {e}").into()))?;
     let req = run::RunRequest {
         name: &sha,
         flags,

@@ -72,12 +72,14 @@ pub struct Running {
 /// The interpreter, the EVAL cache and the running script.
 pub struct Scripting {
     pub lua: Lua,
-    cache: HashMap<String, CachedScript>,
+    cache: HashMap<String, CachedScript, ahash::RandomState>,
     /// Bytes of the cached bodies and their entries.
     cache_bytes: usize,
     pub running: Option<Running>,
     /// The client scripts run their commands with, kept between runs.
     pub(crate) script_client: Option<Box<Client>>,
+    /// The buffers `redis.call` builds argument vectors in, kept between runs.
+    pub(crate) call_buffers: (Vec<u8>, Vec<std::ops::Range<usize>>),
 }
 
 impl std::fmt::Debug for Scripting {
@@ -86,6 +88,15 @@ impl std::fmt::Debug for Scripting {
             .field("cached", &self.cache.len())
             .field("running", &self.running)
             .finish()
+    }
+}
+
+/// A digest as the cache keys it, in lower case: borrowed when it already
+/// is (clients send it as SCRIPT LOAD gave it), so a lookup copies nothing.
+pub fn sha_key(sha: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(sha) {
+        Ok(s) if !s.bytes().any(|b| b.is_ascii_uppercase()) => s.into(),
+        _ => String::from_utf8_lossy(sha).to_ascii_lowercase().into(),
     }
 }
 
@@ -117,8 +128,9 @@ impl Scripting {
     /// The interpreter at start-up; failing to create it is fatal.
     pub fn new() -> mlua::Result<Scripting> {
         Ok(Scripting {
+            call_buffers: Default::default(),
             lua: new_state()?,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
             cache_bytes: 0,
             running: None,
             script_client: None,
@@ -199,10 +211,7 @@ impl Scripting {
             if sha.len() != 40 {
                 return flags;
             }
-            match self
-                .cache
-                .get(&String::from_utf8_lossy(sha).to_ascii_lowercase())
-            {
+            match self.cache.get(sha_key(sha).as_ref()) {
                 Some(script) => script.flags,
                 None => return flags,
             }

@@ -64,6 +64,8 @@ struct RunCtx<'a> {
     oom: bool,
     /// `redis.set_repl` flags in force.
     repl: i64,
+    /// Buffers `redis.call` builds its argument vector in.
+    scratch: (Vec<u8>, Vec<Range<usize>>),
 }
 
 /// An error raised by `redis.call`, carried through Lua to the handler.
@@ -358,12 +360,14 @@ pub fn run(
         kill: false,
         wrote: false,
     });
+    let scratch = std::mem::take(&mut srv.scripting.call_buffers);
     let ctx: Ctx = RefCell::new(RunCtx {
         srv,
         client,
         read_only: req.read_only || f.no_writes,
         oom,
         repl: super::api::REPL_ALL,
+        scratch,
     });
     let outcome = (|| {
         let runner = lua
@@ -376,7 +380,13 @@ pub fn run(
         let _active = ActiveGuard::enter(lua, &ctx);
         runner.call::<(bool, Value)>(call_args)
     })();
-    let RunCtx { srv, client, .. } = ctx.into_inner();
+    let RunCtx {
+        srv,
+        client,
+        scratch,
+        ..
+    } = ctx.into_inner();
+    srv.scripting.call_buffers = scratch;
     let script_resp3 = client.reply.is_resp3();
     srv.scripting.script_client = Some(client);
     let running = srv.scripting.running.take();
@@ -529,8 +539,31 @@ fn redis_call(
             false,
         );
     }
-    let mut data = Vec::new();
-    let mut ranges: Vec<Range<usize>> = Vec::with_capacity(a.len());
+    let Ok(mut guard) = ctx.try_borrow_mut() else {
+        return fail(lua, b"ERR redis.call is not allowed here", false);
+    };
+    // The argument buffers are kept between calls: no allocation per call.
+    let (mut data, mut ranges) = std::mem::take(&mut guard.scratch);
+    data.clear();
+    ranges.clear();
+    let result = call_with(&mut guard, lua, &a, raise, &fail, &mut data, &mut ranges);
+    guard.scratch = (data, ranges);
+    result
+}
+
+/// How `redis_call` answers an error: raised, or as an error table.
+type Fail<'f> = dyn Fn(&Lua, &[u8], bool) -> mlua::Result<Value> + 'f;
+
+/// [`redis_call`] once the context is borrowed, with buffers for the arguments.
+fn call_with(
+    c: &mut RunCtx,
+    lua: &Lua,
+    a: &Variadic<Value>,
+    raise: bool,
+    fail: &Fail<'_>,
+    data: &mut Vec<u8>,
+    ranges: &mut Vec<Range<usize>>,
+) -> mlua::Result<Value> {
     for v in a.iter() {
         let start = data.len();
         match v {
@@ -553,11 +586,7 @@ fn redis_call(
         }
         ranges.push(start..data.len());
     }
-    let args = Args::new(&data, &ranges);
-    let Ok(mut guard) = ctx.try_borrow_mut() else {
-        return fail(lua, b"ERR redis.call is not allowed here", false);
-    };
-    let c = &mut *guard;
+    let args = Args::new(data, ranges);
     let id = match check_call(c, &args) {
         Ok(id) => id,
         Err((text, id)) => {
@@ -704,14 +733,25 @@ fn tick(ctx: &Ctx<'_>) -> bool {
 }
 
 /// Sets KEYS and ARGV for an EVAL script.
-pub fn set_keys_and_argv(lua: &Lua, keys: &[&[u8]], argv: &[&[u8]]) -> mlua::Result<()> {
+pub fn set_keys_and_argv<'a>(
+    lua: &Lua,
+    keys: impl ExactSizeIterator<Item = &'a [u8]>,
+    argv: impl ExactSizeIterator<Item = &'a [u8]>,
+) -> mlua::Result<()> {
     let g = lua.globals();
-    for (name, items) in [("KEYS", keys), ("ARGV", argv)] {
-        let t = lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, item) in items.iter().enumerate() {
-            t.raw_set(i + 1, lua.create_string(item)?)?;
-        }
-        g.raw_set(name, t)?;
-    }
+    g.raw_set("KEYS", string_array(lua, keys)?)?;
+    g.raw_set("ARGV", string_array(lua, argv)?)?;
     Ok(())
+}
+
+/// A Lua array of the given strings.
+fn string_array<'a>(
+    lua: &Lua,
+    items: impl ExactSizeIterator<Item = &'a [u8]>,
+) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, item) in items.enumerate() {
+        t.raw_set(i + 1, lua.create_string(item)?)?;
+    }
+    Ok(t)
 }
