@@ -328,7 +328,20 @@ enum Outcome {
 }
 
 /// Starts ferrodis on `dir` with `args` and waits until it serves or exits.
+/// A port another test took between choosing and binding it means another
+/// try on a new port, as the harness's own start does.
 fn start_on(dir: &Path, args: &[&str]) -> Result<Outcome, String> {
+    const ATTEMPTS: usize = 5;
+    for _ in 1..ATTEMPTS {
+        match start_once(dir, args) {
+            Ok(Outcome::Exited(_, logs)) if logs.contains("Address already in use") => continue,
+            other => return other,
+        }
+    }
+    start_once(dir, args)
+}
+
+fn start_once(dir: &Path, args: &[&str]) -> Result<Outcome, String> {
     let mut all = vec!["--dir", dir.to_str().unwrap_or_default()];
     all.extend_from_slice(args);
     let mut server = TestServer::builder().args(&all).spawn();
