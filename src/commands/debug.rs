@@ -428,12 +428,7 @@ fn htstats_key(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
 fn stringmatch_test(seed: u64) {
     const ALPHABET: &[u8] = b"*?[]^-\\ab";
     let mut state = seed | 1;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = || crate::server::next_random(&mut state);
     let mut pattern = Vec::new();
     let mut subject = Vec::new();
     for _ in 0..1000 {

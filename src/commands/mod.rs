@@ -393,14 +393,10 @@ pub fn parse_timeout(arg: &[u8], now_ms: u64) -> Result<Option<u64>, CmdError> {
     }
 }
 
-/// The count of HRANDFIELD and ZRANDMEMBER (`key [count [WITH<word>]]`),
-/// checked as Redis checks it: `None` when there is no count (one element,
-/// a bulk reply), else the count and whether the word was given.
-pub(crate) fn parse_random_count(args: &Args, word: &str) -> Result<Option<(i64, bool)>, CmdError> {
-    if args.len() < 3 {
-        return Ok(None);
-    }
-    let count = parse_int(args.get(2))?;
+/// The count argument of SRANDMEMBER, HRANDFIELD and ZRANDMEMBER: an
+/// integer whose negation is one too (a negative count asks for repeats).
+pub(crate) fn parse_random_count_arg(arg: &[u8]) -> Result<i64, CmdError> {
+    let count = parse_int(arg)?;
     if count == i64::MIN {
         return Err(CmdError::Message(
             "ERR value is out of range, value must between -9223372036854775807 and \
@@ -408,6 +404,17 @@ pub(crate) fn parse_random_count(args: &Args, word: &str) -> Result<Option<(i64,
                 .into(),
         ));
     }
+    Ok(count)
+}
+
+/// The count of HRANDFIELD and ZRANDMEMBER (`key [count [WITH<word>]]`),
+/// checked as Redis checks it: `None` when there is no count (one element,
+/// a bulk reply), else the count and whether the word was given.
+pub(crate) fn parse_random_count(args: &Args, word: &str) -> Result<Option<(i64, bool)>, CmdError> {
+    if args.len() < 3 {
+        return Ok(None);
+    }
+    let count = parse_random_count_arg(args.get(2))?;
     if args.len() > 4 || (args.len() == 4 && !args.is(3, word)) {
         return Err(CmdError::Syntax);
     }

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 
 use super::hash::PICKS_PER_BATCH;
 use super::keys::{parse_cursor, parse_scan_options, scan_dict};
-use super::{parse_int, reply_entry, Args, CmdError, CmdResult};
+use super::{reply_entry, Args, CmdError, CmdResult};
 use crate::server::client::Client;
 use crate::server::keyspace::event;
 use crate::server::{next_random, Server};
@@ -370,14 +370,7 @@ pub fn srandmember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         srv.random_state = state;
         return Ok(());
     }
-    let count = parse_int(args.get(2))?;
-    if count == i64::MIN {
-        return Err(CmdError::Message(
-            "ERR value is out of range, value must between -9223372036854775807 and \
-             9223372036854775807"
-                .into(),
-        ));
-    }
+    let count = super::parse_random_count_arg(args.get(2))?;
     let Some(id) = srv.lookup_read_kind(c.db, args.get(1), c.no_touch, Kind::Set)? else {
         c.reply.array_len(0);
         return Ok(());
