@@ -147,53 +147,26 @@ fn transfer(
     keys: &[&[u8]],
 ) -> Result<(), Failure> {
     let now_ms = srv.clock.now_ms;
-    let compress = srv.config.rdbcompression;
-    let mut out = Vec::new();
+    let (restores, sent) = restore_commands(srv, c.db, o.replace, keys);
+    let target = srv
+        .migrate
+        .get(host, port, timeout, now_ms / 1000)
+        .map_err(Failure::Wire)?;
+    let mut out = Vec::with_capacity(restores.len() + 64);
     if let Some(pw) = o.password {
         match o.user {
             Some(user) => write_command(&mut out, [b"AUTH".as_slice(), user, pw].into_iter()),
             None => write_command(&mut out, [b"AUTH".as_slice(), pw].into_iter()),
         }
     }
-    let last_db = {
-        let target = srv
-            .migrate
-            .get(host, port, timeout, now_ms / 1000)
-            .map_err(Failure::Wire)?;
-        target.last_db
-    };
-    let select = last_db != dbid;
+    let select = target.last_db != dbid;
     if select {
         write_command(
             &mut out,
             [b"SELECT".as_slice(), dbid.to_string().as_bytes()].into_iter(),
         );
     }
-    // Keys that expired since the first look are left out.
-    let mut sent = Vec::with_capacity(keys.len());
-    for &key in keys {
-        let Some(id) = srv.lookup_read(c.db, key, true) else {
-            continue;
-        };
-        let db = srv.db(c.db);
-        let ttl = match db.expire_of(id) {
-            Some(at) if at < now_ms => continue,
-            Some(at) => (at - now_ms).max(1),
-            None => 0,
-        };
-        let body = payload::dump(db.value(id), compress);
-        let ttl = ttl.to_string();
-        let mut argv = vec![b"RESTORE".as_slice(), key, ttl.as_bytes(), &body];
-        if o.replace {
-            argv.push(b"REPLACE");
-        }
-        write_command(&mut out, argv.into_iter());
-        sent.push(key);
-    }
-    let target = srv
-        .migrate
-        .get(host, port, timeout, now_ms / 1000)
-        .map_err(Failure::Wire)?;
+    out.extend_from_slice(&restores);
     target.write_all(&out, timeout).map_err(Failure::Wire)?;
     let auth_reply = match o.password {
         Some(_) => Some(target.read_line(timeout).map_err(Failure::Wire)?),
@@ -257,6 +230,40 @@ fn transfer(
     }
     c.reply.ok();
     Ok(())
+}
+
+/// The RESTORE commands that carry `keys` with their remaining TTLs, and
+/// the keys they carry: keys that expired since the first look are left out.
+fn restore_commands<'k>(
+    srv: &mut Server,
+    db: usize,
+    replace: bool,
+    keys: &[&'k [u8]],
+) -> (Vec<u8>, Vec<&'k [u8]>) {
+    let now_ms = srv.clock.now_ms;
+    let compress = srv.config.rdbcompression;
+    let mut out = Vec::new();
+    let mut sent = Vec::with_capacity(keys.len());
+    for &key in keys {
+        let Some(id) = srv.lookup_read(db, key, true) else {
+            continue;
+        };
+        let found = srv.db(db);
+        let ttl = match found.expire_of(id) {
+            Some(at) if at < now_ms => continue,
+            Some(at) => (at - now_ms).max(1),
+            None => 0,
+        };
+        let body = payload::dump(found.value(id), compress);
+        let ttl = ttl.to_string();
+        let mut argv = vec![b"RESTORE".as_slice(), key, ttl.as_bytes(), &body];
+        if replace {
+            argv.push(b"REPLACE");
+        }
+        write_command(&mut out, argv.into_iter());
+        sent.push(key);
+    }
+    (out, sent)
 }
 
 /// COMMAND GETKEYS for MIGRATE: the key argument, or everything after
