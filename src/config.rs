@@ -2629,49 +2629,39 @@ fn check_string(check: StrCheck, s: &[u8]) -> Result<(), String> {
 }
 
 /// A proc-title template is valid when every `{var}` is known and the
-/// expansion (with an empty title, as Redis validates it) is not blank.
+/// expansion (with an empty title, as Redis validates it) is not blank:
+/// everything but the title and what may be empty expands to text.
 fn valid_proc_title(t: &[u8]) -> bool {
-    const VARS: [&[u8]; 7] = [
-        b"title",
-        b"listen-addr",
-        b"server-mode",
-        b"port",
-        b"tls-port",
-        b"unixsocket",
-        b"config-file",
-    ];
-    let mut visible = false;
+    let expanded = expand_template(t, |var| match var {
+        b"title" | b"server-mode" | b"unixsocket" | b"config-file" => Some(Vec::new()),
+        b"listen-addr" | b"port" | b"tls-port" => Some(b"x".to_vec()),
+        _ => None,
+    });
+    expanded.is_some_and(|e| e.iter().any(|&b| b != b' '))
+}
+
+/// Redis's `sdstemplate`: each `{name}` replaced by what `var` gives for it,
+/// `{{` for a literal brace. `None` for a name `var` does not know, a brace
+/// left open or one at the end.
+pub fn expand_template(t: &[u8], mut var: impl FnMut(&[u8]) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(t.len());
     let mut i = 0;
     while i < t.len() {
         if t[i] != b'{' {
-            visible |= t[i] != b' ';
+            out.push(t[i]);
             i += 1;
             continue;
         }
-        match t.get(i + 1) {
-            None => return false,
-            Some(b'{') => {
-                visible = true;
-                i += 2;
-                continue;
-            }
-            Some(_) => {}
+        if t.get(i + 1)? == &b'{' {
+            out.push(b'{');
+            i += 2;
+            continue;
         }
-        let Some(len) = t[i + 1..].iter().position(|&c| c == b'}') else {
-            return false;
-        };
-        let var = &t[i + 1..i + 1 + len];
-        if !VARS.contains(&var) {
-            return false;
-        }
-        // Everything but the title (and possibly the mode) expands to text.
-        if var != b"title" && var != b"server-mode" && var != b"unixsocket" && var != b"config-file"
-        {
-            visible = true;
-        }
+        let len = t[i + 1..].iter().position(|&c| c == b'}')?;
+        out.extend_from_slice(&var(&t[i + 1..i + 1 + len])?);
         i += len + 2;
     }
-    visible
+    Some(out)
 }
 
 fn parse_save(

@@ -104,38 +104,26 @@ pub fn args() -> Vec<OsString> {
 /// variable or an unclosed brace, which CONFIG SET already refuses.
 pub fn expand(config: &Config, title: &str) -> Option<String> {
     let template = config.text("proc-title-template");
-    let mut out = String::new();
-    let mut rest = template.as_str();
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        rest = &rest[open + 1..];
-        if let Some(after) = rest.strip_prefix('{') {
-            out.push('{');
-            rest = after;
-            continue;
-        }
-        let close = rest.find('}')?;
-        let value = match &rest[..close] {
-            "title" => title.to_string(),
-            "listen-addr" if config.port != 0 => {
+    let out = crate::config::expand_template(template.as_bytes(), |var| {
+        let value = match var {
+            b"title" => title.to_string(),
+            b"listen-addr" if config.port != 0 => {
                 let addr = config.bind.first().map_or("*", String::as_str);
                 format!("{addr}:{}", config.port)
             }
-            "listen-addr" => format!("unixsocket:{}", config.unixsocket),
-            "server-mode" => String::new(),
-            "config-file" => config
+            b"listen-addr" => format!("unixsocket:{}", config.unixsocket),
+            b"server-mode" => String::new(),
+            b"config-file" => config
                 .config_file()
                 .map_or("-".to_string(), |p| p.display().to_string()),
-            "port" => config.port.to_string(),
-            "tls-port" => "0".to_string(),
-            "unixsocket" => config.unixsocket.clone(),
+            b"port" => config.port.to_string(),
+            b"tls-port" => "0".to_string(),
+            b"unixsocket" => config.unixsocket.clone(),
             _ => return None,
         };
-        out.push_str(&value);
-        rest = &rest[close + 1..];
-    }
-    out.push_str(rest);
-    Some(out.trim_matches(' ').to_string())
+        Some(value.into_bytes())
+    })?;
+    Some(String::from_utf8_lossy(&out).trim_matches(' ').to_string())
 }
 
 /// Sets the title from the template; `title` stands for `{title}`, the
