@@ -325,8 +325,8 @@ impl Db {
                 let n = self.dict.len();
                 let table = std::mem::take(&mut self.dict);
                 lf.free_table(Box::new(table), n as u64);
-                self.volatile = Vec::new();
-                self.avg_ttl = 0;
+                // The rest of the state is reset as for an empty table.
+                self.clear();
                 n
             }
             _ => self.clear(),
