@@ -172,31 +172,25 @@ fn parse_add_trim(
         let opt = args.get(i);
         if xadd && opt == b"*" {
             break;
-        } else if args.is(i, "maxlen") && more > 0 {
+        } else if (args.is(i, "maxlen") || args.is(i, "minid")) && more > 0 {
             if a.trim.is_some() {
                 return Err(err(
                     "ERR syntax error, MAXLEN and MINID options at the same time are not compatible",
                 ));
             }
+            let by_length = args.is(i, "maxlen");
             let (at, approx) = trim_operator(args, i);
             a.approx = approx;
             i = at + 1;
-            let max = parse_int(args.get(i))?;
-            if max < 0 {
-                return Err(err("ERR The MAXLEN argument must be >= 0."));
-            }
-            a.trim = Some(Trim::MaxLen(max as u64));
-            a.trim_arg = i;
-        } else if args.is(i, "minid") && more > 0 {
-            if a.trim.is_some() {
-                return Err(err(
-                    "ERR syntax error, MAXLEN and MINID options at the same time are not compatible",
-                ));
-            }
-            let (at, approx) = trim_operator(args, i);
-            a.approx = approx;
-            i = at + 1;
-            a.trim = Some(Trim::MinId(parse_strict_id(args.get(i), 0)?));
+            a.trim = Some(if by_length {
+                let max = parse_int(args.get(i))?;
+                if max < 0 {
+                    return Err(err("ERR The MAXLEN argument must be >= 0."));
+                }
+                Trim::MaxLen(max as u64)
+            } else {
+                Trim::MinId(parse_strict_id(args.get(i), 0)?)
+            });
             a.trim_arg = i;
         } else if args.is(i, "limit") && more > 0 {
             a.limit = parse_int(args.get(i + 1))?;
