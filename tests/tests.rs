@@ -52,6 +52,8 @@ mod lazyfree;
 mod limits;
 /// List commands: every option and error, node layout and DUMP bytes per fill and depth.
 mod list;
+/// Loading at start-up: -LOADING, INFO's loading fields, shutdown while loading.
+mod loading;
 /// MEMORY USAGE and redis-cli --memkeys.
 mod memory;
 /// MIGRATE to and from real Redis: every type, options, errors, the AOF.

@@ -110,6 +110,11 @@ const HELP: &[&str] = &[
 /// `DEBUG <subcommand> ...`
 pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let n = args.len();
+    // These rebuild, fill or save the dataset a load is still filling.
+    let rebuilds = ["reload", "loadaof", "populate", "restart"];
+    if srv.is_loading() && rebuilds.iter().any(|s| args.is(1, s)) {
+        return Err(CmdError::Loading);
+    }
     if args.is(1, "help") && n == 2 {
         reply_help(c, args, HELP);
     } else if args.is(1, "object") && n == 3 {

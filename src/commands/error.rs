@@ -108,6 +108,8 @@ pub enum CmdError {
     /// Writes refused because the last background save failed
     /// (`stop-writes-on-bgsave-error`).
     Misconf,
+    /// A command not flagged `loading` while the dataset loads.
+    Loading,
     /// SAVE (or the save DEBUG RELOAD starts with) failed; Redis says only `ERR`.
     SaveFailed,
     /// SAVE or BGSAVE while a background save runs.
@@ -157,6 +159,7 @@ impl CmdError {
                  (stop-writes-on-bgsave-error option). Please check the Redis logs for details \
                  about the RDB error."
             }
+            CmdError::Loading => "LOADING Redis is loading the dataset in memory",
             CmdError::SaveFailed => "ERR",
             CmdError::BgsaveInProgress => "ERR Background save already in progress",
             CmdError::ReloadFailed => "ERR Error trying to load the RDB dump",

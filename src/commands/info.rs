@@ -256,8 +256,10 @@ fn persistence(srv: &Server, out: &mut String) {
     let current_rewrite_secs = a
         .child
         .map_or(-1, |child| now.saturating_sub(child.started) as i64);
+    // Redis's AOF is on from start-up, while its files load.
+    let aof_on = a.status != AofStatus::Off || (srv.is_loading() && srv.config.appendonly);
     fields!(out,
-        "loading" => 0,
+        "loading" => u8::from(srv.is_loading()),
         "async_loading" => 0,
         "current_cow_peak" => 0,
         "current_cow_size" => 0,
@@ -275,7 +277,7 @@ fn persistence(srv: &Server, out: &mut String) {
         "rdb_last_cow_size" => 0,
         "rdb_last_load_keys_expired" => p.last_load.keys_expired,
         "rdb_last_load_keys_loaded" => p.last_load.keys_loaded,
-        "aof_enabled" => u8::from(a.status != AofStatus::Off),
+        "aof_enabled" => u8::from(aof_on),
         "aof_rewrite_in_progress" => u8::from(a.child.is_some()),
         "aof_rewrite_scheduled" => u8::from(a.rewrite_scheduled),
         "aof_last_rewrite_time_sec" => a.last_rewrite_secs,
@@ -288,18 +290,28 @@ fn persistence(srv: &Server, out: &mut String) {
         "module_fork_in_progress" => 0,
         "module_fork_last_cow_size" => 0,
     );
-    if a.status == AofStatus::Off {
-        return;
+    if aof_on {
+        let writer = a.writer.as_ref();
+        fields!(out,
+            "aof_current_size" => a.current_size(),
+            "aof_base_size" => a.rewrite_base_size,
+            "aof_pending_rewrite" => u8::from(a.rewrite_scheduled),
+            "aof_buffer_length" => writer.map_or(0, |w| w.buffered()),
+            "aof_pending_bio_fsync" => writer.map_or(0, |w| w.syncer.pending()),
+            "aof_delayed_fsync" => writer.map_or(0, |w| w.delayed_fsync),
+        );
     }
-    let writer = a.writer.as_ref();
-    fields!(out,
-        "aof_current_size" => a.current_size(),
-        "aof_base_size" => a.rewrite_base_size,
-        "aof_pending_rewrite" => u8::from(a.rewrite_scheduled),
-        "aof_buffer_length" => writer.map_or(0, |w| w.buffered()),
-        "aof_pending_bio_fsync" => writer.map_or(0, |w| w.syncer.pending()),
-        "aof_delayed_fsync" => writer.map_or(0, |w| w.delayed_fsync),
-    );
+    if let Some(l) = &srv.loading {
+        let (perc, eta) = l.progress(now);
+        fields!(out,
+            "loading_start_time" => l.start_secs,
+            "loading_total_bytes" => l.total_bytes,
+            "loading_rdb_used_mem" => l.rdb_used_mem,
+            "loading_loaded_bytes" => l.loaded_bytes,
+            "loading_loaded_perc" => format!("{perc:.2}"),
+            "loading_eta_seconds" => eta,
+        );
+    }
 }
 
 /// `ok` or `err`, as Redis reports the last outcome of an operation.

@@ -767,9 +767,11 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
     if srv.evict_clients(Some(client)) {
         return Outcome::Continue;
     }
-    // A busy script holds the dataset: no eviction under it.
+    // A busy script or a load holds the dataset: no eviction under it.
     let busy = srv.scripting.is_busy();
-    if srv.config.maxmemory > 0 && !busy && out_of_memory(srv, client, spec, cmd_flags) {
+    let loading = srv.is_loading();
+    if srv.config.maxmemory > 0 && !busy && !loading && out_of_memory(srv, client, spec, cmd_flags)
+    {
         let err = CmdError::Message(evict::OOM_ERROR.into());
         reject(srv, client, args, Some(id), err);
         return Outcome::Continue;
@@ -808,6 +810,11 @@ pub fn dispatch(srv: &mut Server, client: &mut Client, args: &Args) -> Outcome {
             Some(id),
             CmdError::Message("ERR Replica can't interact with the keyspace".into()),
         );
+        return Outcome::Continue;
+    }
+    // Every queued command passed this check, so EXEC's own flag decides.
+    if loading && !spec.has(flags::LOADING) {
+        reject(srv, client, args, Some(id), CmdError::Loading);
         return Outcome::Continue;
     }
     if busy && !spec.has(flags::ALLOW_BUSY) {

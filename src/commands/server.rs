@@ -120,6 +120,10 @@ pub fn shutdown(srv: &mut Server, _c: &mut Client, args: &Args) -> CmdResult {
             flags |= flag;
         }
     }
+    // A partial dataset is never saved.
+    if srv.is_loading() {
+        flags = flags & !SHUTDOWN_SAVE | SHUTDOWN_NOSAVE;
+    }
     if !srv.shutdown_save(flags) {
         return Err(CmdError::ShutdownFailed(
             "Errors trying to SHUTDOWN. Check logs.",

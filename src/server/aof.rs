@@ -151,12 +151,18 @@ impl Replay for Loader<'_> {
         Ok(())
     }
 
+    fn progress(&mut self, offset: u64) {
+        self.srv.aof_load_progress(offset);
+    }
+
     fn load_rdb(&mut self, file: File, len: u64) -> Result<u64, String> {
         log::info!("Reading RDB base file on AOF loading...");
-        let mut dbs = std::mem::take(&mut self.srv.dbs);
-        let result = self.srv.load_rdb_with(&mut dbs, false, |dbs, opts| {
-            load::load(file, len, dbs, opts)
-        });
+        let mut dbs = self.srv.take_dbs_for_loading();
+        let result = self
+            .srv
+            .load_rdb_with(&mut dbs, false, |dbs, opts, progress| {
+                load::load_observed(file, len, dbs, opts, progress)
+            });
         self.srv.dbs = dbs;
         // The error's text names the offset.
         let mut stats = result.map_err(|e| e.to_string())?;
@@ -200,7 +206,7 @@ impl Server {
             return Ok(());
         }
         self.upgrade_legacy_aof()?;
-        self.load_aof()?;
+        self.load_aof(true)?;
         self.open_aof_on_start()
     }
 
@@ -262,7 +268,9 @@ impl Server {
 
     /// Replays the base and every incremental file (Redis's
     /// `loadAppendOnlyFiles`). False when the manifest names no file.
-    fn load_aof(&mut self) -> Result<bool, String> {
+    /// Loads the AOF's files; with `serve` (start-up) clients are served
+    /// meanwhile.
+    fn load_aof(&mut self, serve: bool) -> Result<bool, String> {
         let files: Vec<FileInfo> = self.aof.manifest.live_files().cloned().collect();
         if files.is_empty() {
             return Ok(false);
@@ -270,23 +278,29 @@ impl Server {
         let started = Instant::now();
         let dir = self.aof_dir();
         // A file the manifest names but the disk lacks is fatal, as in Redis.
+        let mut total_bytes = 0;
         for info in &files {
-            if let Err(e) = fs::metadata(dir.join(&info.name)) {
-                return Err(format!(
-                    "Unable to obtain the AOF file {} length. stat: {}",
-                    info.name,
-                    strerror(&e)
-                ));
+            match fs::metadata(dir.join(&info.name)) {
+                Ok(m) => total_bytes += m.len(),
+                Err(e) => {
+                    return Err(format!(
+                        "Unable to obtain the AOF file {} length. stat: {}",
+                        info.name,
+                        strerror(&e)
+                    ))
+                }
             }
         }
         let load_truncated = self.config.flag("aof-load-truncated") != Some(false);
         self.set_propagation(false);
-        // Replayed commands go through dispatch; Redis counts none of them,
-        // so they count into statistics that are then dropped.
-        let stats = super::stats::Stats::new(self.commands.all.len());
-        let kept_stats = std::mem::replace(&mut self.stats, stats);
+        if serve {
+            self.start_loading(total_bytes);
+        }
+        // Replayed commands go through dispatch; Redis counts none of them.
+        let kept_stats = self.set_replay_stats();
         let result = self.replay_files(&files, &dir, load_truncated);
-        self.stats = kept_stats;
+        self.restore_stats(kept_stats);
+        self.stop_loading();
         let (base_size, total) = result?;
         let current = self.aof.writer.as_ref().map_or(0, Writer::size);
         self.aof.rewrite_base_size = base_size;
@@ -315,6 +329,7 @@ impl Server {
             let path = dir.join(&info.name);
             let file_started = Instant::now();
             let last = i + 1 == files.len();
+            loader.srv.loading_next_file(total);
             match reader::load_file(&path, &info.name, last, load_truncated, &mut loader) {
                 Ok(FileStatus::Loaded | FileStatus::Truncated) => {
                     let what = match info.kind {
@@ -364,7 +379,7 @@ impl Server {
         let loaded = self.read_manifest().and_then(|m| {
             self.aof.manifest = m;
             self.delete_history_files();
-            self.load_aof()
+            self.load_aof(false)
         });
         match loaded {
             Ok(true) => {}
@@ -840,6 +855,11 @@ impl Server {
             return Ok(());
         }
         self.aof.status = AofStatus::WaitRewrite;
+        // A rewrite now would write a base of a partial dataset.
+        if self.is_loading() {
+            self.aof.rewrite_scheduled = true;
+            return Ok(());
+        }
         if self.persistence.child.is_some() {
             self.aof.rewrite_scheduled = true;
             log::warn!("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");

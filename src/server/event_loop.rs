@@ -611,13 +611,18 @@ impl Server {
             }
         }
         self.before_sleep();
+        self.leave();
+        true
+    }
+
+    /// The last steps before the process ends: no more connections, no pid file.
+    pub(crate) fn leave(&mut self) {
         self.listeners.close(self.poll.registry());
         if !self.config.pidfile.is_empty() {
             log::info!("Removing the pid file.");
             let _ = std::fs::remove_file(&self.config.pidfile);
         }
         log::warn!("Redis is now ready to exit, bye bye...");
-        true
     }
 }
 

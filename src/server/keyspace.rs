@@ -516,13 +516,12 @@ impl Server {
     /// other; without one the key counts as accessed now. A negative idle
     /// time (a huge saved one, read as C reads it) is ignored as Redis does.
     pub fn access_field(&self, idle: Option<i64>, freq: Option<u8>) -> u32 {
-        let clock = self.lru_clock();
-        match (self.config.maxmemory_policy.is_lfu(), idle, freq) {
-            (false, Some(idle), _) if idle >= 0 => clock_after_idle(clock, idle),
-            // Under LFU `lru_clock` gives the minute and the initial counter.
-            (true, _, Some(freq)) => clock & !0xff | u32::from(freq),
-            _ => clock,
-        }
+        access_field_at(
+            self.lru_clock(),
+            self.config.maxmemory_policy.is_lfu(),
+            idle,
+            freq,
+        )
     }
 
     /// Seconds since the access clock value `lru`, allowing for wrap-around.
@@ -535,6 +534,18 @@ impl Server {
             (LRU_CLOCK_MAX - lru) + now
         };
         ticks * LRU_CLOCK_RESOLUTION / 1000
+    }
+}
+
+/// [`Server::access_field`] from an access clock read beforehand, so that
+/// a load can compute it without holding the server (Redis's clock stands
+/// still during a load too: the timed sweep that advances it does not run).
+pub fn access_field_at(clock: u32, lfu: bool, idle: Option<i64>, freq: Option<u8>) -> u32 {
+    match (lfu, idle, freq) {
+        (false, Some(idle), _) if idle >= 0 => clock_after_idle(clock, idle),
+        // Under LFU `lru_clock` gives the minute and the initial counter.
+        (true, _, Some(freq)) => clock & !0xff | u32::from(freq),
+        _ => clock,
     }
 }
 

@@ -18,6 +18,7 @@ pub mod expire;
 pub mod keyspace;
 pub mod latency;
 pub mod latency_monitor;
+pub mod loading;
 pub mod logging;
 pub mod memory;
 pub mod migrate;
@@ -148,6 +149,8 @@ pub struct Server {
     pub dirty: u64,
     /// Snapshot state: the saving child, last results, counters.
     pub persistence: persistence::PersistenceState,
+    /// The start-up load under way, if any.
+    pub loading: Option<loading::Loading>,
     pub shutdown: Option<ShutdownRequest>,
     /// Absolute path of the running executable, for `INFO server`.
     pub executable: String,
@@ -225,6 +228,7 @@ impl Server {
             lastsave: clock.now_ms / 1000,
             dirty: 0,
             persistence: persistence::PersistenceState::default(),
+            loading: None,
             shutdown: None,
             executable: executable_path(),
             hz,

@@ -11,12 +11,12 @@
 //! and reaps the child from the timed sweep with `waitpid(WNOHANG)`.
 
 use std::os::fd::AsRawFd;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use super::{logging, memory, Server};
 use crate::config::{SHUTDOWN_FORCE, SHUTDOWN_NOSAVE, SHUTDOWN_SAVE};
-use crate::persistence::rdb::load::{self, LoadError, LoadOptions, LoadStats};
+use crate::persistence::rdb::load::{self, LoadError, LoadOptions, LoadStats, Progress};
 use crate::persistence::rdb::save::{self, Access, SaveOptions, Snapshot};
 use crate::persistence::rdb::value::Thresholds;
 use crate::scripting::functions::RestorePolicy;
@@ -400,12 +400,15 @@ impl Server {
     /// the result line Redis logs; `read` reads it from wherever it is (the
     /// snapshot file, an AOF base).
     pub(crate) fn load_rdb_with(
-        &self,
+        &mut self,
         dbs: &mut [Db],
         merge: bool,
-        read: impl FnOnce(&mut [Db], &LoadOptions) -> Result<LoadStats, LoadError>,
+        read: impl FnOnce(&mut [Db], &LoadOptions, &mut Progress) -> Result<LoadStats, LoadError>,
     ) -> Result<LoadStats, LoadError> {
-        let access = |idle: Option<u64>, freq| self.access_field(idle.map(|i| i as i64), freq);
+        let (clock, lfu) = (self.lru_clock(), self.config.maxmemory_policy.is_lfu());
+        let access = move |idle: Option<u64>, freq| {
+            super::keyspace::access_field_at(clock, lfu, idle.map(|i| i as i64), freq)
+        };
         let opts = LoadOptions {
             now_ms: self.clock.now_ms,
             verify_checksum: self.config.rdbchecksum && !self.debug.skip_checksum_validation,
@@ -413,7 +416,9 @@ impl Server {
             access: &access,
             thresholds: Thresholds::of(&self.config),
         };
-        let stats = read(dbs, &opts)?;
+        let stats = read(dbs, &opts, &mut |dbs, offset, stats| {
+            self.rdb_load_progress(dbs, offset, stats)
+        })?;
         log::info!(
             "Done loading RDB, keys loaded: {}, keys expired: {}.",
             stats.keys_loaded,
@@ -471,18 +476,32 @@ impl Server {
     }
 
     /// Loads `dbfilename` into `dbs`.
-    fn load_into(&self, dbs: &mut [Db], merge: bool) -> Result<LoadStats, LoadError> {
-        self.load_rdb_with(dbs, merge, |dbs, opts| {
-            load::load_file(Path::new(&self.config.dbfilename), dbs, opts)
+    fn load_into(&mut self, dbs: &mut [Db], merge: bool) -> Result<LoadStats, LoadError> {
+        let path = PathBuf::from(&self.config.dbfilename);
+        self.load_rdb_with(dbs, merge, |dbs, opts, progress| {
+            load::load_file(&path, dbs, opts, progress)
         })
     }
 
-    /// Loads the snapshot at start-up. A missing file starts the server
-    /// empty; any other failure stops start-up with the file and offset.
+    /// The databases, for a load to fill; empty ones stand in for them
+    /// meanwhile, so that clients served during the load find every
+    /// database they may SELECT.
+    pub(crate) fn take_dbs_for_loading(&mut self) -> Vec<Db> {
+        let standins = (0..self.dbs.len()).map(|_| Db::new()).collect();
+        std::mem::replace(&mut self.dbs, standins)
+    }
+
+    /// Loads the snapshot at start-up, serving clients meanwhile. A
+    /// missing file starts the server empty; any other failure stops
+    /// start-up with the file and offset.
     pub fn load_at_startup(&mut self) -> Result<(), String> {
         let started = Instant::now();
-        let mut dbs = std::mem::take(&mut self.dbs);
+        if let Ok(meta) = std::fs::metadata(&self.config.dbfilename) {
+            self.start_loading(meta.len());
+        }
+        let mut dbs = self.take_dbs_for_loading();
         let result = self.load_into(&mut dbs, false);
+        self.stop_loading();
         self.dbs = dbs;
         let result = result.and_then(|mut stats| {
             self.load_libraries(&mut stats, false)?;

@@ -16,6 +16,9 @@ static PENDING: AtomicI32 = AtomicI32::new(0);
 /// A shutdown signal arrived and that shutdown has not been given up.
 static SHUTDOWN_ASAP: AtomicBool = AtomicBool::new(false);
 
+/// The start-up load is under way (the handler words its line for it).
+static LOADING: AtomicBool = AtomicBool::new(false);
+
 /// Runs in signal context: only atomics, `write`, `unlink` and `_exit`;
 /// `errno` is kept for the code the signal interrupted.
 extern "C" fn on_signal(sig: libc::c_int) {
@@ -37,6 +40,9 @@ fn handle(sig: libc::c_int) {
         unsafe { libc::_exit(1) };
     }
     let msg: &[u8] = match sig {
+        _ if LOADING.load(Ordering::SeqCst) => {
+            b"Received shutdown signal during loading, scheduling shutdown."
+        }
         libc::SIGINT => b"Received SIGINT scheduling shutdown...",
         libc::SIGTERM => b"Received SIGTERM scheduling shutdown...",
         _ => b"Received shutdown signal, scheduling shutdown...",
@@ -93,6 +99,11 @@ pub fn take_pending() -> Option<i32> {
         0 => None,
         sig => Some(sig),
     }
+}
+
+/// Tells the handler whether the start-up load is under way.
+pub fn set_loading(on: bool) {
+    LOADING.store(on, Ordering::SeqCst);
 }
 
 /// The shutdown a signal asked for failed and the server keeps running:

@@ -178,10 +178,21 @@ impl Builder {
 
     /// Starts the server and waits until it answers PING (or NOAUTH).
     pub fn start(self) -> Server {
+        // NOAUTH still proves it is up (servers with requirepass).
+        self.start_until(|r| r.starts_with(b"+") || r.starts_with(b"-NOAUTH"))
+    }
+
+    /// Starts the server and waits until it answers PING in any way,
+    /// `-LOADING` included: a server still loading its dataset.
+    pub fn start_answering(self) -> Server {
+        self.start_until(|_| true)
+    }
+
+    fn start_until(self, answered: impl Fn(&[u8]) -> bool) -> Server {
         const ATTEMPTS: usize = 5;
         for attempt in 1..=ATTEMPTS {
             let mut server = self.spawn();
-            match server.wait_ready() {
+            match server.wait_ready(&answered) {
                 Ok(()) => return server,
                 Err(why) => {
                     let logs = server.logs();
@@ -406,7 +417,7 @@ impl Server {
         assert_eq!(rc, 0, "kill({}, {sig}) failed", self.pid());
     }
 
-    fn wait_ready(&mut self) -> Result<(), String> {
+    fn wait_ready(&mut self, answered: &dyn Fn(&[u8]) -> bool) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         let mut last = String::from("never connected");
         while Instant::now() < deadline {
@@ -418,8 +429,7 @@ impl Server {
                     c.set_timeout(Duration::from_secs(2));
                     c.cmd(&["PING"]);
                     match c.try_read_reply() {
-                        // NOAUTH still proves it is up (servers with requirepass).
-                        Ok(r) if r.starts_with(b"+") || r.starts_with(b"-NOAUTH") => return Ok(()),
+                        Ok(r) if answered(&r) => return Ok(()),
                         Ok(r) => last = format!("PING answered {}", super::escape(&r)),
                         Err(e) => last = format!("PING failed: {e}"),
                     }

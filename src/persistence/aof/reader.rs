@@ -195,6 +195,8 @@ pub trait Replay {
     /// Loads the RDB image at the start of `file` (`len` bytes long) and
     /// returns the offset where it ends; `Err` carries the reason.
     fn load_rdb(&mut self, file: File, len: u64) -> Result<u64, String>;
+    /// A command was read; the file's next one starts at `offset`.
+    fn progress(&mut self, _offset: u64) {}
 }
 
 /// How one file loaded.
@@ -382,6 +384,7 @@ pub fn load_file(
             run(replay, &args, name)?;
         }
         valid_up_to = reader.offset();
+        replay.progress(valid_up_to);
     };
     if !load_truncated {
         return Err(AofError::Truncated {

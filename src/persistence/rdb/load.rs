@@ -60,7 +60,13 @@ pub struct LoadStats {
     /// The code of each function library in the file, in order, for the
     /// caller to compile.
     pub libraries: Vec<Vec<u8>>,
+    /// The `used-mem` field: the saving server's memory (0 when absent).
+    pub used_mem: u64,
 }
+
+/// Called after each key with the databases as loaded so far, the offset
+/// reached and the counts so far: the caller may serve clients there.
+pub type Progress<'a> = dyn FnMut(&mut [Db], u64, &LoadStats) + 'a;
 
 /// Why a file could not be loaded, and where.
 #[derive(Debug)]
@@ -272,7 +278,7 @@ fn header_version(digits: &[u8]) -> u32 {
 }
 
 /// Logs what Redis logs about the AUX fields it knows.
-fn log_aux(name: &[u8], value: &[u8], now_ms: u64) {
+fn log_aux(name: &[u8], value: &[u8], now_ms: u64, stats: &mut LoadStats) {
     let text = String::from_utf8_lossy(value);
     let number = || text.parse::<i64>().unwrap_or(0);
     match name {
@@ -282,10 +288,13 @@ fn log_aux(name: &[u8], value: &[u8], now_ms: u64) {
             let age = (now_ms / 1000) as i64 - number();
             log::info!("RDB age {} seconds", age.max(0));
         }
-        b"used-mem" => log::info!(
-            "RDB memory usage when created {:.2} Mb",
-            number() as f64 / (1024.0 * 1024.0)
-        ),
+        b"used-mem" => {
+            stats.used_mem = number().max(0) as u64;
+            log::info!(
+                "RDB memory usage when created {:.2} Mb",
+                number() as f64 / (1024.0 * 1024.0)
+            )
+        }
         _ => log::trace!(
             "Unrecognized RDB AUX field: '{}'",
             String::from_utf8_lossy(name)
@@ -299,6 +308,17 @@ pub fn load<R: Read>(
     len: u64,
     dbs: &mut [Db],
     opts: &LoadOptions,
+) -> Result<LoadStats, LoadError> {
+    load_observed(input, len, dbs, opts, &mut |_, _, _| {})
+}
+
+/// [`load`], reporting to `progress` after each key.
+pub fn load_observed<R: Read>(
+    input: R,
+    len: u64,
+    dbs: &mut [Db],
+    opts: &LoadOptions,
+    progress: &mut Progress,
 ) -> Result<LoadStats, LoadError> {
     let mut src = Source {
         input,
@@ -329,7 +349,7 @@ pub fn load<R: Read>(
             Item::Expire(t) => expire = Some(t),
             Item::Idle(secs) => idle = Some(secs),
             Item::Freq(counter) => freq = Some(counter),
-            Item::Aux(name, value) => log_aux(&name, &value, opts.now_ms),
+            Item::Aux(name, value) => log_aux(&name, &value, opts.now_ms, &mut stats),
             Item::SelectDb(index) => match usize::try_from(index) {
                 Ok(i) if i < dbs.len() => db = i,
                 _ => {
@@ -359,6 +379,7 @@ pub fn load<R: Read>(
                 let access = (opts.access)(idle.take(), freq.take());
                 if deadline.is_some_and(|t| t < opts.now_ms as i64) {
                     stats.keys_expired += 1;
+                    progress(dbs, src.offset(), &stats);
                     continue;
                 }
                 // Only a server with no databases at all has no database 0.
@@ -379,6 +400,7 @@ pub fn load<R: Read>(
                     target.set_expire(id, t as u64);
                 }
                 stats.keys_loaded += 1;
+                progress(dbs, src.offset(), &stats);
             }
         }
     }
@@ -403,12 +425,17 @@ pub fn load<R: Read>(
     Ok(stats)
 }
 
-/// Loads the snapshot at `path` into `dbs`.
-pub fn load_file(path: &Path, dbs: &mut [Db], opts: &LoadOptions) -> Result<LoadStats, LoadError> {
+/// Loads the snapshot at `path` into `dbs`, reporting to `progress`.
+pub fn load_file(
+    path: &Path,
+    dbs: &mut [Db],
+    opts: &LoadOptions,
+    progress: &mut Progress,
+) -> Result<LoadStats, LoadError> {
     let io_error = |e| LoadError::at(0, LoadErrorKind::Io(e));
     let file = File::open(path).map_err(io_error)?;
     let len = file.metadata().map_err(io_error)?.len();
-    load(file, len, dbs, opts)
+    load_observed(file, len, dbs, opts, progress)
 }
 
 #[cfg(test)]
@@ -543,6 +570,8 @@ mod tests {
             stats,
             LoadStats {
                 end_offset: bytes.len() as u64,
+                // The saving side's figure, from its `used-mem` field.
+                used_mem: 12345,
                 ..LoadStats::default()
             }
         );
@@ -603,6 +632,7 @@ mod tests {
                 keys_expired: 1,
                 end_offset: stats.end_offset,
                 libraries: Vec::new(),
+                used_mem: stats.used_mem,
             }
         );
         assert_eq!(contents(&loaded)[0].1, b"stays");
