@@ -273,16 +273,9 @@ fn info_sections() {
 /// process to the next (randomized hash seed), so two real redis-servers
 /// disagree on it: compare COMMAND INFO with each command's subcommand list
 /// (the 10th field) sorted.
-/// Subcommands that differ on purpose or are not implemented yet
-/// (docs/compatibility.md): Redis 7.2's `CLIENT SETINFO`/`NO-TOUCH`, which
-/// ferrodis accepts, and `LATENCY DOCTOR` and `MEMORY DOCTOR`, which it
-/// lacks. Left out on both sides; nothing else is.
-const KNOWN_SUBCOMMAND_DIFFERENCES: &[&str] = &[
-    "client|setinfo",
-    "client|no-touch",
-    "latency|doctor",
-    "memory|doctor",
-];
+/// Subcommands not implemented yet (docs/compatibility.md): `LATENCY
+/// DOCTOR` and `MEMORY DOCTOR`. Left out on both sides; nothing else is.
+const KNOWN_SUBCOMMAND_DIFFERENCES: &[&str] = &["latency|doctor", "memory|doctor"];
 
 pub(crate) const COMMAND_INFO: Mask = Mask::Custom(|reply| {
     fn entry(e: &Reply) -> String {
@@ -447,13 +440,7 @@ fn command_list_is_consistent_with_count_and_redis() {
         Some(top_level as i64),
         "COMMAND COUNT vs COMMAND LIST"
     );
-    // Redis 7.2 subcommands that ferrodis accepts on purpose because client
-    // libraries send them on connect (docs/compatibility.md).
-    let later = ["client|setinfo", "client|no-touch"];
-    let unknown: Vec<_> = ours
-        .difference(&theirs)
-        .filter(|c| !later.contains(&c.as_str()))
-        .collect();
+    let unknown: Vec<_> = ours.difference(&theirs).collect();
     assert!(
         unknown.is_empty(),
         "commands Redis 7.0 does not have: {unknown:?}"

@@ -28,7 +28,7 @@ fn read_string<'a>(
     c: &Client,
     key: &[u8],
 ) -> Result<Option<Cow<'a, [u8]>>, CmdError> {
-    let Some(id) = srv.lookup_read(c.db, key, c.no_touch) else {
+    let Some(id) = srv.lookup_read(c.db, key) else {
         return Ok(None);
     };
     Ok(Some(as_str(srv, c.db, id)?.to_cow()))
@@ -399,7 +399,7 @@ pub fn bitop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     // A source of another type stops the command where Redis stops it.
     let mut ids = Vec::with_capacity(args.len() - 3);
     for i in 3..args.len() {
-        ids.push(srv.lookup_read_kind(c.db, args.get(i), c.no_touch, Kind::String)?);
+        ids.push(srv.lookup_read_kind(c.db, args.get(i), Kind::String)?);
     }
     let db = srv.db(c.db);
     let values = ids

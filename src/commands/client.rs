@@ -107,28 +107,6 @@ pub fn setname(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `CLIENT SETINFO LIB-NAME|LIB-VER value` (Redis 7.2; client libraries send it on connect).
-pub fn setinfo(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let value = args.get(3);
-    let (attr, slot) = if args.is(2, "lib-name") {
-        ("lib-name", &mut c.lib_name)
-    } else if args.is(2, "lib-ver") {
-        ("lib-ver", &mut c.lib_ver)
-    } else {
-        return Err(CmdError::UnknownClientInfoAttribute(args.get(2).to_vec()));
-    };
-    if !valid_name(value) {
-        return Err(CmdError::BadClientInfo(attr));
-    }
-    *slot = if value.is_empty() {
-        None
-    } else {
-        Some(value.to_vec())
-    };
-    c.reply.ok();
-    Ok(())
-}
-
 /// Appends a client's `CLIENT LIST` line (without the newline).
 pub fn describe(srv: &Server, c: &Client, out: &mut String) {
     let now = srv.clock.now_ms;
@@ -165,12 +143,6 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
         String::from_utf8_lossy(c.user.as_deref().unwrap_or(b"default")),
         c.resp(),
     );
-    if let Some(v) = &c.lib_name {
-        let _ = write!(out, " lib-name={}", String::from_utf8_lossy(v));
-    }
-    if let Some(v) = &c.lib_ver {
-        let _ = write!(out, " lib-ver={}", String::from_utf8_lossy(v));
-    }
 }
 
 /// `CLIENT INFO`
@@ -392,13 +364,6 @@ pub fn reply(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// `CLIENT NO-EVICT ON|OFF`
 pub fn no_evict(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     c.no_evict = on_off(args.get(2))?;
-    c.reply.ok();
-    Ok(())
-}
-
-/// `CLIENT NO-TOUCH ON|OFF` (Redis 7.2)
-pub fn no_touch(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    c.no_touch = on_off(args.get(2))?;
     c.reply.ok();
     Ok(())
 }

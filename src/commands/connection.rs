@@ -177,7 +177,6 @@ pub fn reset_client(srv: &mut Server, c: &mut Client) {
     c.name = None;
     c.reply_mode = ReplyMode::On;
     c.no_evict = false;
-    c.no_touch = false;
     c.user = None;
     c.authenticated = !srv.auth_required();
 }

@@ -237,9 +237,7 @@ pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// `DEBUG OBJECT key`
 fn object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
-    let id = srv
-        .lookup_read(c.db, key, true)
-        .ok_or(CmdError::NoSuchKey)?;
+    let id = srv.lookup_untouched(c.db, key).ok_or(CmdError::NoSuchKey)?;
     let db = srv.db(c.db);
     let value = db.value(id);
     let mut encoded = Vec::new();
@@ -272,9 +270,7 @@ fn object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
 /// `DEBUG LISTPACK key`: prints the listpack on standard output, as Redis
 /// does; in Redis 7.0 only small hashes are bare listpacks.
 fn listpack(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
-    let id = srv
-        .lookup_read(c.db, key, true)
-        .ok_or(CmdError::NoSuchKey)?;
+    let id = srv.lookup_untouched(c.db, key).ok_or(CmdError::NoSuchKey)?;
     let Value::Hash(h) = srv.db(c.db).value(id) else {
         return Err(CmdError::Message(
             "ERR Not a listpack encoded object.".into(),
@@ -294,9 +290,7 @@ fn listpack(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
 
 /// `DEBUG QUICKLIST key [0|1]`: prints the list's nodes on standard output.
 fn quicklist(srv: &mut Server, c: &mut Client, key: &[u8], full: bool) -> CmdResult {
-    let id = srv
-        .lookup_read(c.db, key, true)
-        .ok_or(CmdError::NoSuchKey)?;
+    let id = srv.lookup_untouched(c.db, key).ok_or(CmdError::NoSuchKey)?;
     match srv.db(c.db).value(id) {
         Value::List(l) => {
             print!("{}", l.repr(full));
@@ -389,9 +383,7 @@ fn populate(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// `DEBUG SDSLEN key`: the lengths and heap sizes of a string key and its
 /// value. Short strings live inline here, with no heap allocation at all.
 fn sdslen(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
-    let id = srv
-        .lookup_read(c.db, key, true)
-        .ok_or(CmdError::NoSuchKey)?;
+    let id = srv.lookup_untouched(c.db, key).ok_or(CmdError::NoSuchKey)?;
     let db = srv.db(c.db);
     let (val_len, val_avail, val_heap) = match db.value(id) {
         Value::Str(Str::Embstr(b)) => (b.as_slice().len(), 0, b.heap_size()),
@@ -411,9 +403,7 @@ fn sdslen(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
 /// `DEBUG HTSTATS-KEY key`: the bucket statistics of a hash, set or sorted
 /// set kept as a hash table.
 fn htstats_key(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
-    let id = srv
-        .lookup_read(c.db, key, true)
-        .ok_or(CmdError::NoSuchKey)?;
+    let id = srv.lookup_untouched(c.db, key).ok_or(CmdError::NoSuchKey)?;
     let stats =
         match srv.db(c.db).value(id) {
             Value::Hash(Hash::Table(t)) => t.stats_message(),

@@ -1044,12 +1044,6 @@ pub static DOCS: &[Doc] = &[
             },
         ],
     },
-    // Not in Redis 7.0.15.
-    Doc {
-        name: "client|no-touch",
-        history: &[],
-        args: &[],
-    },
     Doc {
         name: "client|pause",
         history: &[
@@ -1114,12 +1108,6 @@ pub static DOCS: &[Doc] = &[
                 ..ARG
             },
         ],
-    },
-    // Not in Redis 7.0.15.
-    Doc {
-        name: "client|setinfo",
-        history: &[],
-        args: &[],
     },
     Doc {
         name: "client|setname",

@@ -15,7 +15,7 @@ use crate::server::Server;
 
 /// `DUMP key`
 pub fn dump(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    match srv.lookup_read(c.db, args.get(1), c.no_touch) {
+    match srv.lookup_read(c.db, args.get(1)) {
         Some(id) => {
             let bytes = payload::dump(srv.db(c.db).value(id), srv.config.rdbcompression);
             c.reply.bulk(&bytes);

@@ -47,10 +47,6 @@ pub enum CmdError {
     NoSuchClient,
     /// `CLIENT SETNAME` with spaces or special characters.
     BadClientName,
-    /// `CLIENT SETINFO` with spaces or special characters in the value; holds the attribute.
-    BadClientInfo(&'static str),
-    /// `CLIENT SETINFO` with an attribute it does not know.
-    UnknownClientInfoAttribute(Vec<u8>),
     /// A timeout that is negative or not an integer.
     TimeoutNotInteger,
     /// A negative timeout.
@@ -215,17 +211,8 @@ impl CmdError {
                     format!("ERR wrong number of arguments for '{name}' command").into_bytes(),
                 )
             }
-            CmdError::BadClientInfo(attr) => {
-                return Cow::Owned(
-                    format!("ERR {attr} cannot contain spaces, newlines or special characters.")
-                        .into_bytes(),
-                )
-            }
             CmdError::HelloSyntax(opt) => {
                 return Cow::Owned(concat(&[b"ERR Syntax error in HELLO option '", opt, b"'"]))
-            }
-            CmdError::UnknownClientInfoAttribute(attr) => {
-                return Cow::Owned(concat(&[b"ERR Unrecognized option '", attr, b"'"]))
             }
             CmdError::UnknownClientType(t) => {
                 return Cow::Owned(concat(&[b"ERR Unknown client type '", t, b"'"]))

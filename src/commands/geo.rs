@@ -563,7 +563,7 @@ fn sort_found(found: &mut [Found], sort: Sort, wanted: usize) {
 /// The body of every search command.
 fn search(srv: &mut Server, c: &mut Client, args: &Args, form: Form) -> CmdResult {
     let src = if form == Form::SearchStore { 2 } else { 1 };
-    let id: Option<Id> = srv.lookup_read_kind(c.db, args.get(src), c.no_touch, Kind::ZSet)?;
+    let id: Option<Id> = srv.lookup_read_kind(c.db, args.get(src), Kind::ZSet)?;
     let z = id.and_then(|id| zset_at(srv, c.db, id));
     let req = parse_request(args, form, z)?;
     let event_name = if form.is_search() {

@@ -46,7 +46,7 @@ fn lookup_read<'s>(
     c: &Client,
     key: &[u8],
 ) -> Result<Option<&'s Hash>, CmdError> {
-    let id = srv.lookup_read_kind(c.db, key, c.no_touch, Kind::Hash)?;
+    let id = srv.lookup_read_kind(c.db, key, Kind::Hash)?;
     Ok(id.and_then(|id| hash_at(srv, c.db, id)))
 }
 
@@ -325,7 +325,7 @@ pub fn hrandfield(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let Some((count, with_values)) = super::parse_random_count(args, "withvalues")? else {
         return random_one(srv, c, args.get(1));
     };
-    let Some(id) = srv.lookup_read_kind(c.db, args.get(1), c.no_touch, Kind::Hash)? else {
+    let Some(id) = srv.lookup_read_kind(c.db, args.get(1), Kind::Hash)? else {
         c.reply.array_len(0);
         return Ok(());
     };
@@ -341,7 +341,7 @@ pub fn hrandfield(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// HRANDFIELD without a count: one field, nil for a missing key.
 fn random_one(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
-    let Some(id) = srv.lookup_read_kind(c.db, key, c.no_touch, Kind::Hash)? else {
+    let Some(id) = srv.lookup_read_kind(c.db, key, Kind::Hash)? else {
         c.reply.null();
         return Ok(());
     };

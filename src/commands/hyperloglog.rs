@@ -82,7 +82,7 @@ fn union(srv: &mut Server, c: &Client, keys: Args) -> Result<(hll::Registers, bo
     let mut max = hll::Registers::new();
     let mut dense = false;
     for key in keys.iter() {
-        let Some(id) = srv.lookup_read_kind(c.db, key, c.no_touch, Kind::String)? else {
+        let Some(id) = srv.lookup_read_kind(c.db, key, Kind::String)? else {
             continue;
         };
         let bytes = hll_bytes(srv, c.db, id)?;
@@ -101,7 +101,7 @@ pub fn pfcount(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Ok(());
     }
     let key = args.get(1);
-    let Some(id) = srv.lookup_read_kind(c.db, key, c.no_touch, Kind::String)? else {
+    let Some(id) = srv.lookup_read_kind(c.db, key, Kind::String)? else {
         c.reply.int(0);
         return Ok(());
     };

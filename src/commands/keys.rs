@@ -33,7 +33,13 @@ fn count_existing(srv: &mut Server, c: &mut Client, args: &Args, record_access: 
     let n = args
         .iter()
         .skip(1)
-        .filter(|key| srv.lookup_read(c.db, key, !record_access).is_some())
+        .filter(|key| {
+            if record_access {
+                srv.lookup_read(c.db, key).is_some()
+            } else {
+                srv.lookup_read_no_touch(c.db, key).is_some()
+            }
+        })
         .count();
     c.reply.int(n as i64);
     Ok(())
@@ -51,7 +57,7 @@ pub fn touch(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// `TYPE key`
 pub fn type_(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let name = match srv.lookup_read(c.db, args.get(1), true) {
+    let name = match srv.lookup_read_no_touch(c.db, args.get(1)) {
         Some(id) => srv.db(c.db).value(id).type_name(),
         None => "none",
     };
@@ -290,7 +296,7 @@ pub fn copy(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             "ERR source and destination objects are the same".into(),
         ));
     }
-    let Some(id) = srv.lookup_read(c.db, from, true) else {
+    let Some(id) = srv.lookup_read_no_touch(c.db, from) else {
         c.reply.int(0);
         return Ok(());
     };
@@ -473,7 +479,7 @@ fn ttl_generic(
     millis: bool,
     absolute: bool,
 ) -> CmdResult {
-    let Some(id) = srv.lookup_read(c.db, args.get(1), true) else {
+    let Some(id) = srv.lookup_read_no_touch(c.db, args.get(1)) else {
         c.reply.int(-2);
         return Ok(());
     };
@@ -550,7 +556,7 @@ pub fn object_help(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
 
 /// Looks a key up for OBJECT, replying nil when it is absent.
 fn object_lookup(srv: &mut Server, c: &mut Client, args: &Args) -> Option<Id> {
-    let id = srv.lookup_read_no_notify(c.db, args.get(2), true);
+    let id = srv.lookup_untouched(c.db, args.get(2));
     if id.is_none() {
         c.reply.null();
     }

@@ -604,7 +604,7 @@ pub fn brpoplpush(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// `LLEN key`
 pub fn llen(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let id = srv.lookup_read_kind(c.db, args.get(1), c.no_touch, Kind::List)?;
+    let id = srv.lookup_read_kind(c.db, args.get(1), Kind::List)?;
     let len = id
         .and_then(|id| list_of(srv, c.db, id))
         .map_or(0, Quicklist::len);
@@ -614,7 +614,7 @@ pub fn llen(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// `LINDEX key index`
 pub fn lindex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let Some(id) = srv.lookup_read_kind(c.db, args.get(1), c.no_touch, Kind::List)? else {
+    let Some(id) = srv.lookup_read_kind(c.db, args.get(1), Kind::List)? else {
         c.reply.null();
         return Ok(());
     };
@@ -630,7 +630,7 @@ pub fn lindex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 pub fn lrange(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let start = parse_int(args.get(2))?;
     let end = parse_int(args.get(3))?;
-    let Some(id) = srv.lookup_read_kind(c.db, args.get(1), c.no_touch, Kind::List)? else {
+    let Some(id) = srv.lookup_read_kind(c.db, args.get(1), Kind::List)? else {
         c.reply.array_len(0);
         return Ok(());
     };
@@ -672,7 +672,7 @@ pub fn lpos(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     // negative, so every match qualifies and COUNT never stops the walk.
     let from_tail = rank < 0;
     let rank = if from_tail { rank.wrapping_neg() } else { rank };
-    let Some(id) = srv.lookup_read_kind(c.db, args.get(1), c.no_touch, Kind::List)? else {
+    let Some(id) = srv.lookup_read_kind(c.db, args.get(1), Kind::List)? else {
         match count {
             Some(_) => c.reply.array_len(0),
             None => c.reply.null(),

@@ -85,7 +85,7 @@ pub fn migrate(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     });
     let keys: Vec<&[u8]> = (o.first_key..o.first_key + o.num_keys)
         .map(|i| args.get(i))
-        .filter(|&k| srv.lookup_read(c.db, k, c.no_touch).is_some())
+        .filter(|&k| srv.lookup_read(c.db, k).is_some())
         .collect();
     if keys.is_empty() {
         c.reply.simple(b"NOKEY");
@@ -245,7 +245,7 @@ fn restore_commands<'k>(
     let mut out = Vec::new();
     let mut sent = Vec::with_capacity(keys.len());
     for &key in keys {
-        let Some(id) = srv.lookup_read(db, key, true) else {
+        let Some(id) = srv.lookup_read_no_touch(db, key) else {
             continue;
         };
         let found = srv.db(db);

@@ -52,7 +52,7 @@ fn lookup_read<'s>(
     c: &Client,
     key: &[u8],
 ) -> Result<Option<&'s Set>, CmdError> {
-    let id = srv.lookup_read_kind(c.db, key, c.no_touch, Kind::Set)?;
+    let id = srv.lookup_read_kind(c.db, key, Kind::Set)?;
     Ok(id.and_then(|id| set_at(srv, c.db, id)))
 }
 
@@ -353,7 +353,7 @@ pub fn srandmember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     if args.len() == 2 {
-        let Some(id) = srv.lookup_read_kind(c.db, args.get(1), c.no_touch, Kind::Set)? else {
+        let Some(id) = srv.lookup_read_kind(c.db, args.get(1), Kind::Set)? else {
             c.reply.null();
             return Ok(());
         };
@@ -371,7 +371,7 @@ pub fn srandmember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Ok(());
     }
     let count = super::parse_random_count_arg(args.get(2))?;
-    let Some(id) = srv.lookup_read_kind(c.db, args.get(1), c.no_touch, Kind::Set)? else {
+    let Some(id) = srv.lookup_read_kind(c.db, args.get(1), Kind::Set)? else {
         c.reply.array_len(0);
         return Ok(());
     };
@@ -476,7 +476,7 @@ fn lookup_all(
     args: &Args,
     keys: std::ops::Range<usize>,
 ) -> Result<Vec<Option<Id>>, CmdError> {
-    keys.map(|i| srv.lookup_read_kind(c.db, args.get(i), c.no_touch, Kind::Set))
+    keys.map(|i| srv.lookup_read_kind(c.db, args.get(i), Kind::Set))
         .collect()
 }
 

@@ -169,7 +169,7 @@ fn sort_generic(srv: &mut Server, c: &mut Client, args: &Args, readonly: bool) -
             });
     let mut req = Request::parse(args, readonly, full_access)?;
     let db = c.db;
-    let id = srv.lookup_read(db, args.get(1), c.no_touch);
+    let id = srv.lookup_read(db, args.get(1));
     let kind = id.map_or(Kind::List, |id| srv.db(db).value(id).kind());
     if !matches!(kind, Kind::List | Kind::Set | Kind::ZSet) {
         return Err(CmdError::WrongType);
@@ -417,7 +417,7 @@ fn lookup_by_pattern(srv: &mut Server, c: &Client, pattern: &[u8], elem: &[u8]) 
     key.extend_from_slice(&pattern[..star]);
     key.extend_from_slice(elem);
     key.extend_from_slice(&pattern[star + 1..key_end]);
-    let id = srv.lookup_read(c.db, &key, c.no_touch)?;
+    let id = srv.lookup_read(c.db, &key)?;
     match (srv.db(c.db).value(id), field) {
         (Value::Str(s), None) => Some(s.to_cow().into_owned()),
         (Value::Hash(h), Some(f)) => h.get(f).map(|e| e.to_vec()),

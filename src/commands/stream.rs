@@ -401,7 +401,7 @@ fn lookup_read<'s>(
     c: &Client,
     key: &[u8],
 ) -> Result<Option<&'s Stream>, CmdError> {
-    let id = srv.lookup_read_kind(c.db, key, c.no_touch, Kind::Stream)?;
+    let id = srv.lookup_read_kind(c.db, key, Kind::Stream)?;
     Ok(id.and_then(|id| stream_at(srv, c.db, id)))
 }
 

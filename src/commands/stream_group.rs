@@ -488,7 +488,7 @@ pub fn xreadgroup(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     for i in 0..opts.keys {
         let key = args.get(opts.streams + i);
         let id_text = args.get(opts.streams + opts.keys + i);
-        let found = srv.lookup_read_kind(c.db, key, c.no_touch, Kind::Stream)?;
+        let found = srv.lookup_read_kind(c.db, key, Kind::Stream)?;
         let with_group = found.filter(|&id| {
             stream_at(srv, c.db, id).is_some_and(|s| group_of(s, opts.group).is_some())
         });
@@ -841,7 +841,7 @@ pub fn xpending(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         let consumer = (at + 3 < args.len()).then(|| args.get(at + 3));
         range = Some((min_idle, start, end, count, consumer));
     }
-    let found = srv.lookup_read_kind(c.db, key, c.no_touch, Kind::Stream)?;
+    let found = srv.lookup_read_kind(c.db, key, Kind::Stream)?;
     let now = now_ms(srv);
     let group = found
         .and_then(|id| stream_at(srv, c.db, id))
@@ -923,7 +923,7 @@ fn reply_pending_range(
 /// The stream at `key` and its group `gname`, or the `-NOGROUP` of XCLAIM
 /// and XAUTOCLAIM.
 fn claim_target(srv: &mut Server, c: &Client, key: &[u8], gname: &[u8]) -> Result<Id, CmdError> {
-    let found = srv.lookup_read_kind(c.db, key, c.no_touch, Kind::Stream)?;
+    let found = srv.lookup_read_kind(c.db, key, Kind::Stream)?;
     found
         .filter(|&id| stream_at(srv, c.db, id).is_some_and(|s| group_of(s, gname).is_some()))
         .ok_or_else(|| no_key_or_group(key, gname))
@@ -1206,7 +1206,7 @@ pub fn xautoclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// The stream at `key` for XINFO: `ERR no such key` when absent.
 fn info_target(srv: &mut Server, c: &Client, key: &[u8]) -> Result<Id, CmdError> {
-    srv.lookup_read_kind(c.db, key, c.no_touch, Kind::Stream)?
+    srv.lookup_read_kind(c.db, key, Kind::Stream)?
         .ok_or(CmdError::NoSuchKey)
 }
 

@@ -36,7 +36,7 @@ pub fn as_str_mut(srv: &mut Server, db: usize, id: Id) -> Result<&mut Str, CmdEr
 /// Replies with the string at `key`, nil when absent; WRONGTYPE otherwise.
 /// Returns whether the key existed (Redis's `getGenericCommand`).
 fn reply_value(srv: &mut Server, c: &mut Client, key: &[u8]) -> Result<Option<Id>, CmdError> {
-    let Some(id) = srv.lookup_read(c.db, key, c.no_touch) else {
+    let Some(id) = srv.lookup_read(c.db, key) else {
         c.reply.null();
         return Ok(None);
     };
@@ -323,7 +323,7 @@ pub fn getdel(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// `GETEX key [EX s|PX ms|EXAT ts|PXAT ts|PERSIST]`
 pub fn getex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let opts = parse_options(args, 2, Parsing::GetEx)?;
-    let Some(id) = srv.lookup_read(c.db, args.get(1), c.no_touch) else {
+    let Some(id) = srv.lookup_read(c.db, args.get(1)) else {
         c.reply.null();
         return Ok(());
     };
@@ -357,7 +357,7 @@ pub fn mget(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     c.reply.array_len(args.len() - 1);
     let mut tmp = [0u8; 20];
     for key in args.iter().skip(1) {
-        match srv.lookup_read(c.db, key, c.no_touch) {
+        match srv.lookup_read(c.db, key) {
             Some(id) => match srv.db(c.db).value(id) {
                 Value::Str(s) => c.reply.bulk(s.bytes(&mut tmp)),
                 _ => c.reply.null(),
@@ -442,7 +442,7 @@ pub fn append(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// `STRLEN key`
 pub fn strlen(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let len = match srv.lookup_read(c.db, args.get(1), c.no_touch) {
+    let len = match srv.lookup_read(c.db, args.get(1)) {
         Some(id) => as_str(srv, c.db, id)?.len(),
         None => 0,
     };
@@ -454,7 +454,7 @@ pub fn strlen(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 pub fn getrange(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut start = parse_int(args.get(2))?;
     let mut end = parse_int(args.get(3))?;
-    let Some(id) = srv.lookup_read(c.db, args.get(1), c.no_touch) else {
+    let Some(id) = srv.lookup_read(c.db, args.get(1)) else {
         c.reply.bulk(b"");
         return Ok(());
     };
@@ -610,7 +610,7 @@ pub fn incrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 pub fn lcs(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut strings: [Vec<u8>; 2] = Default::default();
     // Both keys are looked up before either is checked, as Redis does.
-    let ids = [args.get(1), args.get(2)].map(|key| srv.lookup_read(c.db, key, c.no_touch));
+    let ids = [args.get(1), args.get(2)].map(|key| srv.lookup_read(c.db, key));
     for (slot, id) in strings.iter_mut().zip(ids) {
         if let Some(id) = id {
             match srv.db(c.db).value(id) {

@@ -543,18 +543,6 @@ pub static COMMANDS: &[CommandSpec] = &[
                 ..BASE
             },
             CommandSpec {
-                name: "client|no-touch",
-                arity: 3,
-                flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
-                acl: acl::CONNECTION,
-                summary: "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.",
-                since: "7.2.0",
-                group: Group::Connection,
-                complexity: "O(1)",
-                handler: Some(client::no_touch),
-                ..BASE
-            },
-            CommandSpec {
                 name: "client|pause",
                 arity: -3,
                 flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
@@ -576,19 +564,6 @@ pub static COMMANDS: &[CommandSpec] = &[
                 group: Group::Connection,
                 complexity: "O(1)",
                 handler: Some(client::reply),
-                ..BASE
-            },
-            CommandSpec {
-                name: "client|setinfo",
-                arity: 4,
-                flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
-                acl: acl::CONNECTION,
-                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
-                summary: "Set client or connection specific info",
-                since: "7.2.0",
-                group: Group::Connection,
-                complexity: "O(1)",
-                handler: Some(client::setinfo),
                 ..BASE
             },
             CommandSpec {

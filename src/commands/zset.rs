@@ -55,7 +55,7 @@ pub(super) fn lookup_read<'s>(
     c: &Client,
     key: &[u8],
 ) -> Result<Option<&'s ZSet>, CmdError> {
-    let id = srv.lookup_read_kind(c.db, key, c.no_touch, Kind::ZSet)?;
+    let id = srv.lookup_read_kind(c.db, key, Kind::ZSet)?;
     Ok(id.and_then(|id| zset_at(srv, c.db, id)))
 }
 
@@ -653,7 +653,7 @@ fn owned(z: &ZSet, picked: &[Pos], rev: bool) -> Vec<(Vec<u8>, f64)> {
 /// `ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]`
 pub fn zrangestore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let req = parse_request(args, 2, Fixed::Auto, true)?;
-    let id = srv.lookup_read_kind(c.db, args.get(2), c.no_touch, Kind::ZSet)?;
+    let id = srv.lookup_read_kind(c.db, args.get(2), Kind::ZSet)?;
     let elems = match id.and_then(|id| zset_at(srv, c.db, id)) {
         Some(z) => owned(
             z,
@@ -1126,7 +1126,7 @@ fn parse_setop(
         let id = if store {
             srv.lookup_write(c.db, args.get(i))
         } else {
-            srv.lookup_read(c.db, args.get(i), c.no_touch)
+            srv.lookup_read(c.db, args.get(i))
         };
         if id.is_some_and(|id| !is_source(srv.db(c.db).value(id))) {
             return Err(CmdError::WrongType);
@@ -1343,7 +1343,7 @@ pub fn zrandmember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let Some((count, scores)) = super::parse_random_count(args, "withscores")? else {
         return random_one(srv, c, args.get(1));
     };
-    let Some(id) = srv.lookup_read_kind(c.db, args.get(1), c.no_touch, Kind::ZSet)? else {
+    let Some(id) = srv.lookup_read_kind(c.db, args.get(1), Kind::ZSet)? else {
         c.reply.array_len(0);
         return Ok(());
     };
@@ -1377,7 +1377,7 @@ fn pick(z: &ZSet, rand: &mut impl FnMut() -> u64) -> Option<Pos> {
 }
 
 fn random_one(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
-    let Some(id) = srv.lookup_read_kind(c.db, key, c.no_touch, Kind::ZSet)? else {
+    let Some(id) = srv.lookup_read_kind(c.db, key, Kind::ZSet)? else {
         c.reply.null();
         return Ok(());
     };

@@ -166,8 +166,6 @@ pub struct Client {
     pub addr: String,
     pub laddr: String,
     pub name: Option<Vec<u8>>,
-    pub lib_name: Option<Vec<u8>>,
-    pub lib_ver: Option<Vec<u8>>,
     pub db: usize,
     pub authenticated: bool,
     /// The ACL user it runs as; `None` for the default user.
@@ -181,7 +179,6 @@ pub struct Client {
     /// Close at the next opportunity without writing more (CLIENT KILL, limits).
     pub close_asap: bool,
     pub no_evict: bool,
-    pub no_touch: bool,
     /// Creation time, unix milliseconds.
     pub ctime_ms: u64,
     /// Last time a command arrived, unix milliseconds (for `timeout` and `idle=`).
@@ -238,8 +235,6 @@ impl Client {
             addr,
             laddr,
             name: None,
-            lib_name: None,
-            lib_ver: None,
             db: 0,
             authenticated: false,
             user: None,
@@ -250,7 +245,6 @@ impl Client {
             close_after_reply: false,
             close_asap: false,
             no_evict: false,
-            no_touch: false,
             ctime_ms: now_ms,
             last_interaction: now_ms,
             last_cmd: None,
@@ -359,9 +353,6 @@ impl Client {
         }
         if self.no_evict {
             f.push('e');
-        }
-        if self.no_touch {
-            f.push('T');
         }
         if f.is_empty() {
             f.push('N');

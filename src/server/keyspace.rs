@@ -139,32 +139,36 @@ impl Server {
         found
     }
 
-    /// A live key for reading: counts a keyspace hit or miss and, unless the
-    /// client asked for `CLIENT NO-TOUCH`, records the access.
-    pub fn lookup_read(&mut self, db: usize, key: &[u8], no_touch: bool) -> Option<Id> {
-        let id = self.lookup_read_no_notify(db, key, no_touch);
+    /// A live key for reading: counts a keyspace hit or miss and records
+    /// the access.
+    pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<Id> {
+        let id = self.lookup_read_no_touch(db, key);
+        if let Some(id) = id {
+            self.touch(db, id);
+        }
+        id
+    }
+
+    /// [`lookup_read`](Self::lookup_read) leaving the access time as it
+    /// was (Redis's `LOOKUP_NOTOUCH`: TYPE, EXISTS, ...).
+    pub fn lookup_read_no_touch(&mut self, db: usize, key: &[u8]) -> Option<Id> {
+        let id = self.lookup_untouched(db, key);
         if id.is_none() {
             self.notify_keyspace_event(NOTIFY_KEY_MISS, "keymiss", db, key);
         }
         id
     }
 
-    /// [`lookup_read`](Self::lookup_read) without the `keymiss` event, as
-    /// OBJECT looks keys up.
-    pub fn lookup_read_no_notify(&mut self, db: usize, key: &[u8], no_touch: bool) -> Option<Id> {
-        match self.find_live(db, key) {
-            Some(id) => {
-                if !no_touch {
-                    self.touch(db, id);
-                }
-                self.stats.keyspace_hits += 1;
-                Some(id)
-            }
-            None => {
-                self.stats.keyspace_misses += 1;
-                None
-            }
+    /// A live key for reading, as OBJECT looks keys up: counted as a hit
+    /// or miss, but neither its access time nor a `keymiss` event changes.
+    pub fn lookup_untouched(&mut self, db: usize, key: &[u8]) -> Option<Id> {
+        let id = self.find_live(db, key);
+        if id.is_some() {
+            self.stats.keyspace_hits += 1;
+        } else {
+            self.stats.keyspace_misses += 1;
         }
+        id
     }
 
     /// A live key for writing: no hit/miss accounting.
@@ -180,10 +184,9 @@ impl Server {
         &mut self,
         db: usize,
         key: &[u8],
-        no_touch: bool,
         kind: Kind,
     ) -> Result<Option<Id>, CmdError> {
-        let id = self.lookup_read(db, key, no_touch);
+        let id = self.lookup_read(db, key);
         self.check_kind(db, id, kind)
     }
 
