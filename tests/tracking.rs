@@ -557,3 +557,66 @@ fn a_tracker_past_its_output_limit_is_closed() {
         );
     });
 }
+
+#[test]
+fn keys_scripts_read_are_tracked_for_the_caller() {
+    let mut pair = Pair::start();
+    pair.scenario("EVAL, EVAL_RO and FCALL_RO reads", |srv, t| {
+        let mut a = resp3(srv);
+        let mut w = srv.conn();
+        t.call(&mut a, &["CLIENT", "TRACKING", "ON"]);
+        let read = "return redis.call('GET', 'undeclared')";
+        t.call(&mut a, &["EVAL", read, "1", "declared"]);
+        t.call(&mut a, &["EVAL_RO", "return 1", "1", "ro-declared"]);
+        t.call(
+            &mut a,
+            &[
+                "EVAL_RO",
+                "return redis.call('GET', KEYS[1])",
+                "1",
+                "ro-read",
+            ],
+        );
+        let lib = "#!lua name=trk\nredis.register_function{function_name='rd', \
+                   callback=function(k) return redis.call('GET', k[1]) end, flags={'no-writes'}}";
+        t.call(&mut w, &["FUNCTION", "LOAD", "REPLACE", lib]);
+        t.call(&mut a, &["FCALL_RO", "rd", "1", "fn-read"]);
+        tracking_info(t, &mut w);
+        for key in [
+            "declared",
+            "ro-declared",
+            "undeclared",
+            "ro-read",
+            "fn-read",
+        ] {
+            t.call(&mut w, &["SET", key, "v"]);
+            nothing_more_or_push(t, &mut a, key);
+        }
+        t.call(&mut w, &["FUNCTION", "FLUSH"]);
+    });
+    pair.scenario("OPTIN caching applies to the script's reads", |srv, t| {
+        let mut a = resp3(srv);
+        let mut w = srv.conn();
+        t.call(&mut a, &["CLIENT", "TRACKING", "ON", "OPTIN"]);
+        t.call(
+            &mut a,
+            &["EVAL", "return redis.call('GET', 'not-cached')", "0"],
+        );
+        t.call(&mut a, &["CLIENT", "CACHING", "YES"]);
+        t.call(&mut a, &["EVAL", "return redis.call('GET', 'cached')", "0"]);
+        t.call(&mut a, &["EVAL", "return redis.call('GET', 'after')", "0"]);
+        for key in ["not-cached", "cached", "after"] {
+            t.call(&mut w, &["SET", key, "v"]);
+            nothing_more_or_push(t, &mut a, key);
+        }
+    });
+}
+
+/// Records whatever arrived on `c` within a short wait: an invalidation
+/// push or nothing.
+fn nothing_more_or_push(t: &mut Transcript, c: &mut Conn, what: &str) {
+    c.set_timeout(Duration::from_millis(200));
+    let got = c.try_read_reply().unwrap_or_default();
+    c.set_timeout(Duration::from_secs(10));
+    t.reply(what, Mask::Exact, &got);
+}

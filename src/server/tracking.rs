@@ -112,6 +112,9 @@ pub struct Tracking {
     detached: Vec<Detached>,
     /// Consecutive runs that could not bring the table under its limit.
     eviction_runs: u64,
+    /// A script ran a read-only command: the keys of the command that ran
+    /// the script are remembered when it ends.
+    script_read: bool,
 }
 
 impl Tracking {
@@ -355,13 +358,26 @@ impl Server {
         args: &crate::commands::Args,
     ) {
         use crate::commands::flags;
+        // Redis 7.0 answers each read-only command a script runs by
+        // remembering the keys of its caller's command (EVAL's declared
+        // keys), not the keys the script read.
+        if client.script {
+            self.tracking.script_read |= spec.has(flags::READONLY);
+            return;
+        }
+        let script_read = std::mem::take(&mut self.tracking.script_read);
         let Some(state) = self.tracking.clients.get_mut(&client.id) else {
             return;
         };
         let o = state.options;
         let caching = state.caching;
         self.tracking_end_caching(client, Some(spec));
-        if !spec.has(flags::READONLY)
+        // A read-only script's keys count only once its commands read.
+        let reads = match spec.name {
+            "eval_ro" | "evalsha_ro" | "fcall_ro" => script_read,
+            _ => script_read || spec.has(flags::READONLY),
+        };
+        if !reads
             || spec.has(flags::PUBSUB)
             || o.bcast
             || (o.optin && !caching)
