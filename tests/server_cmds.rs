@@ -275,14 +275,8 @@ fn info_sections() {
 /// (the 10th field) sorted.
 /// Subcommands that differ on purpose or are not implemented yet
 /// (docs/compatibility.md): Redis 7.2's `CLIENT SETINFO`/`NO-TOUCH`, which
-/// ferrodis accepts, and `LATENCY DOCTOR` and `MEMORY DOCTOR`, which it
-/// lacks. Left out on both sides; nothing else is.
-const KNOWN_SUBCOMMAND_DIFFERENCES: &[&str] = &[
-    "client|setinfo",
-    "client|no-touch",
-    "latency|doctor",
-    "memory|doctor",
-];
+/// ferrodis accepts. Left out on both sides; nothing else is.
+const KNOWN_SUBCOMMAND_DIFFERENCES: &[&str] = &["client|setinfo", "client|no-touch"];
 
 pub(crate) const COMMAND_INFO: Mask = Mask::Custom(|reply| {
     fn entry(e: &Reply) -> String {

@@ -3675,6 +3675,11 @@ pub static DOCS: &[Doc] = &[
         args: &[],
     },
     Doc {
+        name: "latency|doctor",
+        history: &[],
+        args: &[],
+    },
+    Doc {
         name: "latency|graph",
         history: &[],
         args: &[
@@ -4135,6 +4140,11 @@ pub static DOCS: &[Doc] = &[
     },
     Doc {
         name: "memory",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "memory|doctor",
         history: &[],
         args: &[],
     },

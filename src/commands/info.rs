@@ -238,7 +238,7 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
         "mem_clients_normal" => clients_mem,
         "mem_cluster_links" => 0,
         "mem_aof_buffer" => o.aof_buffer,
-        "mem_allocator" => "libc",
+        "mem_allocator" => memory::ALLOCATOR,
         "active_defrag_running" => 0,
         "lazyfree_pending_objects" => srv.lazyfree.as_ref().map_or(0, |lf| lf.pending()),
         "lazyfreed_objects" => srv.lazyfree.as_ref().map_or(0, |lf| lf.freed()),
