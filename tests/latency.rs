@@ -259,6 +259,7 @@ fn doctor_reports_as_redis() {
         let doctor = Mask::Custom(doctor_text);
         t.call(&mut c, &["LATENCY", "DOCTOR"]);
         t.call(&mut c, &["LATENCY", "DOCTOR", "x"]);
+        t.call(&mut c, &["LATENCY", "HELP"]);
         t.call(
             &mut c,
             &["CONFIG", "SET", "latency-monitor-threshold", "100"],

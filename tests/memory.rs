@@ -233,6 +233,7 @@ fn doctor_reports_as_redis() {
         t.call(&mut c, &["SET", "a", "1"]);
         t.call(&mut c, &["MEMORY", "DOCTOR"]);
         t.call(&mut c, &["MEMORY", "DOCTOR", "x"]);
+        t.call(&mut c, &["MEMORY", "HELP"]);
         // Enough data that the RSS is not dominated by the program itself.
         t.call(&mut c, &["DEBUG", "POPULATE", "500000"]);
         // Redis reads its RSS and peak in its timed sweep.
