@@ -14,7 +14,8 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::protocol::parser::parse_i64_strict;
+use crate::protocol::parser::{parse_i64_strict, strtoll};
+use crate::storage::float::parse_f64;
 use crate::storage::glob::glob_match;
 
 /// The version printed in the fatal config error header.
@@ -1883,7 +1884,7 @@ impl Config {
                 if args[0].eq_ignore_ascii_case(b"no") && args[1].eq_ignore_ascii_case(b"one") {
                     Value::ReplicaOf(None)
                 } else {
-                    let (port, rest_ok) = strtoll(args[1]);
+                    let (port, rest_ok, _) = strtoll(args[1], 10);
                     let port = port as i32;
                     if !(0..=65535).contains(&port) || !rest_ok {
                         return Err("Invalid master port".to_string());
@@ -1895,7 +1896,7 @@ impl Config {
                 let mut out = Vec::new();
                 if !(args.len() == 1 && arg.is_empty()) {
                     for a in args {
-                        let Some(v) = parse_double(a) else {
+                        let Some(v) = parse_f64(a) else {
                             return Err(
                                 "Invalid latency-tracking-info-percentiles parameters".to_string()
                             );
@@ -2320,11 +2321,8 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
-fn is_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
-
-fn trim(line: &[u8]) -> &[u8] {
+/// Redis's `sdstrim(line, " \t\r\n")`, as config and manifest lines are trimmed.
+pub(crate) fn trim(line: &[u8]) -> &[u8] {
     let strip = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
     let start = line.iter().position(|c| !strip(c)).unwrap_or(line.len());
     let end = line
@@ -2360,33 +2358,6 @@ pub fn repr(s: &[u8]) -> Vec<u8> {
     }
     out.push(b'"');
     out
-}
-
-/// C `strtoll(s, &end, 10)`: leading whitespace and sign allowed, saturates
-/// on overflow. Returns the value and whether `end` reached the end of `s`.
-fn strtoll(s: &[u8]) -> (i64, bool) {
-    let mut i = 0;
-    while i < s.len() && is_space(s[i]) {
-        i += 1;
-    }
-    let mut neg = false;
-    if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
-        neg = s[i] == b'-';
-        i += 1;
-    }
-    let start = i;
-    let mut v: i128 = 0;
-    while i < s.len() && s[i].is_ascii_digit() {
-        v = (v * 10 + i128::from(s[i] - b'0')).min(i128::from(i64::MAX) + 1);
-        i += 1;
-    }
-    if i == start {
-        // No digits: end points at the start of the string.
-        return (0, s.is_empty());
-    }
-    let v = if neg { -v } else { v };
-    let v = v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
-    (v, i == s.len())
 }
 
 /// Redis's `memtoull`: digits then an optional unit (b, k, kb, m, mb, g,
@@ -2473,95 +2444,8 @@ fn parse_number(arg: &[u8], min: i64, max: i64, unsigned: bool, fmt: u8) -> Resu
 
 /// C `strtoll(s, &end, 8)` requiring the whole string and no overflow.
 fn parse_octal(s: &[u8]) -> Option<i64> {
-    let (v, ok) = {
-        let mut i = 0;
-        while i < s.len() && is_space(s[i]) {
-            i += 1;
-        }
-        let mut neg = false;
-        if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
-            neg = s[i] == b'-';
-            i += 1;
-        }
-        let start = i;
-        let mut v: i128 = 0;
-        while i < s.len() && (b'0'..=b'7').contains(&s[i]) {
-            v = v * 8 + i128::from(s[i] - b'0');
-            if v > i128::from(i64::MAX) + 1 {
-                return None;
-            }
-            i += 1;
-        }
-        if i == start {
-            (0, s.is_empty())
-        } else {
-            (if neg { -v } else { v }, i == s.len())
-        }
-    };
-    if !ok {
-        return None;
-    }
-    i64::try_from(v).ok()
-}
-
-/// Redis's `string2d`: `strtod` over the whole string, no leading space,
-/// no NaN, no overflow/underflow.
-fn parse_double(s: &[u8]) -> Option<f64> {
-    if s.is_empty() || is_space(s[0]) || s.len() >= 5 * 1024 {
-        return None;
-    }
-    let text = std::str::from_utf8(s).ok()?;
-    let v: f64 = match text.parse() {
-        Ok(v) => v,
-        Err(_) => parse_hex_float(text)?,
-    };
-    if v.is_nan() {
-        return None;
-    }
-    let lower = text.to_ascii_lowercase();
-    let literal_inf = lower.trim_start_matches(['+', '-']).starts_with("inf");
-    if v.is_infinite() && !literal_inf {
-        return None;
-    }
-    let has_nonzero_digit = lower
-        .split('e')
-        .next()
-        .is_some_and(|m| m.bytes().any(|c| (b'1'..=b'9').contains(&c)));
-    if v == 0.0 && has_nonzero_digit {
-        return None;
-    }
-    Some(v)
-}
-
-/// The hexadecimal form `strtod` accepts: `[+-]0x<hex>[.<hex>][p[+-]<dec>]`.
-fn parse_hex_float(text: &str) -> Option<f64> {
-    let (neg, rest) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let rest = rest
-        .strip_prefix("0x")
-        .or_else(|| rest.strip_prefix("0X"))?;
-    let (mantissa, exp) = match rest.find(['p', 'P']) {
-        Some(i) => (&rest[..i], rest[i + 1..].parse::<i32>().ok()?),
-        None => (rest, 0),
-    };
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if int_part.is_empty() && frac_part.is_empty() {
-        return None;
-    }
-    let mut v = 0f64;
-    for c in int_part.chars() {
-        v = v * 16.0 + f64::from(c.to_digit(16)?);
-    }
-    let mut scale = 1.0 / 16.0;
-    for c in frac_part.chars() {
-        v += f64::from(c.to_digit(16)?) * scale;
-        scale /= 16.0;
-    }
-    let v = v * 2f64.powi(exp);
-    Some(if neg { -v } else { v })
+    let (v, complete, overflow) = strtoll(s, 8);
+    (complete && !overflow).then_some(v)
 }
 
 fn parse_enum(names: &[(&str, i32)], args: &[&[u8]], bitflags: bool) -> Result<i32, String> {
@@ -2678,8 +2562,8 @@ fn parse_save(
     }
     let mut parsed = Vec::new();
     for pair in args.chunks(2) {
-        let (secs, ok1) = strtoll(pair[0]);
-        let (changes, ok2) = strtoll(pair[1]);
+        let (secs, ok1, _) = strtoll(pair[0], 10);
+        let (changes, ok2, _) = strtoll(pair[1], 10);
         if !ok1 || !ok2 || secs < 1 || changes < 0 {
             return Err(invalid());
         }
@@ -2724,7 +2608,7 @@ fn parse_obuf(
         };
         let hard = memtoull(chunk[1]);
         let soft = memtoull(chunk[2]);
-        let (secs, secs_ok) = strtoll(chunk[3]);
+        let (secs, secs_ok, _) = strtoll(chunk[3], 10);
         // The seconds go through a C int.
         let secs = i64::from(secs as i32);
         match (hard, soft) {
@@ -2752,7 +2636,7 @@ fn parse_oom(args: &[&[u8]]) -> Result<[i32; 3], String> {
     }
     let mut out = [0; 3];
     for (slot, a) in out.iter_mut().zip(args) {
-        let (v, ok) = strtoll(a);
+        let (v, ok, _) = strtoll(a, 10);
         if !ok || !(-2000..=2000).contains(&v) {
             return Err(
                 "Invalid oom-score-adj-values, elements must be between -2000 and 2000."
@@ -3151,10 +3035,6 @@ mod tests {
         ] {
             assert_eq!(parse_i64_strict(bad), None);
         }
-        assert_eq!(strtoll(b" +12"), (12, true));
-        assert_eq!(strtoll(b"12x"), (12, false));
-        assert_eq!(strtoll(b""), (0, true));
-        assert_eq!(strtoll(b"99999999999999999999"), (i64::MAX, true));
 
         let mut c = Config::new();
         set(&mut c, &["timeout", "5"]).unwrap();
