@@ -1,6 +1,6 @@
 //! DEBUG's test switches and crashes, on both servers: the replies, what
 //! each switch changes (the timed sweep paused, checksums skipped, a new
-//! replication id), the restarts (state kept by RESTART, lost by
+//! replication id, reply buffers resized), the restarts (state kept by RESTART, lost by
 //! CRASH-AND-RECOVER without persistence) and the crash reports.
 
 use std::time::Duration;
@@ -66,6 +66,29 @@ fn replies_and_errors() {
                     &["DEBUG", "CHANGE-REPL-ID"],
                     &["DEBUG", "CONFIG-REWRITE-FORCE-ALL"],
                     &["DEBUG", "PAUSE-CRON"],
+                ],
+            ),
+            case(
+                "reply buffer switches",
+                &[
+                    &["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "never"],
+                    &["DEBUG", "REPLYBUFFER", "peak-reset-time", "RESET"],
+                    &["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "100"],
+                    &["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "-5"],
+                    &["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "x"],
+                    &[
+                        "DEBUG",
+                        "REPLYBUFFER",
+                        "PEAK-RESET-TIME",
+                        "99999999999999999999",
+                    ],
+                    &["DEBUG", "REPLYBUFFER", "RESIZING", "0"],
+                    &["DEBUG", "REPLYBUFFER", "RESIZING", "abc"],
+                    &["DEBUG", "REPLYBUFFER", "resizing", "1"],
+                    &["DEBUG", "REPLYBUFFER", "FOO", "1"],
+                    &["DEBUG", "REPLYBUFFER", "RESIZING"],
+                    &["DEBUG", "REPLYBUFFER"],
+                    &["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "reset"],
                 ],
             ),
             case(
@@ -269,4 +292,71 @@ fn crashes_leave_reports() {
             );
         }
     }
+}
+
+/// `rbs=` of the client named `name` in CLIENT LIST.
+fn reply_buffer_size(c: &mut Conn, name: &str) -> usize {
+    let list = c.call_parsed(&["CLIENT", "LIST"]).text();
+    let line = list
+        .lines()
+        .find(|l| l.contains(&format!(" name={name} ")))
+        .unwrap_or_else(|| panic!("no client {name} in {list}"));
+    line.split(' ')
+        .find_map(|f| f.strip_prefix("rbs="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no rbs in {line}"))
+}
+
+/// Redis's own test of the reply buffer (`replybufsize.tcl`): an idle
+/// client's buffer shrinks to about 1 KB, one that receives large replies
+/// grows back to 16 KB while its peak is never reset; with RESIZING 0 it
+/// stays as it is, and once resized again with the peak reset it shrinks.
+/// The sweep counts both in INFO.
+#[test]
+fn reply_buffer_follows_its_peak() {
+    on_both(DEBUG_ON, |srv| {
+        let mut c = srv.conn();
+        let mut tc = srv.conn();
+        c.call(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "100"]);
+        tc.call(&["CLIENT", "SETNAME", "test_client"]);
+        let small = |c: &mut Conn| (1024..2046).contains(&reply_buffer_size(c, "test_client"));
+        assert!(
+            wait_until(Duration::from_secs(2), || small(&mut c)),
+            "idle: rbs={}",
+            reply_buffer_size(&mut c, "test_client")
+        );
+        assert_ne!(
+            info_field(&mut c, "stats", "reply_buffer_shrinks").as_deref(),
+            Some("0")
+        );
+        c.call(&["SET", "bigval", &"x".repeat(32768)]);
+        c.call(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "never"]);
+        let grown = wait_until(Duration::from_secs(2), || {
+            tc.call(&["GET", "bigval"]);
+            (16384..32768).contains(&reply_buffer_size(&mut c, "test_client"))
+        });
+        assert!(
+            grown,
+            "busy: rbs={}",
+            reply_buffer_size(&mut c, "test_client")
+        );
+        assert_ne!(
+            info_field(&mut c, "stats", "reply_buffer_expands").as_deref(),
+            Some("0")
+        );
+        c.call(&["DEBUG", "REPLYBUFFER", "RESIZING", "0"]);
+        c.call(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "100"]);
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(
+            reply_buffer_size(&mut c, "test_client"),
+            16384,
+            "resizing off"
+        );
+        c.call(&["DEBUG", "REPLYBUFFER", "RESIZING", "1"]);
+        assert!(
+            wait_until(Duration::from_secs(2), || small(&mut c)),
+            "idle again: rbs={}",
+            reply_buffer_size(&mut c, "test_client")
+        );
+    });
 }

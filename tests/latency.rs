@@ -229,3 +229,57 @@ fn graph_of_an_event() {
         t.call(&mut c, &["LATENCY", "GRAPH", "nosuch"]);
     });
 }
+
+/// LATENCY DOCTOR's reply type and text with the milliseconds masked: a
+/// sleep lasts a little longer than asked, by what each run decides. The
+/// counts, the periods and the advice must match.
+fn doctor_text(r: &Reply) -> String {
+    let mut out = String::from(r.type_byte() as char);
+    let mut digits = String::new();
+    for ch in r.text().chars() {
+        if ch.is_ascii_digit() {
+            digits.push(ch);
+            continue;
+        }
+        if !digits.is_empty() {
+            out.push_str(if ch == 'm' { "N" } else { &digits });
+            digits.clear();
+        }
+        out.push(ch);
+    }
+    out.push_str(&digits);
+    out
+}
+
+#[test]
+fn doctor_reports_as_redis() {
+    let mut pair = Pair::start_with(&["--enable-debug-command", "yes"]);
+    pair.scenario("latency doctor", |srv, t| {
+        let mut c = srv.conn();
+        let doctor = Mask::Custom(doctor_text);
+        t.call(&mut c, &["LATENCY", "DOCTOR"]);
+        t.call(&mut c, &["LATENCY", "DOCTOR", "x"]);
+        t.call(&mut c, &["LATENCY", "HELP"]);
+        t.call(
+            &mut c,
+            &["CONFIG", "SET", "latency-monitor-threshold", "100"],
+        );
+        t.call(&mut c, &["LATENCY", "DOCTOR"]);
+        t.call(&mut c, &["DEBUG", "SLEEP", "0.15"]);
+        t.call_masked(&mut c, doctor, &["LATENCY", "DOCTOR"]);
+        for slower_than in ["-1", "1000000", "0"] {
+            t.call(
+                &mut c,
+                &["CONFIG", "SET", "slowlog-log-slower-than", slower_than],
+            );
+            t.call_masked(&mut c, doctor, &["LATENCY", "DOCTOR"]);
+        }
+        t.call_masked(&mut c, Mask::Pairs(&["id"]), &["HELLO", "3"]);
+        t.call_masked(&mut c, doctor, &["LATENCY", "DOCTOR"]);
+        t.call_masked(&mut c, Mask::Pairs(&["id"]), &["HELLO", "2"]);
+        t.call(&mut c, &["CONFIG", "SET", "latency-monitor-threshold", "0"]);
+        t.call_masked(&mut c, doctor, &["LATENCY", "DOCTOR"]);
+        t.call(&mut c, &["LATENCY", "RESET"]);
+        t.call(&mut c, &["LATENCY", "DOCTOR"]);
+    });
+}

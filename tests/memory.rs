@@ -3,6 +3,7 @@
 //! measures its own structures), and what `redis-cli --memkeys` prints.
 
 use crate::util::*;
+use std::time::Duration;
 
 /// Keys of every type and encoding, built the same way on both servers.
 fn fill(c: &mut Conn) {
@@ -200,5 +201,68 @@ fn stats_fields_match_redis() {
         t.call_masked(&mut c, Mask::Pairs(&["id"]), &["HELLO", "3"]);
         t.call_masked(&mut c, Mask::Shape, &["MEMORY", "STATS"]);
         t.call(&mut c, &["MEMORY", "STATS", "x"]);
+    });
+}
+
+/// The doctor's opening and closing lines and whether it found a peak: the
+/// fragmentation findings that come with a peak depend on what each
+/// allocator does with freed memory.
+fn doctor_peak(r: &Reply) -> String {
+    r.text()
+        .lines()
+        .filter(|l| l.starts_with("Sam,") || l.starts_with("Hi Sam") || l.starts_with("I'm here"))
+        .chain(r.text().contains(" * Peak memory: ").then_some("(peak)"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// MEMORY DOCTOR byte for byte: an empty instance, data and nothing wrong,
+/// many cached scripts, a subscriber that does not read, a past peak; a
+/// verbatim string in RESP3.
+#[test]
+fn doctor_reports_as_redis() {
+    let mut pair = Pair::start_with(&[
+        "--enable-debug-command",
+        "yes",
+        "--client-output-buffer-limit",
+        "pubsub 0 0 0",
+    ]);
+    pair.scenario("memory doctor", |srv, t| {
+        let mut c = srv.conn();
+        t.call(&mut c, &["MEMORY", "DOCTOR"]);
+        t.call(&mut c, &["SET", "a", "1"]);
+        t.call(&mut c, &["MEMORY", "DOCTOR"]);
+        t.call(&mut c, &["MEMORY", "DOCTOR", "x"]);
+        t.call(&mut c, &["MEMORY", "HELP"]);
+        // Enough data that the RSS is not dominated by the program itself.
+        t.call(&mut c, &["DEBUG", "POPULATE", "500000"]);
+        // Redis reads its RSS and peak in its timed sweep.
+        std::thread::sleep(Duration::from_millis(300));
+        t.call(&mut c, &["MEMORY", "DOCTOR"]);
+        t.call_masked(&mut c, Mask::Pairs(&["id"]), &["HELLO", "3"]);
+        t.call(&mut c, &["MEMORY", "DOCTOR"]);
+        t.call_masked(&mut c, Mask::Pairs(&["id"]), &["HELLO", "2"]);
+
+        for i in 0..1001 {
+            c.call(&["SCRIPT", "LOAD", &format!("return {i}")]);
+        }
+        t.call(&mut c, &["MEMORY", "DOCTOR"]);
+        t.call(&mut c, &["SCRIPT", "FLUSH"]);
+
+        let mut sub = srv.conn();
+        t.call(&mut sub, &["SUBSCRIBE", "ch"]);
+        let message = "m".repeat(512 * 1024);
+        for _ in 0..20 {
+            c.call(&["PUBLISH", "ch", &message]);
+        }
+        // Redis refreshes each client's memory figure once a second.
+        std::thread::sleep(Duration::from_millis(1500));
+        t.call(&mut c, &["MEMORY", "DOCTOR"]);
+        drop(sub);
+
+        t.call(&mut c, &["FLUSHALL"]);
+        t.call(&mut c, &["DEBUG", "POPULATE", "100000"]);
+        std::thread::sleep(Duration::from_millis(300));
+        t.call_masked(&mut c, Mask::Custom(doctor_peak), &["MEMORY", "DOCTOR"]);
     });
 }

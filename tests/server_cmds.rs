@@ -273,23 +273,11 @@ fn info_sections() {
 /// process to the next (randomized hash seed), so two real redis-servers
 /// disagree on it: compare COMMAND INFO with each command's subcommand list
 /// (the 10th field) sorted.
-/// Subcommands not implemented yet (docs/compatibility.md): `LATENCY
-/// DOCTOR` and `MEMORY DOCTOR`. Left out on both sides; nothing else is.
-const KNOWN_SUBCOMMAND_DIFFERENCES: &[&str] = &["latency|doctor", "memory|doctor"];
-
 pub(crate) const COMMAND_INFO: Mask = Mask::Custom(|reply| {
     fn entry(e: &Reply) -> String {
         match e {
             Reply::Array(fields) if fields.len() == 10 => {
-                let mut subs: Vec<String> = fields[9]
-                    .items()
-                    .iter()
-                    .filter(|sub| {
-                        let name = sub.items().first().map(Reply::text).unwrap_or_default();
-                        !KNOWN_SUBCOMMAND_DIFFERENCES.contains(&name.as_str())
-                    })
-                    .map(entry)
-                    .collect();
+                let mut subs: Vec<String> = fields[9].items().iter().map(entry).collect();
                 subs.sort();
                 let head: Vec<String> = fields[..9].iter().map(canon).collect();
                 format!("[{}, subcommands {{{}}}]", head.join(", "), subs.join(", "))
@@ -317,9 +305,6 @@ pub(crate) const COMMAND_DOCS: Mask = Mask::Custom(|reply| {
                 ("subcommands", Some(subs)) => {
                     let mut subs: Vec<String> = subs
                         .iter()
-                        .filter(|(name, _)| {
-                            !KNOWN_SUBCOMMAND_DIFFERENCES.contains(&name.text().as_str())
-                        })
                         .map(|(name, d)| format!("{}: {}", canon(name), doc(d)))
                         .collect();
                     subs.sort();
@@ -387,12 +372,7 @@ fn command_introspection() {
 fn command_docs_of_every_command() {
     let pair = Pair::start();
     let reply = pair.ferrodis.conn().call_parsed(&["COMMAND", "LIST"]);
-    let names: BTreeSet<String> = reply
-        .items()
-        .iter()
-        .map(Reply::text)
-        .filter(|n| !KNOWN_SUBCOMMAND_DIFFERENCES.contains(&n.as_str()))
-        .collect();
+    let names: BTreeSet<String> = reply.items().iter().map(Reply::text).collect();
     let is_container = |n: &str| {
         names
             .iter()

@@ -112,7 +112,7 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
     let now = srv.clock.now_ms;
     let qbuf = c.qbuf_in_use;
     let qbuf_free = c.query.data.len().saturating_sub(qbuf);
-    let rbs = c.reply.capacity().min(REPLY_CHUNK);
+    let (rbs, rbp) = (c.reply.size(), c.reply.peak());
     let omem = c.reply.overflow_len();
     let obl = c.reply.pending_len() - omem;
     let oll = omem.div_ceil(REPLY_CHUNK);
@@ -127,7 +127,7 @@ pub fn describe(srv: &Server, c: &Client, out: &mut String) {
     let _ = write!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={sub} psub={psub} ssub={ssub} multi={multi} \
-         qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={} multi-mem={multi_mem} rbs={rbs} rbp={rbs} obl={obl} oll={oll} omem={omem} \
+         qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={} multi-mem={multi_mem} rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} \
          tot-mem={tot_mem} events={} cmd={cmd} user={} redir={redir} resp={}",
         c.id,
         c.addr,

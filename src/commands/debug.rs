@@ -5,6 +5,8 @@
 //! it (dispatch checks that). Left out: what needs jemalloc (MALLCTL),
 //! cluster mode (CLUSTERLINK, DROP-CLUSTER-PACKET-FILTER) or client
 //! eviction (CLIENT-EVICTION); those answer as unknown subcommands.
+//! REPLYBUFFER steers the timed sweep's reply buffer resizing
+//! (`ReplyBuf::resize`).
 
 use super::{atoi, parse_int, reply_help, Args, CmdError, CmdResult};
 use crate::persistence::rdb;
@@ -105,6 +107,12 @@ const HELP: &[&str] = &[
     "    The optional argument (0 by default) sets the level of detail",
     "PAUSE-CRON <0|1>",
     "    Stop periodic cron job processing.",
+    "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+    "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+    "    In case NEVER is provided the last observed peak will never be reset",
+    "    In case RESET is provided the peak reset time will be restored to the default value",
+    "REPLYBUFFER RESIZING <0|1>",
+    "    Enable or disable the reply buffer resize cron job",
 ];
 
 /// `DEBUG <subcommand> ...`
@@ -207,6 +215,21 @@ pub fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.ok();
     } else if args.is(1, "pause-cron") && n == 3 {
         srv.debug.cron_paused = atoi(args.get(2)) != 0;
+        c.reply.ok();
+    } else if args.is(1, "replybuffer") && n == 4 {
+        if args.is(2, "peak-reset-time") {
+            srv.debug.reply_peak_reset_ms = if args.is(3, "never") {
+                -1
+            } else if args.is(3, "reset") {
+                crate::server::REPLY_PEAK_RESET_MS
+            } else {
+                parse_int(args.get(3))?
+            };
+        } else if args.is(2, "resizing") {
+            srv.debug.reply_resizing = atoi(args.get(3)) != 0;
+        } else {
+            return Err(super::subcommand_syntax(args));
+        }
         c.reply.ok();
     } else if args.is(1, "config-rewrite-force-all") && n == 2 {
         srv.config.rewrite_all().map_err(|e| {

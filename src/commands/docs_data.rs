@@ -3663,6 +3663,11 @@ pub static DOCS: &[Doc] = &[
         args: &[],
     },
     Doc {
+        name: "latency|doctor",
+        history: &[],
+        args: &[],
+    },
+    Doc {
         name: "latency|graph",
         history: &[],
         args: &[
@@ -4123,6 +4128,11 @@ pub static DOCS: &[Doc] = &[
     },
     Doc {
         name: "memory",
+        history: &[],
+        args: &[],
+    },
+    Doc {
+        name: "memory|doctor",
         history: &[],
         args: &[],
     },

@@ -153,7 +153,11 @@ fn clients(srv: &Server, me: &Client, out: &mut String) {
     out.push_str("# Clients\r\n");
     let all = || srv.other_clients().chain(std::iter::once(me));
     let max_in = all().map(|c| c.query.data.len()).max().unwrap_or(0);
-    let max_out = all().map(|c| c.reply.capacity()).max().unwrap_or(0);
+    // Redis counts its reply list only, not the reply buffer proper.
+    let max_out = all()
+        .map(|c| c.reply.capacity().saturating_sub(c.reply.size()))
+        .max()
+        .unwrap_or(0);
     fields!(out,
         "connected_clients" => srv.client_count(),
         "cluster_connections" => 0,
@@ -238,7 +242,7 @@ fn memory_section(srv: &Server, me: &Client, out: &mut String) {
         "mem_clients_normal" => clients_mem,
         "mem_cluster_links" => 0,
         "mem_aof_buffer" => o.aof_buffer,
-        "mem_allocator" => "libc",
+        "mem_allocator" => memory::ALLOCATOR,
         "active_defrag_running" => 0,
         "lazyfree_pending_objects" => srv.lazyfree.as_ref().map_or(0, |lf| lf.pending()),
         "lazyfreed_objects" => srv.lazyfree.as_ref().map_or(0, |lf| lf.freed()),
@@ -376,8 +380,8 @@ fn stats(srv: &Server, out: &mut String) {
         "total_writes_processed" => s.total_writes_processed,
         "io_threaded_reads_processed" => 0,
         "io_threaded_writes_processed" => 0,
-        "reply_buffer_shrinks" => 0,
-        "reply_buffer_expands" => 0,
+        "reply_buffer_shrinks" => s.reply_buffer_shrinks,
+        "reply_buffer_expands" => s.reply_buffer_expands,
     );
 }
 

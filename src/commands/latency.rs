@@ -1,6 +1,7 @@
 //! `LATENCY LATEST|HISTORY|GRAPH|RESET|HISTOGRAM|HELP`: the latency
 //! monitor's events (`server/latency_monitor.rs`) and the per-command
-//! histograms that `INFO latencystats` also reads.
+//! histograms that `INFO latencystats` also reads; `DOCTOR` is in
+//! `latency_doctor.rs`.
 
 use super::{reply_help, Args, CmdError, CmdResult, CommandId};
 use crate::server::client::Client;
@@ -9,6 +10,8 @@ use crate::server::sparkline::{self, Sample};
 use crate::server::Server;
 
 const HELP: &[&str] = &[
+    "DOCTOR",
+    "    Return a human readable latency analysis report.",
     "GRAPH <event>",
     "    Return an ASCII latency graph for the <event> class.",
     "HISTORY <event>",

@@ -1,6 +1,6 @@
 //! `MEMORY`: what a key costs (`USAGE`), where the heap goes (`STATS`),
 //! returning freed memory to the system (`PURGE`) and the allocator's own
-//! report (`MALLOC-STATS`).
+//! report (`MALLOC-STATS`); `DOCTOR` is in `memory_doctor.rs`.
 //!
 //! `USAGE` measures ferrodis's own structures exactly (table entry, key,
 //! value with every element), so `SAMPLES` only needs validating: an exact
@@ -11,6 +11,8 @@ use crate::server::client::Client;
 use crate::server::{memory, Server};
 
 const HELP: &[&str] = &[
+    "DOCTOR",
+    "    Return memory problems reports.",
     "MALLOC-STATS",
     "    Return internal statistics report from the memory allocator.",
     "PURGE",

@@ -23,8 +23,10 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod latency;
+pub mod latency_doctor;
 pub mod list;
 pub mod memory;
+pub mod memory_doctor;
 pub mod migrate;
 pub mod monitor;
 pub mod multi;
@@ -356,19 +358,14 @@ pub(crate) fn reply_entry(
     }
 }
 
-/// Parses an argument as an integer the way Redis's `getLongLongFromObject` does.
-/// The leading integer, as C's `atoi` reads it (0 when none), for the
-/// arguments Redis reads that way without complaint.
+/// The leading integer, as C's `atoi` reads it (0 when none; glibc's
+/// `strtol` cut to an `int`), for the arguments Redis reads that way
+/// without complaint.
 pub(crate) fn atoi(s: &[u8]) -> i64 {
-    let text = String::from_utf8_lossy(s);
-    let t = text.trim_start();
-    let end = t
-        .char_indices()
-        .take_while(|&(i, ch)| ch.is_ascii_digit() || (i == 0 && (ch == '-' || ch == '+')))
-        .count();
-    t[..end].parse().unwrap_or(0)
+    i64::from(crate::protocol::parser::strtoll(s, 10).0 as i32)
 }
 
+/// Parses an argument as an integer the way Redis's `getLongLongFromObject` does.
 pub fn parse_int(arg: &[u8]) -> Result<i64, CmdError> {
     crate::protocol::parser::parse_i64_strict(arg).ok_or(CmdError::NotInteger)
 }

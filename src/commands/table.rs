@@ -8,8 +8,9 @@
 
 use super::{
     acl, bitops, client, connection, debug, dump, flags, function, geo, hash, hyperloglog, info,
-    introspection, keys, latency, list, memory, migrate, monitor, multi, persistence, pubsub,
-    scripting, server, set, slowlog, sort, stream, stream_group, string, zset,
+    introspection, keys, latency, latency_doctor, list, memory, memory_doctor, migrate, monitor,
+    multi, persistence, pubsub, scripting, server, set, slowlog, sort, stream, stream_group,
+    string, zset,
 };
 use super::{BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 
@@ -1795,6 +1796,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         complexity: "Depends on subcommand.",
         subcommands: &[
             CommandSpec {
+                name: "latency|doctor",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
+                summary: "Return a human readable latency analysis report.",
+                since: "2.8.13",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(latency_doctor::doctor),
+                ..BASE
+            },
+            CommandSpec {
                 name: "latency|graph",
                 arity: 3,
                 flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
@@ -2074,6 +2087,17 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Server,
         complexity: "Depends on subcommand.",
         subcommands: &[
+            CommandSpec {
+                name: "memory|doctor",
+                arity: 2,
+                tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
+                summary: "Outputs memory problems report",
+                since: "4.0.0",
+                group: Group::Server,
+                complexity: "O(1)",
+                handler: Some(memory_doctor::doctor),
+                ..BASE
+            },
             CommandSpec {
                 name: "memory|help",
                 arity: 2,

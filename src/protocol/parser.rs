@@ -11,6 +11,11 @@
 //! `processMultibulkBuffer`), including its quirks: lengths are read up to the
 //! first `\r` (a NUL byte hides it, as `strchr` does) and the two bytes after a
 //! bulk payload are skipped without being checked.
+//!
+//! The readers of numbers and argument lines Redis uses everywhere live
+//! here too, one of each for the whole server: `string2ll`
+//! ([`parse_i64_strict`]), `strtoll` ([`strtoll`]) and `sdssplitargs`
+//! ([`split_args`]).
 
 #![deny(clippy::indexing_slicing)]
 
@@ -437,6 +442,53 @@ pub fn parse_i64_strict(s: &[u8]) -> Option<i64> {
     }
 }
 
+/// C's `strtoll(s, &end, radix)` for radixes up to 10: leading blanks and
+/// a sign allowed, then digits; the value saturates on overflow. Returns
+/// the value, whether the digits ran to the end of `s` (C's `*end == 0`,
+/// which an empty `s` also gives), and whether it overflowed (`ERANGE`).
+pub fn strtoll(s: &[u8], radix: u32) -> (i64, bool, bool) {
+    let mut i = s.iter().take_while(|&&c| is_space(c)).count();
+    let neg = s.get(i) == Some(&b'-');
+    if matches!(s.get(i), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    let start = i;
+    let limit = if neg {
+        i64::MAX as u64 + 1
+    } else {
+        i64::MAX as u64
+    };
+    let (mut v, mut overflow) = (0u64, false);
+    while let Some(d) = s
+        .get(i)
+        .and_then(|&c| char::from(c).to_digit(radix.min(10)))
+    {
+        match v
+            .checked_mul(u64::from(radix))
+            .and_then(|v| v.checked_add(u64::from(d)))
+            .filter(|&v| v <= limit)
+        {
+            Some(next) => v = next,
+            None => {
+                overflow = true;
+                v = limit;
+            }
+        }
+        i += 1;
+    }
+    if i == start {
+        // No digits: C's `end` is the start of the text.
+        return (0, s.is_empty(), false);
+    }
+    // `limit` for a negative number is 2^63, which only wraps to i64::MIN.
+    let value = if neg {
+        0i64.wrapping_sub(v as i64)
+    } else {
+        v as i64
+    };
+    (value, i == s.len(), overflow)
+}
+
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
@@ -536,6 +588,23 @@ pub fn split_args(
 #[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strtoll_as_c_reads_it() {
+        assert_eq!(strtoll(b" +12", 10), (12, true, false));
+        assert_eq!(strtoll(b"12x", 10), (12, false, false));
+        assert_eq!(strtoll(b"", 10), (0, true, false));
+        assert_eq!(strtoll(b" ", 10), (0, false, false));
+        assert_eq!(strtoll(b"-", 10), (0, false, false));
+        assert_eq!(strtoll(b"99999999999999999999", 10), (i64::MAX, true, true));
+        assert_eq!(
+            strtoll(b"-9223372036854775808", 10),
+            (i64::MIN, true, false)
+        );
+        assert_eq!(strtoll(b"-9223372036854775809", 10), (i64::MIN, true, true));
+        assert_eq!(strtoll(b"0755", 8), (0o755, true, false));
+        assert_eq!(strtoll(b"78", 8), (7, false, false));
+    }
 
     /// Parses everything in `input` delivered in pieces of `chunk` bytes,
     /// returning each request's arguments or the error that stopped parsing.

@@ -15,23 +15,71 @@ pub mod shared {
     pub const EMPTY_ARRAY: &[u8] = b"*0\r\n";
 }
 
-/// Output a client may hold before it counts against its
-/// `client-output-buffer-limit`: Redis's static reply buffer
-/// (`PROTO_REPLY_CHUNK_BYTES`); only what overflows it is limited.
+/// A connection's reply buffer to begin with, and the most the timed
+/// sweep grows it to (`PROTO_REPLY_CHUNK_BYTES`).
 pub const REPLY_CHUNK: usize = 16 * 1024;
 
+/// The least the timed sweep shrinks a reply buffer to
+/// (`PROTO_REPLY_MIN_BYTES`).
+pub const REPLY_MIN: usize = 1024;
+
 /// A client's pending output and the protocol it speaks.
-#[derive(Debug, Default)]
+///
+/// One vector holds all of it, but it is sized as Redis sizes a client's
+/// static reply buffer (`size`): output past that is what Redis keeps in
+/// its reply list, what `omem` and `client-output-buffer-limit` measure.
+/// The timed sweep resizes the buffer to the peak it saw ([`Self::resize`]).
+#[derive(Debug)]
 pub struct ReplyBuf {
     buf: Vec<u8>,
     /// Bytes at the front of `buf` already written to the socket.
     sent: usize,
     resp3: bool,
+    /// Size of the reply buffer proper (`buf_usable_size`).
+    size: usize,
+    /// The most the buffer proper held since the peak was last reset
+    /// (`buf_peak`), as last noted: [`Self::peak`] adds what it holds now.
+    peak: usize,
+    /// When the peak was last reset (ms); 0 makes the first resize reset
+    /// it, as Redis's first look at a new client does.
+    peak_reset_ms: u64,
+}
+
+/// What [`ReplyBuf::resize`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resized {
+    Kept,
+    Shrunk,
+    Grown,
+}
+
+impl Default for ReplyBuf {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ReplyBuf {
+    /// An encoder for replies built apart from any connection: nothing
+    /// allocated until written to.
     pub fn new() -> Self {
-        Self::default()
+        ReplyBuf {
+            buf: Vec::new(),
+            sent: 0,
+            resp3: false,
+            size: REPLY_CHUNK,
+            peak: REPLY_CHUNK,
+            peak_reset_ms: 0,
+        }
+    }
+
+    /// A connection's buffer: [`REPLY_CHUNK`] allocated at once, as Redis
+    /// allocates a new client's, with the peak at the full size.
+    pub fn for_connection() -> Self {
+        ReplyBuf {
+            buf: Vec::with_capacity(REPLY_CHUNK),
+            ..Self::new()
+        }
     }
 
     pub fn set_resp3(&mut self, on: bool) {
@@ -56,36 +104,95 @@ impl ReplyBuf {
         self.buf.capacity()
     }
 
-    /// Pending bytes beyond the first [`REPLY_CHUNK`]: what Redis keeps in
-    /// its reply list, and what output buffer limits and `omem` measure.
+    /// Size of the reply buffer proper (`rbs`).
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The most the buffer proper held since its peak was reset (`rbp`).
+    pub fn peak(&self) -> usize {
+        self.peak.max(self.held())
+    }
+
+    /// What the buffer proper holds now, sent bytes included until all
+    /// are (Redis's `bufpos`).
+    fn held(&self) -> usize {
+        self.buf.len().min(self.size)
+    }
+
+    /// Appends only make `held` grow, so the peak is noted where the
+    /// buffer empties instead of on every append.
+    fn note_peak(&mut self) {
+        self.peak = self.peak();
+    }
+
+    /// Pending bytes beyond the buffer proper: what Redis keeps in its
+    /// reply list, and what output buffer limits and `omem` measure.
     pub fn overflow_len(&self) -> usize {
-        self.pending_len().saturating_sub(REPLY_CHUNK)
+        self.pending_len().saturating_sub(self.size)
     }
 
     /// Record that `n` pending bytes reached the socket.
     pub fn advance(&mut self, n: usize) {
         self.sent += n;
         if self.sent == self.buf.len() {
+            self.note_peak();
             self.buf.clear();
             self.sent = 0;
         } else if self.sent >= REPLY_CHUNK && self.sent >= self.buf.len() / 2 {
             // A slow reader that never drains fully must not keep what it
             // has already read: moving the rest down when the sent part is
             // at least as big keeps each byte moved a bounded number of times.
+            self.note_peak();
             self.buf.drain(..self.sent);
             self.sent = 0;
         }
     }
 
-    /// Release memory a burst of large replies left behind.
-    pub fn shrink_if_idle(&mut self, keep: usize) {
-        if self.buf.is_empty() && self.buf.capacity() > keep {
-            self.buf = Vec::with_capacity(keep);
+    /// Redis's `clientsCronResizeOutputBuffer`: a buffer whose peak stayed
+    /// under half of it shrinks to just above the peak (not under
+    /// [`REPLY_MIN`]); one the peak filled doubles (up to [`REPLY_CHUNK`]).
+    /// Every `peak_reset_ms` (never with `None`) the peak starts again
+    /// from what the buffer holds.
+    pub fn resize(&mut self, now_ms: u64, peak_reset_ms: Option<u64>) -> Resized {
+        self.note_peak();
+        let (half, double) = (self.size / 2, self.size * 2);
+        let (new_size, resized) = if half >= REPLY_MIN && self.peak < half {
+            (REPLY_MIN.max(self.peak + 1), Resized::Shrunk)
+        } else if double < REPLY_CHUNK * 2 && self.peak == self.size {
+            (REPLY_CHUNK.min(double), Resized::Grown)
+        } else {
+            (self.size, Resized::Kept)
+        };
+        if peak_reset_ms.is_some_and(|every| now_ms.saturating_sub(self.peak_reset_ms) >= every) {
+            self.peak = self.held();
+            self.peak_reset_ms = now_ms;
+        }
+        self.size = new_size;
+        match resized {
+            // Output past the buffer proper keeps its allocation until it
+            // is written (`shrink_if_idle`).
+            Resized::Shrunk if self.buf.len() <= new_size => self.buf.shrink_to(new_size),
+            // A client taking large replies keeps what it grew to, or
+            // each reply would regrow it.
+            Resized::Grown => self
+                .buf
+                .reserve_exact(new_size.saturating_sub(self.buf.len())),
+            _ => {}
+        }
+        resized
+    }
+
+    /// Back to the buffer proper once a burst of large replies was written.
+    pub fn shrink_if_idle(&mut self) {
+        if self.buf.is_empty() && self.buf.capacity() > self.size {
+            self.buf = Vec::with_capacity(self.size);
         }
     }
 
     /// Drop everything not yet sent (used when replies are switched off).
     pub fn discard_from(&mut self, len: usize) {
+        self.note_peak();
         self.buf.truncate(len.max(self.sent));
     }
 
@@ -327,6 +434,67 @@ mod tests {
         let mut r = ReplyBuf::new();
         r.error_line(b"ERR Unsupported option a\r\nb");
         assert_eq!(r.pending(), b"-ERR Unsupported option a  b\r\n");
+    }
+
+    #[test]
+    fn resizing_follows_the_peak() {
+        let mut r = ReplyBuf::for_connection();
+        assert_eq!(
+            (r.size(), r.peak(), r.capacity()),
+            (REPLY_CHUNK, REPLY_CHUNK, REPLY_CHUNK)
+        );
+        let every = Some(5000);
+        assert_eq!(
+            r.resize(10_000, every),
+            Resized::Kept,
+            "a full peak cannot grow"
+        );
+        assert_eq!(r.peak(), 0, "the first look resets the peak");
+        assert_eq!(r.resize(10_100, every), Resized::Shrunk);
+        assert_eq!((r.size(), r.capacity()), (REPLY_MIN, REPLY_MIN));
+        assert_eq!(
+            r.resize(10_200, every),
+            Resized::Kept,
+            "never under the minimum"
+        );
+
+        r.raw(&[b'x'; 3000]);
+        assert_eq!((r.peak(), r.overflow_len()), (REPLY_MIN, 3000 - REPLY_MIN));
+        assert_eq!(r.resize(10_300, every), Resized::Grown);
+        assert_eq!((r.size(), r.overflow_len()), (2048, 3000 - 2048));
+        r.advance(3000);
+        assert_eq!(r.peak(), 2048, "noted as the buffer drained");
+        assert_eq!(r.resize(10_400, every), Resized::Grown);
+        assert_eq!(
+            r.resize(10_500, every),
+            Resized::Kept,
+            "4096 > the peak, < twice it"
+        );
+        assert_eq!(
+            r.resize(15_100, every),
+            Resized::Kept,
+            "the peak resets to 0"
+        );
+        assert_eq!(r.resize(15_200, every), Resized::Shrunk);
+        assert_eq!(r.size(), REPLY_MIN);
+
+        for t in 0..5 {
+            r.raw(&[b'x'; 100_000]);
+            r.advance(100_000);
+            r.resize(15_300 + t * 100, None);
+        }
+        assert!(r.capacity() >= 100_000);
+        assert_eq!(
+            r.size(),
+            REPLY_CHUNK,
+            "doubled up to the cap, each time filled"
+        );
+        r.shrink_if_idle();
+        assert_eq!(
+            r.capacity(),
+            REPLY_CHUNK,
+            "the overflow's memory is given back"
+        );
     }
 
     #[test]

@@ -240,7 +240,7 @@ impl Client {
             user: None,
             query: QueryBuf::default(),
             parser: RequestParser::new(),
-            reply: ReplyBuf::new(),
+            reply: ReplyBuf::for_connection(),
             reply_mode: ReplyMode::On,
             close_after_reply: false,
             close_asap: false,

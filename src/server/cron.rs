@@ -6,12 +6,17 @@
 
 use std::time::Duration;
 
-use super::client::READ_CHUNK;
+use super::client::Client;
 use super::Server;
+use crate::protocol::reply::Resized;
 
 /// A client's buffers shrink once it has sent nothing for this long (ms),
 /// as Redis resizes query buffers of clients idle for 2 seconds.
 const BUFFER_IDLE_MS: u64 = 2000;
+
+/// Clients the client pass looks at per tick at least
+/// (`CLIENTS_CRON_MIN_ITERATIONS`).
+const CLIENTS_PER_TICK_MIN: usize = 5;
 
 /// Rehashing time per database per tick (Redis's `dictRehashMilliseconds(1)`).
 const REHASH_BUDGET: Duration = Duration::from_millis(1);
@@ -32,7 +37,7 @@ impl Server {
         }
         self.active_expire_cycle(false);
         self.tracking_limit_keys();
-        self.shrink_idle_buffers();
+        self.clients_cron();
         self.persistence_cron();
         self.migrate.close_idle(now / 1000);
         self.aof_cron();
@@ -43,20 +48,45 @@ impl Server {
         }
     }
 
-    /// Gives back buffer memory a burst of large requests or replies left
-    /// behind. Done here, as Redis's clientsCron does, not after every
-    /// request: shrinking at once would make a client that keeps sending
-    /// large values reallocate (and fault in fresh pages) for each one.
-    fn shrink_idle_buffers(&mut self) {
-        let now = self.clock.now_ms;
-        for (_, slot) in self.clients.iter_mut() {
-            if let Some(c) = slot.as_deref_mut() {
-                if now.saturating_sub(c.last_interaction) >= BUFFER_IDLE_MS {
-                    c.query.shrink_if_idle();
-                    c.reply.shrink_if_idle(READ_CHUNK);
+    /// Redis's clientsCron for buffers: a share of the clients per tick,
+    /// so that each is seen about once a second (all of them each tick
+    /// while there are few), gets its reply buffer resized to its peak
+    /// and, once idle, the memory a burst of large requests or replies
+    /// left behind given back. Done here, not after every request:
+    /// shrinking at once would make a client that keeps sending large
+    /// values reallocate (and fault in fresh pages) for each one.
+    fn clients_cron(&mut self) {
+        let n = self.clients.len();
+        let mut budget = (n / self.hz.max(1) as usize).max(CLIENTS_PER_TICK_MIN.min(n));
+        let pass = ClientPass {
+            now: self.clock.now_ms,
+            peak_reset_ms: u64::try_from(self.debug.reply_peak_reset_ms).ok(),
+            resizing: self.debug.reply_resizing,
+        };
+        let start = self.clients_cron_next;
+        let (mut shrinks, mut expands) = (0, 0);
+        // From where the last pass stopped to the end, then from the start.
+        for wrapped in [false, true] {
+            for (token, slot) in self.clients.iter_mut() {
+                if budget == 0 {
+                    break;
+                }
+                if (token >= start) == wrapped {
+                    continue;
+                }
+                budget -= 1;
+                self.clients_cron_next = token + 1;
+                if let Some(c) = slot.as_deref_mut() {
+                    match pass.visit(c) {
+                        Resized::Shrunk => shrinks += 1,
+                        Resized::Grown => expands += 1,
+                        Resized::Kept => {}
+                    }
                 }
             }
         }
+        self.stats.reply_buffer_shrinks += shrinks;
+        self.stats.reply_buffer_expands += expands;
     }
 
     /// `timeout`: drops clients silent for longer than that many seconds.
@@ -83,5 +113,27 @@ impl Server {
             log::debug!("Closing idle client");
             self.schedule_close(token);
         }
+    }
+}
+
+/// What the client pass needs to know for each client.
+struct ClientPass {
+    now: u64,
+    peak_reset_ms: Option<u64>,
+    resizing: bool,
+}
+
+impl ClientPass {
+    fn visit(&self, c: &mut Client) -> Resized {
+        let resized = if self.resizing {
+            c.reply.resize(self.now, self.peak_reset_ms)
+        } else {
+            Resized::Kept
+        };
+        if self.now.saturating_sub(c.last_interaction) >= BUFFER_IDLE_MS {
+            c.query.shrink_if_idle();
+            c.reply.shrink_if_idle();
+        }
+        resized
     }
 }

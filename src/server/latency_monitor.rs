@@ -26,6 +26,48 @@ pub struct Series {
     pub max_ms: u64,
 }
 
+/// What `LATENCY DOCTOR` says of an event (Redis's `analyzeLatencyForEvent`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub samples: usize,
+    /// Mean latency, truncated to whole milliseconds.
+    pub avg_ms: u64,
+    /// Mean absolute deviation from `avg_ms`.
+    pub mad_ms: u64,
+    /// Seconds from the oldest sample to now, at least 1.
+    pub period_secs: u64,
+}
+
+impl Series {
+    /// The samples' figures at unix second `now`.
+    pub fn stats(&self, now: u64) -> Stats {
+        let samples = self.samples.len();
+        if samples == 0 {
+            return Stats {
+                samples,
+                avg_ms: 0,
+                mad_ms: 0,
+                period_secs: 0,
+            };
+        }
+        let n = samples as u64;
+        let avg_ms = self.samples.iter().map(|s| s.latency_ms).sum::<u64>() / n;
+        let mad_ms = self
+            .samples
+            .iter()
+            .map(|s| s.latency_ms.abs_diff(avg_ms))
+            .sum::<u64>()
+            / n;
+        let oldest = self.samples.iter().map(|s| s.time).min().unwrap_or(now);
+        Stats {
+            samples,
+            avg_ms,
+            mad_ms,
+            period_secs: now.saturating_sub(oldest).max(1),
+        }
+    }
+}
+
 /// Every event that has samples, in the order each first had one.
 #[derive(Debug, Default)]
 pub struct LatencyMonitor {
@@ -121,6 +163,16 @@ mod tests {
             m.sample_if_needed(1, "fork", 5, 100 + t);
         }
         assert_eq!(m.series(b"fork").unwrap().samples.len(), HISTORY_LEN);
+        assert_eq!(
+            m.series(b"command").unwrap().stats(13),
+            Stats {
+                samples: 2,
+                avg_ms: 250,
+                mad_ms: 50,
+                period_secs: 3
+            }
+        );
+        assert_eq!(m.series(b"command").unwrap().stats(10).period_secs, 1);
         assert_eq!(m.reset(Some(&[b"nosuch", b"fork"])), 1);
         assert_eq!(m.reset(None), 1);
     }

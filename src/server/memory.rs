@@ -5,6 +5,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// The allocator's name, as `INFO memory`'s `mem_allocator` gives it.
+pub const ALLOCATOR: &str = "libc";
+
 static USED: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
@@ -75,6 +78,20 @@ pub fn rss() -> usize {
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     pages * usize::try_from(page).unwrap_or(4096)
+}
+
+/// Bytes of this process in transparent huge pages, the sum of the
+/// `AnonHugePages` lines of `/proc/self/smaps` (0 when unreadable).
+pub fn anon_huge_pages() -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/self/smaps") else {
+        return 0;
+    };
+    text.lines()
+        .filter_map(|l| l.strip_prefix("AnonHugePages:"))
+        .filter_map(|rest| rest.trim().strip_suffix("kB"))
+        .filter_map(|kb| kb.trim().parse::<u64>().ok())
+        .sum::<u64>()
+        * 1024
 }
 
 /// Total physical memory in bytes.

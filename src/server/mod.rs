@@ -115,7 +115,7 @@ pub enum ShutdownRequest {
 }
 
 /// Behaviours `DEBUG` changes so tests can provoke what is otherwise rare.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct DebugSwitches {
     /// `SET-SKIP-CHECKSUM-VALIDATION`: RDB files and DUMP payloads load
     /// without their checksum compared.
@@ -124,6 +124,27 @@ pub struct DebugSwitches {
     pub aof_flush_sleep_us: u64,
     /// `PAUSE-CRON`: the timed sweep does nothing.
     pub cron_paused: bool,
+    /// `REPLYBUFFER PEAK-RESET-TIME`: milliseconds between resets of each
+    /// reply buffer's peak; negative for never.
+    pub reply_peak_reset_ms: i64,
+    /// `REPLYBUFFER RESIZING`: the timed sweep resizes reply buffers.
+    pub reply_resizing: bool,
+}
+
+/// How often a reply buffer's peak is reset by default, in ms
+/// (`REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME`).
+pub const REPLY_PEAK_RESET_MS: i64 = 5000;
+
+impl Default for DebugSwitches {
+    fn default() -> Self {
+        DebugSwitches {
+            skip_checksum_validation: false,
+            aof_flush_sleep_us: 0,
+            cron_paused: false,
+            reply_peak_reset_ms: REPLY_PEAK_RESET_MS,
+            reply_resizing: true,
+        }
+    }
 }
 
 /// Everything the event loop owns.
@@ -156,6 +177,8 @@ pub struct Server {
     pub executable: String,
     /// The `hz` in force (differs from the configured one with `dynamic-hz`).
     pub hz: u32,
+    /// The client slot the timed sweep's client pass looks at next.
+    pub(crate) clients_cron_next: usize,
     /// Where writes go on their way to the append-only file.
     pub propagator: propagate::Propagator,
     /// The append-only file: its files, writer, rewrite child and counters.
@@ -232,6 +255,7 @@ impl Server {
             shutdown: None,
             executable: executable_path(),
             hz,
+            clients_cron_next: 0,
             propagator: propagate::Propagator::default(),
             aof: aof::AofState::default(),
             expire: expire::ExpireState::default(),

@@ -2,8 +2,9 @@
 //! class's hard limit, or stay above the soft limit for longer than the
 //! soft limit's seconds, is closed without being sent anything more, as
 //! Redis's `closeClientOnOutputBufferLimitReached` does. Only output beyond
-//! the first [`REPLY_CHUNK`](crate::protocol::reply::REPLY_CHUNK) counts,
-//! as only Redis's reply list does.
+//! the client's reply buffer
+//! ([`overflow_len`](crate::protocol::reply::ReplyBuf::overflow_len))
+//! counts, as only Redis's reply list does.
 //!
 //! A client's class is Redis's `getClientType`: `pubsub` while it holds a
 //! subscription, else `normal` (replicas do not exist yet); the limits of
@@ -19,7 +20,7 @@ const CLASS_PUBSUB: usize = 2;
 impl Server {
     /// Checks `client` after replies were added to its output. Returns true
     /// when it was scheduled to be closed. Cheap while the output fits in
-    /// the reply chunk, which is nearly always.
+    /// the reply buffer, which is nearly always.
     pub(crate) fn enforce_output_limit(&mut self, client: &mut Client) -> bool {
         let used = client.reply.overflow_len() as u64;
         if used == 0 || client.close_asap || client.fd < 0 {

@@ -51,6 +51,9 @@ pub struct PersistenceState {
     pub last_bgsave_secs: i64,
     pub total_forks: u64,
     pub latest_fork_usec: u64,
+    /// Heap copied per second by the last fork, in GB (`stat_fork_rate`),
+    /// which `LATENCY DOCTOR` judges.
+    pub fork_rate: f64,
     /// What the last load (start-up or DEBUG RELOAD) did.
     pub last_load: LoadStats,
     /// `BGSAVE SCHEDULE` arrived while an AOF rewrite ran; the save starts
@@ -71,6 +74,7 @@ impl Default for PersistenceState {
             last_bgsave_secs: -1,
             total_forks: 0,
             latest_fork_usec: 0,
+            fork_rate: 0.0,
             last_load: LoadStats::default(),
             bgsave_scheduled: false,
             parent: None,
@@ -237,6 +241,9 @@ impl Server {
             return Err(std::io::Error::last_os_error());
         }
         self.persistence.latest_fork_usec = started.elapsed().as_micros() as u64;
+        self.persistence.fork_rate = super::memory::used() as f64 * 1e6
+            / self.persistence.latest_fork_usec.max(1) as f64
+            / (1024.0 * 1024.0 * 1024.0);
         self.latency_sample("fork", self.persistence.latest_fork_usec / 1000);
         self.persistence.total_forks += 1;
         Ok(pid)

@@ -94,7 +94,7 @@ pub struct PubSub {
     patterns: Vec<(Vec<u8>, Vec<Subscriber>)>,
     clients: AHashMap<u64, Subscriptions>,
     detached: Vec<Detached>,
-    /// Subscribers a publish reached whose output outgrew the reply chunk,
+    /// Subscribers a publish reached whose output outgrew their reply buffer,
     /// to check against their limit; kept to reuse its allocation.
     grown: Vec<usize>,
     /// Where keyspace events build their channel names, kept for the same reason.
@@ -342,7 +342,7 @@ impl Server {
         receivers
     }
 
-    /// Checks the subscribers a publish grew past the reply chunk against
+    /// Checks the subscribers a publish grew past their reply buffers against
     /// their output limit, as Redis checks on every reply it queues.
     fn enforce_limits_of_grown(&mut self) {
         let mut grown = std::mem::take(&mut self.pubsub.grown);
@@ -420,7 +420,7 @@ impl Server {
 }
 
 /// Writes one message to a subscriber that is in its slot and queues its
-/// output. Returns true when its output is past the reply chunk and must
+/// output. Returns true when its output is past its reply buffer and must
 /// be checked against its limit. A client being closed gets nothing more.
 fn deliver(
     c: &mut Client,

@@ -61,6 +61,9 @@ pub struct Stats {
     pub rejected_connections: u64,
     /// Clients closed by `maxmemory-clients`.
     pub evicted_clients: u64,
+    /// Reply buffers the timed sweep shrank and grew.
+    pub reply_buffer_shrinks: u64,
+    pub reply_buffer_expands: u64,
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub total_reads_processed: u64,

@@ -583,7 +583,7 @@ impl Server {
         }
     }
 
-    /// Checks a client an invalidation grew past the reply chunk against
+    /// Checks a client an invalidation grew past its reply buffer against
     /// its output limit, as Redis checks every reply it queues.
     fn tracking_check_limit(&mut self, token: usize) {
         let Some(mut client) = self.clients.get_mut(token).and_then(Option::take) else {

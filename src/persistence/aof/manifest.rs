@@ -13,7 +13,8 @@
 
 use std::fmt;
 
-use crate::config::{repr, split_args};
+use crate::config::{repr, split_args, trim};
+use crate::protocol::parser::strtoll;
 
 /// Longest manifest line Redis reads (`AOF_ANNOTATION_LINE_MAX_LEN`).
 const MAX_LINE: usize = 1024;
@@ -258,7 +259,7 @@ fn parse_line(raw: &[u8]) -> Result<FileInfo, ManifestErrorKind> {
             }
             name = Some(String::from_utf8_lossy(value).into_owned());
         } else if key.eq_ignore_ascii_case(b"seq") {
-            seq = Some(atoll(value));
+            seq = Some(u64::try_from(strtoll(value, 10).0).unwrap_or(0));
         } else if key.eq_ignore_ascii_case(b"type") {
             kind = Some(match value.first() {
                 Some(b'b') => FileKind::Base,
@@ -272,23 +273,6 @@ fn parse_line(raw: &[u8]) -> Result<FileInfo, ManifestErrorKind> {
         (Some(name), Some(seq), Some(kind)) if seq > 0 => Ok(FileInfo { name, seq, kind }),
         _ => Err(ManifestErrorKind::InvalidFormat),
     }
-}
-
-/// `atoll`: leading digits, anything after them ignored, 0 when none.
-fn atoll(s: &[u8]) -> u64 {
-    s.iter()
-        .take_while(|b| b.is_ascii_digit())
-        .fold(0u64, |n, &d| {
-            n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-        })
-}
-
-/// Strips the blanks Redis's `sdstrim(line, " \t\r\n")` strips.
-fn trim(s: &[u8]) -> &[u8] {
-    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-    let start = s.iter().position(|b| !blank(b)).unwrap_or(s.len());
-    let end = s.iter().rposition(|b| !blank(b)).map_or(start, |i| i + 1);
-    s.get(start..end).unwrap_or_default()
 }
 
 /// Whether a name must be quoted to survive `sdssplitargs`: Redis's

@@ -24,6 +24,7 @@ use std::path::Path;
 
 use crate::commands::Args;
 use crate::config::strerror;
+use crate::protocol::parser::strtoll;
 
 /// Redis's line buffer for the loader (`AOF_ANNOTATION_LINE_MAX_LEN`);
 /// `fgets` reads at most one byte less.
@@ -83,7 +84,7 @@ impl<R: BufRead> CommandReader<R> {
                 Some((b'#', _)) => continue,
                 // `*` alone at the very end: `fgets` stopped there.
                 Some((b'*', [])) => return Err(ReadError::Truncated),
-                Some((b'*', count)) => match atol(count) {
+                Some((b'*', count)) => match strtoll(count, 10).0 {
                     n if n < 1 => return Err(ReadError::Format),
                     n => break n as u64,
                 },
@@ -99,7 +100,7 @@ impl<R: BufRead> CommandReader<R> {
             let Some(len) = self.line.strip_prefix(b"$") else {
                 return Err(ReadError::Format);
             };
-            let len = u64::try_from(atol(len)).map_err(|_| ReadError::Format)?;
+            let len = u64::try_from(strtoll(len, 10).0).map_err(|_| ReadError::Format)?;
             let start = self.data.len();
             // `take` grows the buffer as bytes really arrive, so a corrupt
             // length cannot make the loader allocate what the file lacks.
@@ -160,28 +161,6 @@ fn read_full(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(got)
-}
-
-/// C's `atol`/`strtol(…, 10)`: blanks, a sign, digits; stops at the first
-/// other byte and saturates instead of overflowing.
-fn atol(s: &[u8]) -> i64 {
-    let s = s.trim_ascii_start();
-    let (neg, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, s),
-    };
-    let n = digits
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .fold(0i64, |n, &d| {
-            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-        });
-    if neg {
-        -n
-    } else {
-        n
-    }
 }
 
 /// A command the server does not have.
