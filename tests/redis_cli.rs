@@ -177,3 +177,67 @@ fn latency_mode() {
         assert!(fields[3].parse::<u64>().is_ok_and(|n| n > 0), "{line:?}");
     }
 }
+
+/// redis-cli in a mode that samples until stopped, for `secs`; its output
+/// unbuffered, as on a terminal, so that nothing is lost when it is stopped.
+fn sample_for(port: u16, args: &[&str], secs: f64) -> String {
+    let mut cmd = std::process::Command::new("stdbuf");
+    cmd.args([
+        "-o0",
+        "redis-cli",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+    ])
+    .args(args);
+    stdout(&run_for(cmd, std::time::Duration::from_secs_f64(secs)))
+}
+
+/// `--stat` prints Redis's header, then a row per interval from INFO:
+/// keys, memory, clients, blocked clients, requests (with the increase)
+/// and connections.
+#[test]
+fn stat_mode() {
+    let pair = Pair::start();
+    let mut headers = Vec::new();
+    for srv in [&pair.redis, &pair.ferrodis] {
+        let mut c = srv.conn();
+        c.call(&["MSET", "a", "1", "b", "2", "c", "3"]);
+        let mut blocked = srv.conn();
+        blocked.cmd(&["BLPOP", "nothing", "0"]);
+        let out = sample_for(srv.port, &["--stat", "-i", "0.2"], 1.1);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines.len() >= 5, "--stat: {out}");
+        headers.push(lines[..2].join("\n"));
+        for row in &lines[2..] {
+            let f: Vec<&str> = row.split_whitespace().collect();
+            assert_eq!(f.len(), 7, "--stat row: {row:?}");
+            assert_eq!(&f[..1], ["3"], "keys: {row:?}");
+            assert!(f[1].ends_with(['B', 'K', 'M']), "mem: {row:?}");
+            // `c`, the blocked one and redis-cli itself.
+            assert_eq!(&f[2..4], ["3", "1"], "clients, blocked: {row:?}");
+            assert!(
+                f[4].parse::<u64>().is_ok() && f[5].starts_with("(+"),
+                "{row:?}"
+            );
+        }
+    }
+    assert_eq!(headers[0], headers[1]);
+}
+
+/// `--latency-dist` prints its legend, then a spectrum line per interval.
+#[test]
+fn latency_dist_mode() {
+    let pair = Pair::start();
+    let mut legends = Vec::new();
+    for srv in [&pair.redis, &pair.ferrodis] {
+        let out = sample_for(srv.port, &["--latency-dist", "-i", "0.5"], 1.8);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines.len() >= 9, "--latency-dist: {out:?}");
+        legends.push(lines[..7].join("\n"));
+        // Samples land in the sub-millisecond columns.
+        assert!(lines[8].contains("\x1b[48;5;"), "spectrum: {:?}", lines[8]);
+    }
+    assert_eq!(legends[0], legends[1]);
+}

@@ -31,7 +31,9 @@ pub use diff::{
 };
 pub use resp::{escape, parse, Reply};
 pub use server::{on_both, on_builder, Builder, Flavor, RealRedis, Server, TestServer};
-pub use tools::{assert_success, redis_benchmark, redis_cli, redis_cli_stdin, run_server_binary};
+pub use tools::{
+    assert_success, redis_benchmark, redis_cli, redis_cli_stdin, run_for, run_server_binary,
+};
 
 /// Deterministic pseudo-random bytes (xorshift) taking `distinct` different
 /// values from 0: small alphabets compress well, 256 does not.

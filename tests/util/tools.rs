@@ -17,7 +17,19 @@ pub const CLI_TIMEOUT: Duration = Duration::from_secs(20);
 pub const BENCH_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Runs `cmd` to completion, feeding it `stdin`, killing it after `timeout`.
-pub fn run(mut cmd: Command, stdin: Option<&[u8]>, timeout: Duration) -> Output {
+pub fn run(cmd: Command, stdin: Option<&[u8]>, timeout: Duration) -> Output {
+    run_bounded(cmd, stdin, timeout, false)
+}
+
+/// Runs a program that never ends by itself (redis-cli `--stat`) for
+/// `duration`, then stops it and returns what it printed.
+pub fn run_for(cmd: Command, duration: Duration) -> Output {
+    run_bounded(cmd, None, duration, true)
+}
+
+/// Past `timeout` the program is killed; that is its end with `stop`,
+/// a failure without.
+fn run_bounded(mut cmd: Command, stdin: Option<&[u8]>, timeout: Duration, stop: bool) -> Output {
     let shown = format!("{cmd:?}");
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
@@ -55,7 +67,10 @@ pub fn run(mut cmd: Command, stdin: Option<&[u8]>, timeout: Duration) -> Output 
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            let _ = child.wait();
+            let status = child.wait().expect("wait for child");
+            if stop {
+                break status;
+            }
             panic!(
                 "{shown} did not finish within {timeout:?}\nstdout:\n{}\nstderr:\n{}",
                 String::from_utf8_lossy(&out.join().unwrap()),
