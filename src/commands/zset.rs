@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use super::keys::{parse_cursor, parse_scan_options};
 use super::{parse_int, parse_timeout, reply_entry, Args, CmdError, CmdResult};
-use crate::server::blocking::{BlockOp, Served, Waiter};
+use crate::server::blocking::{BlockOp, ServeFn, Served, Waiter};
 use crate::server::client::Client;
 use crate::server::keyspace::event;
 use crate::server::{next_random, Server};
@@ -983,13 +983,8 @@ fn blocking_pop(
     if pop_first(srv, c, args, keys.clone(), (max, count, shape))? {
         return Ok(());
     }
-    if c.denies_blocking() {
-        c.reply.null_array();
-        return Ok(());
-    }
-    let keys = keys.map(|i| args.get(i).to_vec()).collect();
-    let waiter = Waiter::new(c, keys, deadline, BlockOp::ZPop { max, count }, serve_pop);
-    srv.block_client(c, waiter);
+    let op = (BlockOp::ZPop { max, count }, serve_pop as ServeFn);
+    srv.block_or_null_array(c, args, keys, deadline, op);
     Ok(())
 }
 

@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use super::client::Client;
 use super::Server;
+use crate::commands::Args;
 use crate::storage::quicklist::Where;
 
 /// What a blocked command does once a key it waits on is ready: take what
@@ -192,6 +193,26 @@ impl Blocking {
 }
 
 impl Server {
+    /// The end of a blocking pop that found nothing to pop: a client that
+    /// may not block (in MULTI, in a script) gets a null array at once, as
+    /// Redis answers it; any other waits on the keys `args` names at `keys`.
+    pub fn block_or_null_array(
+        &mut self,
+        client: &mut Client,
+        args: &Args,
+        keys: std::ops::Range<usize>,
+        deadline_ms: Option<u64>,
+        (op, serve): (BlockOp, ServeFn),
+    ) {
+        if client.denies_blocking() {
+            client.reply.null_array();
+            return;
+        }
+        let keys = keys.map(|i| args.get(i).to_vec()).collect();
+        let waiter = Waiter::new(client, keys, deadline_ms, op, serve);
+        self.block_client(client, waiter);
+    }
+
     /// Blocks `client` until one of `waiter.keys` is ready or its deadline.
     pub fn block_client(&mut self, client: &mut Client, waiter: Waiter) {
         client.blocked = true;
