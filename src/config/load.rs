@@ -5,7 +5,6 @@
 use std::fs;
 use std::io::Read;
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::storage::glob::glob_match;
 
@@ -268,29 +267,10 @@ fn read_config_path(path: &str) -> Result<Vec<u8>, String> {
 /// A warning formatted like Redis's early log lines
 /// (`pid:C 21 Nov 2026 05:07:01.587 # message`).
 fn log_line(msg: &str) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = libc::time_t::try_from(now.as_secs()).unwrap_or(0);
-    let mut buf = [0u8; 64];
-    // SAFETY: `tm` is plain data filled by localtime_r; strftime writes at
-    // most buf.len() bytes and returns how many.
-    let len = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&secs, &mut tm);
-        libc::strftime(
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            c"%d %b %Y %H:%M:%S".as_ptr(),
-            &tm,
-        )
-    };
-    let stamp = String::from_utf8_lossy(&buf[..len]);
     format!(
-        "{}:C {}.{:03} # {}\n",
+        "{}:C {} # {}\n",
         std::process::id(),
-        stamp,
-        now.subsec_millis(),
+        crate::server::logging::timestamp(),
         msg
     )
 }

@@ -63,7 +63,7 @@ fn mark(level: log::Level) -> char {
 }
 
 /// Redis's log timestamp, `21 Nov 2026 05:03:00.123`, in local time.
-fn timestamp() -> String {
+pub(crate) fn timestamp() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
