@@ -499,23 +499,6 @@ mod tests {
 
     #[test]
     fn integers_and_bools() {
-        assert_eq!(parse_i64_strict(b"0"), Some(0));
-        assert_eq!(parse_i64_strict(b"-15"), Some(-15));
-        assert_eq!(parse_i64_strict(b"9223372036854775807"), Some(i64::MAX));
-        assert_eq!(parse_i64_strict(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [
-            &b""[..],
-            b"-0",
-            b"+5",
-            b"05",
-            b" 5",
-            b"1k",
-            b"9223372036854775808",
-            b"-",
-        ] {
-            assert_eq!(parse_i64_strict(bad), None);
-        }
-
         let mut c = Config::new();
         set(&mut c, &["timeout", "5"]).unwrap();
         assert_eq!(c.timeout, 5);
