@@ -10,6 +10,7 @@ pub mod geohash;
 pub mod glob;
 pub mod hash;
 pub mod hyperloglog;
+pub mod id_map;
 pub mod intset;
 pub mod lazyfree;
 pub mod listpack;

@@ -523,7 +523,7 @@ impl ZSet {
                 let keys: usize = b.dict.iter().map(|(m, _)| m.heap_size()).sum();
                 std::mem::size_of::<Big>()
                     + b.dict.buckets() * 4
-                    + b.dict.len() * 64
+                    + b.dict.len() * b.dict.entry_size()
                     + keys
                     + b.list.heap_size()
             }
