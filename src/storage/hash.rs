@@ -383,7 +383,7 @@ mod tests {
         let Hash::Listpack(got) = &h else {
             panic!("converted");
         };
-        assert_eq!(got.as_bytes(), lp.as_bytes());
+        assert_eq!(&*got.encoded(), lp.as_bytes());
     }
 
     #[test]

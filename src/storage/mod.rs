@@ -2,6 +2,7 @@
 //! types, and the glob matcher used to select keys (and configuration
 //! names) by pattern.
 
+pub mod blob;
 pub mod db;
 pub mod dict;
 pub mod digest;
