@@ -5,13 +5,13 @@
 //! allows its variants.
 //!
 //! It holds the entries of the listpacks that small hashes and sorted sets
-//! keep by the million, where every byte of per-value overhead shows.
+//! keep by the million, where every byte of per-value overhead shows; the
+//! bytes come from [`memory::alloc_bytes`], whose small blocks carry no
+//! allocator header.
 
-use std::alloc::{self, Layout};
 use std::ptr::NonNull;
 
-/// Longest blob (`u32` lengths).
-pub const MAX_LEN: usize = u32::MAX as usize;
+use crate::server::memory;
 
 pub struct Blob {
     /// The bytes, or a dangling pointer when there are none.
@@ -26,14 +26,8 @@ unsafe impl Send for Blob {}
 // SAFETY: shared access only reads.
 unsafe impl Sync for Blob {}
 
-fn layout(len: usize) -> Layout {
-    // Byte alignment: valid for every length up to isize::MAX, which
-    // MAX_LEN is below.
-    Layout::array::<u8>(len).unwrap_or(Layout::new::<u8>())
-}
-
 impl Blob {
-    /// A copy of `bytes`, which must be at most [`MAX_LEN`] long (listpacks
+    /// A copy of `bytes`, which must be shorter than 4 GB (listpacks
     /// are far shorter: writers keep them under a gigabyte, and a loaded
     /// one's own header holds its size in 32 bits).
     pub fn new(bytes: &[u8], aux: u16) -> Blob {
@@ -45,12 +39,7 @@ impl Blob {
                 aux,
             };
         }
-        let layout = layout(bytes.len());
-        // SAFETY: the layout has a non-zero size.
-        let raw = unsafe { alloc::alloc(layout) };
-        let Some(ptr) = NonNull::new(raw) else {
-            alloc::handle_alloc_error(layout)
-        };
+        let ptr = memory::alloc_bytes(bytes.len());
         // SAFETY: the new allocation holds `len` bytes and cannot overlap `bytes`.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr.as_ptr(), bytes.len()) };
         Blob { ptr, len, aux }
@@ -74,8 +63,8 @@ impl Blob {
 impl Drop for Blob {
     fn drop(&mut self) {
         if self.len != 0 {
-            // SAFETY: allocated in `new` with this very layout.
-            unsafe { alloc::dealloc(self.ptr.as_ptr(), layout(self.len as usize)) }
+            // SAFETY: allocated in `new` with this very length.
+            unsafe { memory::free_bytes(self.ptr, self.len as usize) }
         }
     }
 }
