@@ -393,8 +393,10 @@ pub type ExactListpack = Listpack<Blob>;
 
 /// Where a listpack's bytes live, for the methods that only read.
 pub trait Storage {
-    /// Everything between the header and the terminator.
-    fn entries(&self) -> &[u8];
+    /// Leading bytes of the encoding not kept: none, or the header.
+    const OMITTED: usize;
+    /// The encoding from its first kept byte to the terminator, excluded.
+    fn kept(&self) -> &[u8];
     /// The header's element count.
     fn header_count(&self) -> u16;
     /// The whole encoding, as RDB and DUMP carry it.
@@ -402,9 +404,10 @@ pub trait Storage {
 }
 
 impl Storage for Vec<u8> {
-    fn entries(&self) -> &[u8] {
-        self.get(HEADER_SIZE..self.len().saturating_sub(1))
-            .unwrap_or(&[])
+    const OMITTED: usize = 0;
+
+    fn kept(&self) -> &[u8] {
+        self.get(..self.len().saturating_sub(1)).unwrap_or(&[])
     }
 
     fn header_count(&self) -> u16 {
@@ -417,7 +420,9 @@ impl Storage for Vec<u8> {
 }
 
 impl Storage for Blob {
-    fn entries(&self) -> &[u8] {
+    const OMITTED: usize = HEADER_SIZE;
+
+    fn kept(&self) -> &[u8] {
         self.as_slice()
     }
 
@@ -455,11 +460,15 @@ impl<B: Storage> fmt::Debug for Listpack<B> {
     }
 }
 
-/// Reads, for both forms. A position `p` is byte `p - HEADER_SIZE` of the
-/// entries.
+/// Reads, for both forms. A position `p` is byte `p - B::OMITTED` of what
+/// the storage keeps.
 impl<B: Storage> Listpack<B> {
+    /// The entries.
     fn body(&self) -> &[u8] {
-        self.buf.entries()
+        self.buf
+            .kept()
+            .get(HEADER_SIZE - B::OMITTED..)
+            .unwrap_or(&[])
     }
 
     /// The encoded bytes, exactly what RDB and DUMP carry (built for an
@@ -470,7 +479,7 @@ impl<B: Storage> Listpack<B> {
 
     /// Size of the encoding in bytes (the header's total).
     pub fn total_bytes(&self) -> usize {
-        self.body().len() + HEADER_SIZE + 1
+        self.buf.kept().len() + B::OMITTED + 1
     }
 
     /// Whether growing by `add` bytes stays within [`MAX_SAFETY_SIZE`].
@@ -493,11 +502,11 @@ impl<B: Storage> Listpack<B> {
 
     /// Whether there are no elements.
     pub fn is_empty(&self) -> bool {
-        self.body().is_empty()
+        self.eof_pos() <= HEADER_SIZE
     }
 
     fn eof_pos(&self) -> usize {
-        HEADER_SIZE + self.body().len()
+        B::OMITTED + self.buf.kept().len()
     }
 
     /// The entry at `pos` and the size of its encoding and data.
@@ -505,7 +514,7 @@ impl<B: Storage> Listpack<B> {
         if pos < HEADER_SIZE || pos >= self.eof_pos() {
             return None;
         }
-        decode(self.body(), pos - HEADER_SIZE).ok()
+        decode(self.buf.kept(), pos - B::OMITTED).ok()
     }
 
     /// Full size (encoding, data, backlen) of the entry at `pos`, if an entry
@@ -542,7 +551,8 @@ impl<B: Storage> Listpack<B> {
         if pos <= HEADER_SIZE || pos > self.eof_pos() {
             return None;
         }
-        let (enc, bl) = decode_backlen(self.body(), pos - HEADER_SIZE, 0)?;
+        let (enc, bl) =
+            decode_backlen(self.buf.kept(), pos - B::OMITTED, HEADER_SIZE - B::OMITTED)?;
         pos.checked_sub(enc + bl).filter(|&p| p >= HEADER_SIZE)
     }
 
@@ -596,7 +606,7 @@ impl<B: Storage> Listpack<B> {
         let mut p = pos;
         let mut skipping = 0;
         while p >= HEADER_SIZE && p < eof {
-            let (entry, enc) = decode(self.body(), p - HEADER_SIZE).ok()?;
+            let (entry, enc) = decode(self.buf.kept(), p - B::OMITTED).ok()?;
             if skipping == 0 {
                 let hit = match entry {
                     Entry::Str(v) => v == s,
