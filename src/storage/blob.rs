@@ -1,4 +1,4 @@
-//! An immutable byte string in an allocation of exactly its size, behind a
+//! A byte string of fixed length in an allocation of exactly its size, behind a
 //! thin pointer and a 32-bit length, with a 16-bit field for its owner in
 //! the room a `Box<[u8]>` spends on a 64-bit length: a small value keeps
 //! its bytes and a number of its own in the 16 bytes a keyspace value
@@ -49,6 +49,12 @@ impl Blob {
         // SAFETY: `ptr` holds `len` initialised bytes (or is dangling with
         // length 0), owned by this blob for its whole life.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len as usize) }
+    }
+
+    /// The bytes, for changes that keep their length.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`, and `&mut self` makes the access unique.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len as usize) }
     }
 
     pub fn len(&self) -> usize {
@@ -105,6 +111,9 @@ mod tests {
             assert_eq!(b.aux, 7);
             assert_eq!(b.clone(), b);
         }
+        let mut b = Blob::new(b"abc", 0);
+        b.as_mut_slice().copy_from_slice(b"xyz");
+        assert_eq!(b.as_slice(), b"xyz");
         assert_eq!(std::mem::size_of::<Blob>(), 16);
         assert_eq!(std::mem::size_of::<Option<Blob>>(), 16);
     }

@@ -918,19 +918,45 @@ impl Listpack {
     }
 }
 
+/// Largest scratch buffer [`ExactListpack::edit`] keeps between edits: more
+/// than a hash or sorted set under the default listpack limits takes.
+const EDIT_SCRATCH_KEPT: usize = 64 * 1024;
+
+thread_local! {
+    /// The growable copy edits work on, kept so an edit allocates nothing
+    /// for it.
+    static EDIT_SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 impl ExactListpack {
-    /// Runs the writes of `f` on the growable form, built with `room` bytes
-    /// to spare so that what `f` adds needs no reallocation, then keeps
-    /// the entries at their exact size again.
+    /// Runs the writes of `f` on a growable copy with `room` bytes to
+    /// spare, so that what `f` adds needs no reallocation, then keeps the
+    /// entries at their exact size again: in the same blob when the size
+    /// did not change (a value replaced by one as long, the common HSET),
+    /// else in a new one.
     pub fn edit<R>(&mut self, room: usize, f: impl FnOnce(&mut Listpack) -> R) -> R {
         let total = self.total_bytes();
-        let mut buf = Vec::with_capacity(total.saturating_add(room));
+        // Taking leaves an empty buffer behind, so an edit inside `f`
+        // would work on a buffer of its own.
+        let mut buf = EDIT_SCRATCH.with(std::cell::Cell::take);
+        buf.clear();
+        buf.reserve(total.saturating_add(room));
         write_header(&mut buf, total, self.header_count());
         buf.extend_from_slice(self.body());
         buf.push(EOF);
         let mut lp = Listpack { buf };
         let out = f(&mut lp);
-        *self = lp.into_exact();
+        let count = lp.header_count();
+        let body = lp.body();
+        if body.len() == self.buf.len() {
+            self.buf.as_mut_slice().copy_from_slice(body);
+            self.buf.aux = count;
+        } else {
+            self.buf = Blob::new(body, count);
+        }
+        if lp.buf.capacity() <= EDIT_SCRATCH_KEPT {
+            EDIT_SCRATCH.with(|s| s.set(lp.buf));
+        }
         out
     }
 }
