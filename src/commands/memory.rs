@@ -52,10 +52,7 @@ pub fn usage(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// `MEMORY PURGE`: hands free pages of the allocator back to the system.
 pub fn purge(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    // SAFETY: malloc_trim only walks the allocator's own free lists.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    crate::server::memory::purge();
     c.reply.ok();
     Ok(())
 }

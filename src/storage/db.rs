@@ -1,18 +1,37 @@
 //! One logical database: keys, values, expiry times and access clocks.
 //!
 //! Keys live in a [`Dict`]. Keys with a time to live are also listed in
-//! `volatile` as (entry id, unix ms); each such entry's `aux` holds its
-//! position there plus one, so setting, clearing and deleting a TTL is O(1)
-//! and active expiry samples volatile keys uniformly by picking random
-//! positions, where Redis has to probe a second hash table.
+//! `volatile` as (entry id, unix ms); `slots` holds each such entry's
+//! position there plus one, and the entry's own field a flag saying it has
+//! one, so a key without a TTL is checked without leaving its entry,
+//! setting, clearing and deleting a TTL is O(1), and active expiry samples
+//! volatile keys uniformly by picking random positions, where Redis has to
+//! probe a second hash table.
+//!
+//! The entry's field (the dictionary's [`Meta`]) holds the access clock in
+//! its low 24 bits (Redis's LRU clock or LFU minute and counter, both 24
+//! bits) and the TTL flag in its top bit.
 //!
 //! Expired keys are never visible: every lookup checks the deadline and
 //! deletes a key whose time has come (lazy expiry); the timed sweep deletes
 //! the rest by sampling (active expiry, see `active_expire`).
 
 use super::dict::{Dict, Id, Meta, Vacant};
+use super::id_map::IdMap;
 use super::lazyfree::LazyFree;
 use super::value::{Bytes, Value};
+
+/// The bits of an entry's field that hold its access clock.
+const ACCESS_MASK: u32 = (1 << 24) - 1;
+/// The bit of an entry's field set while the key has a TTL.
+const VOLATILE: u32 = 1 << 31;
+
+/// A new entry's field: accessed at `clock`, no TTL.
+fn meta(clock: u32) -> Meta {
+    Meta {
+        aux: clock & ACCESS_MASK,
+    }
+}
 
 /// A database of keys to values.
 #[derive(Default)]
@@ -20,6 +39,8 @@ pub struct Db {
     dict: Dict<Bytes, Value>,
     /// Keys with a TTL: (entry id, deadline in unix ms).
     volatile: Vec<(Id, u64)>,
+    /// Each volatile entry's position in `volatile`, plus one.
+    slots: IdMap,
     /// Keys this database expired (lazily or actively) since the stats were reset.
     pub expired: u64,
     /// Whether keys deleted by expiry are recorded in `expired_log`, for
@@ -113,10 +134,11 @@ impl Db {
 
     /// The deadline of an entry, if it has one.
     pub fn expire_of(&self, id: Id) -> Option<u64> {
-        match self.dict.meta(id).aux {
-            0 => None,
-            slot => Some(self.volatile[slot as usize - 1].1),
+        if self.dict.meta(id).aux & VOLATILE == 0 {
+            return None;
         }
+        let slot = self.slots.get(id) as usize;
+        self.volatile.get(slot.wrapping_sub(1)).map(|&(_, t)| t)
     }
 
     /// Whether an entry's deadline has passed (it is then invisible).
@@ -182,7 +204,8 @@ impl Db {
     /// fixed part and the buckets, and the expiry index.
     pub fn table_overhead(&self) -> (usize, usize) {
         let main = self.dict.len() * self.dict.entry_size() + self.dict.buckets() * 4;
-        let expires = self.volatile.capacity() * std::mem::size_of::<(Id, u64)>();
+        let expires =
+            self.volatile.capacity() * std::mem::size_of::<(Id, u64)>() + self.slots.heap_size();
         (main, expires)
     }
 
@@ -218,18 +241,18 @@ impl Db {
 
     /// The access clock stored with the key.
     pub fn lru(&self, id: Id) -> u32 {
-        self.dict.meta(id).lru
+        self.dict.meta(id).aux & ACCESS_MASK
     }
 
     /// Records an access at `clock`.
     pub fn touch(&mut self, id: Id, clock: u32) {
-        self.dict.meta_mut(id).lru = clock;
+        let m = self.dict.meta_mut(id);
+        m.aux = m.aux & !ACCESS_MASK | clock & ACCESS_MASK;
     }
 
     /// Adds a key known to be absent.
     pub fn add(&mut self, key: &[u8], value: Value, clock: u32) -> Id {
-        self.dict
-            .add(Bytes::new(key), value, Meta { aux: 0, lru: clock })
+        self.dict.add(Bytes::new(key), value, meta(clock))
     }
 
     /// Replaces the value of an existing entry; unless `keep_ttl`, its
@@ -260,12 +283,9 @@ impl Db {
                 (id, false)
             }
             Err(vacant) => {
-                let id = self.dict.add_vacant(
-                    vacant,
-                    Bytes::new(key),
-                    value,
-                    Meta { aux: 0, lru: clock },
-                );
+                let id = self
+                    .dict
+                    .add_vacant(vacant, Bytes::new(key), value, meta(clock));
                 (id, true)
             }
         }
@@ -288,27 +308,33 @@ impl Db {
 
     /// Sets the deadline of an entry.
     pub fn set_expire(&mut self, id: Id, when_ms: u64) {
-        match self.dict.meta(id).aux {
-            0 => {
-                self.volatile.push((id, when_ms));
-                self.dict.meta_mut(id).aux = self.volatile.len() as u32;
+        if self.dict.meta(id).aux & VOLATILE != 0 {
+            let slot = self.slots.get(id) as usize;
+            if let Some(entry) = self.volatile.get_mut(slot.wrapping_sub(1)) {
+                entry.1 = when_ms;
             }
-            slot => self.volatile[slot as usize - 1].1 = when_ms,
+            return;
         }
+        self.volatile.push((id, when_ms));
+        self.slots.set(id, self.volatile.len() as u32);
+        self.dict.meta_mut(id).aux |= VOLATILE;
     }
 
     /// Removes an entry's deadline; true if it had one.
     pub fn persist(&mut self, id: Id) -> bool {
-        let slot = self.dict.meta(id).aux;
-        if slot == 0 {
+        if self.dict.meta(id).aux & VOLATILE == 0 {
             return false;
         }
-        let idx = slot as usize - 1;
-        self.volatile.swap_remove(idx);
-        if let Some(&(moved, _)) = self.volatile.get(idx) {
-            self.dict.meta_mut(moved).aux = slot;
+        let slot = self.slots.get(id);
+        let idx = (slot as usize).wrapping_sub(1);
+        if idx < self.volatile.len() {
+            self.volatile.swap_remove(idx);
+            if let Some(&(moved, _)) = self.volatile.get(idx) {
+                self.slots.set(moved, slot);
+            }
         }
-        self.dict.meta_mut(id).aux = 0;
+        self.slots.set(id, 0);
+        self.dict.meta_mut(id).aux &= !VOLATILE;
         true
     }
 
@@ -338,6 +364,7 @@ impl Db {
         let n = self.dict.len();
         self.dict.clear();
         self.volatile = Vec::new();
+        self.slots.clear();
         self.avg_ttl = 0;
         n
     }

@@ -44,13 +44,12 @@ const MIN_FILL: usize = 10;
 /// valid while the entry exists, across rehashing.
 pub type Id = u32;
 
-/// Per-entry fields the dictionary keeps for its owner.
+/// The per-entry field the dictionary keeps for its owner: 32 bits, so an
+/// entry of two 24-byte parts takes 56 bytes (the keyspace packs the
+/// access clock and whether the key has a TTL into it).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Meta {
-    /// Owner-defined link (the keyspace keeps the entry's slot in its expiry index).
     pub aux: u32,
-    /// Access clock for idle time and frequency.
-    pub lru: u32,
 }
 
 #[derive(Debug)]

@@ -274,7 +274,7 @@ impl Hash {
             Hash::Listpack(lp) => lp.total_bytes(),
             Hash::Table(t) => {
                 let entries: usize = t.iter().map(|(f, v)| f.heap_size() + v.heap_size()).sum();
-                std::mem::size_of::<Table>() + t.buckets() * 4 + t.len() * 64 + entries
+                std::mem::size_of::<Table>() + t.buckets() * 4 + t.len() * t.entry_size() + entries
             }
         }
     }
@@ -383,7 +383,7 @@ mod tests {
         let Hash::Listpack(got) = &h else {
             panic!("converted");
         };
-        assert_eq!(got.as_bytes(), lp.as_bytes());
+        assert_eq!(&*got.encoded(), lp.as_bytes());
     }
 
     #[test]

@@ -30,8 +30,10 @@
 
 #![deny(clippy::indexing_slicing)]
 
+use std::borrow::Cow;
 use std::fmt;
 
+use super::blob::Blob;
 use crate::protocol::parser::parse_i64_strict;
 pub use crate::protocol::reply::format_i64;
 
@@ -369,19 +371,82 @@ pub fn validate_with(
     Ok(count)
 }
 
-/// An owned, always valid listpack. The default, growable form holds a
-/// `Vec`; [`ExactListpack`] holds the same bytes in an exact-size box for
-/// values kept by the million, and has every read method but none that
-/// write (see [`ExactListpack::edit`]).
+/// An owned, always valid listpack. The default, growable form holds the
+/// whole encoding in a `Vec`; [`ExactListpack`] keeps only the entries, in
+/// an exact-size allocation, for values kept by the million, and has every
+/// read method but none that write (see [`ExactListpack::edit`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Listpack<B = Vec<u8>> {
     buf: B,
 }
 
-/// A listpack in exactly as many heap bytes as its encoding: 8 bytes
-/// smaller than a [`Listpack`] and without spare capacity, as Redis
-/// reallocates its listpacks to their exact size on every write.
-pub type ExactListpack = Listpack<Box<[u8]>>;
+/// A listpack without its header and terminator: the entries in a
+/// [`Blob`] of exactly their size, the header's element count in the
+/// blob's own field, and the total size (the entries and 7) implied. That
+/// is 16 bytes beside the entries, and 7 fewer heap bytes than the
+/// encoding, which is what decides the allocator's size class of a small
+/// hash: a 5-field one's 47-byte encoding takes a 64-byte block, its 40
+/// bytes of entries a 48-byte one. Positions are those of the whole
+/// encoding, so they carry over to and from [`ExactListpack::edit`]; RDB
+/// and DUMP get the whole encoding from [`Listpack::encoded`].
+pub type ExactListpack = Listpack<Blob>;
+
+/// Where a listpack's bytes live, for the methods that only read.
+pub trait Storage {
+    /// Leading bytes of the encoding not kept: none, or the header.
+    const OMITTED: usize;
+    /// The encoding from its first kept byte to the terminator, excluded.
+    fn kept(&self) -> &[u8];
+    /// The header's element count.
+    fn header_count(&self) -> u16;
+    /// The whole encoding, as RDB and DUMP carry it.
+    fn encoded(&self) -> Cow<'_, [u8]>;
+}
+
+impl Storage for Vec<u8> {
+    const OMITTED: usize = 0;
+
+    fn kept(&self) -> &[u8] {
+        self.get(..self.len().saturating_sub(1)).unwrap_or(&[])
+    }
+
+    fn header_count(&self) -> u16 {
+        read_le::<2>(self, 4).map_or(0, u16::from_le_bytes)
+    }
+
+    fn encoded(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl Storage for Blob {
+    const OMITTED: usize = HEADER_SIZE;
+
+    fn kept(&self) -> &[u8] {
+        self.as_slice()
+    }
+
+    fn header_count(&self) -> u16 {
+        self.aux
+    }
+
+    fn encoded(&self) -> Cow<'_, [u8]> {
+        let entries = self.as_slice();
+        let mut out = Vec::with_capacity(entries.len() + HEADER_SIZE + 1);
+        write_header(&mut out, entries.len() + HEADER_SIZE + 1, self.aux);
+        out.extend_from_slice(entries);
+        out.push(EOF);
+        Cow::Owned(out)
+    }
+}
+
+/// Appends a header for an encoding of `total` bytes and `count` elements.
+fn write_header(out: &mut Vec<u8>, total: usize, count: u16) {
+    // Callers keep under MAX_SAFETY_SIZE; saturating keeps a violation
+    // from wrapping into a plausible small size.
+    out.extend_from_slice(&u32::try_from(total).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+}
 
 impl Default for Listpack {
     fn default() -> Self {
@@ -389,32 +454,42 @@ impl Default for Listpack {
     }
 }
 
-impl<B: AsRef<[u8]>> fmt::Debug for Listpack<B> {
+impl<B: Storage> fmt::Debug for Listpack<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }
 }
 
-/// Reads, for both forms.
-impl<B: AsRef<[u8]>> Listpack<B> {
-    /// The encoded bytes, exactly what RDB and DUMP carry.
-    pub fn as_bytes(&self) -> &[u8] {
-        self.buf.as_ref()
+/// Reads, for both forms. A position `p` is byte `p - B::OMITTED` of what
+/// the storage keeps.
+impl<B: Storage> Listpack<B> {
+    /// The entries.
+    fn body(&self) -> &[u8] {
+        self.buf
+            .kept()
+            .get(HEADER_SIZE - B::OMITTED..)
+            .unwrap_or(&[])
+    }
+
+    /// The encoded bytes, exactly what RDB and DUMP carry (built for an
+    /// [`ExactListpack`], borrowed otherwise).
+    pub fn encoded(&self) -> Cow<'_, [u8]> {
+        self.buf.encoded()
     }
 
     /// Size of the encoding in bytes (the header's total).
     pub fn total_bytes(&self) -> usize {
-        self.buf.as_ref().len()
+        self.buf.kept().len() + B::OMITTED + 1
     }
 
     /// Whether growing by `add` bytes stays within [`MAX_SAFETY_SIZE`].
     pub fn safe_to_add(&self, add: usize) -> bool {
-        self.buf.as_ref().len().saturating_add(add) <= MAX_SAFETY_SIZE
+        self.total_bytes().saturating_add(add) <= MAX_SAFETY_SIZE
     }
 
     /// The element count in the header, [`COUNT_UNKNOWN`] if it is too big.
     pub fn header_count(&self) -> u16 {
-        read_le::<2>(self.buf.as_ref(), 4).map_or(0, u16::from_le_bytes)
+        self.buf.header_count()
     }
 
     /// Number of elements, counting them when the header can't say.
@@ -427,29 +502,31 @@ impl<B: AsRef<[u8]>> Listpack<B> {
 
     /// Whether there are no elements.
     pub fn is_empty(&self) -> bool {
-        self.buf.as_ref().get(HEADER_SIZE) == Some(&EOF)
+        self.eof_pos() <= HEADER_SIZE
     }
 
     fn eof_pos(&self) -> usize {
-        self.buf.as_ref().len().saturating_sub(1)
+        B::OMITTED + self.buf.kept().len()
+    }
+
+    /// The entry at `pos` and the size of its encoding and data.
+    fn decode_at(&self, pos: usize) -> Option<(Entry<'_>, usize)> {
+        if pos < HEADER_SIZE || pos >= self.eof_pos() {
+            return None;
+        }
+        decode(self.buf.kept(), pos - B::OMITTED).ok()
     }
 
     /// Full size (encoding, data, backlen) of the entry at `pos`, if an entry
     /// starts there.
     pub fn entry_size(&self, pos: usize) -> Option<usize> {
-        if pos < HEADER_SIZE || pos >= self.eof_pos() {
-            return None;
-        }
-        let (_, enc) = decode(self.buf.as_ref(), pos).ok()?;
+        let (_, enc) = self.decode_at(pos)?;
         Some(enc + backlen_size(enc))
     }
 
     /// The element at `pos`.
     pub fn get(&self, pos: usize) -> Option<Entry<'_>> {
-        if pos < HEADER_SIZE || pos >= self.eof_pos() {
-            return None;
-        }
-        decode(self.buf.as_ref(), pos).ok().map(|(e, _)| e)
+        self.decode_at(pos).map(|(e, _)| e)
     }
 
     /// Position of the first element.
@@ -474,7 +551,8 @@ impl<B: AsRef<[u8]>> Listpack<B> {
         if pos <= HEADER_SIZE || pos > self.eof_pos() {
             return None;
         }
-        let (enc, bl) = decode_backlen(self.buf.as_ref(), pos, HEADER_SIZE)?;
+        let (enc, bl) =
+            decode_backlen(self.buf.kept(), pos - B::OMITTED, HEADER_SIZE - B::OMITTED)?;
         pos.checked_sub(enc + bl).filter(|&p| p >= HEADER_SIZE)
     }
 
@@ -528,7 +606,7 @@ impl<B: AsRef<[u8]>> Listpack<B> {
         let mut p = pos;
         let mut skipping = 0;
         while p >= HEADER_SIZE && p < eof {
-            let (entry, enc) = decode(self.buf.as_ref(), p).ok()?;
+            let (entry, enc) = decode(self.buf.kept(), p - B::OMITTED).ok()?;
             if skipping == 0 {
                 let hit = match entry {
                     Entry::Str(v) => v == s,
@@ -548,30 +626,33 @@ impl<B: AsRef<[u8]>> Listpack<B> {
 
     /// Elements front to back (`.rev()` for back to front).
     pub fn iter(&self) -> Iter<'_> {
+        let buf = self.body();
         Iter {
-            buf: self.buf.as_ref(),
-            front: HEADER_SIZE,
-            back: self.eof_pos(),
+            buf,
+            front: 0,
+            back: buf.len(),
         }
     }
 
     /// Elements from the one at `pos` to the end.
     pub fn iter_from(&self, pos: usize) -> Iter<'_> {
-        let back = self.eof_pos();
+        let buf = self.body();
         Iter {
-            buf: self.buf.as_ref(),
-            front: pos.clamp(HEADER_SIZE, back),
-            back,
+            buf,
+            front: pos.saturating_sub(HEADER_SIZE).min(buf.len()),
+            back: buf.len(),
         }
     }
 
     /// Elements from the first up to and including the one at `pos`; with
     /// `.rev()`, from `pos` back to the first.
     pub fn iter_to(&self, pos: usize) -> Iter<'_> {
-        let back = self.entry_size(pos).map_or(HEADER_SIZE, |size| pos + size);
+        let back = self
+            .entry_size(pos)
+            .map_or(0, |size| pos + size - HEADER_SIZE);
         Iter {
-            buf: self.buf.as_ref(),
-            front: HEADER_SIZE,
+            buf: self.body(),
+            front: 0,
             back,
         }
     }
@@ -579,6 +660,11 @@ impl<B: AsRef<[u8]>> Listpack<B> {
 
 /// Writes, on the growable form only.
 impl Listpack {
+    /// The encoded bytes, exactly what RDB and DUMP carry.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// An empty listpack (7 bytes).
     pub fn new() -> Self {
         Self::with_capacity(0)
@@ -622,11 +708,10 @@ impl Listpack {
         self.buf
     }
 
-    /// The same bytes in an exact-size box: free without spare capacity,
-    /// one shrinking reallocation otherwise.
+    /// The same listpack in its exact form.
     pub fn into_exact(self) -> ExactListpack {
         Listpack {
-            buf: self.buf.into_boxed_slice(),
+            buf: Blob::new(self.body(), self.header_count()),
         }
     }
 
@@ -667,8 +752,7 @@ impl Listpack {
     }
 
     fn sync_total(&mut self) {
-        // Callers keep under MAX_SAFETY_SIZE; saturating keeps a violation
-        // from wrapping into a plausible small size.
+        // As in write_header.
         let total = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
         if let Some(dst) = self.buf.get_mut(0..4) {
             dst.copy_from_slice(&total.to_le_bytes());
@@ -834,24 +918,50 @@ impl Listpack {
     }
 }
 
+/// Largest scratch buffer [`ExactListpack::edit`] keeps between edits: more
+/// than a hash or sorted set under the default listpack limits takes.
+const EDIT_SCRATCH_KEPT: usize = 64 * 1024;
+
+thread_local! {
+    /// The growable copy edits work on, kept so an edit allocates nothing
+    /// for it.
+    static EDIT_SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 impl ExactListpack {
-    /// Runs the writes of `f` on the growable form, with `room` bytes
-    /// reserved beyond the encoding, then boxes the bytes back at their
-    /// exact size. A `room` covering what `f` adds makes that one growing
-    /// reallocation, which the boxing needs not follow with a shrinking one.
+    /// Runs the writes of `f` on a growable copy with `room` bytes to
+    /// spare, so that what `f` adds needs no reallocation, then keeps the
+    /// entries at their exact size again: in the same blob when the size
+    /// did not change (a value replaced by one as long, the common HSET),
+    /// else in a new one.
     pub fn edit<R>(&mut self, room: usize, f: impl FnOnce(&mut Listpack) -> R) -> R {
-        // Taking leaves an empty box, which allocates nothing, until the
-        // edited bytes replace it.
-        let mut buf = std::mem::take(&mut self.buf).into_vec();
-        buf.reserve_exact(room);
+        let total = self.total_bytes();
+        // Taking leaves an empty buffer behind, so an edit inside `f`
+        // would work on a buffer of its own.
+        let mut buf = EDIT_SCRATCH.with(std::cell::Cell::take);
+        buf.clear();
+        buf.reserve(total.saturating_add(room));
+        write_header(&mut buf, total, self.header_count());
+        buf.extend_from_slice(self.body());
+        buf.push(EOF);
         let mut lp = Listpack { buf };
         let out = f(&mut lp);
-        self.buf = lp.buf.into_boxed_slice();
+        let count = lp.header_count();
+        let body = lp.body();
+        if body.len() == self.buf.len() {
+            self.buf.as_mut_slice().copy_from_slice(body);
+            self.buf.aux = count;
+        } else {
+            self.buf = Blob::new(body, count);
+        }
+        if lp.buf.capacity() <= EDIT_SCRATCH_KEPT {
+            EDIT_SCRATCH.with(|s| s.set(lp.buf));
+        }
         out
     }
 }
 
-impl<B: AsRef<[u8]>> Listpack<B> {
+impl<B: Storage> Listpack<B> {
     /// The listpack entry by entry, as Redis's `lpRepr` prints it for
     /// `DEBUG LISTPACK`: position, sizes, bytes and (at most 40 bytes of)
     /// the element.
@@ -866,12 +976,14 @@ impl<B: AsRef<[u8]>> Listpack<B> {
         );
         let mut pos = self.first();
         let mut index = 0;
+        let body = self.body();
         while let Some(p) = pos {
-            let Ok((entry, enc)) = decode(self.buf.as_ref(), p) else {
+            let Some((entry, enc)) = self.decode_at(p) else {
                 break;
             };
             let back = backlen_size(enc);
-            let header = match self.buf.as_ref().get(p) {
+            let at = p - HEADER_SIZE;
+            let header = match body.get(at) {
                 Some(&b) if b & 0xF0 == ENC_12BIT_STR => 2,
                 Some(&ENC_32BIT_STR) => 5,
                 _ => 1,
@@ -881,11 +993,11 @@ impl<B: AsRef<[u8]>> Listpack<B> {
                 "{{\n\taddr: 0x{:08x},\n\tindex: {index:2},\n\toffset: {p:1},\n\t\
                  hdr+entrylen+backlen: {:2},\n\thdrlen: {header:3},\n\tbacklen: {back:2},\n\t\
                  payload: {:1}\n\tbytes: ",
-                self.buf.as_ref().as_ptr() as usize + p,
+                body.as_ptr() as usize + at,
                 enc + back,
                 enc - header,
             );
-            for b in self.buf.as_ref().get(p..p + enc + back).unwrap_or(&[]) {
+            for b in body.get(at..at + enc + back).unwrap_or(&[]) {
                 let _ = write!(out, "{b:02x}|");
             }
             out.extend_from_slice(b"\n\t[str]");
@@ -1226,11 +1338,11 @@ pub(crate) mod tests {
             assert_eq!(lp.total_bytes() - before, element_size(v), "{v:?}");
             exact.edit(element_size(v), |e| e.push_back(v));
         }
-        assert_eq!(exact.as_bytes(), lp.as_bytes());
+        assert_eq!(&*exact.encoded(), lp.as_bytes());
         let first = exact.first().unwrap_or(HEADER_SIZE);
         exact.edit(0, |e| e.delete(first));
         lp.delete(first);
-        assert_eq!(exact.as_bytes(), lp.as_bytes());
+        assert_eq!(&*exact.encoded(), lp.as_bytes());
     }
 
     #[test]

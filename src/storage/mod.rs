@@ -2,6 +2,7 @@
 //! types, and the glob matcher used to select keys (and configuration
 //! names) by pattern.
 
+pub mod blob;
 pub mod db;
 pub mod dict;
 pub mod digest;
@@ -10,6 +11,7 @@ pub mod geohash;
 pub mod glob;
 pub mod hash;
 pub mod hyperloglog;
+pub mod id_map;
 pub mod intset;
 pub mod lazyfree;
 pub mod listpack;

@@ -231,7 +231,7 @@ impl Set {
             Set::Intset(s) => s.heap_size(),
             Set::Table(t) => {
                 let members: usize = t.iter().map(|(m, _)| m.heap_size()).sum();
-                std::mem::size_of::<Table>() + t.buckets() * 4 + t.len() * 64 + members
+                std::mem::size_of::<Table>() + t.buckets() * 4 + t.len() * t.entry_size() + members
             }
         }
     }

@@ -327,6 +327,8 @@ mod tests {
         assert_eq!(std::mem::size_of::<Hash>(), 16);
         assert_eq!(std::mem::size_of::<Set>(), 16);
         assert_eq!(std::mem::size_of::<ZSet>(), 16);
+        let dict: crate::storage::dict::Dict<Bytes, Value> = Default::default();
+        assert_eq!(dict.entry_size(), 56);
     }
 
     #[test]

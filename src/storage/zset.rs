@@ -523,7 +523,7 @@ impl ZSet {
                 let keys: usize = b.dict.iter().map(|(m, _)| m.heap_size()).sum();
                 std::mem::size_of::<Big>()
                     + b.dict.buckets() * 4
-                    + b.dict.len() * 64
+                    + b.dict.len() * b.dict.entry_size()
                     + keys
                     + b.list.heap_size()
             }
@@ -805,7 +805,7 @@ mod tests {
         let ZSet::Listpack(got) = &z else {
             panic!("converted")
         };
-        assert_eq!(got.as_bytes(), lp.as_bytes());
+        assert_eq!(&*got.encoded(), lp.as_bytes());
         assert_eq!(ZSet::from_sorted(&members(&z), limits), z);
     }
 

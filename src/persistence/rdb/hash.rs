@@ -36,7 +36,7 @@ pub fn type_of(h: &Hash) -> u8 {
 /// Appends the encoded hash without its type byte.
 pub fn write(out: &mut Vec<u8>, h: &Hash, compress: bool) {
     match h {
-        Hash::Listpack(lp) => string::write(out, lp.as_bytes(), compress),
+        Hash::Listpack(lp) => string::write(out, &lp.encoded(), compress),
         Hash::Table(t) => {
             super::length::write_len(out, t.len() as u64);
             for (field, value) in t.iter() {

@@ -42,7 +42,7 @@ pub fn type_of(z: &ZSet) -> u8 {
 /// each member at the head.
 pub fn write(out: &mut Vec<u8>, z: &ZSet, compress: bool) {
     match z {
-        ZSet::Listpack(lp) => string::write(out, lp.as_bytes(), compress),
+        ZSet::Listpack(lp) => string::write(out, &lp.encoded(), compress),
         ZSet::Skiplist(_) => {
             length::write_len(out, z.len() as u64);
             let mut pos: Option<Pos> = z.last();
