@@ -11,7 +11,9 @@
 //! one of the `err`, `ok`, `double`, `big_number`, `verbatim_string`,
 //! `map` or `set` fields.
 
-use mlua::{Lua, Table, Value};
+use std::ffi::c_int;
+
+use mlua::{ffi, Lua, Table, Value};
 
 use crate::protocol::reply::ReplyBuf;
 
@@ -169,6 +171,30 @@ impl Reader<'_> {
             }
             _ => return Err(malformed()),
         })
+    }
+}
+
+/// Pushes a Lua string of `s`.
+///
+/// # Safety
+/// `l` is a state with a free stack slot.
+pub unsafe fn push_bytes(l: *mut ffi::lua_State, s: &[u8]) {
+    ffi::lua_pushlstring_(l, s.as_ptr().cast(), s.len());
+}
+
+/// Pushes a new Lua array of `items` (KEYS, ARGV, a function's keys and
+/// arguments).
+///
+/// # Safety
+/// `l` is a state with two free stack slots.
+pub unsafe fn push_strings<'a>(
+    l: *mut ffi::lua_State,
+    items: impl ExactSizeIterator<Item = &'a [u8]>,
+) {
+    ffi::lua_createtable(l, c_int::try_from(items.len()).unwrap_or(c_int::MAX), 0);
+    for (i, item) in (1..=c_int::MAX).zip(items) {
+        push_bytes(l, item);
+        ffi::lua_rawseti_(l, -2, i);
     }
 }
 

@@ -19,7 +19,7 @@ use std::cell::{Cell, RefCell};
 use std::ops::Range;
 use std::time::Instant;
 
-use mlua::{Function, HookTriggers, Lua, MultiValue, Table, Value, Variadic, VmState};
+use mlua::{ffi, Function, HookTriggers, Lua, MultiValue, Table, Value, Variadic, VmState};
 
 use super::convert::{self, error_table};
 use super::{Running, ScriptFlags};
@@ -732,26 +732,39 @@ fn tick(ctx: &Ctx<'_>) -> bool {
     kill || srv.shutdown.is_some()
 }
 
-/// Sets KEYS and ARGV for an EVAL script.
+/// Sets KEYS and ARGV for an EVAL script: two new tables, as Redis makes
+/// them for each run, built on the stack.
 pub fn set_keys_and_argv<'a>(
     lua: &Lua,
     keys: impl ExactSizeIterator<Item = &'a [u8]>,
     argv: impl ExactSizeIterator<Item = &'a [u8]>,
 ) -> mlua::Result<()> {
-    let g = lua.globals();
-    g.raw_set("KEYS", string_array(lua, keys)?)?;
-    g.raw_set("ARGV", string_array(lua, argv)?)?;
-    Ok(())
+    lua.exec_raw_lua(|raw| {
+        let l = raw.state();
+        // SAFETY: the slots used are made sure of first; pushes and raw
+        // sets raise no Lua error (an allocation failure aborts), and
+        // each global set leaves the stack as it was.
+        unsafe {
+            if ffi::lua_checkstack(l, 3) == 0 {
+                return Err(mlua::Error::StackError);
+            }
+            set_global_array(l, b"KEYS", keys);
+            set_global_array(l, b"ARGV", argv);
+        }
+        Ok(())
+    })
 }
 
-/// A Lua array of the given strings.
-fn string_array<'a>(
-    lua: &Lua,
+/// Sets the global `name` to an array of `items`.
+///
+/// # Safety
+/// `l` is a state with three free stack slots.
+unsafe fn set_global_array<'a>(
+    l: *mut ffi::lua_State,
+    name: &[u8],
     items: impl ExactSizeIterator<Item = &'a [u8]>,
-) -> mlua::Result<Table> {
-    let t = lua.create_table_with_capacity(items.len(), 0)?;
-    for (i, item) in items.enumerate() {
-        t.raw_set(i + 1, lua.create_string(item)?)?;
-    }
-    Ok(t)
+) {
+    convert::push_bytes(l, name);
+    convert::push_strings(l, items);
+    ffi::lua_rawset(l, ffi::LUA_GLOBALSINDEX);
 }
