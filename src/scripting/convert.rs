@@ -21,93 +21,113 @@ use crate::protocol::reply::ReplyBuf;
 /// checks give up far below what a reply can nest).
 const MAX_DEPTH: usize = 1000;
 
-/// Reads one RESP reply (what a command wrote) into a Lua value. Also
-/// says whether it was an error reply.
-pub fn reply_to_lua(lua: &Lua, bytes: &[u8]) -> mlua::Result<(Value, bool)> {
-    let mut r = Reader { lua, bytes, pos: 0 };
-    let is_error = bytes.first() == Some(&b'-');
-    let v = r.value(0)?;
-    Ok((v, is_error))
+/// A reply that does not parse as RESP (never one a command wrote).
+#[derive(Debug, Clone, Copy)]
+pub struct Malformed;
+
+/// Pushes one RESP reply (what a command wrote) onto the stack as a Lua
+/// value; also says whether it was an error reply. On failure nothing is
+/// left pushed.
+///
+/// # Safety
+/// `l` is a state in a C function or at the API's base, where nothing
+/// raises a Lua error: creating values allocates, and an allocation
+/// failure aborts.
+pub unsafe fn push_reply(l: *mut ffi::lua_State, bytes: &[u8]) -> Result<bool, Malformed> {
+    let top = ffi::lua_gettop(l);
+    let mut r = Reader { l, bytes, pos: 0 };
+    match r.value(0) {
+        Ok(()) => Ok(bytes.first() == Some(&b'-')),
+        Err(e) => {
+            ffi::lua_settop(l, top);
+            Err(e)
+        }
+    }
 }
 
 struct Reader<'a> {
-    lua: &'a Lua,
+    l: *mut ffi::lua_State,
     bytes: &'a [u8],
     pos: usize,
 }
 
-fn malformed() -> mlua::Error {
-    mlua::Error::RuntimeError("malformed reply".into())
-}
-
 impl Reader<'_> {
-    fn line(&mut self) -> mlua::Result<&[u8]> {
-        let rest = self.bytes.get(self.pos..).ok_or_else(malformed)?;
+    fn line(&mut self) -> Result<&[u8], Malformed> {
+        let rest = self.bytes.get(self.pos..).ok_or(Malformed)?;
         let end = rest
             .windows(2)
             .position(|w| w == b"\r\n")
-            .ok_or_else(malformed)?;
+            .ok_or(Malformed)?;
         self.pos += end + 2;
         Ok(&rest[..end])
     }
 
-    fn int_line(&mut self) -> mlua::Result<i64> {
+    fn int_line(&mut self) -> Result<i64, Malformed> {
         let line = self.line()?;
-        crate::protocol::parser::parse_i64_strict(line).ok_or_else(malformed)
+        crate::protocol::parser::parse_i64_strict(line).ok_or(Malformed)
     }
 
-    fn bulk(&mut self, len: i64) -> mlua::Result<&[u8]> {
-        let len = usize::try_from(len).map_err(|_| malformed())?;
-        let data = self
-            .bytes
-            .get(self.pos..self.pos + len)
-            .ok_or_else(malformed)?;
+    fn bulk(&mut self, len: i64) -> Result<&[u8], Malformed> {
+        let len = usize::try_from(len).map_err(|_| Malformed)?;
+        let data = self.bytes.get(self.pos..self.pos + len).ok_or(Malformed)?;
         self.pos += len + 2;
         Ok(data)
     }
 
-    fn value(&mut self, depth: usize) -> mlua::Result<Value> {
-        if depth > MAX_DEPTH {
-            return Err(malformed());
+    /// How many elements an aggregate header may announce: each takes at
+    /// least three bytes, so tables are never sized past the reply.
+    fn capacity(&self, n: i64) -> c_int {
+        let most = self.bytes.len().saturating_sub(self.pos) / 3;
+        c_int::try_from(usize::try_from(n).unwrap_or(0).min(most)).unwrap_or(c_int::MAX)
+    }
+
+    /// Pushes the next value.
+    unsafe fn value(&mut self, depth: usize) -> Result<(), Malformed> {
+        // A value pushes at most three slots of its own (a wrapper, its
+        // table, a string); nested values make sure of theirs.
+        if depth > MAX_DEPTH || ffi::lua_checkstack(self.l, 3) == 0 {
+            return Err(Malformed);
         }
-        let kind = *self.bytes.get(self.pos).ok_or_else(malformed)?;
+        let kind = *self.bytes.get(self.pos).ok_or(Malformed)?;
         self.pos += 1;
-        let lua = self.lua;
-        Ok(match kind {
+        let l = self.l;
+        match kind {
             b'+' => {
-                let t = lua.create_table()?;
-                t.raw_set("ok", lua.create_string(self.line()?)?)?;
-                Value::Table(t)
+                let line = self.line()?;
+                ffi::lua_createtable(l, 0, 1);
+                push_bytes(l, line);
+                ffi::lua_setfield(l, -2, c"ok".as_ptr());
             }
             b'-' => {
                 let line = self.line()?;
                 let mut text = Vec::with_capacity(line.len() + 1);
                 text.push(b'-');
                 text.extend_from_slice(line);
-                let t = error_table(lua, &text)?;
-                t.raw_set("ignore_err_stats_update", true)?;
-                Value::Table(t)
+                push_error_table(l, &text, true);
             }
-            b':' => Value::Number(self.int_line()? as f64),
+            b':' => ffi::lua_pushnumber(l, self.int_line()? as f64),
             b'$' => match self.int_line()? {
-                -1 => Value::Boolean(false),
-                len => Value::String(lua.create_string(self.bulk(len)?)?),
+                -1 => ffi::lua_pushboolean(l, 0),
+                len => push_bytes(l, self.bulk(len)?),
             },
             b'*' => match self.int_line()? {
-                -1 => Value::Boolean(false),
+                -1 => ffi::lua_pushboolean(l, 0),
                 n => {
-                    let t = lua.create_table_with_capacity(n.max(0) as usize, 0)?;
-                    for i in 1..=n {
-                        t.raw_set(i, self.value(depth + 1)?)?;
+                    ffi::lua_createtable(l, self.capacity(n), 0);
+                    for i in (1..=c_int::MAX).take(usize::try_from(n).unwrap_or(0)) {
+                        self.value(depth + 1)?;
+                        ffi::lua_rawseti_(l, -2, i);
                     }
-                    Value::Table(t)
                 }
             },
             b'_' => {
                 self.line()?;
-                Value::Nil
+                ffi::lua_pushnil(l);
             }
-            b'#' => Value::Boolean(self.line()? == b"t"),
+            b'#' => {
+                let t = self.line()? == b"t";
+                ffi::lua_pushboolean(l, c_int::from(t));
+            }
             b',' => {
                 let line = self.line()?;
                 let d = match line {
@@ -117,13 +137,17 @@ impl Reader<'_> {
                     _ => std::str::from_utf8(line)
                         .ok()
                         .and_then(|s| s.parse().ok())
-                        .ok_or_else(malformed)?,
+                        .ok_or(Malformed)?,
                 };
-                wrapped(lua, "double", Value::Number(d))?
+                ffi::lua_createtable(l, 0, 1);
+                ffi::lua_pushnumber(l, d);
+                ffi::lua_setfield(l, -2, c"double".as_ptr());
             }
             b'(' => {
-                let s = lua.create_string(self.line()?)?;
-                wrapped(lua, "big_number", Value::String(s))?
+                let line = self.line()?;
+                ffi::lua_createtable(l, 0, 1);
+                push_bytes(l, line);
+                ffi::lua_setfield(l, -2, c"big_number".as_ptr());
             }
             b'=' => {
                 let len = self.int_line()?;
@@ -133,45 +157,70 @@ impl Reader<'_> {
                 } else {
                     (&b"txt"[..], &b":"[..])
                 };
-                let t = lua.create_table()?;
-                t.raw_set("format", lua.create_string(format)?)?;
-                t.raw_set("string", lua.create_string(&text[1..])?)?;
-                wrapped(lua, "verbatim_string", Value::Table(t))?
+                ffi::lua_createtable(l, 0, 1);
+                ffi::lua_createtable(l, 0, 2);
+                push_bytes(l, format);
+                ffi::lua_setfield(l, -2, c"format".as_ptr());
+                push_bytes(l, &text[1..]);
+                ffi::lua_setfield(l, -2, c"string".as_ptr());
+                ffi::lua_setfield(l, -2, c"verbatim_string".as_ptr());
             }
             b'%' => {
                 let n = self.int_line()?;
-                let t = lua.create_table()?;
+                ffi::lua_createtable(l, 0, 1);
+                ffi::lua_createtable(l, 0, self.capacity(n));
                 for _ in 0..n {
-                    let k = self.value(depth + 1)?;
-                    let v = self.value(depth + 1)?;
-                    if !k.is_nil() {
-                        t.raw_set(k, v)?;
+                    self.value(depth + 1)?;
+                    self.value(depth + 1)?;
+                    if ffi::lua_type(l, -2) == ffi::LUA_TNIL {
+                        ffi::lua_pop(l, 2);
+                    } else {
+                        ffi::lua_rawset(l, -3);
                     }
                 }
-                wrapped(lua, "map", Value::Table(t))?
+                ffi::lua_setfield(l, -2, c"map".as_ptr());
             }
             b'~' => {
                 let n = self.int_line()?;
-                let t = lua.create_table()?;
+                ffi::lua_createtable(l, 0, 1);
+                ffi::lua_createtable(l, 0, self.capacity(n));
                 for _ in 0..n {
-                    let k = self.value(depth + 1)?;
-                    if !k.is_nil() {
-                        t.raw_set(k, true)?;
+                    self.value(depth + 1)?;
+                    if ffi::lua_type(l, -1) == ffi::LUA_TNIL {
+                        ffi::lua_pop(l, 1);
+                    } else {
+                        ffi::lua_pushboolean(l, 1);
+                        ffi::lua_rawset(l, -3);
                     }
                 }
-                wrapped(lua, "set", Value::Table(t))?
+                ffi::lua_setfield(l, -2, c"set".as_ptr());
             }
             b'|' => {
                 // Attributes are not passed to scripts: skip them.
                 let n = self.int_line()?;
-                for _ in 0..n * 2 {
+                for _ in 0..n.saturating_mul(2) {
                     self.value(depth + 1)?;
+                    ffi::lua_pop(l, 1);
                 }
-                self.value(depth)?
+                self.value(depth)?;
             }
-            _ => return Err(malformed()),
-        })
+            _ => return Err(Malformed),
+        }
+        Ok(())
     }
+}
+
+/// The bytes of the string at `idx`, valid while it stays on the stack.
+///
+/// # Safety
+/// The value at `idx` is a string (a number would be converted in place).
+pub unsafe fn bytes_at<'a>(l: *mut ffi::lua_State, idx: c_int) -> &'a [u8] {
+    let mut len = 0;
+    let p = ffi::lua_tolstring(l, idx, &mut len);
+    if p.is_null() {
+        return &[];
+    }
+    std::slice::from_raw_parts(p.cast(), len)
 }
 
 /// Pushes a Lua string of `s`.
@@ -198,13 +247,6 @@ pub unsafe fn push_strings<'a>(
     }
 }
 
-/// `{field = v}`.
-fn wrapped(lua: &Lua, field: &str, v: Value) -> mlua::Result<Value> {
-    let t = lua.create_table_with_capacity(0, 1)?;
-    t.raw_set(field, v)?;
-    Ok(Value::Table(t))
-}
-
 /// The error text Redis keeps in an error table: `-CODE msg` keeps its
 /// code, anything else gets `ERR`; the leading `-` and trailing line
 /// ends go (Redis's `luaPushErrorBuff`).
@@ -227,9 +269,24 @@ pub fn error_text(raw: &[u8]) -> Vec<u8> {
 /// An error table `{err = ...}` for `raw` in either of the forms
 /// [`error_text`] reads.
 pub fn error_table(lua: &Lua, raw: &[u8]) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
-    t.raw_set("err", lua.create_string(error_text(raw))?)?;
-    Ok(t)
+    // SAFETY: pushes one table.
+    unsafe { lua.exec_raw((), |l| push_error_table(l, raw, false)) }
+}
+
+/// Pushes the error table for `raw` ([`error_table`]), with
+/// `ignore_err_stats_update` set when `counted`: the error was counted
+/// in the statistics already.
+///
+/// # Safety
+/// `l` is a state with two free stack slots.
+pub unsafe fn push_error_table(l: *mut ffi::lua_State, raw: &[u8], counted: bool) {
+    ffi::lua_createtable(l, 0, 2);
+    push_bytes(l, &error_text(raw));
+    ffi::lua_setfield(l, -2, c"err".as_ptr());
+    if counted {
+        ffi::lua_pushboolean(l, 1);
+        ffi::lua_setfield(l, -2, c"ignore_err_stats_update".as_ptr());
+    }
 }
 
 /// `s` without the CRs and LFs at its ends (Redis's `sdstrim(s, "\r\n")`).
@@ -410,22 +467,34 @@ mod tests {
         assert_eq!(number_to_int(f64::NAN), i64::MIN);
     }
 
+    /// A reply read into a Lua value, and whether it was an error.
+    fn read(lua: &Lua, bytes: &[u8]) -> (Value, bool) {
+        let mut err = false;
+        // SAFETY: pushes one value.
+        let v = unsafe {
+            lua.exec_raw((), |l| {
+                err = push_reply(l, bytes).unwrap();
+            })
+        };
+        (v.unwrap(), err)
+    }
+
     #[test]
     fn replies_read_back_and_written_out() {
         let lua = Lua::new();
-        let (v, err) = reply_to_lua(&lua, b"*3\r\n:1\r\n$-1\r\n+OK\r\n").unwrap();
+        let (v, err) = read(&lua, b"*3\r\n:1\r\n$-1\r\n+OK\r\n");
         assert!(!err);
         let mut out = ReplyBuf::new();
         lua_to_reply(&mut out, &v, false, &mut Vec::new()).unwrap();
         // false from the null bulk is a null; the status stays a status.
         assert_eq!(out.pending(), b"*3\r\n:1\r\n$-1\r\n+OK\r\n");
-        let (v, err) = reply_to_lua(&lua, b"%1\r\n$1\r\na\r\n,1.5\r\n").unwrap();
+        let (v, err) = read(&lua, b"%1\r\n$1\r\na\r\n,1.5\r\n");
         assert!(!err);
         let mut out = ReplyBuf::new();
         out.set_resp3(true);
         lua_to_reply(&mut out, &v, true, &mut Vec::new()).unwrap();
         assert_eq!(out.pending(), b"%1\r\n$1\r\na\r\n,1.5\r\n");
-        let (_, err) = reply_to_lua(&lua, b"-ERR x\r\n").unwrap();
+        let (_, err) = read(&lua, b"-ERR x\r\n");
         assert!(err);
     }
 }

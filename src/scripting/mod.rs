@@ -19,6 +19,7 @@
 //! own, apart from EVAL's, as in Redis.
 
 pub mod api;
+mod call;
 pub mod convert;
 pub mod functions;
 pub mod libs;

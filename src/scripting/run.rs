@@ -1,11 +1,11 @@
-//! Running a script: `redis.call`/`redis.pcall` through the command table,
-//! the error handler that turns Lua errors into Redis's error replies, and
-//! the hook that keeps the server answering while a script runs long.
+//! Running a script: the context its `redis` API works in, the error
+//! handler that turns Lua errors into Redis's error replies, and the hook
+//! that keeps the server answering while a script runs long.
 //!
-//! `redis.call`, `redis.pcall`, `redis.setresp`, `redis.set_repl` and the
-//! hook are registered once per state and reach the running script's
-//! context (the server, the script's client) through a pointer a run
-//! publishes for exactly its duration. The script is
+//! `redis.call`, `redis.pcall` (`call.rs`), `redis.setresp`,
+//! `redis.set_repl` and the hook are registered once per state and reach
+//! the running script's context (the server, the script's client) through
+//! a pointer a run publishes for exactly its duration. The script is
 //! called under `xpcall` with `__redis__err__handler`, which, as Redis's,
 //! turns any error into a table with `err`, `source` and `line`.
 //!
@@ -23,9 +23,9 @@ use mlua::{ffi, Function, HookTriggers, Lua, MultiValue, Table, Value, Variadic,
 
 use super::convert::{self, error_table};
 use super::{Running, ScriptFlags};
-use crate::commands::{self, flags, Args, CmdError, CmdResult, CommandId, Lookup};
+use crate::commands::{CmdError, CmdResult};
 use crate::server::client::{Client, Stream};
-use crate::server::{acl, evict, Server};
+use crate::server::{evict, Server};
 
 /// Instructions between two looks at the clock (Redis's count hook).
 const HOOK_INSTRUCTIONS: u32 = 100_000;
@@ -54,26 +54,28 @@ pub struct RunRequest<'a> {
 }
 
 /// The state a run's Lua callbacks share.
-struct RunCtx<'a> {
-    srv: &'a mut Server,
-    client: Box<Client>,
+pub(super) struct RunCtx<'a> {
+    pub(super) srv: &'a mut Server,
+    pub(super) client: Box<Client>,
     /// Writes are refused (EVAL_RO, `no-writes`).
-    read_only: bool,
+    pub(super) read_only: bool,
     /// Memory was over `maxmemory` when the script started, and it does
     /// not declare `allow-oom`: `denyoom` commands are refused until it writes.
-    oom: bool,
+    pub(super) oom: bool,
     /// `redis.set_repl` flags in force.
-    repl: i64,
+    pub(super) repl: i64,
     /// Buffers `redis.call` builds its argument vector in.
-    scratch: (Vec<u8>, Vec<Range<usize>>),
+    pub(super) scratch: (Vec<u8>, Vec<Range<usize>>),
+    /// A panic in a command the script called, resumed once Lua returned.
+    pub(super) panic: Option<Box<dyn std::any::Any + Send>>,
 }
 
-/// An error raised by `redis.call`, carried through Lua to the handler.
+/// An error raised by a `redis` API function written with mlua, carried
+/// through Lua to the handler.
 #[derive(Debug)]
 struct RaisedError {
     /// `-CODE message` or a message without code ([`convert::error_text`]'s input).
     text: Vec<u8>,
-    ignore_stats: bool,
 }
 
 impl std::fmt::Display for RaisedError {
@@ -105,20 +107,9 @@ pub(super) fn install(lua: &Lua, globals: &Table, redis: &Table) -> mlua::Result
     let runner: Function = make.call(handler)?;
     lua.set_app_data(Runner(runner));
     lua.set_app_data(RunsSinceGc::default());
-    lua.set_app_data(Active::default());
-    let outside = || raised("This Redis API is not supported outside of a script.");
-    redis.raw_set(
-        "call",
-        lua.create_function(move |lua, a: Variadic<Value>| {
-            with_ctx(lua, |ctx| redis_call(ctx, lua, a, true)).unwrap_or_else(|| Err(outside()))
-        })?,
-    )?;
-    redis.raw_set(
-        "pcall",
-        lua.create_function(move |lua, a: Variadic<Value>| {
-            with_ctx(lua, |ctx| redis_call(ctx, lua, a, false)).unwrap_or_else(|| Err(outside()))
-        })?,
-    )?;
+    let active = ActiveSlot(Box::default());
+    super::call::register(lua, redis, &*active.0)?;
+    lua.set_app_data(active);
     redis.raw_set(
         "setresp",
         lua.create_function(|lua, a: Variadic<Value>| {
@@ -162,19 +153,39 @@ pub(super) fn install(lua: &Lua, globals: &Table, redis: &Table) -> mlua::Result
 }
 
 /// A run's context as its callbacks share it.
-type Ctx<'a> = RefCell<RunCtx<'a>>;
+pub(super) type Ctx<'a> = RefCell<RunCtx<'a>>;
 
 /// Where the running script's context is, for the callbacks registered
 /// once per state: binding them to each run (a Lua scope) would allocate
 /// them again for every script. Null between runs.
 #[derive(Debug)]
-struct Active(Cell<*const ()>);
+pub(super) struct Active(Cell<*const ()>);
 
 impl Default for Active {
     fn default() -> Self {
         Active(Cell::new(std::ptr::null()))
     }
 }
+
+impl Active {
+    /// The context of the run in progress, if any.
+    ///
+    /// # Safety
+    /// The reference is used within the callback that asked for it.
+    pub(super) unsafe fn current<'c>(&'c self) -> Option<&'c Ctx<'c>> {
+        // SAFETY: a non-null pointer is the address of the context of the
+        // run in progress: `ActiveGuard` publishes it only while that
+        // context is alive (the guard is dropped first) and restores the
+        // previous value on every exit. The state is used by the loop's
+        // thread alone, and the RefCell refuses a second borrow if a
+        // callback re-enters.
+        self.0.get().cast::<Ctx<'c>>().as_ref()
+    }
+}
+
+/// The state's [`Active`], boxed so that its address, which `redis.call`
+/// and `redis.pcall` keep, never moves.
+struct ActiveSlot(Box<Active>);
 
 /// The function that calls a script under the error handler.
 struct Runner(Function);
@@ -190,32 +201,25 @@ impl<'l> ActiveGuard<'l> {
     fn enter(lua: &'l Lua, ctx: &Ctx<'_>) -> ActiveGuard<'l> {
         let ptr = (ctx as *const Ctx<'_>).cast::<()>();
         let previous = lua
-            .app_data_ref::<Active>()
-            .map_or(std::ptr::null(), |a| a.0.replace(ptr));
+            .app_data_ref::<ActiveSlot>()
+            .map_or(std::ptr::null(), |a| a.0 .0.replace(ptr));
         ActiveGuard { lua, previous }
     }
 }
 
 impl Drop for ActiveGuard<'_> {
     fn drop(&mut self) {
-        if let Some(a) = self.lua.app_data_ref::<Active>() {
-            a.0.set(self.previous);
+        if let Some(a) = self.lua.app_data_ref::<ActiveSlot>() {
+            a.0 .0.set(self.previous);
         }
     }
 }
 
 /// Runs `f` on the running script's context; `None` outside a run.
 fn with_ctx<R>(lua: &Lua, f: impl FnOnce(&Ctx<'_>) -> R) -> Option<R> {
-    let ptr = lua.app_data_ref::<Active>()?.0.get();
-    if ptr.is_null() {
-        return None;
-    }
-    // SAFETY: a non-null pointer is the address of the context of the run
-    // in progress: `ActiveGuard` publishes it only while that context is
-    // alive (the guard is dropped first) and restores the previous value
-    // on every exit. The state is used by the loop's thread alone, and the
-    // RefCell refuses a second borrow if a callback re-enters.
-    let ctx = unsafe { &*ptr.cast::<Ctx<'_>>() };
+    let slot = lua.app_data_ref::<ActiveSlot>()?;
+    // SAFETY: the context is used only within `f`.
+    let ctx = unsafe { slot.0.current() }?;
     Some(f(ctx))
 }
 
@@ -281,19 +285,13 @@ pub(super) fn unwrap_error(lua: &Lua, err: Value) -> mlua::Result<Value> {
         return Ok(err);
     };
     let t = match innermost(&e) {
-        Some(raised) => {
-            let t = error_table(lua, &raised.text)?;
-            if raised.ignore_stats {
-                t.raw_set("ignore_err_stats_update", true)?;
-            }
-            t
-        }
+        Some(raised) => error_table(lua, &raised.text)?,
         None => error_table(lua, plain_message(&e).as_bytes())?,
     };
     Ok(Value::Table(t))
 }
 
-/// The error a `redis.call` raised, found through mlua's wrapping.
+/// The error a `redis` API function raised, found through mlua's wrapping.
 fn innermost(e: &mlua::Error) -> Option<&RaisedError> {
     match e {
         mlua::Error::CallbackError { cause, .. } => innermost(cause),
@@ -368,6 +366,7 @@ pub fn run(
         oom,
         repl: super::api::REPL_ALL,
         scratch,
+        panic: None,
     });
     let outcome = (|| {
         let runner = lua
@@ -384,12 +383,16 @@ pub fn run(
         srv,
         client,
         scratch,
+        panic,
         ..
     } = ctx.into_inner();
     srv.scripting.call_buffers = scratch;
     let script_resp3 = client.reply.is_resp3();
     srv.scripting.script_client = Some(client);
     let running = srv.scripting.running.take();
+    if let Some(panic) = panic {
+        std::panic::resume_unwind(panic);
+    }
     // Each run leaves garbage; a collector step every few runs keeps the
     // heap small without a full cycle (Redis steps every 50 scripts).
     if let Some(mut runs) = lua.app_data_mut::<RunsSinceGc>() {
@@ -491,17 +494,15 @@ fn script_client() -> Client {
     c
 }
 
-/// An error `redis.call` raises (and `redis.pcall` returns) before any
-/// command ran, in Redis's words.
+/// An error a `redis` API function raises, in Redis's words.
 fn raised(msg: &str) -> mlua::Error {
     mlua::Error::external(RaisedError {
         text: msg.as_bytes().to_vec(),
-        ignore_stats: false,
     })
 }
 
 /// Why a write cannot run now (MISCONF), as dispatch says it.
-fn write_denied(srv: &Server) -> Option<CmdError> {
+pub(super) fn write_denied(srv: &Server) -> Option<CmdError> {
     if srv.writes_denied() {
         return Some(CmdError::Misconf);
     }
@@ -509,190 +510,6 @@ fn write_denied(srv: &Server) -> Option<CmdError> {
         .write_error
         .as_ref()
         .map(|e| CmdError::Message(format!("MISCONF Errors writing to the AOF file: {e}").into()))
-}
-
-/// `redis.call` (`raise`) and `redis.pcall`.
-fn redis_call(
-    ctx: &RefCell<RunCtx>,
-    lua: &Lua,
-    a: Variadic<Value>,
-    raise: bool,
-) -> mlua::Result<Value> {
-    let fail = |lua: &Lua, text: &[u8], ignore_stats: bool| -> mlua::Result<Value> {
-        if raise {
-            Err(mlua::Error::external(RaisedError {
-                text: text.to_vec(),
-                ignore_stats,
-            }))
-        } else {
-            let t = error_table(lua, text)?;
-            if ignore_stats {
-                t.raw_set("ignore_err_stats_update", true)?;
-            }
-            Ok(Value::Table(t))
-        }
-    };
-    if a.is_empty() {
-        return fail(
-            lua,
-            b"Please specify at least one argument for this redis lib call",
-            false,
-        );
-    }
-    let Ok(mut guard) = ctx.try_borrow_mut() else {
-        return fail(lua, b"ERR redis.call is not allowed here", false);
-    };
-    // The argument buffers are kept between calls: no allocation per call.
-    let (mut data, mut ranges) = std::mem::take(&mut guard.scratch);
-    data.clear();
-    ranges.clear();
-    let result = call_with(&mut guard, lua, &a, raise, &fail, &mut data, &mut ranges);
-    guard.scratch = (data, ranges);
-    result
-}
-
-/// How `redis_call` answers an error: raised, or as an error table.
-type Fail<'f> = dyn Fn(&Lua, &[u8], bool) -> mlua::Result<Value> + 'f;
-
-/// [`redis_call`] once the context is borrowed, with buffers for the arguments.
-fn call_with(
-    c: &mut RunCtx,
-    lua: &Lua,
-    a: &Variadic<Value>,
-    raise: bool,
-    fail: &Fail<'_>,
-    data: &mut Vec<u8>,
-    ranges: &mut Vec<Range<usize>>,
-) -> mlua::Result<Value> {
-    for v in a.iter() {
-        let start = data.len();
-        match v {
-            Value::String(s) => data.extend_from_slice(&s.as_bytes()),
-            Value::Integer(i) => {
-                let mut tmp = [0u8; 20];
-                data.extend_from_slice(crate::protocol::reply::format_i64(*i, &mut tmp));
-            }
-            Value::Number(n) => {
-                let mut buf = [0u8; crate::storage::float::G17_MAX];
-                data.extend_from_slice(crate::storage::float::format_g17(*n, &mut buf));
-            }
-            _ => {
-                return fail(
-                    lua,
-                    b"Lua redis lib command arguments must be strings or integers",
-                    false,
-                )
-            }
-        }
-        ranges.push(start..data.len());
-    }
-    let args = Args::new(data, ranges);
-    let id = match check_call(c, &args) {
-        Ok(id) => id,
-        Err((text, id)) => {
-            let srv = &mut *c.srv;
-            if let Some(id) = id {
-                srv.stats.commands[id].rejected_calls += 1;
-            }
-            srv.stats.count_error(&convert::error_text(text.as_bytes()));
-            return fail(lua, text.as_bytes(), true);
-        }
-    };
-    let spec = c.srv.commands.all[id];
-    if spec.has(flags::WRITE) {
-        if let Some(r) = c.srv.scripting.running.as_mut() {
-            r.wrote = true;
-        }
-    }
-    let aof_before = c.srv.propagator.is_enabled();
-    let propagate = c.repl & super::api::REPL_AOF != 0;
-    if !propagate && aof_before {
-        c.srv.propagator.pause();
-    }
-    commands::call(c.srv, &mut c.client, id, &args);
-    if !propagate && aof_before {
-        c.srv.propagator.resume();
-    }
-    let (v, is_error) = convert::reply_to_lua(lua, c.client.reply.pending())?;
-    if is_error && raise {
-        // The error line as the command wrote it, `-` first.
-        let reply = c.client.reply.pending();
-        let text = reply
-            .get(..reply.len().saturating_sub(2))
-            .unwrap_or_default()
-            .to_vec();
-        c.client.reply.discard_from(0);
-        return Err(mlua::Error::external(RaisedError {
-            text,
-            ignore_stats: true,
-        }));
-    }
-    c.client.reply.discard_from(0);
-    Ok(v)
-}
-
-/// Redis's checks before a script's command runs, in its order: the
-/// command, or the error text and the command when one was found.
-fn check_call(c: &mut RunCtx, args: &Args) -> Result<CommandId, (String, Option<CommandId>)> {
-    let srv = &mut *c.srv;
-    let id = match srv.commands.lookup(args) {
-        Lookup::Found(id) => id,
-        _ => return Err(("Unknown Redis command called from script".into(), None)),
-    };
-    let spec = srv.commands.all[id];
-    if !spec.arity_ok(args.len()) {
-        return Err((
-            "Wrong number of args calling Redis command from script".into(),
-            Some(id),
-        ));
-    }
-    if spec.has(flags::NOSCRIPT) {
-        return Err((
-            "This Redis command is not allowed from script".into(),
-            Some(id),
-        ));
-    }
-    acl_check(c, id, args).map_err(|e| (e, Some(id)))?;
-    let srv = &mut *c.srv;
-    if spec.has(flags::WRITE) {
-        if c.read_only {
-            return Err((
-                "Write commands are not allowed from read-only scripts.".into(),
-                Some(id),
-            ));
-        }
-        if let Some(e) = write_denied(srv) {
-            let mut text = String::from("-");
-            text.push_str(&String::from_utf8_lossy(&e.text()));
-            return Err((text, Some(id)));
-        }
-    }
-    let wrote = srv.scripting.running.as_ref().is_some_and(|r| r.wrote);
-    if c.oom && !wrote && spec.has(flags::DENYOOM) {
-        return Err((format!("-{}", evict::OOM_ERROR), Some(id)));
-    }
-    Ok(id)
-}
-
-/// Whether the user running the script may run this command, with
-/// Redis's wording for scripts; a refusal is logged as the `lua` context.
-fn acl_check(c: &mut RunCtx, id: CommandId, args: &Args) -> Result<(), String> {
-    let srv = &mut *c.srv;
-    let Err(refusal) = acl::check(srv, c.client.user.as_deref(), id, args) else {
-        return Ok(());
-    };
-    let spec = srv.commands.all[id];
-    acl::log_refusal(srv, &c.client, refusal, acl::Context::Lua, spec, args);
-    Err(match refusal {
-        acl::Refusal::Command => "The user executing the script can't run this command or subcommand",
-        acl::Refusal::Key(_) => {
-            "The user executing the script can't access at least one of the keys mentioned in the command"
-        }
-        acl::Refusal::Channel(_) => {
-            "The user executing the script can't publish to the channel mentioned in the command"
-        }
-    }
-    .into())
 }
 
 /// The hook's question, every [`HOOK_INSTRUCTIONS`]: past the threshold,
