@@ -6,8 +6,6 @@
 //! MULTI/EXEC when more than one, so replaying them gives the same data
 //! whatever the script computed.
 
-use mlua::MultiValue;
-
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
 use crate::scripting::{api::sha1_hex, run};
 use crate::server::client::Client;
@@ -86,12 +84,12 @@ fn eval_generic(
     };
     let lua = srv.scripting.lua.clone();
     let first_arg = (3 + nkeys).min(args.len());
-    run::set_keys_and_argv(
-        &lua,
-        (3..first_arg).map(|i| args.get(i)),
-        (first_arg..args.len()).map(|i| args.get(i)),
-    )
-    .map_err(|e| CmdError::Message(format!("ERR {e}").into()))?;
+    let inputs = run::Inputs {
+        args,
+        keys: 3..first_arg,
+        argv: first_arg..args.len(),
+        as_globals: true,
+    };
     let req = run::RunRequest {
         name: &sha,
         flags,
@@ -102,7 +100,7 @@ fn eval_generic(
     // a transaction is EXEC: name this one for the time.
     let last_cmd = c.last_cmd;
     c.last_cmd = id.or(last_cmd);
-    let result = run::run(srv, c, &lua, &func, MultiValue::new(), &req);
+    let result = run::run(srv, c, &lua, &func, &inputs, &req);
     c.last_cmd = last_cmd;
     srv.propagator.replaced_by_nested();
     result

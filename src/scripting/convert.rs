@@ -13,7 +13,7 @@
 
 use std::ffi::c_int;
 
-use mlua::{ffi, Lua, Table, Value};
+use mlua::{ffi, Lua, Table};
 
 use crate::protocol::reply::ReplyBuf;
 
@@ -318,66 +318,98 @@ pub fn number_to_int(v: f64) -> i64 {
 /// a command already counted them (`ignore_err_stats_update`).
 pub type WrittenErrors = Vec<(Vec<u8>, bool)>;
 
-/// Writes what a script returned to its caller. `script_resp3` is the
-/// protocol the script last chose with `redis.setresp`, which decides how
-/// booleans go out. Error tables, also nested in arrays, are written as
-/// errors and listed in `errors` for the statistics.
-pub fn lua_to_reply(
+/// Writes what a script returned, the value on top of the stack, to its
+/// caller, and pops it. `script_resp3` is the protocol the script last
+/// chose with `redis.setresp`, which decides how booleans go out. Error
+/// tables, also nested in arrays, are written as errors and listed in
+/// `errors` for the statistics. Where nesting exhausts Lua's stack, the
+/// value is Redis's `reached lua stack limit` error.
+///
+/// # Safety
+/// `l` is a state at the API's base or in a C function, with a value on
+/// its stack. Only raw reads are made, so no Lua code runs and nothing
+/// raises.
+pub unsafe fn write_reply(
+    l: *mut ffi::lua_State,
     out: &mut ReplyBuf,
-    v: &Value,
     script_resp3: bool,
     errors: &mut WrittenErrors,
-) -> mlua::Result<()> {
-    match v {
-        Value::String(s) => out.bulk(&s.as_bytes()),
-        Value::Boolean(b) => {
-            if script_resp3 {
-                out.boolean(*b);
-            } else if *b {
-                out.int(1);
-            } else {
-                out.null();
+) {
+    // A table takes four slots at most: itself, a key, its value and a copy.
+    if ffi::lua_checkstack(l, 4) == 0 {
+        const LIMIT: &[u8] = b"ERR reached lua stack limit";
+        out.error_line(LIMIT);
+        errors.push((LIMIT.to_vec(), false));
+    } else {
+        match ffi::lua_type(l, -1) {
+            ffi::LUA_TSTRING => out.bulk(bytes_at(l, -1)),
+            ffi::LUA_TBOOLEAN => {
+                let b = ffi::lua_toboolean(l, -1) != 0;
+                if script_resp3 {
+                    out.boolean(b);
+                } else if b {
+                    out.int(1);
+                } else {
+                    out.null();
+                }
             }
+            ffi::LUA_TNUMBER => out.int(number_to_int(ffi::lua_tonumber(l, -1))),
+            ffi::LUA_TTABLE => table_to_reply(l, out, script_resp3, errors),
+            _ => out.null(),
         }
-        Value::Integer(i) => out.int(*i),
-        Value::Number(n) => out.int(number_to_int(*n)),
-        Value::Table(t) => table_to_reply(out, t, script_resp3, errors)?,
-        _ => out.null(),
     }
-    Ok(())
+    ffi::lua_pop(l, 1);
 }
 
-fn table_to_reply(
+/// Pushes `field` of the table at `idx` (below the top), read raw, and
+/// returns its type.
+unsafe fn raw_field(l: *mut ffi::lua_State, idx: c_int, field: &[u8]) -> c_int {
+    push_bytes(l, field);
+    ffi::lua_rawget(l, idx - 1)
+}
+
+/// Whether the table at `idx` has `field` set to a string; pushes it then.
+unsafe fn string_field(l: *mut ffi::lua_State, idx: c_int, field: &[u8]) -> bool {
+    if raw_field(l, idx, field) == ffi::LUA_TSTRING {
+        return true;
+    }
+    ffi::lua_pop(l, 1);
+    false
+}
+
+/// [`write_reply`] for the table on top, which stays there: one of the
+/// special forms (checked in Redis's order) or an array up to its first nil.
+unsafe fn table_to_reply(
+    l: *mut ffi::lua_State,
     out: &mut ReplyBuf,
-    t: &Table,
     resp3: bool,
     errors: &mut WrittenErrors,
-) -> mlua::Result<()> {
-    if let Value::String(e) = t.raw_get::<Value>("err")? {
-        let text = trim_line_ends(&e.as_bytes()).to_vec();
+) {
+    if string_field(l, -1, b"err") {
+        let text = trim_line_ends(bytes_at(l, -1)).to_vec();
+        ffi::lua_pop(l, 1);
         out.error_line(&text);
-        let ignored = matches!(
-            t.raw_get::<Value>("ignore_err_stats_update")?,
-            Value::Boolean(true)
-        );
+        let ignored = raw_field(l, -1, b"ignore_err_stats_update") == ffi::LUA_TBOOLEAN
+            && ffi::lua_toboolean(l, -1) != 0;
+        ffi::lua_pop(l, 1);
         errors.push((text, ignored));
-        return Ok(());
+        return;
     }
-    if let Value::String(s) = t.raw_get::<Value>("ok")? {
-        let text: Vec<u8> = trim_line_ends(&s.as_bytes()).to_vec();
-        out.simple(&no_line_ends(text));
-        return Ok(());
+    if string_field(l, -1, b"ok") {
+        let text = no_line_ends(trim_line_ends(bytes_at(l, -1)).to_vec());
+        ffi::lua_pop(l, 1);
+        out.simple(&text);
+        return;
     }
-    if let Value::Number(d) = t.raw_get::<Value>("double")? {
-        out.double(d);
-        return Ok(());
+    if raw_field(l, -1, b"double") == ffi::LUA_TNUMBER {
+        out.double(ffi::lua_tonumber(l, -1));
+        ffi::lua_pop(l, 1);
+        return;
     }
-    if let Value::Integer(d) = t.raw_get::<Value>("double")? {
-        out.double(d as f64);
-        return Ok(());
-    }
-    if let Value::String(s) = t.raw_get::<Value>("big_number")? {
-        let text = no_line_ends(s.as_bytes().to_vec());
+    ffi::lua_pop(l, 1);
+    if string_field(l, -1, b"big_number") {
+        let text = no_line_ends(bytes_at(l, -1).to_vec());
+        ffi::lua_pop(l, 1);
         if out.is_resp3() {
             out.raw(b"(");
             out.raw(&text);
@@ -385,13 +417,12 @@ fn table_to_reply(
         } else {
             out.bulk(&text);
         }
-        return Ok(());
+        return;
     }
-    if let Value::Table(v) = t.raw_get::<Value>("verbatim_string")? {
-        if let (Value::String(f), Value::String(s)) =
-            (v.raw_get::<Value>("format")?, v.raw_get::<Value>("string")?)
-        {
-            let (f, s) = (f.as_bytes(), s.as_bytes());
+    // Pushed on the way: the verbatim table, its format.
+    if raw_field(l, -1, b"verbatim_string") == ffi::LUA_TTABLE && string_field(l, -1, b"format") {
+        if string_field(l, -2, b"string") {
+            let (f, s) = (bytes_at(l, -2), bytes_at(l, -1));
             if out.is_resp3() {
                 let mut tmp = [0u8; 20];
                 out.raw(b"=");
@@ -400,45 +431,69 @@ fn table_to_reply(
                     &mut tmp,
                 ));
                 out.raw(b"\r\n");
-                out.raw(f.get(..3).unwrap_or(&f));
+                out.raw(f.get(..3).unwrap_or(f));
                 out.raw(b":");
-                out.raw(&s);
+                out.raw(s);
                 out.raw(b"\r\n");
             } else {
-                out.bulk(&s);
+                out.bulk(s);
             }
-            return Ok(());
+            ffi::lua_pop(l, 3);
+            return;
         }
+        ffi::lua_pop(l, 1);
     }
-    if let Value::Table(m) = t.raw_get::<Value>("map")? {
-        let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
-        out.map_len(pairs.len());
-        for (k, v) in &pairs {
-            lua_to_reply(out, k, resp3, errors)?;
-            lua_to_reply(out, v, resp3, errors)?;
+    ffi::lua_pop(l, 1);
+    if raw_field(l, -1, b"map") == ffi::LUA_TTABLE {
+        out.map_len(count_pairs(l));
+        ffi::lua_pushnil(l);
+        while ffi::lua_next(l, -2) != 0 {
+            ffi::lua_pushvalue(l, -2);
+            write_reply(l, out, resp3, errors);
+            write_reply(l, out, resp3, errors);
         }
-        return Ok(());
+        ffi::lua_pop(l, 1);
+        return;
     }
-    if let Value::Table(s) = t.raw_get::<Value>("set")? {
-        let keys: Vec<Value> = s
-            .pairs::<Value, Value>()
-            .map(|p| p.map(|(k, _)| k))
-            .collect::<mlua::Result<_>>()?;
-        out.set_len(keys.len());
-        for k in &keys {
-            lua_to_reply(out, k, resp3, errors)?;
+    ffi::lua_pop(l, 1);
+    if raw_field(l, -1, b"set") == ffi::LUA_TTABLE {
+        out.set_len(count_pairs(l));
+        ffi::lua_pushnil(l);
+        while ffi::lua_next(l, -2) != 0 {
+            ffi::lua_pop(l, 1);
+            ffi::lua_pushvalue(l, -1);
+            write_reply(l, out, resp3, errors);
         }
-        return Ok(());
+        ffi::lua_pop(l, 1);
+        return;
     }
-    let mut n = 0;
-    while !t.raw_get::<Value>(n + 1)?.is_nil() {
+    ffi::lua_pop(l, 1);
+    let mut n: c_int = 0;
+    while n < c_int::MAX {
+        ffi::lua_rawgeti_(l, -1, n + 1);
+        let end = ffi::lua_type(l, -1) == ffi::LUA_TNIL;
+        ffi::lua_pop(l, 1);
+        if end {
+            break;
+        }
         n += 1;
     }
-    out.array_len(n);
+    out.array_len(usize::try_from(n).unwrap_or(0));
     for i in 1..=n {
-        lua_to_reply(out, &t.raw_get::<Value>(i)?, resp3, errors)?;
+        ffi::lua_rawgeti_(l, -1, i);
+        write_reply(l, out, resp3, errors);
     }
-    Ok(())
+}
+
+/// The number of pairs in the table on top.
+unsafe fn count_pairs(l: *mut ffi::lua_State) -> usize {
+    let mut n = 0;
+    ffi::lua_pushnil(l);
+    while ffi::lua_next(l, -2) != 0 {
+        ffi::lua_pop(l, 1);
+        n += 1;
+    }
+    n
 }
 
 /// CRs and LFs inside a one-line reply become spaces, as Redis maps them.
@@ -467,34 +522,38 @@ mod tests {
         assert_eq!(number_to_int(f64::NAN), i64::MIN);
     }
 
-    /// A reply read into a Lua value, and whether it was an error.
-    fn read(lua: &Lua, bytes: &[u8]) -> (Value, bool) {
-        let mut err = false;
-        // SAFETY: pushes one value.
-        let v = unsafe {
-            lua.exec_raw((), |l| {
-                err = push_reply(l, bytes).unwrap();
-            })
-        };
-        (v.unwrap(), err)
+    /// A reply read into a Lua value and written out again, for a caller
+    /// of `resp3` (a script that chose it too), and whether it was an error.
+    fn round_trip(lua: &Lua, bytes: &[u8], resp3: bool) -> (Vec<u8>, bool) {
+        let mut out = ReplyBuf::new();
+        out.set_resp3(resp3);
+        let err = lua.exec_raw_lua(|raw| {
+            // SAFETY: pushes one value, which the write pops.
+            unsafe {
+                let err = push_reply(raw.state(), bytes).unwrap();
+                write_reply(raw.state(), &mut out, resp3, &mut Vec::new());
+                err
+            }
+        });
+        (out.pending().to_vec(), err)
     }
 
     #[test]
     fn replies_read_back_and_written_out() {
         let lua = Lua::new();
-        let (v, err) = read(&lua, b"*3\r\n:1\r\n$-1\r\n+OK\r\n");
-        assert!(!err);
-        let mut out = ReplyBuf::new();
-        lua_to_reply(&mut out, &v, false, &mut Vec::new()).unwrap();
         // false from the null bulk is a null; the status stays a status.
-        assert_eq!(out.pending(), b"*3\r\n:1\r\n$-1\r\n+OK\r\n");
-        let (v, err) = read(&lua, b"%1\r\n$1\r\na\r\n,1.5\r\n");
+        let (out, err) = round_trip(&lua, b"*3\r\n:1\r\n$-1\r\n+OK\r\n", false);
         assert!(!err);
-        let mut out = ReplyBuf::new();
-        out.set_resp3(true);
-        lua_to_reply(&mut out, &v, true, &mut Vec::new()).unwrap();
-        assert_eq!(out.pending(), b"%1\r\n$1\r\na\r\n,1.5\r\n");
-        let (_, err) = read(&lua, b"-ERR x\r\n");
+        assert_eq!(out, b"*3\r\n:1\r\n$-1\r\n+OK\r\n");
+        let (out, err) = round_trip(&lua, b"%1\r\n$1\r\na\r\n,1.5\r\n", true);
+        assert!(!err);
+        assert_eq!(out, b"%1\r\n$1\r\na\r\n,1.5\r\n");
+        let (out, err) = round_trip(&lua, b"-ERR x\r\n", false);
         assert!(err);
+        assert_eq!(out, b"-ERR x\r\n");
+        assert_eq!(
+            lua.exec_raw_lua(|raw| unsafe { ffi::lua_gettop(raw.state()) }),
+            0
+        );
     }
 }

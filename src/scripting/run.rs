@@ -6,8 +6,10 @@
 //! `redis.set_repl` and the hook are registered once per state and reach
 //! the running script's context (the server, the script's client) through
 //! a pointer a run publishes for exactly its duration. The script is
-//! called under `xpcall` with `__redis__err__handler`, which, as Redis's,
-//! turns any error into a table with `err`, `source` and `line`.
+//! called on the Lua stack itself, with `__redis__err__handler` as the
+//! message handler, which, as Redis's, turns any error into a table with
+//! `err`, `source` and `line`; what it returns is written from the stack
+//! to the caller.
 //!
 //! Every 100,000 instructions the hook asks the tick whether to go on.
 //! Past `busy-reply-threshold` the tick serves other clients (they get
@@ -19,11 +21,13 @@ use std::cell::{Cell, RefCell};
 use std::ops::Range;
 use std::time::Instant;
 
-use mlua::{ffi, Function, HookTriggers, Lua, MultiValue, Table, Value, Variadic, VmState};
+use mlua::state::RawLua;
+use mlua::{ffi, Function, HookTriggers, Lua, Table, Value, Variadic, VmState};
 
 use super::convert::{self, error_table};
 use super::{Running, ScriptFlags};
-use crate::commands::{CmdError, CmdResult};
+use crate::commands::{Args, CmdError, CmdResult};
+use crate::protocol::reply::ReplyBuf;
 use crate::server::client::{Client, Stream};
 use crate::server::{evict, Server};
 
@@ -32,10 +36,6 @@ const HOOK_INSTRUCTIONS: u32 = 100_000;
 
 /// Scripts between two steps of the collector (Redis's `LUA_GC_CYCLE_PERIOD`).
 const GC_PERIOD: u32 = 50;
-
-/// Scripts run since the last collector step, kept in the state.
-#[derive(Debug, Default)]
-struct RunsSinceGc(u32);
 
 /// What a killed script is told.
 const KILLED: &str = "Script killed by user with SCRIPT KILL...";
@@ -86,27 +86,19 @@ impl std::fmt::Display for RaisedError {
 
 impl std::error::Error for RaisedError {}
 
-/// Lua half of the runner: the script under `xpcall`, its arguments
-/// passed through a closure since Lua 5.1's `xpcall` takes none.
-const RUNNER_CODE: &str = r#"
-local xpcall, select, unpack, handler = xpcall, select, unpack, ...
-return function(f, ...)
-  local n = select('#', ...)
-  if n == 0 then return xpcall(f, handler) end
-  local args = {...}
-  return xpcall(function() return f(unpack(args, 1, n)) end, handler)
-end
-"#;
-
-/// Registers `__redis__err__handler`, the runner, and the parts of the
-/// `redis` API that act on the running script, in a new state.
+/// Registers `__redis__err__handler` (also where runs find it) and the
+/// parts of the `redis` API that act on the running script, in a new state.
 pub(super) fn install(lua: &Lua, globals: &Table, redis: &Table) -> mlua::Result<()> {
     let handler = lua.create_function(error_handler)?;
     globals.raw_set("__redis__err__handler", handler.clone())?;
-    let make: Function = lua.load(RUNNER_CODE).set_name("=runner").into_function()?;
-    let runner: Function = make.call(handler)?;
-    lua.set_app_data(Runner(runner));
-    lua.set_app_data(RunsSinceGc::default());
+    // SAFETY: stores the function pushed as argument in the registry.
+    unsafe {
+        lua.exec_raw::<()>(handler, |l| {
+            ffi::lua_pushlightuserdata(l, handler_key());
+            ffi::lua_insert(l, -2);
+            ffi::lua_rawset(l, ffi::LUA_REGISTRYINDEX);
+        })
+    }?;
     let active = ActiveSlot(Box::default());
     super::call::register(lua, redis, &*active.0)?;
     lua.set_app_data(active);
@@ -155,15 +147,23 @@ pub(super) fn install(lua: &Lua, globals: &Table, redis: &Table) -> mlua::Result
 /// A run's context as its callbacks share it.
 pub(super) type Ctx<'a> = RefCell<RunCtx<'a>>;
 
-/// Where the running script's context is, for the callbacks registered
-/// once per state: binding them to each run (a Lua scope) would allocate
-/// them again for every script. Null between runs.
+/// What a state's callbacks share with its runs. The running script's
+/// context is found through `ctx` by the callbacks registered once per
+/// state: binding them to each run (a Lua scope) would allocate them
+/// again for every script. Null between runs.
 #[derive(Debug)]
-pub(super) struct Active(Cell<*const ()>);
+pub(super) struct Active {
+    ctx: Cell<*const ()>,
+    /// Scripts run since the last collector step.
+    runs_since_gc: Cell<u32>,
+}
 
 impl Default for Active {
     fn default() -> Self {
-        Active(Cell::new(std::ptr::null()))
+        Active {
+            ctx: Cell::new(std::ptr::null()),
+            runs_since_gc: Cell::new(0),
+        }
     }
 }
 
@@ -179,7 +179,7 @@ impl Active {
         // previous value on every exit. The state is used by the loop's
         // thread alone, and the RefCell refuses a second borrow if a
         // callback re-enters.
-        self.0.get().cast::<Ctx<'c>>().as_ref()
+        self.ctx.get().cast::<Ctx<'c>>().as_ref()
     }
 }
 
@@ -187,31 +187,30 @@ impl Active {
 /// and `redis.pcall` keep, never moves.
 struct ActiveSlot(Box<Active>);
 
-/// The function that calls a script under the error handler.
-struct Runner(Function);
+/// The registry key of the error handler: the address of a static.
+fn handler_key() -> *mut std::ffi::c_void {
+    static KEY: u8 = 0;
+    std::ptr::addr_of!(KEY).cast_mut().cast()
+}
 
 /// Publishes a run's context to the callbacks for as long as it lives,
 /// and puts back what was there before, also when unwinding.
-struct ActiveGuard<'l> {
-    lua: &'l Lua,
+struct ActiveGuard<'a> {
+    active: &'a Active,
     previous: *const (),
 }
 
-impl<'l> ActiveGuard<'l> {
-    fn enter(lua: &'l Lua, ctx: &Ctx<'_>) -> ActiveGuard<'l> {
+impl<'a> ActiveGuard<'a> {
+    fn enter(active: &'a Active, ctx: &Ctx<'_>) -> ActiveGuard<'a> {
         let ptr = (ctx as *const Ctx<'_>).cast::<()>();
-        let previous = lua
-            .app_data_ref::<ActiveSlot>()
-            .map_or(std::ptr::null(), |a| a.0 .0.replace(ptr));
-        ActiveGuard { lua, previous }
+        let previous = active.ctx.replace(ptr);
+        ActiveGuard { active, previous }
     }
 }
 
 impl Drop for ActiveGuard<'_> {
     fn drop(&mut self) {
-        if let Some(a) = self.lua.app_data_ref::<ActiveSlot>() {
-            a.0 .0.set(self.previous);
-        }
+        self.active.ctx.set(self.previous);
     }
 }
 
@@ -311,15 +310,38 @@ fn plain_message(e: &mlua::Error) -> String {
     }
 }
 
-/// Runs `func` as a script for `caller`, with `args` (none for EVAL, whose
-/// KEYS and ARGV are globals), and writes its reply to `caller`; an error
-/// the handler must count is returned instead.
+/// What a script is called with: its keys and arguments, two ranges of
+/// the command's arguments.
+#[derive(Clone)]
+pub struct Inputs<'a> {
+    pub args: &'a Args<'a>,
+    pub keys: Range<usize>,
+    pub argv: Range<usize>,
+    /// EVAL's are the globals KEYS and ARGV; a function gets them as its
+    /// two arguments.
+    pub as_globals: bool,
+}
+
+/// How a script's call ended.
+enum Ended {
+    /// It returned, and its value was written to the caller.
+    Returned,
+    /// It raised this error table.
+    Failed(Table),
+    /// It raised a value of another type (the handler itself failed).
+    FailedWith(String),
+    /// It could not be called.
+    NotRun(mlua::Error),
+}
+
+/// Runs `func` as a script for `caller` with `inputs`, and writes its
+/// reply to `caller`; an error the handler must count is returned instead.
 pub fn run(
     srv: &mut Server,
     caller: &mut Client,
     lua: &Lua,
     func: &Function,
-    args: MultiValue,
+    inputs: &Inputs,
     req: &RunRequest,
 ) -> CmdResult {
     let f = req.flags;
@@ -340,6 +362,14 @@ pub fn run(
     if oom && !f.compat && !f.no_writes {
         return Err(CmdError::Message(evict::OOM_ERROR.into()));
     }
+    let Some(active) = lua
+        .app_data_ref::<ActiveSlot>()
+        .map(|slot| &*slot.0 as *const Active)
+    else {
+        return Err(CmdError::Message("ERR no scripting context".into()));
+    };
+    // SAFETY: the slot lives as long as the state, which `lua` holds.
+    let active = unsafe { &*active };
     let mut client = srv
         .scripting
         .script_client
@@ -368,17 +398,22 @@ pub fn run(
         scratch,
         panic: None,
     });
-    let outcome = (|| {
-        let runner = lua
-            .app_data_ref::<Runner>()
-            .map(|r| r.0.clone())
-            .ok_or_else(|| mlua::Error::RuntimeError("no script runner".into()))?;
-        let mut call_args = MultiValue::new();
-        call_args.push_back(Value::Function(func.clone()));
-        call_args.extend(args);
-        let _active = ActiveGuard::enter(lua, &ctx);
-        runner.call::<(bool, Value)>(call_args)
-    })();
+    let reply_mark = caller.reply.mark();
+    let mut errors = Vec::new();
+    let ended = lua.exec_raw_lua(|raw| {
+        // SAFETY: `call_script` leaves the stack as it found it.
+        unsafe {
+            call_script(
+                raw,
+                active,
+                &ctx,
+                func,
+                inputs,
+                &mut caller.reply,
+                &mut errors,
+            )
+        }
+    });
     let RunCtx {
         srv,
         client,
@@ -387,7 +422,6 @@ pub fn run(
         ..
     } = ctx.into_inner();
     srv.scripting.call_buffers = scratch;
-    let script_resp3 = client.reply.is_resp3();
     srv.scripting.script_client = Some(client);
     let running = srv.scripting.running.take();
     if let Some(panic) = panic {
@@ -395,44 +429,88 @@ pub fn run(
     }
     // Each run leaves garbage; a collector step every few runs keeps the
     // heap small without a full cycle (Redis steps every 50 scripts).
-    if let Some(mut runs) = lua.app_data_mut::<RunsSinceGc>() {
-        runs.0 += 1;
-        if runs.0 == GC_PERIOD {
-            runs.0 = 0;
-            let _ = lua.gc_step();
-        }
+    let runs = active.runs_since_gc.get() + 1;
+    active.runs_since_gc.set(runs % GC_PERIOD);
+    if runs == GC_PERIOD {
+        let _ = lua.gc_step();
     }
     if srv.shutdown.is_some() && running.as_ref().is_some_and(|r| r.timed_out) {
         // SHUTDOWN NOSAVE while the script ran: Redis exits without replying.
+        caller.reply.discard_from(reply_mark);
         caller.close_asap = true;
         return Ok(());
     }
-    match outcome {
-        Ok((true, v)) => {
-            let mut errors = Vec::new();
-            convert::lua_to_reply(&mut caller.reply, &v, script_resp3, &mut errors)
-                .map_err(|e| CmdError::Message(format!("ERR {e}").into()))?;
+    let failure = match ended {
+        Ended::Returned => {
             count_written_errors(srv, caller, &errors);
-            Ok(())
+            return Ok(());
         }
-        Ok((false, Value::Table(t))) => script_error(srv, caller, req, &t),
-        Ok((false, other)) => Err(CmdError::Message(
-            format!(
-                "ERR Error running script {}, {}",
-                req.name,
-                other.type_name()
-            )
-            .into(),
-        )),
-        Err(e) => Err(CmdError::Message(
-            format!(
-                "ERR Error running script {}, {}",
-                req.name,
-                plain_message(&e)
-            )
-            .into(),
-        )),
+        Ended::Failed(t) => return script_error(srv, caller, req, &t),
+        Ended::FailedWith(type_name) => type_name,
+        Ended::NotRun(e) => plain_message(&e),
+    };
+    Err(CmdError::Message(
+        format!("ERR Error running script {}, {failure}", req.name).into(),
+    ))
+}
+
+/// Calls the script under the error handler, with the run's context
+/// published for its callbacks, and writes what it returned to `out`.
+///
+/// # Safety
+/// `raw` is the state at the API's base; everything that can raise a Lua
+/// error runs inside the protected call.
+unsafe fn call_script(
+    raw: &RawLua,
+    active: &Active,
+    ctx: &Ctx,
+    func: &Function,
+    inputs: &Inputs,
+    out: &mut ReplyBuf,
+    errors: &mut convert::WrittenErrors,
+) -> Ended {
+    let l = raw.state();
+    let base = ffi::lua_gettop(l);
+    // The handler, the function, and two tables with a key and a value.
+    if ffi::lua_checkstack(l, 6) == 0 {
+        return Ended::NotRun(mlua::Error::StackError);
     }
+    ffi::lua_pushlightuserdata(l, handler_key());
+    ffi::lua_rawget(l, ffi::LUA_REGISTRYINDEX);
+    if let Err(e) = raw.push(func) {
+        ffi::lua_settop(l, base);
+        return Ended::NotRun(e);
+    }
+    let keys = inputs.keys.clone().map(|i| inputs.args.get(i));
+    let argv = inputs.argv.clone().map(|i| inputs.args.get(i));
+    let nargs = if inputs.as_globals {
+        set_global_array(l, b"KEYS", keys);
+        set_global_array(l, b"ARGV", argv);
+        0
+    } else {
+        convert::push_strings(l, keys);
+        convert::push_strings(l, argv);
+        2
+    };
+    let status = {
+        let _active = ActiveGuard::enter(active, ctx);
+        ffi::lua_pcall(l, nargs, 1, base + 1)
+    };
+    let ended = if status == ffi::LUA_OK {
+        let resp3 = ctx.borrow().client.reply.is_resp3();
+        convert::write_reply(l, out, resp3, errors);
+        Ended::Returned
+    } else if ffi::lua_type(l, -1) == ffi::LUA_TTABLE {
+        match raw.pop_value() {
+            Value::Table(t) => Ended::Failed(t),
+            other => Ended::FailedWith(other.type_name().to_owned()),
+        }
+    } else {
+        let name = std::ffi::CStr::from_ptr(ffi::lua_typename(l, ffi::lua_type(l, -1)));
+        Ended::FailedWith(name.to_string_lossy().into_owned())
+    };
+    ffi::lua_settop(l, base);
+    ended
 }
 
 /// The error reply of a script that failed with the error table `t`:
@@ -547,29 +625,6 @@ fn tick(ctx: &Ctx<'_>) -> bool {
         log::warn!("Lua script killed by user with SCRIPT KILL.");
     }
     kill || srv.shutdown.is_some()
-}
-
-/// Sets KEYS and ARGV for an EVAL script: two new tables, as Redis makes
-/// them for each run, built on the stack.
-pub fn set_keys_and_argv<'a>(
-    lua: &Lua,
-    keys: impl ExactSizeIterator<Item = &'a [u8]>,
-    argv: impl ExactSizeIterator<Item = &'a [u8]>,
-) -> mlua::Result<()> {
-    lua.exec_raw_lua(|raw| {
-        let l = raw.state();
-        // SAFETY: the slots used are made sure of first; pushes and raw
-        // sets raise no Lua error (an allocation failure aborts), and
-        // each global set leaves the stack as it was.
-        unsafe {
-            if ffi::lua_checkstack(l, 3) == 0 {
-                return Err(mlua::Error::StackError);
-            }
-            set_global_array(l, b"KEYS", keys);
-            set_global_array(l, b"ARGV", argv);
-        }
-        Ok(())
-    })
 }
 
 /// Sets the global `name` to an array of `items`.
