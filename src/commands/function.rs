@@ -249,8 +249,10 @@ pub fn fcall_ro(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// MONITOR shows the call before them.
 fn fcall_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bool) -> CmdResult {
     // Monitors see the call before the commands it runs.
-    if let super::Lookup::Found(id) = srv.commands.lookup(args) {
-        srv.feed_monitors_unfiltered(c, srv.commands.all[id], args);
+    if !srv.monitors.is_empty() {
+        if let super::Lookup::Found(id) = srv.commands.lookup(args) {
+            srv.feed_monitors_unfiltered(c, srv.commands.all[id], args);
+        }
     }
     let f = srv
         .functions

@@ -19,22 +19,22 @@ const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
 
 /// `EVAL script numkeys [key ...] [arg ...]`
 pub fn eval(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    eval_generic(srv, c, args, false, false)
+    eval_generic(srv, c, args, "eval", false, false)
 }
 
 /// `EVAL_RO script numkeys [key ...] [arg ...]`
 pub fn eval_ro(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    eval_generic(srv, c, args, false, true)
+    eval_generic(srv, c, args, "eval_ro", false, true)
 }
 
 /// `EVALSHA sha1 numkeys [key ...] [arg ...]`
 pub fn evalsha(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    eval_generic(srv, c, args, true, false)
+    eval_generic(srv, c, args, "evalsha", true, false)
 }
 
 /// `EVALSHA_RO sha1 numkeys [key ...] [arg ...]`
 pub fn evalsha_ro(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    eval_generic(srv, c, args, true, true)
+    eval_generic(srv, c, args, "evalsha_ro", true, true)
 }
 
 /// The number of keys, checked as Redis checks it.
@@ -48,16 +48,23 @@ fn numkeys(args: &Args) -> Result<usize, CmdError> {
     usize::try_from(n).map_err(|_| message("ERR Number of keys can't be negative"))
 }
 
+/// Runs the script for the command `name` of the table.
 fn eval_generic(
     srv: &mut Server,
     c: &mut Client,
     args: &Args,
+    name: &str,
     by_sha: bool,
     read_only: bool,
 ) -> CmdResult {
-    let id = match srv.commands.lookup(args) {
-        super::Lookup::Found(id) => Some(id),
-        _ => None,
+    // Dispatch named this command the client's last; inside a
+    // transaction that is EXEC, and the command is looked up.
+    let id = match c.last_cmd {
+        Some(id) if srv.commands.all[id].name == name => Some(id),
+        _ => match srv.commands.lookup(args) {
+            super::Lookup::Found(id) => Some(id),
+            _ => None,
+        },
     };
     if let Some(id) = id.filter(|_| !srv.monitors.is_empty()) {
         srv.feed_monitors_unfiltered(c, srv.commands.all[id], args);

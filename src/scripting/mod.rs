@@ -77,6 +77,9 @@ pub struct Scripting {
     /// Bytes of the cached bodies and their entries.
     cache_bytes: usize,
     pub running: Option<Running>,
+    /// The buffer the next run's name is written in: one allocation, not
+    /// one per run.
+    pub(crate) spare_name: String,
     /// The client scripts run their commands with, kept between runs.
     pub(crate) script_client: Option<Box<Client>>,
     /// The buffers `redis.call` builds argument vectors in, kept between runs.
@@ -134,6 +137,7 @@ impl Scripting {
             cache: HashMap::default(),
             cache_bytes: 0,
             running: None,
+            spare_name: String::new(),
             script_client: None,
         })
     }

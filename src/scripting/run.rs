@@ -19,7 +19,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::ops::Range;
-use std::time::Instant;
 
 use mlua::state::RawLua;
 use mlua::{ffi, Function, HookTriggers, Lua, Table, Value, Variadic, VmState};
@@ -380,9 +379,12 @@ pub fn run(
     client.user.clone_from(&caller.user);
     client.reply.set_resp3(false);
     client.authenticated = true;
+    let mut name = std::mem::take(&mut srv.scripting.spare_name);
+    name.clear();
+    name.push_str(req.name);
     srv.scripting.running = Some(Running {
-        started: Instant::now(),
-        name: req.name.to_owned(),
+        started: srv.command_started,
+        name,
         is_eval: req.is_eval,
         timed_out: false,
         kill: false,
@@ -423,7 +425,13 @@ pub fn run(
     } = ctx.into_inner();
     srv.scripting.call_buffers = scratch;
     srv.scripting.script_client = Some(client);
-    let running = srv.scripting.running.take();
+    let timed_out = match srv.scripting.running.take() {
+        Some(r) => {
+            srv.scripting.spare_name = r.name;
+            r.timed_out
+        }
+        None => false,
+    };
     if let Some(panic) = panic {
         std::panic::resume_unwind(panic);
     }
@@ -434,7 +442,7 @@ pub fn run(
     if runs == GC_PERIOD {
         let _ = lua.gc_step();
     }
-    if srv.shutdown.is_some() && running.as_ref().is_some_and(|r| r.timed_out) {
+    if srv.shutdown.is_some() && timed_out {
         // SHUTDOWN NOSAVE while the script ran: Redis exits without replying.
         caller.reply.discard_from(reply_mark);
         caller.close_asap = true;
