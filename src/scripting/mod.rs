@@ -22,6 +22,7 @@ pub mod api;
 mod call;
 pub mod convert;
 pub mod functions;
+mod heap;
 pub mod libs;
 pub mod run;
 pub mod sandbox;
