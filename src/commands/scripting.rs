@@ -7,7 +7,8 @@
 //! whatever the script computed.
 
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
-use crate::scripting::{api::sha1_hex, run};
+use crate::scripting::api::{sha1_hex, sha1_hex_in};
+use crate::scripting::run;
 use crate::server::client::Client;
 use crate::server::Server;
 
@@ -70,6 +71,7 @@ fn eval_generic(
         srv.feed_monitors_unfiltered(c, srv.commands.all[id], args);
     }
     let nkeys = numkeys(args)?;
+    let mut hex = [0; 40];
     let sha: std::borrow::Cow<str> = if by_sha {
         let sha = args.get(1);
         if sha.len() != 40 {
@@ -77,7 +79,7 @@ fn eval_generic(
         }
         crate::scripting::sha_key(sha)
     } else {
-        sha1_hex(args.get(1)).into()
+        sha1_hex_in(args.get(1), &mut hex).into()
     };
     let (func, flags) = match srv.scripting.cached(&sha) {
         Some(s) => (s.func.clone(), s.flags),

@@ -77,6 +77,9 @@ pub struct Scripting {
     cache: HashMap<String, CachedScript, ahash::RandomState>,
     /// Bytes of the cached bodies and their entries.
     cache_bytes: usize,
+    /// Cached scripts that declare flags in a shebang line: while there
+    /// are none, dispatch need not look a digest up for its flags.
+    flagged: usize,
     pub running: Option<Running>,
     /// The buffer the next run's name is written in: one allocation, not
     /// one per run.
@@ -99,8 +102,10 @@ impl std::fmt::Debug for Scripting {
 /// A digest as the cache keys it, in lower case: borrowed when it already
 /// is (clients send it as SCRIPT LOAD gave it), so a lookup copies nothing.
 pub fn sha_key(sha: &[u8]) -> std::borrow::Cow<'_, str> {
+    // A fold without early exit compiles to a few vector operations.
+    let upper = sha.iter().fold(false, |u, b| u | b.is_ascii_uppercase());
     match std::str::from_utf8(sha) {
-        Ok(s) if !s.bytes().any(|b| b.is_ascii_uppercase()) => s.into(),
+        Ok(s) if !upper => s.into(),
         _ => String::from_utf8_lossy(sha).to_ascii_lowercase().into(),
     }
 }
@@ -137,6 +142,7 @@ impl Scripting {
             lua: new_state()?,
             cache: HashMap::default(),
             cache_bytes: 0,
+            flagged: 0,
             running: None,
             spare_name: String::new(),
             script_client: None,
@@ -177,6 +183,7 @@ impl Scripting {
                     )
                 })?;
             self.cache_bytes += body.len() + SCRIPT_OVERHEAD;
+            self.flagged += usize::from(!flags.compat);
             let script = CachedScript {
                 func,
                 flags,
@@ -196,6 +203,7 @@ impl Scripting {
     pub fn flush(&mut self) {
         self.cache.clear();
         self.cache_bytes = 0;
+        self.flagged = 0;
         match new_state() {
             Ok(lua) => self.lua = lua,
             Err(e) => {
@@ -214,7 +222,7 @@ impl Scripting {
         use crate::commands::flags as f;
         let declared = if by_sha {
             let sha = args.get(1);
-            if sha.len() != 40 {
+            if sha.len() != 40 || self.flagged == 0 {
                 return flags;
             }
             match self.cache.get(sha_key(sha).as_ref()) {
