@@ -146,10 +146,10 @@ pub(super) fn install(lua: &Lua, globals: &Table, redis: &Table) -> mlua::Result
 /// A run's context as its callbacks share it.
 pub(super) type Ctx<'a> = RefCell<RunCtx<'a>>;
 
-/// What a state's callbacks share with its runs. The running script's
-/// context is found through `ctx` by the callbacks registered once per
-/// state: binding them to each run (a Lua scope) would allocate them
-/// again for every script. Null between runs.
+/// What a state's callbacks share with its runs. The callbacks are
+/// registered once per state and find the running script's context
+/// through `ctx`, null between runs: binding them to each run (a Lua
+/// scope) would allocate them again for every script.
 #[derive(Debug)]
 pub(super) struct Active {
     ctx: Cell<*const ()>,
@@ -311,7 +311,6 @@ fn plain_message(e: &mlua::Error) -> String {
 
 /// What a script is called with: its keys and arguments, two ranges of
 /// the command's arguments.
-#[derive(Clone)]
 pub struct Inputs<'a> {
     pub args: &'a Args<'a>,
     pub keys: Range<usize>,
