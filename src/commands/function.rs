@@ -3,12 +3,10 @@
 //! checks and replies here, the libraries in `scripting::functions`, the
 //! payload bytes in `persistence::rdb::function`.
 
-use mlua::MultiValue;
-
 use super::{parse_int, reply_help, subcommand_syntax, Args, CmdError, CmdResult, OwnedArgs};
 use crate::persistence::rdb::function::{self as rdb_function, RestoreError};
 use crate::scripting::functions::{flags, script_flags, RestorePolicy, ENGINE_NAME};
-use crate::scripting::run::{self, RunRequest};
+use crate::scripting::run::{self, Inputs, RunRequest};
 use crate::server::client::Client;
 use crate::server::Server;
 use crate::storage::glob::glob_match;
@@ -212,17 +210,6 @@ pub fn kill(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// A Lua array of the strings `items`.
-fn string_table<'a>(
-    lua: &mlua::Lua,
-    items: impl Iterator<Item = &'a [u8]>,
-) -> mlua::Result<mlua::Value> {
-    let strings = items
-        .map(|s| lua.create_string(s))
-        .collect::<mlua::Result<Vec<_>>>()?;
-    Ok(mlua::Value::Table(lua.create_sequence_from(strings)?))
-}
-
 /// FCALL's flags for dispatch's checks, as Redis's `fcallGetCommandFlags`
 /// derives them from the function's: a function that writes is a
 /// `write` command (`denyoom` too unless `allow-oom`), one declared
@@ -262,8 +249,10 @@ pub fn fcall_ro(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// MONITOR shows the call before them.
 fn fcall_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bool) -> CmdResult {
     // Monitors see the call before the commands it runs.
-    if let super::Lookup::Found(id) = srv.commands.lookup(args) {
-        srv.feed_monitors_unfiltered(c, srv.commands.all[id], args);
+    if !srv.monitors.is_empty() {
+        if let super::Lookup::Found(id) = srv.commands.lookup(args) {
+            srv.feed_monitors_unfiltered(c, srv.commands.all[id], args);
+        }
     }
     let f = srv
         .functions
@@ -277,10 +266,12 @@ fn fcall_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bool)
     }
     let nkeys = usize::try_from(nkeys).map_err(|_| err("Number of keys can't be negative"))?;
     let lua = srv.functions.lua().clone();
-    let (keys, argv) = (args.iter().skip(3).take(nkeys), args.iter().skip(3 + nkeys));
-    let tables = string_table(&lua, keys)
-        .and_then(|k| Ok(MultiValue::from_vec(vec![k, string_table(&lua, argv)?])))
-        .map_err(|e| err(e.to_string()))?;
+    let inputs = Inputs {
+        args,
+        keys: 3..3 + nkeys,
+        argv: 3 + nkeys..args.len(),
+        as_globals: false,
+    };
     let req = RunRequest {
         name: &name,
         flags: script_flags(flags),
@@ -288,7 +279,7 @@ fn fcall_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bool)
         is_eval: false,
     };
     srv.functions.running_command = Some(OwnedArgs::new(args));
-    let result = run::run(srv, c, &lua, &callback, tables, &req);
+    let result = run::run(srv, c, &lua, &callback, &inputs, &req);
     srv.functions.running_command = None;
     srv.propagator.replaced_by_nested();
     result

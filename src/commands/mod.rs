@@ -878,6 +878,7 @@ pub(crate) fn call(srv: &mut Server, client: &mut Client, id: CommandId, args: &
     let dirty_before = srv.dirty;
     let fed_before = srv.propagator.fed();
     let started = Instant::now();
+    srv.command_started = started;
     srv.propagator.enter();
     let outermost = srv.tracking_enter(client);
     let result = handler(srv, client, args);

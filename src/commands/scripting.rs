@@ -6,10 +6,9 @@
 //! MULTI/EXEC when more than one, so replaying them gives the same data
 //! whatever the script computed.
 
-use mlua::MultiValue;
-
 use super::{parse_int, reply_help, Args, CmdError, CmdResult};
-use crate::scripting::{api::sha1_hex, run};
+use crate::scripting::api::{sha1_hex, sha1_hex_in};
+use crate::scripting::run;
 use crate::server::client::Client;
 use crate::server::Server;
 
@@ -21,22 +20,22 @@ const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
 
 /// `EVAL script numkeys [key ...] [arg ...]`
 pub fn eval(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    eval_generic(srv, c, args, false, false)
+    eval_generic(srv, c, args, "eval", false, false)
 }
 
 /// `EVAL_RO script numkeys [key ...] [arg ...]`
 pub fn eval_ro(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    eval_generic(srv, c, args, false, true)
+    eval_generic(srv, c, args, "eval_ro", false, true)
 }
 
 /// `EVALSHA sha1 numkeys [key ...] [arg ...]`
 pub fn evalsha(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    eval_generic(srv, c, args, true, false)
+    eval_generic(srv, c, args, "evalsha", true, false)
 }
 
 /// `EVALSHA_RO sha1 numkeys [key ...] [arg ...]`
 pub fn evalsha_ro(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    eval_generic(srv, c, args, true, true)
+    eval_generic(srv, c, args, "evalsha_ro", true, true)
 }
 
 /// The number of keys, checked as Redis checks it.
@@ -50,21 +49,29 @@ fn numkeys(args: &Args) -> Result<usize, CmdError> {
     usize::try_from(n).map_err(|_| message("ERR Number of keys can't be negative"))
 }
 
+/// Runs the script for the command `name` of the table.
 fn eval_generic(
     srv: &mut Server,
     c: &mut Client,
     args: &Args,
+    name: &str,
     by_sha: bool,
     read_only: bool,
 ) -> CmdResult {
-    let id = match srv.commands.lookup(args) {
-        super::Lookup::Found(id) => Some(id),
-        _ => None,
+    // Dispatch named this command the client's last; inside a
+    // transaction that is EXEC, and the command is looked up.
+    let id = match c.last_cmd {
+        Some(id) if srv.commands.all[id].name == name => Some(id),
+        _ => match srv.commands.lookup(args) {
+            super::Lookup::Found(id) => Some(id),
+            _ => None,
+        },
     };
     if let Some(id) = id.filter(|_| !srv.monitors.is_empty()) {
         srv.feed_monitors_unfiltered(c, srv.commands.all[id], args);
     }
     let nkeys = numkeys(args)?;
+    let mut hex = [0; 40];
     let sha: std::borrow::Cow<str> = if by_sha {
         let sha = args.get(1);
         if sha.len() != 40 {
@@ -72,7 +79,7 @@ fn eval_generic(
         }
         crate::scripting::sha_key(sha)
     } else {
-        sha1_hex(args.get(1)).into()
+        sha1_hex_in(args.get(1), &mut hex).into()
     };
     let (func, flags) = match srv.scripting.cached(&sha) {
         Some(s) => (s.func.clone(), s.flags),
@@ -86,12 +93,12 @@ fn eval_generic(
     };
     let lua = srv.scripting.lua.clone();
     let first_arg = (3 + nkeys).min(args.len());
-    run::set_keys_and_argv(
-        &lua,
-        (3..first_arg).map(|i| args.get(i)),
-        (first_arg..args.len()).map(|i| args.get(i)),
-    )
-    .map_err(|e| CmdError::Message(format!("ERR {e}").into()))?;
+    let inputs = run::Inputs {
+        args,
+        keys: 3..first_arg,
+        argv: first_arg..args.len(),
+        as_globals: true,
+    };
     let req = run::RunRequest {
         name: &sha,
         flags,
@@ -102,7 +109,7 @@ fn eval_generic(
     // a transaction is EXEC: name this one for the time.
     let last_cmd = c.last_cmd;
     c.last_cmd = id.or(last_cmd);
-    let result = run::run(srv, c, &lua, &func, MultiValue::new(), &req);
+    let result = run::run(srv, c, &lua, &func, &inputs, &req);
     c.last_cmd = last_cmd;
     srv.propagator.replaced_by_nested();
     result

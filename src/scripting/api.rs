@@ -138,5 +138,16 @@ fn log(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
 
 /// Lower-case hex SHA1, as script names and `redis.sha1hex` spell it.
 pub fn sha1_hex(data: &[u8]) -> String {
-    sha1_smol::Sha1::from(data).digest().to_string()
+    sha1_hex_in(data, &mut [0; 40]).to_owned()
+}
+
+/// [`sha1_hex`] written in `out`: EVAL names its script with no allocation.
+pub fn sha1_hex_in<'a>(data: &[u8], out: &'a mut [u8; 40]) -> &'a str {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = sha1_smol::Sha1::from(data).digest().bytes();
+    for (pair, b) in out.chunks_exact_mut(2).zip(digest) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 15)];
+    }
+    std::str::from_utf8(out).unwrap_or_default()
 }

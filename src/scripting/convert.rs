@@ -11,7 +11,9 @@
 //! one of the `err`, `ok`, `double`, `big_number`, `verbatim_string`,
 //! `map` or `set` fields.
 
-use mlua::{Lua, Table, Value};
+use std::ffi::c_int;
+
+use mlua::{ffi, Lua, Table};
 
 use crate::protocol::reply::ReplyBuf;
 
@@ -19,93 +21,113 @@ use crate::protocol::reply::ReplyBuf;
 /// checks give up far below what a reply can nest).
 const MAX_DEPTH: usize = 1000;
 
-/// Reads one RESP reply (what a command wrote) into a Lua value. Also
-/// says whether it was an error reply.
-pub fn reply_to_lua(lua: &Lua, bytes: &[u8]) -> mlua::Result<(Value, bool)> {
-    let mut r = Reader { lua, bytes, pos: 0 };
-    let is_error = bytes.first() == Some(&b'-');
-    let v = r.value(0)?;
-    Ok((v, is_error))
+/// A reply that does not parse as RESP (never one a command wrote).
+#[derive(Debug, Clone, Copy)]
+pub struct Malformed;
+
+/// Pushes one RESP reply (what a command wrote) onto the stack as a Lua
+/// value; also says whether it was an error reply. On failure nothing is
+/// left pushed.
+///
+/// # Safety
+/// `l` is a state in a C function or at the API's base, where nothing
+/// raises a Lua error: creating values allocates, and an allocation
+/// failure aborts.
+pub unsafe fn push_reply(l: *mut ffi::lua_State, bytes: &[u8]) -> Result<bool, Malformed> {
+    let top = ffi::lua_gettop(l);
+    let mut r = Reader { l, bytes, pos: 0 };
+    match r.value(0) {
+        Ok(()) => Ok(bytes.first() == Some(&b'-')),
+        Err(e) => {
+            ffi::lua_settop(l, top);
+            Err(e)
+        }
+    }
 }
 
 struct Reader<'a> {
-    lua: &'a Lua,
+    l: *mut ffi::lua_State,
     bytes: &'a [u8],
     pos: usize,
 }
 
-fn malformed() -> mlua::Error {
-    mlua::Error::RuntimeError("malformed reply".into())
-}
-
 impl Reader<'_> {
-    fn line(&mut self) -> mlua::Result<&[u8]> {
-        let rest = self.bytes.get(self.pos..).ok_or_else(malformed)?;
+    fn line(&mut self) -> Result<&[u8], Malformed> {
+        let rest = self.bytes.get(self.pos..).ok_or(Malformed)?;
         let end = rest
             .windows(2)
             .position(|w| w == b"\r\n")
-            .ok_or_else(malformed)?;
+            .ok_or(Malformed)?;
         self.pos += end + 2;
         Ok(&rest[..end])
     }
 
-    fn int_line(&mut self) -> mlua::Result<i64> {
+    fn int_line(&mut self) -> Result<i64, Malformed> {
         let line = self.line()?;
-        crate::protocol::parser::parse_i64_strict(line).ok_or_else(malformed)
+        crate::protocol::parser::parse_i64_strict(line).ok_or(Malformed)
     }
 
-    fn bulk(&mut self, len: i64) -> mlua::Result<&[u8]> {
-        let len = usize::try_from(len).map_err(|_| malformed())?;
-        let data = self
-            .bytes
-            .get(self.pos..self.pos + len)
-            .ok_or_else(malformed)?;
+    fn bulk(&mut self, len: i64) -> Result<&[u8], Malformed> {
+        let len = usize::try_from(len).map_err(|_| Malformed)?;
+        let data = self.bytes.get(self.pos..self.pos + len).ok_or(Malformed)?;
         self.pos += len + 2;
         Ok(data)
     }
 
-    fn value(&mut self, depth: usize) -> mlua::Result<Value> {
-        if depth > MAX_DEPTH {
-            return Err(malformed());
+    /// How many elements an aggregate header may announce: each takes at
+    /// least three bytes, so tables are never sized past the reply.
+    fn capacity(&self, n: i64) -> c_int {
+        let most = self.bytes.len().saturating_sub(self.pos) / 3;
+        c_int::try_from(usize::try_from(n).unwrap_or(0).min(most)).unwrap_or(c_int::MAX)
+    }
+
+    /// Pushes the next value.
+    unsafe fn value(&mut self, depth: usize) -> Result<(), Malformed> {
+        // A value pushes at most three slots of its own (a wrapper, its
+        // table, a string); nested values make sure of theirs.
+        if depth > MAX_DEPTH || ffi::lua_checkstack(self.l, 3) == 0 {
+            return Err(Malformed);
         }
-        let kind = *self.bytes.get(self.pos).ok_or_else(malformed)?;
+        let kind = *self.bytes.get(self.pos).ok_or(Malformed)?;
         self.pos += 1;
-        let lua = self.lua;
-        Ok(match kind {
+        let l = self.l;
+        match kind {
             b'+' => {
-                let t = lua.create_table()?;
-                t.raw_set("ok", lua.create_string(self.line()?)?)?;
-                Value::Table(t)
+                let line = self.line()?;
+                ffi::lua_createtable(l, 0, 1);
+                push_bytes(l, line);
+                ffi::lua_setfield(l, -2, c"ok".as_ptr());
             }
             b'-' => {
                 let line = self.line()?;
                 let mut text = Vec::with_capacity(line.len() + 1);
                 text.push(b'-');
                 text.extend_from_slice(line);
-                let t = error_table(lua, &text)?;
-                t.raw_set("ignore_err_stats_update", true)?;
-                Value::Table(t)
+                push_error_table(l, &text, true);
             }
-            b':' => Value::Number(self.int_line()? as f64),
+            b':' => ffi::lua_pushnumber(l, self.int_line()? as f64),
             b'$' => match self.int_line()? {
-                -1 => Value::Boolean(false),
-                len => Value::String(lua.create_string(self.bulk(len)?)?),
+                -1 => ffi::lua_pushboolean(l, 0),
+                len => push_bytes(l, self.bulk(len)?),
             },
             b'*' => match self.int_line()? {
-                -1 => Value::Boolean(false),
+                -1 => ffi::lua_pushboolean(l, 0),
                 n => {
-                    let t = lua.create_table_with_capacity(n.max(0) as usize, 0)?;
-                    for i in 1..=n {
-                        t.raw_set(i, self.value(depth + 1)?)?;
+                    ffi::lua_createtable(l, self.capacity(n), 0);
+                    for i in (1..=c_int::MAX).take(usize::try_from(n).unwrap_or(0)) {
+                        self.value(depth + 1)?;
+                        ffi::lua_rawseti_(l, -2, i);
                     }
-                    Value::Table(t)
                 }
             },
             b'_' => {
                 self.line()?;
-                Value::Nil
+                ffi::lua_pushnil(l);
             }
-            b'#' => Value::Boolean(self.line()? == b"t"),
+            b'#' => {
+                let t = self.line()? == b"t";
+                ffi::lua_pushboolean(l, c_int::from(t));
+            }
             b',' => {
                 let line = self.line()?;
                 let d = match line {
@@ -115,13 +137,17 @@ impl Reader<'_> {
                     _ => std::str::from_utf8(line)
                         .ok()
                         .and_then(|s| s.parse().ok())
-                        .ok_or_else(malformed)?,
+                        .ok_or(Malformed)?,
                 };
-                wrapped(lua, "double", Value::Number(d))?
+                ffi::lua_createtable(l, 0, 1);
+                ffi::lua_pushnumber(l, d);
+                ffi::lua_setfield(l, -2, c"double".as_ptr());
             }
             b'(' => {
-                let s = lua.create_string(self.line()?)?;
-                wrapped(lua, "big_number", Value::String(s))?
+                let line = self.line()?;
+                ffi::lua_createtable(l, 0, 1);
+                push_bytes(l, line);
+                ffi::lua_setfield(l, -2, c"big_number".as_ptr());
             }
             b'=' => {
                 let len = self.int_line()?;
@@ -131,52 +157,94 @@ impl Reader<'_> {
                 } else {
                     (&b"txt"[..], &b":"[..])
                 };
-                let t = lua.create_table()?;
-                t.raw_set("format", lua.create_string(format)?)?;
-                t.raw_set("string", lua.create_string(&text[1..])?)?;
-                wrapped(lua, "verbatim_string", Value::Table(t))?
+                ffi::lua_createtable(l, 0, 1);
+                ffi::lua_createtable(l, 0, 2);
+                push_bytes(l, format);
+                ffi::lua_setfield(l, -2, c"format".as_ptr());
+                push_bytes(l, &text[1..]);
+                ffi::lua_setfield(l, -2, c"string".as_ptr());
+                ffi::lua_setfield(l, -2, c"verbatim_string".as_ptr());
             }
             b'%' => {
                 let n = self.int_line()?;
-                let t = lua.create_table()?;
+                ffi::lua_createtable(l, 0, 1);
+                ffi::lua_createtable(l, 0, self.capacity(n));
                 for _ in 0..n {
-                    let k = self.value(depth + 1)?;
-                    let v = self.value(depth + 1)?;
-                    if !k.is_nil() {
-                        t.raw_set(k, v)?;
+                    self.value(depth + 1)?;
+                    self.value(depth + 1)?;
+                    if ffi::lua_type(l, -2) == ffi::LUA_TNIL {
+                        ffi::lua_pop(l, 2);
+                    } else {
+                        ffi::lua_rawset(l, -3);
                     }
                 }
-                wrapped(lua, "map", Value::Table(t))?
+                ffi::lua_setfield(l, -2, c"map".as_ptr());
             }
             b'~' => {
                 let n = self.int_line()?;
-                let t = lua.create_table()?;
+                ffi::lua_createtable(l, 0, 1);
+                ffi::lua_createtable(l, 0, self.capacity(n));
                 for _ in 0..n {
-                    let k = self.value(depth + 1)?;
-                    if !k.is_nil() {
-                        t.raw_set(k, true)?;
+                    self.value(depth + 1)?;
+                    if ffi::lua_type(l, -1) == ffi::LUA_TNIL {
+                        ffi::lua_pop(l, 1);
+                    } else {
+                        ffi::lua_pushboolean(l, 1);
+                        ffi::lua_rawset(l, -3);
                     }
                 }
-                wrapped(lua, "set", Value::Table(t))?
+                ffi::lua_setfield(l, -2, c"set".as_ptr());
             }
             b'|' => {
                 // Attributes are not passed to scripts: skip them.
                 let n = self.int_line()?;
-                for _ in 0..n * 2 {
+                for _ in 0..n.saturating_mul(2) {
                     self.value(depth + 1)?;
+                    ffi::lua_pop(l, 1);
                 }
-                self.value(depth)?
+                self.value(depth)?;
             }
-            _ => return Err(malformed()),
-        })
+            _ => return Err(Malformed),
+        }
+        Ok(())
     }
 }
 
-/// `{field = v}`.
-fn wrapped(lua: &Lua, field: &str, v: Value) -> mlua::Result<Value> {
-    let t = lua.create_table_with_capacity(0, 1)?;
-    t.raw_set(field, v)?;
-    Ok(Value::Table(t))
+/// The bytes of the string at `idx`, valid while it stays on the stack.
+///
+/// # Safety
+/// The value at `idx` is a string (a number would be converted in place).
+pub unsafe fn bytes_at<'a>(l: *mut ffi::lua_State, idx: c_int) -> &'a [u8] {
+    let mut len = 0;
+    let p = ffi::lua_tolstring(l, idx, &mut len);
+    if p.is_null() {
+        return &[];
+    }
+    std::slice::from_raw_parts(p.cast(), len)
+}
+
+/// Pushes a Lua string of `s`.
+///
+/// # Safety
+/// `l` is a state with a free stack slot.
+pub unsafe fn push_bytes(l: *mut ffi::lua_State, s: &[u8]) {
+    ffi::lua_pushlstring_(l, s.as_ptr().cast(), s.len());
+}
+
+/// Pushes a new Lua array of `items` (KEYS, ARGV, a function's keys and
+/// arguments).
+///
+/// # Safety
+/// `l` is a state with two free stack slots.
+pub unsafe fn push_strings<'a>(
+    l: *mut ffi::lua_State,
+    items: impl ExactSizeIterator<Item = &'a [u8]>,
+) {
+    ffi::lua_createtable(l, c_int::try_from(items.len()).unwrap_or(c_int::MAX), 0);
+    for (i, item) in (1..=c_int::MAX).zip(items) {
+        push_bytes(l, item);
+        ffi::lua_rawseti_(l, -2, i);
+    }
 }
 
 /// The error text Redis keeps in an error table: `-CODE msg` keeps its
@@ -201,9 +269,24 @@ pub fn error_text(raw: &[u8]) -> Vec<u8> {
 /// An error table `{err = ...}` for `raw` in either of the forms
 /// [`error_text`] reads.
 pub fn error_table(lua: &Lua, raw: &[u8]) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
-    t.raw_set("err", lua.create_string(error_text(raw))?)?;
-    Ok(t)
+    // SAFETY: pushes one table.
+    unsafe { lua.exec_raw((), |l| push_error_table(l, raw, false)) }
+}
+
+/// Pushes the error table for `raw` ([`error_table`]), with
+/// `ignore_err_stats_update` set when `counted`: the error was counted
+/// in the statistics already.
+///
+/// # Safety
+/// `l` is a state with two free stack slots.
+pub unsafe fn push_error_table(l: *mut ffi::lua_State, raw: &[u8], counted: bool) {
+    ffi::lua_createtable(l, 0, 2);
+    push_bytes(l, &error_text(raw));
+    ffi::lua_setfield(l, -2, c"err".as_ptr());
+    if counted {
+        ffi::lua_pushboolean(l, 1);
+        ffi::lua_setfield(l, -2, c"ignore_err_stats_update".as_ptr());
+    }
 }
 
 /// `s` without the CRs and LFs at its ends (Redis's `sdstrim(s, "\r\n")`).
@@ -235,66 +318,98 @@ pub fn number_to_int(v: f64) -> i64 {
 /// a command already counted them (`ignore_err_stats_update`).
 pub type WrittenErrors = Vec<(Vec<u8>, bool)>;
 
-/// Writes what a script returned to its caller. `script_resp3` is the
-/// protocol the script last chose with `redis.setresp`, which decides how
-/// booleans go out. Error tables, also nested in arrays, are written as
-/// errors and listed in `errors` for the statistics.
-pub fn lua_to_reply(
+/// Writes what a script returned, the value on top of the stack, to its
+/// caller, and pops it. `script_resp3` is the protocol the script last
+/// chose with `redis.setresp`, which decides how booleans go out. Error
+/// tables, also nested in arrays, are written as errors and listed in
+/// `errors` for the statistics. Where nesting exhausts Lua's stack, the
+/// value is Redis's `reached lua stack limit` error.
+///
+/// # Safety
+/// `l` is a state at the API's base or in a C function, with a value on
+/// its stack. Only raw reads are made, so no Lua code runs and nothing
+/// raises.
+pub unsafe fn write_reply(
+    l: *mut ffi::lua_State,
     out: &mut ReplyBuf,
-    v: &Value,
     script_resp3: bool,
     errors: &mut WrittenErrors,
-) -> mlua::Result<()> {
-    match v {
-        Value::String(s) => out.bulk(&s.as_bytes()),
-        Value::Boolean(b) => {
-            if script_resp3 {
-                out.boolean(*b);
-            } else if *b {
-                out.int(1);
-            } else {
-                out.null();
+) {
+    // A table takes four slots at most: itself, a key, its value and a copy.
+    if ffi::lua_checkstack(l, 4) == 0 {
+        const LIMIT: &[u8] = b"ERR reached lua stack limit";
+        out.error_line(LIMIT);
+        errors.push((LIMIT.to_vec(), false));
+    } else {
+        match ffi::lua_type(l, -1) {
+            ffi::LUA_TSTRING => out.bulk(bytes_at(l, -1)),
+            ffi::LUA_TBOOLEAN => {
+                let b = ffi::lua_toboolean(l, -1) != 0;
+                if script_resp3 {
+                    out.boolean(b);
+                } else if b {
+                    out.int(1);
+                } else {
+                    out.null();
+                }
             }
+            ffi::LUA_TNUMBER => out.int(number_to_int(ffi::lua_tonumber(l, -1))),
+            ffi::LUA_TTABLE => table_to_reply(l, out, script_resp3, errors),
+            _ => out.null(),
         }
-        Value::Integer(i) => out.int(*i),
-        Value::Number(n) => out.int(number_to_int(*n)),
-        Value::Table(t) => table_to_reply(out, t, script_resp3, errors)?,
-        _ => out.null(),
     }
-    Ok(())
+    ffi::lua_pop(l, 1);
 }
 
-fn table_to_reply(
+/// Pushes `field` of the table at `idx` (below the top), read raw, and
+/// returns its type.
+unsafe fn raw_field(l: *mut ffi::lua_State, idx: c_int, field: &[u8]) -> c_int {
+    push_bytes(l, field);
+    ffi::lua_rawget(l, idx - 1)
+}
+
+/// Whether the table at `idx` has `field` set to a string; pushes it then.
+unsafe fn string_field(l: *mut ffi::lua_State, idx: c_int, field: &[u8]) -> bool {
+    if raw_field(l, idx, field) == ffi::LUA_TSTRING {
+        return true;
+    }
+    ffi::lua_pop(l, 1);
+    false
+}
+
+/// [`write_reply`] for the table on top, which stays there: one of the
+/// special forms (checked in Redis's order) or an array up to its first nil.
+unsafe fn table_to_reply(
+    l: *mut ffi::lua_State,
     out: &mut ReplyBuf,
-    t: &Table,
     resp3: bool,
     errors: &mut WrittenErrors,
-) -> mlua::Result<()> {
-    if let Value::String(e) = t.raw_get::<Value>("err")? {
-        let text = trim_line_ends(&e.as_bytes()).to_vec();
+) {
+    if string_field(l, -1, b"err") {
+        let text = trim_line_ends(bytes_at(l, -1)).to_vec();
+        ffi::lua_pop(l, 1);
         out.error_line(&text);
-        let ignored = matches!(
-            t.raw_get::<Value>("ignore_err_stats_update")?,
-            Value::Boolean(true)
-        );
+        let ignored = raw_field(l, -1, b"ignore_err_stats_update") == ffi::LUA_TBOOLEAN
+            && ffi::lua_toboolean(l, -1) != 0;
+        ffi::lua_pop(l, 1);
         errors.push((text, ignored));
-        return Ok(());
+        return;
     }
-    if let Value::String(s) = t.raw_get::<Value>("ok")? {
-        let text: Vec<u8> = trim_line_ends(&s.as_bytes()).to_vec();
-        out.simple(&no_line_ends(text));
-        return Ok(());
+    if string_field(l, -1, b"ok") {
+        let text = no_line_ends(trim_line_ends(bytes_at(l, -1)).to_vec());
+        ffi::lua_pop(l, 1);
+        out.simple(&text);
+        return;
     }
-    if let Value::Number(d) = t.raw_get::<Value>("double")? {
-        out.double(d);
-        return Ok(());
+    if raw_field(l, -1, b"double") == ffi::LUA_TNUMBER {
+        out.double(ffi::lua_tonumber(l, -1));
+        ffi::lua_pop(l, 1);
+        return;
     }
-    if let Value::Integer(d) = t.raw_get::<Value>("double")? {
-        out.double(d as f64);
-        return Ok(());
-    }
-    if let Value::String(s) = t.raw_get::<Value>("big_number")? {
-        let text = no_line_ends(s.as_bytes().to_vec());
+    ffi::lua_pop(l, 1);
+    if string_field(l, -1, b"big_number") {
+        let text = no_line_ends(bytes_at(l, -1).to_vec());
+        ffi::lua_pop(l, 1);
         if out.is_resp3() {
             out.raw(b"(");
             out.raw(&text);
@@ -302,13 +417,12 @@ fn table_to_reply(
         } else {
             out.bulk(&text);
         }
-        return Ok(());
+        return;
     }
-    if let Value::Table(v) = t.raw_get::<Value>("verbatim_string")? {
-        if let (Value::String(f), Value::String(s)) =
-            (v.raw_get::<Value>("format")?, v.raw_get::<Value>("string")?)
-        {
-            let (f, s) = (f.as_bytes(), s.as_bytes());
+    // Pushed on the way: the verbatim table, its format.
+    if raw_field(l, -1, b"verbatim_string") == ffi::LUA_TTABLE && string_field(l, -1, b"format") {
+        if string_field(l, -2, b"string") {
+            let (f, s) = (bytes_at(l, -2), bytes_at(l, -1));
             if out.is_resp3() {
                 let mut tmp = [0u8; 20];
                 out.raw(b"=");
@@ -317,45 +431,69 @@ fn table_to_reply(
                     &mut tmp,
                 ));
                 out.raw(b"\r\n");
-                out.raw(f.get(..3).unwrap_or(&f));
+                out.raw(f.get(..3).unwrap_or(f));
                 out.raw(b":");
-                out.raw(&s);
+                out.raw(s);
                 out.raw(b"\r\n");
             } else {
-                out.bulk(&s);
+                out.bulk(s);
             }
-            return Ok(());
+            ffi::lua_pop(l, 3);
+            return;
         }
+        ffi::lua_pop(l, 1);
     }
-    if let Value::Table(m) = t.raw_get::<Value>("map")? {
-        let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
-        out.map_len(pairs.len());
-        for (k, v) in &pairs {
-            lua_to_reply(out, k, resp3, errors)?;
-            lua_to_reply(out, v, resp3, errors)?;
+    ffi::lua_pop(l, 1);
+    if raw_field(l, -1, b"map") == ffi::LUA_TTABLE {
+        out.map_len(count_pairs(l));
+        ffi::lua_pushnil(l);
+        while ffi::lua_next(l, -2) != 0 {
+            ffi::lua_pushvalue(l, -2);
+            write_reply(l, out, resp3, errors);
+            write_reply(l, out, resp3, errors);
         }
-        return Ok(());
+        ffi::lua_pop(l, 1);
+        return;
     }
-    if let Value::Table(s) = t.raw_get::<Value>("set")? {
-        let keys: Vec<Value> = s
-            .pairs::<Value, Value>()
-            .map(|p| p.map(|(k, _)| k))
-            .collect::<mlua::Result<_>>()?;
-        out.set_len(keys.len());
-        for k in &keys {
-            lua_to_reply(out, k, resp3, errors)?;
+    ffi::lua_pop(l, 1);
+    if raw_field(l, -1, b"set") == ffi::LUA_TTABLE {
+        out.set_len(count_pairs(l));
+        ffi::lua_pushnil(l);
+        while ffi::lua_next(l, -2) != 0 {
+            ffi::lua_pop(l, 1);
+            ffi::lua_pushvalue(l, -1);
+            write_reply(l, out, resp3, errors);
         }
-        return Ok(());
+        ffi::lua_pop(l, 1);
+        return;
     }
-    let mut n = 0;
-    while !t.raw_get::<Value>(n + 1)?.is_nil() {
+    ffi::lua_pop(l, 1);
+    let mut n: c_int = 0;
+    while n < c_int::MAX {
+        ffi::lua_rawgeti_(l, -1, n + 1);
+        let end = ffi::lua_type(l, -1) == ffi::LUA_TNIL;
+        ffi::lua_pop(l, 1);
+        if end {
+            break;
+        }
         n += 1;
     }
-    out.array_len(n);
+    out.array_len(usize::try_from(n).unwrap_or(0));
     for i in 1..=n {
-        lua_to_reply(out, &t.raw_get::<Value>(i)?, resp3, errors)?;
+        ffi::lua_rawgeti_(l, -1, i);
+        write_reply(l, out, resp3, errors);
     }
-    Ok(())
+}
+
+/// The number of pairs in the table on top.
+unsafe fn count_pairs(l: *mut ffi::lua_State) -> usize {
+    let mut n = 0;
+    ffi::lua_pushnil(l);
+    while ffi::lua_next(l, -2) != 0 {
+        ffi::lua_pop(l, 1);
+        n += 1;
+    }
+    n
 }
 
 /// CRs and LFs inside a one-line reply become spaces, as Redis maps them.
@@ -384,22 +522,38 @@ mod tests {
         assert_eq!(number_to_int(f64::NAN), i64::MIN);
     }
 
+    /// A reply read into a Lua value and written out again, for a caller
+    /// of `resp3` (a script that chose it too), and whether it was an error.
+    fn round_trip(lua: &Lua, bytes: &[u8], resp3: bool) -> (Vec<u8>, bool) {
+        let mut out = ReplyBuf::new();
+        out.set_resp3(resp3);
+        let err = lua.exec_raw_lua(|raw| {
+            // SAFETY: pushes one value, which the write pops.
+            unsafe {
+                let err = push_reply(raw.state(), bytes).unwrap();
+                write_reply(raw.state(), &mut out, resp3, &mut Vec::new());
+                err
+            }
+        });
+        (out.pending().to_vec(), err)
+    }
+
     #[test]
     fn replies_read_back_and_written_out() {
         let lua = Lua::new();
-        let (v, err) = reply_to_lua(&lua, b"*3\r\n:1\r\n$-1\r\n+OK\r\n").unwrap();
-        assert!(!err);
-        let mut out = ReplyBuf::new();
-        lua_to_reply(&mut out, &v, false, &mut Vec::new()).unwrap();
         // false from the null bulk is a null; the status stays a status.
-        assert_eq!(out.pending(), b"*3\r\n:1\r\n$-1\r\n+OK\r\n");
-        let (v, err) = reply_to_lua(&lua, b"%1\r\n$1\r\na\r\n,1.5\r\n").unwrap();
+        let (out, err) = round_trip(&lua, b"*3\r\n:1\r\n$-1\r\n+OK\r\n", false);
         assert!(!err);
-        let mut out = ReplyBuf::new();
-        out.set_resp3(true);
-        lua_to_reply(&mut out, &v, true, &mut Vec::new()).unwrap();
-        assert_eq!(out.pending(), b"%1\r\n$1\r\na\r\n,1.5\r\n");
-        let (_, err) = reply_to_lua(&lua, b"-ERR x\r\n").unwrap();
+        assert_eq!(out, b"*3\r\n:1\r\n$-1\r\n+OK\r\n");
+        let (out, err) = round_trip(&lua, b"%1\r\n$1\r\na\r\n,1.5\r\n", true);
+        assert!(!err);
+        assert_eq!(out, b"%1\r\n$1\r\na\r\n,1.5\r\n");
+        let (out, err) = round_trip(&lua, b"-ERR x\r\n", false);
         assert!(err);
+        assert_eq!(out, b"-ERR x\r\n");
+        assert_eq!(
+            lua.exec_raw_lua(|raw| unsafe { ffi::lua_gettop(raw.state()) }),
+            0
+        );
     }
 }

@@ -19,8 +19,10 @@
 //! own, apart from EVAL's, as in Redis.
 
 pub mod api;
+mod call;
 pub mod convert;
 pub mod functions;
+mod heap;
 pub mod libs;
 pub mod run;
 pub mod sandbox;
@@ -75,7 +77,13 @@ pub struct Scripting {
     cache: HashMap<String, CachedScript, ahash::RandomState>,
     /// Bytes of the cached bodies and their entries.
     cache_bytes: usize,
+    /// Cached scripts that declare flags in a shebang line: while there
+    /// are none, dispatch need not look a digest up for its flags.
+    flagged: usize,
     pub running: Option<Running>,
+    /// The buffer the next run's name is written in: one allocation, not
+    /// one per run.
+    pub(crate) spare_name: String,
     /// The client scripts run their commands with, kept between runs.
     pub(crate) script_client: Option<Box<Client>>,
     /// The buffers `redis.call` builds argument vectors in, kept between runs.
@@ -94,8 +102,10 @@ impl std::fmt::Debug for Scripting {
 /// A digest as the cache keys it, in lower case: borrowed when it already
 /// is (clients send it as SCRIPT LOAD gave it), so a lookup copies nothing.
 pub fn sha_key(sha: &[u8]) -> std::borrow::Cow<'_, str> {
+    // A fold without early exit compiles to a few vector operations.
+    let upper = sha.iter().fold(false, |u, b| u | b.is_ascii_uppercase());
     match std::str::from_utf8(sha) {
-        Ok(s) if !s.bytes().any(|b| b.is_ascii_uppercase()) => s.into(),
+        Ok(s) if !upper => s.into(),
         _ => String::from_utf8_lossy(sha).to_ascii_lowercase().into(),
     }
 }
@@ -132,7 +142,9 @@ impl Scripting {
             lua: new_state()?,
             cache: HashMap::default(),
             cache_bytes: 0,
+            flagged: 0,
             running: None,
+            spare_name: String::new(),
             script_client: None,
         })
     }
@@ -171,6 +183,7 @@ impl Scripting {
                     )
                 })?;
             self.cache_bytes += body.len() + SCRIPT_OVERHEAD;
+            self.flagged += usize::from(!flags.compat);
             let script = CachedScript {
                 func,
                 flags,
@@ -190,6 +203,7 @@ impl Scripting {
     pub fn flush(&mut self) {
         self.cache.clear();
         self.cache_bytes = 0;
+        self.flagged = 0;
         match new_state() {
             Ok(lua) => self.lua = lua,
             Err(e) => {
@@ -208,7 +222,7 @@ impl Scripting {
         use crate::commands::flags as f;
         let declared = if by_sha {
             let sha = args.get(1);
-            if sha.len() != 40 {
+            if sha.len() != 40 || self.flagged == 0 {
                 return flags;
             }
             match self.cache.get(sha_key(sha).as_ref()) {

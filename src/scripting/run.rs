@@ -1,13 +1,15 @@
-//! Running a script: `redis.call`/`redis.pcall` through the command table,
-//! the error handler that turns Lua errors into Redis's error replies, and
-//! the hook that keeps the server answering while a script runs long.
+//! Running a script: the context its `redis` API works in, the error
+//! handler that turns Lua errors into Redis's error replies, and the hook
+//! that keeps the server answering while a script runs long.
 //!
-//! `redis.call`, `redis.pcall`, `redis.setresp`, `redis.set_repl` and the
-//! hook are registered once per state and reach the running script's
-//! context (the server, the script's client) through a pointer a run
-//! publishes for exactly its duration. The script is
-//! called under `xpcall` with `__redis__err__handler`, which, as Redis's,
-//! turns any error into a table with `err`, `source` and `line`.
+//! `redis.call`, `redis.pcall` (`call.rs`), `redis.setresp`,
+//! `redis.set_repl` and the hook are registered once per state and reach
+//! the running script's context (the server, the script's client) through
+//! a pointer a run publishes for exactly its duration. The script is
+//! called on the Lua stack itself, with `__redis__err__handler` as the
+//! message handler, which, as Redis's, turns any error into a table with
+//! `err`, `source` and `line`; what it returns is written from the stack
+//! to the caller.
 //!
 //! Every 100,000 instructions the hook asks the tick whether to go on.
 //! Past `busy-reply-threshold` the tick serves other clients (they get
@@ -17,25 +19,22 @@
 
 use std::cell::{Cell, RefCell};
 use std::ops::Range;
-use std::time::Instant;
 
-use mlua::{Function, HookTriggers, Lua, MultiValue, Table, Value, Variadic, VmState};
+use mlua::state::RawLua;
+use mlua::{ffi, Function, HookTriggers, Lua, Table, Value, Variadic, VmState};
 
 use super::convert::{self, error_table};
 use super::{Running, ScriptFlags};
-use crate::commands::{self, flags, Args, CmdError, CmdResult, CommandId, Lookup};
+use crate::commands::{Args, CmdError, CmdResult};
+use crate::protocol::reply::ReplyBuf;
 use crate::server::client::{Client, Stream};
-use crate::server::{acl, evict, Server};
+use crate::server::{evict, Server};
 
 /// Instructions between two looks at the clock (Redis's count hook).
 const HOOK_INSTRUCTIONS: u32 = 100_000;
 
 /// Scripts between two steps of the collector (Redis's `LUA_GC_CYCLE_PERIOD`).
 const GC_PERIOD: u32 = 50;
-
-/// Scripts run since the last collector step, kept in the state.
-#[derive(Debug, Default)]
-struct RunsSinceGc(u32);
 
 /// What a killed script is told.
 const KILLED: &str = "Script killed by user with SCRIPT KILL...";
@@ -54,26 +53,28 @@ pub struct RunRequest<'a> {
 }
 
 /// The state a run's Lua callbacks share.
-struct RunCtx<'a> {
-    srv: &'a mut Server,
-    client: Box<Client>,
+pub(super) struct RunCtx<'a> {
+    pub(super) srv: &'a mut Server,
+    pub(super) client: Box<Client>,
     /// Writes are refused (EVAL_RO, `no-writes`).
-    read_only: bool,
+    pub(super) read_only: bool,
     /// Memory was over `maxmemory` when the script started, and it does
     /// not declare `allow-oom`: `denyoom` commands are refused until it writes.
-    oom: bool,
+    pub(super) oom: bool,
     /// `redis.set_repl` flags in force.
-    repl: i64,
+    pub(super) repl: i64,
     /// Buffers `redis.call` builds its argument vector in.
-    scratch: (Vec<u8>, Vec<Range<usize>>),
+    pub(super) scratch: (Vec<u8>, Vec<Range<usize>>),
+    /// A panic in a command the script called, resumed once Lua returned.
+    pub(super) panic: Option<Box<dyn std::any::Any + Send>>,
 }
 
-/// An error raised by `redis.call`, carried through Lua to the handler.
+/// An error raised by a `redis` API function written with mlua, carried
+/// through Lua to the handler.
 #[derive(Debug)]
 struct RaisedError {
     /// `-CODE message` or a message without code ([`convert::error_text`]'s input).
     text: Vec<u8>,
-    ignore_stats: bool,
 }
 
 impl std::fmt::Display for RaisedError {
@@ -84,41 +85,22 @@ impl std::fmt::Display for RaisedError {
 
 impl std::error::Error for RaisedError {}
 
-/// Lua half of the runner: the script under `xpcall`, its arguments
-/// passed through a closure since Lua 5.1's `xpcall` takes none.
-const RUNNER_CODE: &str = r#"
-local xpcall, select, unpack, handler = xpcall, select, unpack, ...
-return function(f, ...)
-  local n = select('#', ...)
-  if n == 0 then return xpcall(f, handler) end
-  local args = {...}
-  return xpcall(function() return f(unpack(args, 1, n)) end, handler)
-end
-"#;
-
-/// Registers `__redis__err__handler`, the runner, and the parts of the
-/// `redis` API that act on the running script, in a new state.
+/// Registers `__redis__err__handler` (also where runs find it) and the
+/// parts of the `redis` API that act on the running script, in a new state.
 pub(super) fn install(lua: &Lua, globals: &Table, redis: &Table) -> mlua::Result<()> {
     let handler = lua.create_function(error_handler)?;
     globals.raw_set("__redis__err__handler", handler.clone())?;
-    let make: Function = lua.load(RUNNER_CODE).set_name("=runner").into_function()?;
-    let runner: Function = make.call(handler)?;
-    lua.set_app_data(Runner(runner));
-    lua.set_app_data(RunsSinceGc::default());
-    lua.set_app_data(Active::default());
-    let outside = || raised("This Redis API is not supported outside of a script.");
-    redis.raw_set(
-        "call",
-        lua.create_function(move |lua, a: Variadic<Value>| {
-            with_ctx(lua, |ctx| redis_call(ctx, lua, a, true)).unwrap_or_else(|| Err(outside()))
-        })?,
-    )?;
-    redis.raw_set(
-        "pcall",
-        lua.create_function(move |lua, a: Variadic<Value>| {
-            with_ctx(lua, |ctx| redis_call(ctx, lua, a, false)).unwrap_or_else(|| Err(outside()))
-        })?,
-    )?;
+    // SAFETY: stores the function pushed as argument in the registry.
+    unsafe {
+        lua.exec_raw::<()>(handler, |l| {
+            ffi::lua_pushlightuserdata(l, handler_key());
+            ffi::lua_insert(l, -2);
+            ffi::lua_rawset(l, ffi::LUA_REGISTRYINDEX);
+        })
+    }?;
+    let active = ActiveSlot(Box::default());
+    super::call::register(lua, redis, &*active.0)?;
+    lua.set_app_data(active);
     redis.raw_set(
         "setresp",
         lua.create_function(|lua, a: Variadic<Value>| {
@@ -162,60 +144,80 @@ pub(super) fn install(lua: &Lua, globals: &Table, redis: &Table) -> mlua::Result
 }
 
 /// A run's context as its callbacks share it.
-type Ctx<'a> = RefCell<RunCtx<'a>>;
+pub(super) type Ctx<'a> = RefCell<RunCtx<'a>>;
 
-/// Where the running script's context is, for the callbacks registered
-/// once per state: binding them to each run (a Lua scope) would allocate
-/// them again for every script. Null between runs.
+/// What a state's callbacks share with its runs. The callbacks are
+/// registered once per state and find the running script's context
+/// through `ctx`, null between runs: binding them to each run (a Lua
+/// scope) would allocate them again for every script.
 #[derive(Debug)]
-struct Active(Cell<*const ()>);
+pub(super) struct Active {
+    ctx: Cell<*const ()>,
+    /// Scripts run since the last collector step.
+    runs_since_gc: Cell<u32>,
+}
 
 impl Default for Active {
     fn default() -> Self {
-        Active(Cell::new(std::ptr::null()))
+        Active {
+            ctx: Cell::new(std::ptr::null()),
+            runs_since_gc: Cell::new(0),
+        }
     }
 }
 
-/// The function that calls a script under the error handler.
-struct Runner(Function);
+impl Active {
+    /// The context of the run in progress, if any.
+    ///
+    /// # Safety
+    /// The reference is used within the callback that asked for it.
+    pub(super) unsafe fn current<'c>(&'c self) -> Option<&'c Ctx<'c>> {
+        // SAFETY: a non-null pointer is the address of the context of the
+        // run in progress: `ActiveGuard` publishes it only while that
+        // context is alive (the guard is dropped first) and restores the
+        // previous value on every exit. The state is used by the loop's
+        // thread alone, and the RefCell refuses a second borrow if a
+        // callback re-enters.
+        self.ctx.get().cast::<Ctx<'c>>().as_ref()
+    }
+}
+
+/// The state's [`Active`], boxed so that its address, which `redis.call`
+/// and `redis.pcall` keep, never moves.
+struct ActiveSlot(Box<Active>);
+
+/// The registry key of the error handler: the address of a static.
+fn handler_key() -> *mut std::ffi::c_void {
+    static KEY: u8 = 0;
+    std::ptr::addr_of!(KEY).cast_mut().cast()
+}
 
 /// Publishes a run's context to the callbacks for as long as it lives,
 /// and puts back what was there before, also when unwinding.
-struct ActiveGuard<'l> {
-    lua: &'l Lua,
+struct ActiveGuard<'a> {
+    active: &'a Active,
     previous: *const (),
 }
 
-impl<'l> ActiveGuard<'l> {
-    fn enter(lua: &'l Lua, ctx: &Ctx<'_>) -> ActiveGuard<'l> {
+impl<'a> ActiveGuard<'a> {
+    fn enter(active: &'a Active, ctx: &Ctx<'_>) -> ActiveGuard<'a> {
         let ptr = (ctx as *const Ctx<'_>).cast::<()>();
-        let previous = lua
-            .app_data_ref::<Active>()
-            .map_or(std::ptr::null(), |a| a.0.replace(ptr));
-        ActiveGuard { lua, previous }
+        let previous = active.ctx.replace(ptr);
+        ActiveGuard { active, previous }
     }
 }
 
 impl Drop for ActiveGuard<'_> {
     fn drop(&mut self) {
-        if let Some(a) = self.lua.app_data_ref::<Active>() {
-            a.0.set(self.previous);
-        }
+        self.active.ctx.set(self.previous);
     }
 }
 
 /// Runs `f` on the running script's context; `None` outside a run.
 fn with_ctx<R>(lua: &Lua, f: impl FnOnce(&Ctx<'_>) -> R) -> Option<R> {
-    let ptr = lua.app_data_ref::<Active>()?.0.get();
-    if ptr.is_null() {
-        return None;
-    }
-    // SAFETY: a non-null pointer is the address of the context of the run
-    // in progress: `ActiveGuard` publishes it only while that context is
-    // alive (the guard is dropped first) and restores the previous value
-    // on every exit. The state is used by the loop's thread alone, and the
-    // RefCell refuses a second borrow if a callback re-enters.
-    let ctx = unsafe { &*ptr.cast::<Ctx<'_>>() };
+    let slot = lua.app_data_ref::<ActiveSlot>()?;
+    // SAFETY: the context is used only within `f`.
+    let ctx = unsafe { slot.0.current() }?;
     Some(f(ctx))
 }
 
@@ -281,19 +283,13 @@ pub(super) fn unwrap_error(lua: &Lua, err: Value) -> mlua::Result<Value> {
         return Ok(err);
     };
     let t = match innermost(&e) {
-        Some(raised) => {
-            let t = error_table(lua, &raised.text)?;
-            if raised.ignore_stats {
-                t.raw_set("ignore_err_stats_update", true)?;
-            }
-            t
-        }
+        Some(raised) => error_table(lua, &raised.text)?,
         None => error_table(lua, plain_message(&e).as_bytes())?,
     };
     Ok(Value::Table(t))
 }
 
-/// The error a `redis.call` raised, found through mlua's wrapping.
+/// The error a `redis` API function raised, found through mlua's wrapping.
 fn innermost(e: &mlua::Error) -> Option<&RaisedError> {
     match e {
         mlua::Error::CallbackError { cause, .. } => innermost(cause),
@@ -313,15 +309,37 @@ fn plain_message(e: &mlua::Error) -> String {
     }
 }
 
-/// Runs `func` as a script for `caller`, with `args` (none for EVAL, whose
-/// KEYS and ARGV are globals), and writes its reply to `caller`; an error
-/// the handler must count is returned instead.
+/// What a script is called with: its keys and arguments, two ranges of
+/// the command's arguments.
+pub struct Inputs<'a> {
+    pub args: &'a Args<'a>,
+    pub keys: Range<usize>,
+    pub argv: Range<usize>,
+    /// EVAL's are the globals KEYS and ARGV; a function gets them as its
+    /// two arguments.
+    pub as_globals: bool,
+}
+
+/// How a script's call ended.
+enum Ended {
+    /// It returned, and its value was written to the caller.
+    Returned,
+    /// It raised this error table.
+    Failed(Table),
+    /// It raised a value of another type (the handler itself failed).
+    FailedWith(String),
+    /// It could not be called.
+    NotRun(mlua::Error),
+}
+
+/// Runs `func` as a script for `caller` with `inputs`, and writes its
+/// reply to `caller`; an error the handler must count is returned instead.
 pub fn run(
     srv: &mut Server,
     caller: &mut Client,
     lua: &Lua,
     func: &Function,
-    args: MultiValue,
+    inputs: &Inputs,
     req: &RunRequest,
 ) -> CmdResult {
     let f = req.flags;
@@ -342,6 +360,14 @@ pub fn run(
     if oom && !f.compat && !f.no_writes {
         return Err(CmdError::Message(evict::OOM_ERROR.into()));
     }
+    let Some(active) = lua
+        .app_data_ref::<ActiveSlot>()
+        .map(|slot| &*slot.0 as *const Active)
+    else {
+        return Err(CmdError::Message("ERR no scripting context".into()));
+    };
+    // SAFETY: the slot lives as long as the state, which `lua` holds.
+    let active = unsafe { &*active };
     let mut client = srv
         .scripting
         .script_client
@@ -352,9 +378,12 @@ pub fn run(
     client.user.clone_from(&caller.user);
     client.reply.set_resp3(false);
     client.authenticated = true;
+    let mut name = std::mem::take(&mut srv.scripting.spare_name);
+    name.clear();
+    name.push_str(req.name);
     srv.scripting.running = Some(Running {
-        started: Instant::now(),
-        name: req.name.to_owned(),
+        started: srv.command_started,
+        name,
         is_eval: req.is_eval,
         timed_out: false,
         kill: false,
@@ -368,68 +397,127 @@ pub fn run(
         oom,
         repl: super::api::REPL_ALL,
         scratch,
+        panic: None,
     });
-    let outcome = (|| {
-        let runner = lua
-            .app_data_ref::<Runner>()
-            .map(|r| r.0.clone())
-            .ok_or_else(|| mlua::Error::RuntimeError("no script runner".into()))?;
-        let mut call_args = MultiValue::new();
-        call_args.push_back(Value::Function(func.clone()));
-        call_args.extend(args);
-        let _active = ActiveGuard::enter(lua, &ctx);
-        runner.call::<(bool, Value)>(call_args)
-    })();
+    let reply_mark = caller.reply.mark();
+    let mut errors = Vec::new();
+    let ended = lua.exec_raw_lua(|raw| {
+        // SAFETY: `call_script` leaves the stack as it found it.
+        unsafe {
+            call_script(
+                raw,
+                active,
+                &ctx,
+                func,
+                inputs,
+                &mut caller.reply,
+                &mut errors,
+            )
+        }
+    });
     let RunCtx {
         srv,
         client,
         scratch,
+        panic,
         ..
     } = ctx.into_inner();
     srv.scripting.call_buffers = scratch;
-    let script_resp3 = client.reply.is_resp3();
     srv.scripting.script_client = Some(client);
-    let running = srv.scripting.running.take();
+    let timed_out = match srv.scripting.running.take() {
+        Some(r) => {
+            srv.scripting.spare_name = r.name;
+            r.timed_out
+        }
+        None => false,
+    };
+    if let Some(panic) = panic {
+        std::panic::resume_unwind(panic);
+    }
     // Each run leaves garbage; a collector step every few runs keeps the
     // heap small without a full cycle (Redis steps every 50 scripts).
-    if let Some(mut runs) = lua.app_data_mut::<RunsSinceGc>() {
-        runs.0 += 1;
-        if runs.0 == GC_PERIOD {
-            runs.0 = 0;
-            let _ = lua.gc_step();
-        }
+    let runs = active.runs_since_gc.get() + 1;
+    active.runs_since_gc.set(runs % GC_PERIOD);
+    if runs == GC_PERIOD {
+        let _ = lua.gc_step();
     }
-    if srv.shutdown.is_some() && running.as_ref().is_some_and(|r| r.timed_out) {
+    if srv.shutdown.is_some() && timed_out {
         // SHUTDOWN NOSAVE while the script ran: Redis exits without replying.
+        caller.reply.discard_from(reply_mark);
         caller.close_asap = true;
         return Ok(());
     }
-    match outcome {
-        Ok((true, v)) => {
-            let mut errors = Vec::new();
-            convert::lua_to_reply(&mut caller.reply, &v, script_resp3, &mut errors)
-                .map_err(|e| CmdError::Message(format!("ERR {e}").into()))?;
+    let failure = match ended {
+        Ended::Returned => {
             count_written_errors(srv, caller, &errors);
-            Ok(())
+            return Ok(());
         }
-        Ok((false, Value::Table(t))) => script_error(srv, caller, req, &t),
-        Ok((false, other)) => Err(CmdError::Message(
-            format!(
-                "ERR Error running script {}, {}",
-                req.name,
-                other.type_name()
-            )
-            .into(),
-        )),
-        Err(e) => Err(CmdError::Message(
-            format!(
-                "ERR Error running script {}, {}",
-                req.name,
-                plain_message(&e)
-            )
-            .into(),
-        )),
+        Ended::Failed(t) => return script_error(srv, caller, req, &t),
+        Ended::FailedWith(type_name) => type_name,
+        Ended::NotRun(e) => plain_message(&e),
+    };
+    Err(CmdError::Message(
+        format!("ERR Error running script {}, {failure}", req.name).into(),
+    ))
+}
+
+/// Calls the script under the error handler, with the run's context
+/// published for its callbacks, and writes what it returned to `out`.
+///
+/// # Safety
+/// `raw` is the state at the API's base; everything that can raise a Lua
+/// error runs inside the protected call.
+unsafe fn call_script(
+    raw: &RawLua,
+    active: &Active,
+    ctx: &Ctx,
+    func: &Function,
+    inputs: &Inputs,
+    out: &mut ReplyBuf,
+    errors: &mut convert::WrittenErrors,
+) -> Ended {
+    let l = raw.state();
+    let base = ffi::lua_gettop(l);
+    // The handler, the function, and two tables with a key and a value.
+    if ffi::lua_checkstack(l, 6) == 0 {
+        return Ended::NotRun(mlua::Error::StackError);
     }
+    ffi::lua_pushlightuserdata(l, handler_key());
+    ffi::lua_rawget(l, ffi::LUA_REGISTRYINDEX);
+    if let Err(e) = raw.push(func) {
+        ffi::lua_settop(l, base);
+        return Ended::NotRun(e);
+    }
+    let keys = inputs.keys.clone().map(|i| inputs.args.get(i));
+    let argv = inputs.argv.clone().map(|i| inputs.args.get(i));
+    let nargs = if inputs.as_globals {
+        set_global_array(l, b"KEYS", keys);
+        set_global_array(l, b"ARGV", argv);
+        0
+    } else {
+        convert::push_strings(l, keys);
+        convert::push_strings(l, argv);
+        2
+    };
+    let status = {
+        let _active = ActiveGuard::enter(active, ctx);
+        ffi::lua_pcall(l, nargs, 1, base + 1)
+    };
+    let ended = if status == ffi::LUA_OK {
+        let resp3 = ctx.borrow().client.reply.is_resp3();
+        convert::write_reply(l, out, resp3, errors);
+        Ended::Returned
+    } else if ffi::lua_type(l, -1) == ffi::LUA_TTABLE {
+        match raw.pop_value() {
+            Value::Table(t) => Ended::Failed(t),
+            other => Ended::FailedWith(other.type_name().to_owned()),
+        }
+    } else {
+        let name = std::ffi::CStr::from_ptr(ffi::lua_typename(l, ffi::lua_type(l, -1)));
+        Ended::FailedWith(name.to_string_lossy().into_owned())
+    };
+    ffi::lua_settop(l, base);
+    ended
 }
 
 /// The error reply of a script that failed with the error table `t`:
@@ -491,17 +579,15 @@ fn script_client() -> Client {
     c
 }
 
-/// An error `redis.call` raises (and `redis.pcall` returns) before any
-/// command ran, in Redis's words.
+/// An error a `redis` API function raises, in Redis's words.
 fn raised(msg: &str) -> mlua::Error {
     mlua::Error::external(RaisedError {
         text: msg.as_bytes().to_vec(),
-        ignore_stats: false,
     })
 }
 
 /// Why a write cannot run now (MISCONF), as dispatch says it.
-fn write_denied(srv: &Server) -> Option<CmdError> {
+pub(super) fn write_denied(srv: &Server) -> Option<CmdError> {
     if srv.writes_denied() {
         return Some(CmdError::Misconf);
     }
@@ -509,190 +595,6 @@ fn write_denied(srv: &Server) -> Option<CmdError> {
         .write_error
         .as_ref()
         .map(|e| CmdError::Message(format!("MISCONF Errors writing to the AOF file: {e}").into()))
-}
-
-/// `redis.call` (`raise`) and `redis.pcall`.
-fn redis_call(
-    ctx: &RefCell<RunCtx>,
-    lua: &Lua,
-    a: Variadic<Value>,
-    raise: bool,
-) -> mlua::Result<Value> {
-    let fail = |lua: &Lua, text: &[u8], ignore_stats: bool| -> mlua::Result<Value> {
-        if raise {
-            Err(mlua::Error::external(RaisedError {
-                text: text.to_vec(),
-                ignore_stats,
-            }))
-        } else {
-            let t = error_table(lua, text)?;
-            if ignore_stats {
-                t.raw_set("ignore_err_stats_update", true)?;
-            }
-            Ok(Value::Table(t))
-        }
-    };
-    if a.is_empty() {
-        return fail(
-            lua,
-            b"Please specify at least one argument for this redis lib call",
-            false,
-        );
-    }
-    let Ok(mut guard) = ctx.try_borrow_mut() else {
-        return fail(lua, b"ERR redis.call is not allowed here", false);
-    };
-    // The argument buffers are kept between calls: no allocation per call.
-    let (mut data, mut ranges) = std::mem::take(&mut guard.scratch);
-    data.clear();
-    ranges.clear();
-    let result = call_with(&mut guard, lua, &a, raise, &fail, &mut data, &mut ranges);
-    guard.scratch = (data, ranges);
-    result
-}
-
-/// How `redis_call` answers an error: raised, or as an error table.
-type Fail<'f> = dyn Fn(&Lua, &[u8], bool) -> mlua::Result<Value> + 'f;
-
-/// [`redis_call`] once the context is borrowed, with buffers for the arguments.
-fn call_with(
-    c: &mut RunCtx,
-    lua: &Lua,
-    a: &Variadic<Value>,
-    raise: bool,
-    fail: &Fail<'_>,
-    data: &mut Vec<u8>,
-    ranges: &mut Vec<Range<usize>>,
-) -> mlua::Result<Value> {
-    for v in a.iter() {
-        let start = data.len();
-        match v {
-            Value::String(s) => data.extend_from_slice(&s.as_bytes()),
-            Value::Integer(i) => {
-                let mut tmp = [0u8; 20];
-                data.extend_from_slice(crate::protocol::reply::format_i64(*i, &mut tmp));
-            }
-            Value::Number(n) => {
-                let mut buf = [0u8; crate::storage::float::G17_MAX];
-                data.extend_from_slice(crate::storage::float::format_g17(*n, &mut buf));
-            }
-            _ => {
-                return fail(
-                    lua,
-                    b"Lua redis lib command arguments must be strings or integers",
-                    false,
-                )
-            }
-        }
-        ranges.push(start..data.len());
-    }
-    let args = Args::new(data, ranges);
-    let id = match check_call(c, &args) {
-        Ok(id) => id,
-        Err((text, id)) => {
-            let srv = &mut *c.srv;
-            if let Some(id) = id {
-                srv.stats.commands[id].rejected_calls += 1;
-            }
-            srv.stats.count_error(&convert::error_text(text.as_bytes()));
-            return fail(lua, text.as_bytes(), true);
-        }
-    };
-    let spec = c.srv.commands.all[id];
-    if spec.has(flags::WRITE) {
-        if let Some(r) = c.srv.scripting.running.as_mut() {
-            r.wrote = true;
-        }
-    }
-    let aof_before = c.srv.propagator.is_enabled();
-    let propagate = c.repl & super::api::REPL_AOF != 0;
-    if !propagate && aof_before {
-        c.srv.propagator.pause();
-    }
-    commands::call(c.srv, &mut c.client, id, &args);
-    if !propagate && aof_before {
-        c.srv.propagator.resume();
-    }
-    let (v, is_error) = convert::reply_to_lua(lua, c.client.reply.pending())?;
-    if is_error && raise {
-        // The error line as the command wrote it, `-` first.
-        let reply = c.client.reply.pending();
-        let text = reply
-            .get(..reply.len().saturating_sub(2))
-            .unwrap_or_default()
-            .to_vec();
-        c.client.reply.discard_from(0);
-        return Err(mlua::Error::external(RaisedError {
-            text,
-            ignore_stats: true,
-        }));
-    }
-    c.client.reply.discard_from(0);
-    Ok(v)
-}
-
-/// Redis's checks before a script's command runs, in its order: the
-/// command, or the error text and the command when one was found.
-fn check_call(c: &mut RunCtx, args: &Args) -> Result<CommandId, (String, Option<CommandId>)> {
-    let srv = &mut *c.srv;
-    let id = match srv.commands.lookup(args) {
-        Lookup::Found(id) => id,
-        _ => return Err(("Unknown Redis command called from script".into(), None)),
-    };
-    let spec = srv.commands.all[id];
-    if !spec.arity_ok(args.len()) {
-        return Err((
-            "Wrong number of args calling Redis command from script".into(),
-            Some(id),
-        ));
-    }
-    if spec.has(flags::NOSCRIPT) {
-        return Err((
-            "This Redis command is not allowed from script".into(),
-            Some(id),
-        ));
-    }
-    acl_check(c, id, args).map_err(|e| (e, Some(id)))?;
-    let srv = &mut *c.srv;
-    if spec.has(flags::WRITE) {
-        if c.read_only {
-            return Err((
-                "Write commands are not allowed from read-only scripts.".into(),
-                Some(id),
-            ));
-        }
-        if let Some(e) = write_denied(srv) {
-            let mut text = String::from("-");
-            text.push_str(&String::from_utf8_lossy(&e.text()));
-            return Err((text, Some(id)));
-        }
-    }
-    let wrote = srv.scripting.running.as_ref().is_some_and(|r| r.wrote);
-    if c.oom && !wrote && spec.has(flags::DENYOOM) {
-        return Err((format!("-{}", evict::OOM_ERROR), Some(id)));
-    }
-    Ok(id)
-}
-
-/// Whether the user running the script may run this command, with
-/// Redis's wording for scripts; a refusal is logged as the `lua` context.
-fn acl_check(c: &mut RunCtx, id: CommandId, args: &Args) -> Result<(), String> {
-    let srv = &mut *c.srv;
-    let Err(refusal) = acl::check(srv, c.client.user.as_deref(), id, args) else {
-        return Ok(());
-    };
-    let spec = srv.commands.all[id];
-    acl::log_refusal(srv, &c.client, refusal, acl::Context::Lua, spec, args);
-    Err(match refusal {
-        acl::Refusal::Command => "The user executing the script can't run this command or subcommand",
-        acl::Refusal::Key(_) => {
-            "The user executing the script can't access at least one of the keys mentioned in the command"
-        }
-        acl::Refusal::Channel(_) => {
-            "The user executing the script can't publish to the channel mentioned in the command"
-        }
-    }
-    .into())
 }
 
 /// The hook's question, every [`HOOK_INSTRUCTIONS`]: past the threshold,
@@ -732,26 +634,16 @@ fn tick(ctx: &Ctx<'_>) -> bool {
     kill || srv.shutdown.is_some()
 }
 
-/// Sets KEYS and ARGV for an EVAL script.
-pub fn set_keys_and_argv<'a>(
-    lua: &Lua,
-    keys: impl ExactSizeIterator<Item = &'a [u8]>,
-    argv: impl ExactSizeIterator<Item = &'a [u8]>,
-) -> mlua::Result<()> {
-    let g = lua.globals();
-    g.raw_set("KEYS", string_array(lua, keys)?)?;
-    g.raw_set("ARGV", string_array(lua, argv)?)?;
-    Ok(())
-}
-
-/// A Lua array of the given strings.
-fn string_array<'a>(
-    lua: &Lua,
+/// Sets the global `name` to an array of `items`.
+///
+/// # Safety
+/// `l` is a state with three free stack slots.
+unsafe fn set_global_array<'a>(
+    l: *mut ffi::lua_State,
+    name: &[u8],
     items: impl ExactSizeIterator<Item = &'a [u8]>,
-) -> mlua::Result<Table> {
-    let t = lua.create_table_with_capacity(items.len(), 0)?;
-    for (i, item) in items.enumerate() {
-        t.raw_set(i + 1, lua.create_string(item)?)?;
-    }
-    Ok(t)
+) {
+    convert::push_bytes(l, name);
+    convert::push_strings(l, items);
+    ffi::lua_rawset(l, ffi::LUA_GLOBALSINDEX);
 }

@@ -75,6 +75,7 @@ pub fn create_state(
         StdLib::TABLE | StdLib::STRING | StdLib::MATH,
         LuaOptions::default(),
     )?;
+    super::heap::use_c_allocator(&lua);
     let globals = lua.globals();
     let rand = Rand48::default();
     rand.reset();

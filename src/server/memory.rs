@@ -110,6 +110,14 @@ fn add(n: usize) {
     }
 }
 
+/// Takes `n` bytes off the count: blocks that will be freed behind the
+/// counting allocator's back (the Lua interpreters' heap).
+pub fn forget(n: usize) {
+    let _ = USED.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
+        Some(u.saturating_sub(n))
+    });
+}
+
 /// Heap bytes in use (zero when the counting allocator is not installed).
 pub fn used() -> usize {
     USED.load(Ordering::Relaxed)

@@ -41,7 +41,7 @@ pub mod tracking;
 pub use startup::start;
 
 use std::io;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use mio::Poll;
 use slab::Slab;
@@ -159,6 +159,9 @@ pub struct Server {
     pub commands: CommandTable,
     pub stats: Stats,
     pub clock: Clock,
+    /// When the innermost command in progress started (`commands::call`
+    /// reads the clock once for it); a script's run starts with its EVAL's.
+    pub command_started: Instant,
     pub pause: Pause,
     pub next_client_id: u64,
     pub run_id: String,
@@ -243,6 +246,7 @@ impl Server {
             clients: Slab::new(),
             stats,
             clock,
+            command_started: Instant::now(),
             pause: Pause::default(),
             next_client_id: 1,
             run_id: random_hex40(),
