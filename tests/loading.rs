@@ -122,6 +122,8 @@ fn field<'a>(lines: &'a [(String, String)], name: &str) -> &'a str {
 fn observe_load(flavor: Flavor, source: Source) -> Vec<String> {
     let (dir, digest) = filled_dir(flavor, source);
     let server = loading_server(flavor, &dir, source, &[]);
+    let mut monitor = server.conn();
+    assert_eq!(monitor.call(&["MONITOR"]), b"+OK\r\n");
     let mut c = server.conn();
     let mut seen = Vec::new();
     let show = |seen: &mut Vec<String>, what: &str, reply: Vec<u8>| {
@@ -225,6 +227,18 @@ fn observe_load(flavor: Flavor, source: Source) -> Vec<String> {
         "[{}] loading fields after the load",
         flavor.name()
     );
+    // The monitor sees nothing of the load, nor of the commands run
+    // meanwhile: only what came after it.
+    monitor.set_timeout(Duration::from_millis(300));
+    let mut lines = Vec::new();
+    while let Ok(line) = monitor.try_read_reply() {
+        lines.push(String::from_utf8_lossy(&line).into_owned());
+    }
+    let commands: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.split_once("] ").map(|(_, cmd)| cmd.trim_end()))
+        .collect();
+    seen.push(format!("monitor: {commands:?}"));
     seen
 }
 

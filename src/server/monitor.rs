@@ -48,7 +48,9 @@ impl Server {
         spec: &CommandSpec,
         args: &Args,
     ) {
-        if self.monitors.is_empty() {
+        // Redis feeds no monitor while a load runs, neither the replayed
+        // file's commands nor those of the clients it serves meanwhile.
+        if self.monitors.is_empty() || self.is_loading() || client.replays_aof() {
             return;
         }
         let line = monitor_line(self.clock.now_us, client, spec, args);
