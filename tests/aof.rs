@@ -1030,3 +1030,43 @@ fn always_replies_only_after_the_write_is_in_the_file() {
         }
     });
 }
+
+/// A deadline that has passed since the file was written does not expire
+/// keys while it replays: Redis expires nothing while loading, so a later
+/// PERSIST or INCR in the file still finds the key. Keys left with a past
+/// deadline are gone once the load is over.
+#[test]
+fn deadlines_passed_since_are_not_applied_during_replay() {
+    let commands: &[&[&str]] = &[
+        &["SELECT", "0"],
+        &["SET", "k", "5", "PXAT", "1000"],
+        &["PERSIST", "k"],
+        &["SET", "j", "7", "PXAT", "1000"],
+        &["INCR", "j"],
+        &["PERSIST", "j"],
+        &["SET", "p", "1"],
+        &["PEXPIREAT", "p", "1000"],
+        &["APPEND", "p", "2"],
+        &["PERSIST", "p"],
+        &["SET", "gone", "1", "PXAT", "1000"],
+        &["SET", "later", "1", "PXAT", "1000"],
+        &["SET", "later", "2", "KEEPTTL"],
+    ];
+    let aof: Vec<u8> = commands.iter().flat_map(|c| resp_cmd(c)).collect();
+    let mut seen = Vec::new();
+    for flavor in [Flavor::Redis, Flavor::Ferrodis] {
+        let dir = Scratch(temp_dir("aof-past-deadlines"));
+        let sub = dir.0.join("appendonlydir");
+        fs::create_dir_all(&sub).unwrap();
+        fs::write(sub.join("appendonly.aof.1.incr.aof"), &aof).unwrap();
+        fs::write(
+            sub.join("appendonly.aof.manifest"),
+            "file appendonly.aof.1.incr.aof seq 1 type i\n",
+        )
+        .unwrap();
+        seen.push(try_start(flavor, &dir.0, &[]).unwrap());
+    }
+    let keys: Vec<&[u8]> = seen[0].keys().map(|(_, k)| k.as_slice()).collect();
+    assert_eq!(keys, [&b"j"[..], b"k", b"p"], "what Redis kept");
+    assert_eq!(seen[1], seen[0]);
+}

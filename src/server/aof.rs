@@ -298,7 +298,9 @@ impl Server {
         }
         // Replayed commands go through dispatch; Redis counts none of them.
         let kept_stats = self.set_replay_stats();
+        self.replaying_aof = true;
         let result = self.replay_files(&files, &dir, load_truncated);
+        self.replaying_aof = false;
         self.restore_stats(kept_stats);
         self.stop_loading();
         let (base_size, total) = result?;

@@ -131,9 +131,21 @@ impl Server {
         !self.pause.active(self.clock.now_ms)
     }
 
+    /// The time keys expire by: none does while a load runs or the AOF
+    /// replays (Redis's `keyIsExpired` and `checkAlreadyExpired` during
+    /// loading), since the file records the deletions that happened, and
+    /// a deadline passed since may have been lifted later in it.
+    pub fn expiry_now(&self) -> u64 {
+        if self.replaying_aof || self.is_loading() {
+            0
+        } else {
+            self.clock.now_ms
+        }
+    }
+
     /// A live key, expired ones hidden and deleted when that is allowed.
     fn find_live(&mut self, db: usize, key: &[u8]) -> Option<Id> {
-        let (now, delete) = (self.clock.now_ms, self.may_delete_expired());
+        let (now, delete) = (self.expiry_now(), self.may_delete_expired());
         let found = self.dbs[db].find_live(key, now, delete);
         self.notify_expired(db);
         found
@@ -216,7 +228,7 @@ impl Server {
 
     /// A random live key (RANDOMKEY).
     pub fn random_key(&mut self, db: usize) -> Option<Id> {
-        let (now, delete) = (self.clock.now_ms, self.may_delete_expired());
+        let (now, delete) = (self.expiry_now(), self.may_delete_expired());
         let state = &mut self.random_state;
         let found = self.dbs[db].random_key(now, delete, &mut || super::next_random(state));
         self.notify_expired(db);
@@ -248,7 +260,7 @@ impl Server {
     /// Stores `value` at `key`, replacing what was there; unless
     /// `keep_ttl`, any expiry goes with it (Redis's `setKey`).
     pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) -> Id {
-        let (now, clock) = (self.clock.now_ms, self.lru_clock());
+        let (now, clock) = (self.expiry_now(), self.lru_clock());
         // Writes never run while clients are paused, so an expired key
         // in the way may always be deleted here.
         let (id, added) = self.dbs[db].upsert(key, value, keep_ttl, now, clock);

@@ -175,6 +175,8 @@ pub struct Server {
     pub persistence: persistence::PersistenceState,
     /// The start-up load under way, if any.
     pub loading: Option<loading::Loading>,
+    /// The AOF's commands are being replayed (start-up, DEBUG LOADAOF).
+    pub replaying_aof: bool,
     pub shutdown: Option<ShutdownRequest>,
     /// Absolute path of the running executable, for `INFO server`.
     pub executable: String,
@@ -256,6 +258,7 @@ impl Server {
             dirty: 0,
             persistence: persistence::PersistenceState::default(),
             loading: None,
+            replaying_aof: false,
             shutdown: None,
             executable: executable_path(),
             hz,

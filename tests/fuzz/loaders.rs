@@ -291,6 +291,7 @@ fn snapshot_loads_or_refuses(input: &[u8], rng: &mut Rng) -> Result<(), String> 
     let replace = rng.chance(20);
     let opts = LoadOptions {
         now_ms: now_ms(),
+        keep_expired: rng.chance(20),
         verify_checksum: rng.chance(50),
         replace_duplicates: replace,
         access: &|_, _| 0,
@@ -333,6 +334,7 @@ fn rdb_snapshots() {
         let mut dbs: Vec<Db> = (0..16).map(|_| Db::new()).collect();
         let opts = LoadOptions {
             now_ms: now,
+            keep_expired: false,
             verify_checksum: true,
             replace_duplicates: false,
             access: &|_, _| 0,
@@ -538,6 +540,7 @@ impl Replay for Replayer<'_> {
     fn load_rdb(&mut self, file: fs::File, len: u64) -> Result<u64, String> {
         let opts = LoadOptions {
             now_ms: now_ms(),
+            keep_expired: false,
             verify_checksum: true,
             replace_duplicates: false,
             access: &|_, _| 0,

@@ -39,6 +39,9 @@ const CHECKSUM_SINCE: u32 = 5;
 pub struct LoadOptions<'a> {
     /// Unix ms; keys whose deadline is earlier are dropped (as a master does).
     pub now_ms: u64,
+    /// Keep keys whose deadline has passed: an AOF's preamble, whose later
+    /// commands may lift the deadline, as Redis keeps them there.
+    pub keep_expired: bool,
     /// `rdbchecksum`: compare the trailer with the data.
     pub verify_checksum: bool,
     /// `DEBUG RELOAD MERGE`: a key already present is replaced, not an error.
@@ -341,6 +344,7 @@ pub fn load_observed<R: Read>(
     }
     let mut stats = LoadStats::default();
     let mut db = 0usize;
+    let expiry_clock = if opts.keep_expired { 0 } else { opts.now_ms };
     let (mut expire, mut idle, mut freq) = (None, None, None);
     loop {
         let at = src.offset();
@@ -377,7 +381,7 @@ pub fn load_observed<R: Read>(
             Item::Key(key, value) => {
                 let deadline = expire.take();
                 let access = (opts.access)(idle.take(), freq.take());
-                if deadline.is_some_and(|t| t < opts.now_ms as i64) {
+                if !opts.keep_expired && deadline.is_some_and(|t| t < opts.now_ms as i64) {
                     stats.keys_expired += 1;
                     progress(dbs, src.offset(), &stats);
                     continue;
@@ -388,7 +392,7 @@ pub fn load_observed<R: Read>(
                     let index = db as u64;
                     return fail(LoadErrorKind::DbIndexOutOfRange { index, databases });
                 };
-                if let Some(old) = target.find(key.as_slice(), opts.now_ms) {
+                if let Some(old) = target.find(key.as_slice(), expiry_clock) {
                     if !opts.replace_duplicates {
                         let key = key.as_slice().to_vec();
                         return fail(LoadErrorKind::DuplicateKey { key, db });
@@ -478,6 +482,7 @@ mod tests {
         let mut dbs: Vec<Db> = (0..n).map(|_| Db::new()).collect();
         let opts = LoadOptions {
             now_ms: NOW,
+            keep_expired: false,
             verify_checksum: true,
             replace_duplicates: false,
             access: &no_access,
@@ -738,6 +743,7 @@ mod tests {
             let mut dbs: Vec<Db> = (0..16).map(|_| Db::new()).collect();
             let opts = LoadOptions {
                 now_ms: NOW,
+                keep_expired: false,
                 verify_checksum: false,
                 replace_duplicates: false,
                 access: &no_access,
