@@ -99,7 +99,7 @@ pub fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         t if opts.absttl => Some(t),
         t => Some(t.wrapping_add(now)),
     };
-    if srv.expiry_now() != 0 && deadline.is_some_and(|t| t <= now) {
+    if srv.keys_expire() && deadline.is_some_and(|t| t <= now) {
         if replaced {
             srv.notify_keyspace_event(event::GENERIC, "del", c.db, key);
             srv.dirty += 1;

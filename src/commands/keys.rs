@@ -437,7 +437,7 @@ fn expire_generic(
 /// when that is not in the future, propagating the deletion as Redis does.
 /// Returns whether the key was deleted.
 pub fn apply_deadline(srv: &mut Server, db: usize, id: Id, key: &[u8], when: i64) -> bool {
-    if srv.expiry_now() != 0 && when <= srv.clock.now_ms as i64 {
+    if srv.keys_expire() && when <= srv.clock.now_ms as i64 {
         srv.delete_id(db, id);
         srv.notify_keyspace_event(event::GENERIC, "del", db, key);
         let verb = srv.expiry_deletion();

@@ -297,11 +297,9 @@ impl Server {
             self.start_loading(total_bytes);
         }
         // Replayed commands go through dispatch; Redis counts none of them.
-        let kept_stats = self.set_replay_stats();
-        self.replaying_aof = true;
+        self.start_replay();
         let result = self.replay_files(&files, &dir, load_truncated);
-        self.replaying_aof = false;
-        self.restore_stats(kept_stats);
+        self.stop_replay();
         self.stop_loading();
         let (base_size, total) = result?;
         let current = self.aof.writer.as_ref().map_or(0, Writer::size);

@@ -131,15 +131,21 @@ impl Server {
         !self.pause.active(self.clock.now_ms)
     }
 
-    /// The time keys expire by: none does while a load runs or the AOF
+    /// Whether keys expire: none does while a load runs or the AOF
     /// replays (Redis's `keyIsExpired` and `checkAlreadyExpired` during
     /// loading), since the file records the deletions that happened, and
     /// a deadline passed since may have been lifted later in it.
-    pub fn expiry_now(&self) -> u64 {
-        if self.replaying_aof || self.is_loading() {
-            0
-        } else {
+    pub fn keys_expire(&self) -> bool {
+        !self.replaying_aof() && !self.is_loading()
+    }
+
+    /// The time lookups judge deadlines by: 0, before every deadline,
+    /// while [`keys_expire`](Self::keys_expire) says no key does.
+    fn expiry_now(&self) -> u64 {
+        if self.keys_expire() {
             self.clock.now_ms
+        } else {
+            0
         }
     }
 

@@ -37,8 +37,6 @@ pub struct Loading {
     key_delay: i64,
     /// Commands an AOF replay has run.
     commands: u64,
-    /// The server's statistics while an AOF replay counts its own apart.
-    stats_aside: Option<Stats>,
     random_state: u64,
 }
 
@@ -96,7 +94,6 @@ impl Server {
             interval: 1,
             key_delay: 0,
             commands: 0,
-            stats_aside: None,
             random_state: self.random_state | 1,
         });
         self.read_loading_settings();
@@ -130,26 +127,21 @@ impl Server {
         }
     }
 
-    /// An AOF replay counts its commands into statistics of its own,
-    /// which are then dropped (Redis counts none of them); the server's
-    /// are set aside, in force again while clients are served. Returns
-    /// them when there is no load to keep them.
-    pub(crate) fn set_replay_stats(&mut self) -> Option<Stats> {
+    /// Whether the AOF's commands are replaying.
+    pub fn replaying_aof(&self) -> bool {
+        self.aof_replay.is_some()
+    }
+
+    /// The AOF replay begins: its commands count into statistics of their
+    /// own, the server's are set aside.
+    pub(crate) fn start_replay(&mut self) {
         let replay = Stats::new(self.commands.all.len());
-        let kept = std::mem::replace(&mut self.stats, replay);
-        match self.loading.as_mut() {
-            Some(l) => {
-                l.stats_aside = Some(kept);
-                None
-            }
-            None => Some(kept),
-        }
+        self.aof_replay = Some(std::mem::replace(&mut self.stats, replay));
     }
 
     /// The replay is over: the server's statistics are back in force.
-    pub(crate) fn restore_stats(&mut self, kept: Option<Stats>) {
-        let aside = self.loading.as_mut().and_then(|l| l.stats_aside.take());
-        if let Some(stats) = kept.or(aside) {
+    pub(crate) fn stop_replay(&mut self) {
+        if let Some(stats) = self.aof_replay.take() {
             self.stats = stats;
         }
     }
@@ -195,16 +187,13 @@ impl Server {
     /// Serves clients once; a shutdown they or a signal asked for ends the
     /// process here.
     fn serve_while_loading(&mut self) {
-        let aside = self.loading.as_mut().and_then(|l| l.stats_aside.take());
-        if let Some(server_stats) = aside {
-            let replay = std::mem::replace(&mut self.stats, server_stats);
-            self.process_events_while_blocked(false);
-            let server_stats = std::mem::replace(&mut self.stats, replay);
-            if let Some(l) = self.loading.as_mut() {
-                l.stats_aside = Some(server_stats);
-            }
-        } else {
-            self.process_events_while_blocked(false);
+        // The clients' commands count into the server's statistics.
+        if let Some(server_stats) = self.aof_replay.as_mut() {
+            std::mem::swap(&mut self.stats, server_stats);
+        }
+        self.process_events_while_blocked(false);
+        if let Some(replay_stats) = self.aof_replay.as_mut() {
+            std::mem::swap(&mut self.stats, replay_stats);
         }
         self.read_loading_settings();
         if self.shutdown.is_some() {

@@ -175,8 +175,10 @@ pub struct Server {
     pub persistence: persistence::PersistenceState,
     /// The start-up load under way, if any.
     pub loading: Option<loading::Loading>,
-    /// The AOF's commands are being replayed (start-up, DEBUG LOADAOF).
-    pub replaying_aof: bool,
+    /// While the AOF's commands replay (start-up, DEBUG LOADAOF): the
+    /// server's own statistics, set aside, since the replayed commands
+    /// count into statistics that are then dropped (Redis counts none).
+    pub(crate) aof_replay: Option<stats::Stats>,
     pub shutdown: Option<ShutdownRequest>,
     /// Absolute path of the running executable, for `INFO server`.
     pub executable: String,
@@ -258,7 +260,7 @@ impl Server {
             dirty: 0,
             persistence: persistence::PersistenceState::default(),
             loading: None,
-            replaying_aof: false,
+            aof_replay: None,
             shutdown: None,
             executable: executable_path(),
             hz,

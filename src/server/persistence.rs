@@ -418,7 +418,7 @@ impl Server {
         };
         let opts = LoadOptions {
             now_ms: self.clock.now_ms,
-            keep_expired: self.replaying_aof,
+            keep_expired: self.replaying_aof(),
             verify_checksum: self.config.rdbchecksum && !self.debug.skip_checksum_validation,
             replace_duplicates: merge,
             access: &access,
