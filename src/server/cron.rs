@@ -63,19 +63,19 @@ impl Server {
             peak_reset_ms: u64::try_from(self.debug.reply_peak_reset_ms).ok(),
             resizing: self.debug.reply_resizing,
         };
-        let start = self.clients_cron_next;
         let (mut shrinks, mut expands) = (0, 0);
-        // From where the last pass stopped to the end, then from the start.
-        for wrapped in [false, true] {
-            for (token, slot) in self.clients.iter_mut() {
-                if budget == 0 {
-                    break;
-                }
-                if (token >= start) == wrapped {
-                    continue;
-                }
+        // On from where the last pass stopped, round the slots once at most.
+        let slots = self.clients.capacity();
+        let mut token = self.clients_cron_next;
+        for _ in 0..slots {
+            if budget == 0 {
+                break;
+            }
+            if token >= slots {
+                token = 0;
+            }
+            if let Some(slot) = self.clients.get_mut(token) {
                 budget -= 1;
-                self.clients_cron_next = token + 1;
                 if let Some(c) = slot.as_deref_mut() {
                     match pass.visit(c) {
                         Resized::Shrunk => shrinks += 1,
@@ -84,7 +84,9 @@ impl Server {
                     }
                 }
             }
+            token += 1;
         }
+        self.clients_cron_next = token;
         self.stats.reply_buffer_shrinks += shrinks;
         self.stats.reply_buffer_expands += expands;
     }
